@@ -1,0 +1,515 @@
+//! Diagnose: evaluate rules over facts into a ranked [`Diagnosis`].
+//!
+//! 1. Log rules: one pass over the kernel log with a `RegexSet` of every
+//!    rule's pattern; the per-rule regex runs only on the lines that
+//!    matched, to take captures.
+//! 2. Condition rules, in dependency order: a rule sees the findings of
+//!    every rule it refers to. A finding fires when its log pattern reached
+//!    its threshold or its `when` holds.
+//! 3. Causes: a cause fires when its `when` holds; when it does not but a
+//!    finding it explains is present, it is *ruled out* with its reason.
+//!    Causes are ranked by confidence (see `docs/rules.md`).
+
+use crate::diagnosis::{Cause, Diagnosis, Finding, RuledOut, SourceDescription, SCHEMA};
+use crate::model::{Evidence, Note};
+use crate::parse::kernel_log::LogEntry;
+use crate::parse::Facts;
+use crate::rules::{render_template, Condition, LogPattern, Rule, RuleKind, RuleSet};
+use crate::snapshot::Snapshot;
+use cel::objects::{Key, Map};
+use cel::{Context, Value};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+/// Evidence items kept per finding: the first and last half of this many.
+const EVIDENCE_MAX: usize = 20;
+/// Notes kept in a diagnosis; the rest are counted in a final note.
+const NOTES_MAX: usize = 200;
+
+/// Parses and diagnoses a snapshot.
+pub fn diagnose(snapshot: &Snapshot, rules: &RuleSet) -> Diagnosis {
+    let (facts, mut notes) = Facts::from_snapshot(snapshot);
+    let evaluation = evaluate(&facts, rules);
+    notes.extend(evaluation.notes);
+    if notes.len() > NOTES_MAX {
+        let extra = notes.len() - NOTES_MAX;
+        notes.truncate(NOTES_MAX);
+        notes.push(Note {
+            input: "diag".into(),
+            line: None,
+            message: format!("{extra} more notes not shown"),
+        });
+    }
+    Diagnosis {
+        schema: SCHEMA.into(),
+        generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+        source: SourceDescription {
+            kind: snapshot.source.kind,
+            path: snapshot.source.path.clone(),
+            host: snapshot.host(),
+            kernel: snapshot.kernel(),
+        },
+        causes: evaluation.causes,
+        findings: evaluation.findings,
+        ruled_out: evaluation.ruled_out,
+        skipped: snapshot.skipped.clone(),
+        notes,
+    }
+}
+
+/// What the rules made of a set of facts.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Causes, ranked.
+    pub causes: Vec<Cause>,
+    /// Findings, most severe first.
+    pub findings: Vec<Finding>,
+    /// Causes ruled out.
+    pub ruled_out: Vec<RuledOut>,
+    /// Rules that could not be evaluated, and why.
+    pub notes: Vec<Note>,
+}
+
+/// A fired rule before it becomes a [`Finding`] or [`Cause`].
+struct Fired {
+    count: usize,
+    fields: BTreeMap<String, String>,
+    evidence: Vec<Evidence>,
+    omitted: usize,
+}
+
+/// Evaluates every rule over `facts`.
+pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
+    let mut out = Evaluation::default();
+    let log_hits = match_log(&facts.kernel_log.entries, rules);
+    let facts_value = to_cel(&serde_json::to_value(facts).unwrap_or(serde_json::Value::Null));
+    let mut fired_map: HashMap<Key, Value> = HashMap::new();
+
+    for (index, rule) in rules.rules().iter().enumerate() {
+        let mut context = Context::default();
+        context.add_variable_from_value("facts", facts_value.clone());
+        context.add_variable_from_value(
+            "findings",
+            Value::Map(Map {
+                map: Arc::new(fired_map.clone()),
+            }),
+        );
+        let eval = Evaluator {
+            rule,
+            context: &context,
+        };
+        if let Some(needs) = &rule.needs {
+            match eval.truth(needs) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(note) => {
+                    out.notes.push(note);
+                    continue;
+                }
+            }
+        }
+        let log_fired = rule
+            .log
+            .as_ref()
+            .and_then(|pattern| fire_log(pattern, &facts.kernel_log.entries, &log_hits[index]));
+        let explained: Vec<String> = rule
+            .explains
+            .iter()
+            .filter(|id| fired_map.contains_key(&Key::String(Arc::new((*id).clone()))))
+            .cloned()
+            .collect();
+        let when = match &rule.when {
+            Some(condition) => match eval.truth(condition) {
+                Ok(value) => Some(value),
+                Err(note) => {
+                    out.notes.push(note);
+                    continue;
+                }
+            },
+            None => None,
+        };
+        let condition_holds = match (rule.kind, when) {
+            (_, Some(value)) => value,
+            (RuleKind::Cause, None) => !explained.is_empty(),
+            (RuleKind::Finding, None) => false,
+        };
+        if log_fired.is_none() && !condition_holds {
+            if rule.kind == RuleKind::Cause && !explained.is_empty() {
+                let fields = BTreeMap::from([("explains".to_string(), explained.join(", "))]);
+                let reason = match &rule.ruled_out {
+                    Some(template) => render_template(template, &fields),
+                    None => format!(
+                        "{} present, but the condition `{}` does not hold",
+                        explained.join(", "),
+                        rule.when.as_ref().map_or("", |c| c.source.as_str())
+                    ),
+                };
+                out.ruled_out.push(RuledOut {
+                    id: rule.id.clone(),
+                    title: rule.title.clone(),
+                    reason,
+                });
+            }
+            continue;
+        }
+
+        let mut fired = log_fired.unwrap_or(Fired {
+            count: 0,
+            fields: BTreeMap::new(),
+            evidence: Vec::new(),
+            omitted: 0,
+        });
+        if condition_holds {
+            if let Some(expr) = &rule.evidence {
+                match eval.evidence(expr) {
+                    Ok(items) => {
+                        fired.count += items.len();
+                        fired.evidence.extend(items);
+                    }
+                    Err(note) => out.notes.push(note),
+                }
+            }
+            fired.count = fired.count.max(1);
+        }
+        fired.fields.insert("count".into(), fired.count.to_string());
+        for (name, expr) in &rule.fields {
+            match eval.value(expr) {
+                Ok(value) => {
+                    fired.fields.insert(name.clone(), display(&value));
+                }
+                Err(note) => out.notes.push(note),
+            }
+        }
+        if fired.evidence.len() > EVIDENCE_MAX {
+            let half = EVIDENCE_MAX / 2;
+            let extra = fired.evidence.len() - EVIDENCE_MAX;
+            fired.evidence.drain(half..half + extra);
+            fired.omitted += extra;
+        }
+        let summary = render_template(&rule.summary, &fired.fields);
+        fired_map.insert(
+            Key::String(Arc::new(rule.id.clone())),
+            finding_value(rule, &summary, &fired),
+        );
+        match rule.kind {
+            RuleKind::Finding => out.findings.push(Finding {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: rule.severity,
+                summary,
+                count: fired.count,
+                evidence: fired.evidence,
+                evidence_omitted: fired.omitted,
+                next_steps: rule.next_steps.clone(),
+            }),
+            RuleKind::Cause => out.causes.push(Cause {
+                id: rule.id.clone(),
+                title: rule.title.clone(),
+                severity: rule.severity,
+                confidence: confidence(rule, explained.len()),
+                summary,
+                explains: explained,
+                evidence: fired.evidence,
+                evidence_omitted: fired.omitted,
+                next_steps: rule.next_steps.clone(),
+            }),
+        }
+    }
+    out.causes.sort_by(|a, b| {
+        b.confidence
+            .total_cmp(&a.confidence)
+            .then(b.severity.cmp(&a.severity))
+            .then(a.id.cmp(&b.id))
+    });
+    out.findings
+        .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+    out
+}
+
+/// The confidence model (docs/rules.md): a cause whose condition holds
+/// starts at half its rule's confidence; each explained finding present
+/// adds an equal share of the other half.
+pub fn confidence(rule: &Rule, explained_present: usize) -> f64 {
+    let total = rule.explains.len().max(1);
+    let support = explained_present.min(total) as f64 / total as f64;
+    let value = rule.confidence * (0.5 + 0.5 * support);
+    (value * 1000.0).round() / 1000.0
+}
+
+/// For each rule (by index), the indices of log entries its pattern matches.
+fn match_log(entries: &[LogEntry], rules: &RuleSet) -> Vec<Vec<usize>> {
+    let mut hits = vec![Vec::new(); rules.rules().len()];
+    let Some((set, owners)) = rules.log_set() else {
+        return hits;
+    };
+    for (i, entry) in entries.iter().enumerate() {
+        // Most lines match nothing: the cheap test first.
+        if !set.is_match(&entry.message) {
+            continue;
+        }
+        for slot in set.matches(&entry.message).iter() {
+            hits[owners[slot]].push(i);
+        }
+    }
+    hits
+}
+
+/// Checks a log pattern's threshold and window over its matching entries.
+fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Option<Fired> {
+    if hits.len() < pattern.threshold {
+        return None;
+    }
+    if let Some(window) = pattern.window {
+        let micros = u64::try_from(window.as_micros()).unwrap_or(u64::MAX);
+        let times: Option<Vec<u64>> = hits.iter().map(|&i| entries[i].time_us).collect();
+        if let Some(mut times) = times {
+            times.sort_unstable();
+            let mut best = 0;
+            let mut start = 0;
+            for end in 0..times.len() {
+                while times[end] - times[start] > micros {
+                    start += 1;
+                }
+                best = best.max(end - start + 1);
+            }
+            if best < pattern.threshold {
+                return None;
+            }
+        }
+        // Entries without timestamps: the window cannot be checked, the
+        // total count decides.
+    }
+    let mut fields = BTreeMap::new();
+    let names: Vec<&str> = pattern.regex.capture_names().flatten().collect();
+    let mut distinct: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+    let mut sums: Vec<Option<u64>> = vec![None; names.len()];
+    for &i in hits {
+        let Some(caps) = pattern.regex.captures(&entries[i].message) else {
+            continue;
+        };
+        for (slot, name) in names.iter().enumerate() {
+            if let Some(m) = caps.name(name) {
+                let value = m.as_str();
+                if let Ok(n) = value.parse::<u64>() {
+                    sums[slot] = Some(sums[slot].unwrap_or(0).saturating_add(n));
+                }
+                if distinct[slot].len() < 6 && !distinct[slot].iter().any(|v| v == value) {
+                    distinct[slot].push(value.to_string());
+                }
+            }
+        }
+    }
+    for (slot, name) in names.iter().enumerate() {
+        let mut values = distinct[slot].clone();
+        if values.len() > 5 {
+            values.truncate(5);
+            values.push("…".into());
+        }
+        fields.insert(name.to_string(), values.join(", "));
+        if let Some(sum) = sums[slot] {
+            fields.insert(format!("sum_{name}"), sum.to_string());
+        }
+    }
+    let position = |entry: &LogEntry| match entry.time_us {
+        Some(t) => format!("{}.{:06}s after boot", t / 1_000_000, t % 1_000_000),
+        None => format!("{} line {}", entry.input, entry.line),
+    };
+    if let (Some(&first), Some(&last)) = (hits.first(), hits.last()) {
+        fields.insert("first".into(), position(&entries[first]));
+        fields.insert("last".into(), position(&entries[last]));
+    }
+    let evidence = hits
+        .iter()
+        .map(|&i| Evidence {
+            input: entries[i].input.to_string(),
+            line: Some(entries[i].line),
+            excerpt: entries[i].raw.clone(),
+        })
+        .collect();
+    Some(Fired {
+        count: hits.len(),
+        fields,
+        evidence,
+        omitted: 0,
+    })
+}
+
+struct Evaluator<'a> {
+    rule: &'a Rule,
+    context: &'a Context<'a, 'a>,
+}
+
+impl Evaluator<'_> {
+    fn note(&self, condition: &Condition, message: String) -> Note {
+        Note {
+            input: format!("rule:{}", self.rule.id),
+            line: None,
+            message: format!("`{}`: {message}", condition.source),
+        }
+    }
+
+    fn value(&self, condition: &Condition) -> Result<Value, Note> {
+        condition
+            .program
+            .execute(self.context)
+            .map_err(|err| self.note(condition, format!("evaluation failed: {err}")))
+    }
+
+    fn truth(&self, condition: &Condition) -> Result<bool, Note> {
+        match self.value(condition)? {
+            Value::Bool(b) => Ok(b),
+            other => Err(self.note(
+                condition,
+                format!("gave {}, not true or false", display(&other)),
+            )),
+        }
+    }
+
+    fn evidence(&self, condition: &Condition) -> Result<Vec<Evidence>, Note> {
+        let items = match self.value(condition)? {
+            Value::List(items) => items.iter().cloned().collect(),
+            Value::Map(map) => vec![Value::Map(map)],
+            other => {
+                return Err(self.note(
+                    condition,
+                    format!("gave {}, not a list of records", display(&other)),
+                ))
+            }
+        };
+        let mut evidence = Vec::new();
+        for item in items {
+            let Value::Map(map) = item else {
+                return Err(self.note(condition, "evidence items must be fact records".into()));
+            };
+            let get = |key: &str| map.map.get(&Key::String(Arc::new(key.to_string())));
+            let input = get("input").map(display);
+            let excerpt = get("excerpt").map(display);
+            let (Some(input), Some(excerpt)) = (input, excerpt) else {
+                return Err(self.note(
+                    condition,
+                    "evidence records need `input` and `excerpt`".into(),
+                ));
+            };
+            let line = match get("line") {
+                Some(Value::Int(n)) => u32::try_from(*n).ok().filter(|&n| n > 0),
+                _ => None,
+            };
+            evidence.push(Evidence {
+                input,
+                line,
+                excerpt,
+            });
+        }
+        Ok(evidence)
+    }
+}
+
+fn finding_value(rule: &Rule, summary: &str, fired: &Fired) -> Value {
+    let mut map: HashMap<Key, Value> = HashMap::new();
+    let key = |k: &str| Key::String(Arc::new(k.to_string()));
+    map.insert(
+        key("severity"),
+        Value::String(Arc::new(rule.severity.as_str().into())),
+    );
+    map.insert(key("title"), Value::String(Arc::new(rule.title.clone())));
+    map.insert(key("summary"), Value::String(Arc::new(summary.into())));
+    map.insert(
+        key("count"),
+        Value::Int(i64::try_from(fired.count).unwrap_or(i64::MAX)),
+    );
+    let fields: HashMap<Key, Value> = fired
+        .fields
+        .iter()
+        .map(|(k, v)| (key(k), Value::String(Arc::new(v.clone()))))
+        .collect();
+    map.insert(
+        key("fields"),
+        Value::Map(Map {
+            map: Arc::new(fields),
+        }),
+    );
+    Value::Map(Map { map: Arc::new(map) })
+}
+
+/// Converts JSON to a CEL value. Whole numbers become `int` (not `uint`), so
+/// rule authors can write `facts.neigh.gc_thresh3 - 1` without suffixes.
+pub(crate) fn to_cel(json: &serde_json::Value) -> Value {
+    match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(*b),
+        serde_json::Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
+            (Some(i), _, _) => Value::Int(i),
+            (None, Some(u), _) => Value::UInt(u),
+            (_, _, Some(f)) => Value::Float(f),
+            _ => Value::Null,
+        },
+        serde_json::Value::String(s) => Value::String(Arc::new(s.clone())),
+        serde_json::Value::Array(items) => {
+            Value::List(Arc::new(items.iter().map(to_cel).collect()))
+        }
+        serde_json::Value::Object(map) => Value::Map(Map {
+            map: Arc::new(
+                map.iter()
+                    .map(|(k, v)| (Key::String(Arc::new(k.clone())), to_cel(v)))
+                    .collect(),
+            ),
+        }),
+    }
+}
+
+/// A CEL value as text for a message template.
+fn display(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::UInt(u) => u.to_string(),
+        Value::Float(f) => format!("{f}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Null => "null".into(),
+        Value::List(items) => items.iter().map(display).collect::<Vec<_>>().join(", "),
+        other => format!("{other:?}"),
+    }
+}
+
+/// The outcome of one rule fixture case.
+#[derive(Debug, Clone)]
+pub struct CaseOutcome {
+    /// The rule.
+    pub rule: String,
+    /// The case's name.
+    pub case: String,
+    /// Whether the rule had to fire.
+    pub expected_fire: bool,
+    /// Whether it fired.
+    pub fired: bool,
+    /// Rule file and line, for the report.
+    pub location: String,
+}
+
+impl CaseOutcome {
+    /// Whether the case passed.
+    pub fn passed(&self) -> bool {
+        self.expected_fire == self.fired
+    }
+}
+
+/// Runs every fixture case of every rule through the whole pipeline
+/// (snapshot from the case's inputs → parse → all rules).
+pub fn test_rules(rules: &RuleSet) -> Vec<CaseOutcome> {
+    let mut outcomes = Vec::new();
+    for rule in rules.rules() {
+        for case in &rule.cases {
+            let snapshot = Snapshot::from_inputs(case.inputs.clone());
+            let diagnosis = diagnose(&snapshot, rules);
+            outcomes.push(CaseOutcome {
+                rule: rule.id.clone(),
+                case: case.name.clone(),
+                expected_fire: case.fires,
+                fired: diagnosis.has(&rule.id),
+                location: format!("{}:{}", rule.file, rule.line),
+            });
+        }
+    }
+    outcomes
+}

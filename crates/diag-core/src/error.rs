@@ -1,0 +1,64 @@
+//! Typed errors of the library. Every variant names the input (a path or a
+//! canonical input name) and, for parse errors, the line.
+
+use std::io;
+use std::path::PathBuf;
+
+/// The library's error.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A bundle path that does not exist.
+    #[error("{}: no such bundle (the path does not exist)", .0.display())]
+    BundleMissing(PathBuf),
+    /// A bundle directory without any file in it.
+    #[error("{}: not a bundle: the directory is empty", .0.display())]
+    BundleEmpty(PathBuf),
+    /// A bundle archive that cannot be unpacked (truncated, not zstd, not tar).
+    #[error("{}: cannot read bundle archive: {reason}", path.display())]
+    BundleArchive {
+        /// The archive.
+        path: PathBuf,
+        /// What went wrong, in the words of the decoder.
+        reason: String,
+    },
+    /// A path that is neither a directory nor a `.tar.zst` archive.
+    #[error("{}: not a bundle: expected a directory or a .tar.zst archive", .0.display())]
+    NotABundle(PathBuf),
+    /// An I/O error on a named path.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// An output path that already exists.
+    #[error("{}: already exists; choose another path or remove it first", .0.display())]
+    OutputExists(PathBuf),
+    /// Problems found in rule files; each is `file:line:col: message`.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rules(Vec<crate::rules::RuleProblem>),
+    /// JSON (de)serialisation of a named document.
+    #[error("{what}: {source}")]
+    Json {
+        /// Which document.
+        what: String,
+        /// The underlying error.
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl Error {
+    /// Wraps an [`io::Error`] with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

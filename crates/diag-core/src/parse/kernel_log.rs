@@ -1,0 +1,318 @@
+//! Kernel log parsers: `/dev/kmsg` records and `dmesg`-style text.
+//!
+//! `/dev/kmsg` records look like `6,1234,5678901,-;message`, optionally
+//! followed by dictionary lines that start with a space (` SUBSYSTEM=pci`).
+//! Text logs come in many shapes (see `../shared/corpus/README.md`): plain
+//! `[ 1234.567890] msg`, `<6>[...]` raw priorities, caller ids
+//! (`[  T259]`, `[    C0]`), `dmesg -T` wall-clock stamps, syslog prefixes
+//! (`... kernel: ...`) and no timestamp at all. Both parsers are pure and
+//! total: a line they cannot use becomes a [`Note`], never a panic.
+
+use crate::model::Note;
+use regex::Regex;
+use serde::Serialize;
+use std::sync::{Arc, LazyLock};
+
+/// One kernel log message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LogEntry {
+    /// Canonical input name the entry was read from.
+    pub input: Arc<str>,
+    /// 1-based line of the entry in that input.
+    pub line: u32,
+    /// `/dev/kmsg` sequence number, when known.
+    pub seq: Option<u64>,
+    /// Microseconds since boot (monotonic clock), when known.
+    pub time_us: Option<u64>,
+    /// Syslog facility (0 is the kernel; 1, user space writing to /dev/kmsg).
+    pub facility: Option<u8>,
+    /// Syslog level, 0 (emerg) to 7 (debug).
+    pub level: Option<u8>,
+    /// The message text without prefixes, escapes decoded.
+    pub message: String,
+    /// The raw line as it appeared in the input.
+    pub raw: String,
+}
+
+/// Parses `/dev/kmsg` records. Lost records (a jump in the sequence numbers:
+/// the ring buffer overwrote them before they were read) become notes.
+pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
+    let name: Arc<str> = Arc::from(input);
+    let mut entries: Vec<LogEntry> = Vec::new();
+    let mut notes = Vec::new();
+    let mut last_seq: Option<u64> = None;
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        if raw.is_empty() {
+            continue;
+        }
+        if raw.starts_with(' ') {
+            // Dictionary line (` KEY=value`) of the preceding record.
+            if entries.is_empty() {
+                notes.push(Note::line(input, line, "dictionary line without a record"));
+            }
+            continue;
+        }
+        let Some((prefix, message)) = raw.split_once(';') else {
+            notes.push(Note::line(input, line, "not a /dev/kmsg record (no ';')"));
+            continue;
+        };
+        let mut fields = prefix.split(',');
+        let prio = fields.next().and_then(|f| f.parse::<u32>().ok());
+        let seq = fields.next().and_then(|f| f.parse::<u64>().ok());
+        let time_us = fields.next().and_then(|f| f.parse::<u64>().ok());
+        let (Some(prio), Some(seq), Some(time_us)) = (prio, seq, time_us) else {
+            notes.push(Note::line(
+                input,
+                line,
+                "not a /dev/kmsg record (expected prio,seq,usec,flags;message)",
+            ));
+            continue;
+        };
+        if let Some(prev) = last_seq {
+            if seq > prev + 1 {
+                notes.push(Note::line(
+                    input,
+                    line,
+                    format!(
+                        "{} kernel log records lost: sequence jumps from {prev} to {seq} (the ring buffer overwrote them)",
+                        seq - prev - 1
+                    ),
+                ));
+            }
+        }
+        last_seq = Some(seq);
+        entries.push(LogEntry {
+            input: name.clone(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            seq: Some(seq),
+            time_us: Some(time_us),
+            facility: u8::try_from(prio >> 3).ok(),
+            level: u8::try_from(prio & 7).ok(),
+            message: unescape_kmsg(message),
+            raw: raw.to_string(),
+        });
+    }
+    (entries, notes)
+}
+
+/// Decodes the `\xNN` escapes /dev/kmsg uses for non-printable bytes.
+fn unescape_kmsg(message: &str) -> String {
+    if !message.contains("\\x") {
+        return message.to_string();
+    }
+    let bytes = message.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1] == b'x' {
+            let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).ok();
+            if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(value);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+static SYSLOG_KERNEL: LazyLock<Regex> = LazyLock::new(|| {
+    // Everything up to and including "kernel:" in a syslog/logread line.
+    Regex::new(r"^.{0,120}?\bkernel:\s?").expect("static regex")
+});
+static PRIORITY: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^<(\d{1,4})>").expect("static regex"));
+static MONOTONIC: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[\s*(\d{1,10})\.(\d{1,9})\]\s?").expect("static regex"));
+static WALL_CLOCK: LazyLock<Regex> = LazyLock::new(|| {
+    // dmesg -T: [Sat Feb 10 10:05:00 2014]
+    Regex::new(r"^\[[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}\]\s?")
+        .expect("static regex")
+});
+static CALLER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\[\s*[TC]\d+\]\s?").expect("static regex"));
+static DMESG_X: LazyLock<Regex> = LazyLock::new(|| {
+    // dmesg -x: "kern  :info  : "
+    Regex::new(r"^([a-z]+)\s*:([a-z]+)\s*:\s").expect("static regex")
+});
+
+const LEVELS: [&str; 8] = [
+    "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug",
+];
+
+/// Parses kernel messages in text form: `dmesg` output and kernel lines of
+/// syslog files. Lines with no recognisable prefix are kept as messages
+/// without a timestamp (dmesg prints continuation lines that way).
+pub fn parse_dmesg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
+    let name: Arc<str> = Arc::from(input);
+    let mut entries = Vec::new();
+    let mut notes = Vec::new();
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let mut rest = raw.trim_end_matches('\r');
+        if rest.trim().is_empty() {
+            continue;
+        }
+        let mut level = None;
+        let mut facility = None;
+        if let Some(m) = SYSLOG_KERNEL.find(rest) {
+            rest = &rest[m.end()..];
+        }
+        if let Some(c) = PRIORITY.captures(rest) {
+            if let Ok(prio) = c[1].parse::<u32>() {
+                level = u8::try_from(prio & 7).ok();
+                facility = u8::try_from(prio >> 3).ok();
+            }
+            rest = &rest[c[0].len()..];
+        }
+        if let Some(c) = DMESG_X.captures(rest) {
+            if let Some(pos) = LEVELS.iter().position(|l| *l == &c[2]) {
+                level = u8::try_from(pos).ok();
+            }
+            rest = &rest[c[0].len()..];
+        }
+        let mut time_us = None;
+        if let Some(c) = MONOTONIC.captures(rest) {
+            let secs: u64 = c[1].parse().unwrap_or(0);
+            let frac = &c[2];
+            let mut micros: u64 = frac.parse().unwrap_or(0);
+            // Normalise the fraction to microseconds whatever its width.
+            match frac.len() {
+                n if n < 6 => micros *= 10u64.pow(6 - n as u32),
+                n if n > 6 => micros /= 10u64.pow(n as u32 - 6),
+                _ => {}
+            }
+            time_us = Some(secs.saturating_mul(1_000_000).saturating_add(micros));
+            rest = &rest[c[0].len()..];
+        } else if let Some(m) = WALL_CLOCK.find(rest) {
+            rest = &rest[m.end()..];
+        } else if rest.starts_with('[') && !rest.starts_with("[ ") {
+            // A bracket that is not a known stamp: keep the line, say so.
+            if rest.len() > 1 && rest.as_bytes()[1].is_ascii_digit() {
+                notes.push(Note::line(
+                    input,
+                    line,
+                    "unrecognised timestamp; message kept without time",
+                ));
+            }
+        }
+        if let Some(m) = CALLER.find(rest) {
+            rest = &rest[m.end()..];
+        }
+        entries.push(LogEntry {
+            input: name.clone(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            seq: None,
+            time_us,
+            facility,
+            level,
+            message: rest.to_string(),
+            raw: raw.to_string(),
+        });
+    }
+    (entries, notes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kmsg_records_with_dictionary_and_escapes() {
+        let text = "6,361,518496,-;ahci 0000:00:05.0: AHCI 0001.0300\n SUBSYSTEM=pci\n DEVICE=+pci:0000:00:05.0\n12,362,600000,-;tab\\x09here\n";
+        let (entries, notes) = parse_kmsg("dev/kmsg", text);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0].seq, Some(361));
+        assert_eq!(entries[0].time_us, Some(518_496));
+        assert_eq!((entries[0].facility, entries[0].level), (Some(0), Some(6)));
+        assert_eq!(entries[1].message, "tab\there");
+        assert_eq!((entries[1].facility, entries[1].level), (Some(1), Some(4)));
+        assert_eq!(entries[1].line, 4);
+    }
+
+    #[test]
+    fn kmsg_malformed_and_truncated_lines_become_notes() {
+        let text =
+            "6,1,100,-;first\ngarbage line\n6,x,100,-;bad seq\n6,5,200,-;after a gap\n6,6,30";
+        let (entries, notes) = parse_kmsg("dev/kmsg", text);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].message, "after a gap");
+        let messages: Vec<_> = notes.iter().map(|n| (n.line, n.message.as_str())).collect();
+        assert_eq!(messages.len(), 4, "{messages:?}");
+        assert!(messages[2].1.starts_with("3 kernel log records lost"));
+        assert_eq!(messages[3].0, Some(5));
+    }
+
+    #[test]
+    fn kmsg_trailing_escape_is_kept() {
+        assert_eq!(unescape_kmsg("end\\x4"), "end\\x4");
+        assert_eq!(unescape_kmsg("bad\\xZZ"), "bad\\xZZ");
+        assert_eq!(unescape_kmsg("\\x41"), "A");
+    }
+
+    #[test]
+    fn dmesg_shapes() {
+        let text = "[    2.939498] [TTM] Initializing pool allocator\n\
+<6>[   85.501187] WARNING: foo\n\
+[  1.5][  T259] caller id\n\
+[Sun Dec 25 20:12:49 2016] e1000e: eth1 NIC Link is Down\n\
+Jun 11 11:04:35 k8snode228 kernel: neighbour: arp_cache: neighbor table overflow!\n\
+kernel: [1694413.644132] nf_conntrack: table full, dropping packet\n\
+kern  :warn  : [  10.000001] net_ratelimit: 5 callbacks suppressed\n\
+no timestamp at all\n";
+        let (entries, _notes) = parse_dmesg("commands/dmesg", text);
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.time_us, e.level, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(2_939_498), None, "[TTM] Initializing pool allocator"),
+                (Some(85_501_187), Some(6), "WARNING: foo"),
+                (Some(1_500_000), None, "caller id"),
+                (None, None, "e1000e: eth1 NIC Link is Down"),
+                (None, None, "neighbour: arp_cache: neighbor table overflow!"),
+                (
+                    Some(1_694_413_644_132),
+                    None,
+                    "nf_conntrack: table full, dropping packet"
+                ),
+                (
+                    Some(10_000_001),
+                    Some(4),
+                    "net_ratelimit: 5 callbacks suppressed"
+                ),
+                (None, None, "no timestamp at all"),
+            ]
+        );
+    }
+
+    #[test]
+    fn every_corpus_kernel_log_parses_without_panic() {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/kmsg");
+        let Ok(files) = std::fs::read_dir(&dir) else {
+            panic!("corpus missing at {}", dir.display());
+        };
+        let mut seen = 0;
+        for file in files {
+            let path = file.expect("entry").path();
+            let bytes = std::fs::read(&path).expect("read corpus file");
+            let text = String::from_utf8_lossy(&bytes);
+            let (kmsg, _) = parse_kmsg("dev/kmsg", &text);
+            let (dmesg, _) = parse_dmesg("commands/dmesg", &text);
+            assert!(
+                !(kmsg.is_empty() && dmesg.is_empty()) || text.trim().is_empty(),
+                "{} gave no entries",
+                path.display()
+            );
+            seen += 1;
+        }
+        assert!(seen > 40, "only {seen} corpus files");
+    }
+}

@@ -1,0 +1,207 @@
+//! Parse: raw inputs to typed facts.
+//!
+//! Each parser is a pure function over text. [`Facts::from_snapshot`] runs
+//! the right parser on every input of a snapshot and gathers the facts and
+//! the notes (lines that could not be used). [`INPUTS`] lists every input a
+//! parser knows: it is what `diag collect` reads and what a bundle holds.
+
+pub mod kernel_log;
+pub mod net;
+
+use crate::model::Note;
+use crate::snapshot::Snapshot;
+use crate::source::Keep;
+use kernel_log::LogEntry;
+use net::{Interface, NeighCacheStats, Route};
+use serde::Serialize;
+
+/// One input (or family of inputs) that a parser understands.
+#[derive(Debug, Clone, Copy)]
+pub struct InputSpec {
+    /// Canonical name; a path segment may hold one `*`.
+    pub pattern: &'static str,
+    /// Which end to keep when the input is larger than the size limit.
+    pub keep: Keep,
+}
+
+const fn head(pattern: &'static str) -> InputSpec {
+    InputSpec {
+        pattern,
+        keep: Keep::Head,
+    }
+}
+
+const fn tail(pattern: &'static str) -> InputSpec {
+    InputSpec {
+        pattern,
+        keep: Keep::Tail,
+    }
+}
+
+/// Every input the parsers know, in collection order.
+pub const INPUTS: &[InputSpec] = &[
+    head("proc/sys/kernel/hostname"),
+    head("proc/sys/kernel/osrelease"),
+    tail("dev/kmsg"),
+    tail("commands/dmesg"),
+    head("proc/net/stat/arp_cache"),
+    head("proc/net/stat/ndisc_cache"),
+    head("proc/sys/net/ipv4/neigh/default/gc_thresh1"),
+    head("proc/sys/net/ipv4/neigh/default/gc_thresh2"),
+    head("proc/sys/net/ipv4/neigh/default/gc_thresh3"),
+    head("proc/net/route"),
+    head("sys/class/net/*/flags"),
+];
+
+/// The kernel log, from whichever source the snapshot had.
+///
+/// `dev/kmsg` is preferred; `commands/dmesg` is read only when there is no
+/// `dev/kmsg`, so the same messages are never counted twice.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct KernelLog {
+    /// Canonical names of the inputs the entries came from.
+    pub inputs: Vec<String>,
+    /// How many entries there are.
+    pub count: usize,
+    /// Every entry, oldest first. Not exposed to rule conditions (log
+    /// rules read it directly, which is much faster).
+    #[serde(skip)]
+    pub entries: Vec<LogEntry>,
+}
+
+/// Neighbour-table state.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Neighbours {
+    /// Cache statistics per table (`arp_cache`, `ndisc_cache`).
+    pub caches: Vec<NeighCacheStats>,
+    /// `net.ipv4.neigh.default.gc_thresh1..3`, 0 when unknown.
+    pub gc_thresh1: u64,
+    /// See `gc_thresh1`.
+    pub gc_thresh2: u64,
+    /// The hard limit on IPv4 neighbour entries.
+    pub gc_thresh3: u64,
+}
+
+/// Host identity.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct HostFacts {
+    /// Host name, empty when unknown.
+    pub hostname: String,
+    /// Kernel release, empty when unknown.
+    pub kernel: String,
+}
+
+/// Everything parsed from one snapshot. Serialised (without the raw kernel
+/// log entries) this is the `facts` variable of rule conditions.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Facts {
+    /// Host identity.
+    pub host: HostFacts,
+    /// Canonical names of every input present.
+    pub inputs: Vec<String>,
+    /// The kernel log.
+    pub kernel_log: KernelLog,
+    /// Neighbour tables.
+    pub neigh: Neighbours,
+    /// Routes (IPv4 main table, from `/proc/net/route`).
+    pub routes: Vec<Route>,
+    /// Network interfaces.
+    pub interfaces: Vec<Interface>,
+}
+
+impl Facts {
+    /// Facts with one default element in every list: the shape rule
+    /// conditions are checked against (`diag rules validate`).
+    pub fn schema_sample() -> Facts {
+        Facts {
+            inputs: vec![String::new()],
+            kernel_log: KernelLog {
+                inputs: vec![String::new()],
+                ..KernelLog::default()
+            },
+            neigh: Neighbours {
+                caches: vec![NeighCacheStats::default()],
+                ..Neighbours::default()
+            },
+            routes: vec![Route::default()],
+            interfaces: vec![Interface::default()],
+            ..Facts::default()
+        }
+    }
+
+    /// Parses every input of `snapshot`; what cannot be used becomes a note.
+    pub fn from_snapshot(snapshot: &Snapshot) -> (Facts, Vec<Note>) {
+        let mut facts = Facts {
+            host: HostFacts {
+                hostname: snapshot.host().unwrap_or_default(),
+                kernel: snapshot.kernel().unwrap_or_default(),
+            },
+            inputs: snapshot.inputs.keys().cloned().collect(),
+            ..Facts::default()
+        };
+        let mut notes = Vec::new();
+        for (name, input) in &snapshot.inputs {
+            if input.truncated {
+                notes.push(Note::input(
+                    name,
+                    "input was larger than the size limit and was cut",
+                ));
+            }
+        }
+
+        if let Some(text) = snapshot.text("dev/kmsg") {
+            let (entries, more) = kernel_log::parse_kmsg("dev/kmsg", &text);
+            facts.kernel_log.entries = entries;
+            facts.kernel_log.inputs.push("dev/kmsg".into());
+            notes.extend(more);
+        } else if let Some(text) = snapshot.text("commands/dmesg") {
+            let (entries, more) = kernel_log::parse_dmesg("commands/dmesg", &text);
+            facts.kernel_log.entries = entries;
+            facts.kernel_log.inputs.push("commands/dmesg".into());
+            notes.extend(more);
+        }
+        facts.kernel_log.count = facts.kernel_log.entries.len();
+
+        for table in ["arp_cache", "ndisc_cache"] {
+            let name = format!("proc/net/stat/{table}");
+            if let Some(text) = snapshot.text(&name) {
+                let (stats, more) = net::parse_neigh_cache_stats(&name, table, &text);
+                facts.neigh.caches.extend(stats);
+                notes.extend(more);
+            }
+        }
+        for (n, slot) in [
+            (1, &mut facts.neigh.gc_thresh1),
+            (2, &mut facts.neigh.gc_thresh2),
+            (3, &mut facts.neigh.gc_thresh3),
+        ] {
+            let name = format!("proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
+            if let Some(text) = snapshot.text(&name) {
+                match text.trim().parse() {
+                    Ok(value) => *slot = value,
+                    Err(_) => notes.push(Note::line(&name, 1, "expected an integer")),
+                }
+            }
+        }
+
+        if let Some(text) = snapshot.text("proc/net/route") {
+            let (routes, more) = net::parse_proc_net_route("proc/net/route", &text);
+            facts.routes = routes;
+            notes.extend(more);
+        }
+
+        for (name, input) in &snapshot.inputs {
+            let Some(iface) = name
+                .strip_prefix("sys/class/net/")
+                .and_then(|rest| rest.strip_suffix("/flags"))
+            else {
+                continue;
+            };
+            match net::parse_interface_flags(iface, name, &input.text()) {
+                Ok(interface) => facts.interfaces.push(interface),
+                Err(note) => notes.push(note),
+            }
+        }
+        (facts, notes)
+    }
+}

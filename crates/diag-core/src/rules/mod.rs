@@ -1,0 +1,761 @@
+//! Rules are data: TOML files, built in from `rules/` at build time and
+//! added by users with `--rules DIR`.
+//!
+//! A rule yields a *finding* (a symptom) or, when it names `explains`, a
+//! *cause* (a hypothesis that explains findings). Its triggers:
+//!
+//! - `[rule.log]`: a regex over kernel log messages; named captures become
+//!   fields of the message template; optional `threshold` matches within a
+//!   `window` (a duration such as `"60s"`).
+//! - `when`: a condition in CEL over `facts` (the parsed snapshot) and
+//!   `findings` (a map from the id of every finding already made to
+//!   `{severity, count, summary, fields}`).
+//!
+//! A finding fires when any of its triggers does. The file format and the
+//! confidence model are documented in `docs/rules.md`.
+//!
+//! ```toml
+//! [[rule]]
+//! id = "neigh.table-overflow"
+//! title = "Neighbour table overflow"
+//! severity = "critical"
+//! summary = "The kernel reported {count} neighbour table overflows"
+//! [rule.log]
+//! pattern = 'neighbou?r table overflow'
+//!
+//! [[rule.case]]
+//! name = "new spelling"
+//! expect = "fires"
+//! inputs."dev/kmsg" = "6,1,100,-;neighbour: arp_cache: neighbor table overflow!"
+//! ```
+
+mod check;
+
+use crate::error::{Error, Result};
+use crate::model::Severity;
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+use toml::Spanned;
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// One problem in a rule file, located to the character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleProblem {
+    /// The rule file (a path, or `builtin:<name>` for an embedded one).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for RuleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+}
+
+/// Whether a rule proposes a symptom or an explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// A symptom: something observed.
+    Finding,
+    /// A hypothesis that explains findings (`explains = [...]`).
+    Cause,
+}
+
+/// A compiled kernel-log pattern.
+#[derive(Debug, Clone)]
+pub struct LogPattern {
+    /// The regex, matched against each message (without its prefix).
+    pub regex: Regex,
+    /// How many matches are needed (within `window`, when set).
+    pub threshold: usize,
+    /// The time window of the threshold.
+    pub window: Option<Duration>,
+}
+
+/// A compiled CEL expression with its source text.
+#[derive(Clone)]
+pub struct Condition {
+    /// The expression as written.
+    pub source: String,
+    pub(crate) program: std::sync::Arc<cel::Program>,
+    /// Finding ids the expression refers to (`findings['id']`, `'id' in findings`).
+    pub refers_to: Vec<String>,
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// A fixture case that a rule ships: inputs, and whether the rule must fire.
+#[derive(Debug, Clone)]
+pub struct RuleCase {
+    /// What the case shows.
+    pub name: String,
+    /// Whether the rule must fire on these inputs.
+    pub fires: bool,
+    /// Raw inputs by canonical name.
+    pub inputs: BTreeMap<String, String>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Stable id, `area.what-is-wrong`.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Severity when it fires.
+    pub severity: Severity,
+    /// Message template; `{name}` is replaced by a field.
+    pub summary: String,
+    /// What an operator should do next.
+    pub next_steps: Vec<String>,
+    /// Finding or cause.
+    pub kind: RuleKind,
+    /// Kernel-log trigger.
+    pub log: Option<LogPattern>,
+    /// Condition trigger (for a cause: the hypothesis' own condition).
+    pub when: Option<Condition>,
+    /// Data precondition: when false, the rule cannot be checked and is
+    /// neither fired nor ruled out.
+    pub needs: Option<Condition>,
+    /// Expression yielding the fact records (with `input`, `line`,
+    /// `excerpt`) that are the evidence.
+    pub evidence: Option<Condition>,
+    /// Template fields computed by expressions.
+    pub fields: Vec<(String, Condition)>,
+    /// For a cause: the findings it explains.
+    pub explains: Vec<String>,
+    /// For a cause: confidence when every explained finding is present.
+    pub confidence: f64,
+    /// For a cause: why it is ruled out when `when` is false.
+    pub ruled_out: Option<String>,
+    /// Fixture cases.
+    pub cases: Vec<RuleCase>,
+    /// The file the rule was read from.
+    pub file: String,
+    /// The line of its `id`.
+    pub line: usize,
+}
+
+/// A validated set of rules, ids unique.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Every log pattern in one set, and the index of the rule owning each.
+    log_set: Option<(regex::RegexSet, Vec<usize>)>,
+}
+
+// ---- the file format -------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    title: String,
+    severity: Spanned<String>,
+    summary: Spanned<String>,
+    #[serde(default)]
+    next_steps: Vec<String>,
+    #[serde(default)]
+    log: Option<RawLog>,
+    #[serde(default)]
+    when: Option<Spanned<String>>,
+    #[serde(default)]
+    needs: Option<Spanned<String>>,
+    #[serde(default)]
+    evidence: Option<Spanned<String>>,
+    #[serde(default)]
+    fields: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    explains: Vec<Spanned<String>>,
+    #[serde(default)]
+    confidence: Option<Spanned<f64>>,
+    #[serde(default)]
+    ruled_out: Option<String>,
+    #[serde(default, rename = "case")]
+    cases: Vec<RawCase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    pattern: Spanned<String>,
+    #[serde(default)]
+    threshold: Option<Spanned<i64>>,
+    #[serde(default)]
+    window: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: String,
+    expect: Spanned<String>,
+    #[serde(default)]
+    inputs: BTreeMap<String, String>,
+}
+
+/// Turns byte offsets of one file into `file:line:col` problems.
+pub(crate) struct Locator<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) text: &'a str,
+}
+
+impl Locator<'_> {
+    pub(crate) fn at(&self, offset: usize, message: impl Into<String>) -> RuleProblem {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        RuleProblem {
+            file: self.file.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+
+    /// The offset of the first character of a string value's content: the
+    /// span starts at its opening quote(s).
+    pub(crate) fn content_start(&self, span: std::ops::Range<usize>) -> usize {
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        let quotes = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+            3
+        } else if raw.starts_with('\'') || raw.starts_with('"') {
+            1
+        } else {
+            0
+        };
+        let mut start = span.start + quotes;
+        // A newline right after a triple quote is not part of the value.
+        if quotes == 3 && self.text[start..].starts_with('\n') {
+            start += 1;
+        }
+        start
+    }
+}
+
+impl RuleSet {
+    /// The rules embedded from `rules/` at build time.
+    pub fn builtin() -> Result<Self> {
+        let files: Vec<(String, String)> = builtin::FILES
+            .iter()
+            .map(|(name, text)| (format!("builtin:rules/{name}"), (*text).to_string()))
+            .collect();
+        let (rules, problems) = parse_files(&files);
+        finish(rules, problems, &BTreeSet::new())
+    }
+
+    /// The built-in rules, with every `*.toml` of each directory in `dirs`
+    /// added; a user rule with a built-in rule's id replaces it.
+    pub fn load(dirs: &[impl AsRef<Path>]) -> Result<Self> {
+        let builtin = Self::builtin()?;
+        let mut files = Vec::new();
+        for dir in dirs {
+            files.extend(read_rule_dir(dir.as_ref())?);
+        }
+        let (user, problems) = parse_files(&files);
+        let user_ids: BTreeSet<String> = user.iter().map(|r| r.id.clone()).collect();
+        let mut rules: Vec<Rule> = builtin
+            .rules
+            .into_iter()
+            .filter(|r| !user_ids.contains(&r.id))
+            .collect();
+        let builtin_ids: BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
+        rules.extend(user);
+        finish(rules, problems, &builtin_ids)
+    }
+
+    /// Every rule, in evaluation order (a rule after the findings its
+    /// conditions refer to).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// All log patterns as one `RegexSet`, with the index (in [`rules`])
+    /// of the rule each pattern belongs to.
+    ///
+    /// [`rules`]: RuleSet::rules
+    pub fn log_set(&self) -> Option<(&regex::RegexSet, &[usize])> {
+        self.log_set
+            .as_ref()
+            .map(|(set, owners)| (set, owners.as_slice()))
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// A stable hash of the rule set (ids and sources), for reports.
+    pub fn fingerprint(&self) -> String {
+        // FNV-1a over the rule ids, files and patterns: cheap and stable.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for rule in &self.rules {
+            for part in [rule.id.as_str(), rule.file.as_str(), rule.summary.as_str()] {
+                for byte in part.bytes().chain([0]) {
+                    hash ^= u64::from(byte);
+                    hash = hash.wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+        }
+        format!("{hash:016x}")
+    }
+}
+
+/// Validates the rule files of one directory on their own (no built-ins):
+/// `diag rules validate DIR`. Every problem is reported.
+pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
+    let files = read_rule_dir(dir)?;
+    let (rules, mut problems) = parse_files(&files);
+    let builtin_ids: BTreeSet<String> = RuleSet::builtin()
+        .map(|set| set.rules.into_iter().map(|r| r.id).collect())
+        .unwrap_or_default();
+    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids) {
+        problems.extend(more);
+    }
+    Ok(problems)
+}
+
+fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut paths: Vec<_> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        files.push((path.display().to_string(), text));
+    }
+    Ok(files)
+}
+
+fn parse_files(files: &[(String, String)]) -> (Vec<Rule>, Vec<RuleProblem>) {
+    let mut rules = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+    for (file, text) in files {
+        let at = Locator { file, text };
+        let raw: RawFile = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(err) => {
+                let offset = err.span().map_or(0, |s| s.start);
+                problems.push(at.at(offset, err.message().trim().to_string()));
+                continue;
+            }
+        };
+        for raw_rule in raw.rule {
+            let id_span = raw_rule.id.span();
+            match compile_rule(raw_rule, &at) {
+                Ok(rule) => {
+                    if let Some((other, line)) = seen.get(&rule.id) {
+                        problems.push(at.at(
+                            id_span.start,
+                            format!(
+                                "duplicate rule id {:?} (also defined at {other}:{line})",
+                                rule.id
+                            ),
+                        ));
+                        continue;
+                    }
+                    seen.insert(rule.id.clone(), (rule.file.clone(), rule.line));
+                    rules.push(rule);
+                }
+                Err(more) => problems.extend(more),
+            }
+        }
+    }
+    (rules, problems)
+}
+
+fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>> {
+    let mut problems = Vec::new();
+    let id_span = raw.id.span();
+    let id = raw.id.into_inner();
+    if !valid_id(&id) {
+        problems.push(at.at(
+            at.content_start(id_span.clone()),
+            format!("rule id {id:?} must be lower-case `area.what-is-wrong` (letters, digits, '-', one or more '.')"),
+        ));
+    }
+    let severity_span = raw.severity.span();
+    let severity = Severity::parse(raw.severity.get_ref()).unwrap_or_else(|| {
+        problems.push(at.at(
+            at.content_start(severity_span),
+            format!(
+                "severity {:?} is not one of info, warning, critical",
+                raw.severity.get_ref()
+            ),
+        ));
+        Severity::Info
+    });
+
+    let log = raw.log.and_then(|log| {
+        let start = at.content_start(log.pattern.span());
+        let pattern = log.pattern.into_inner();
+        let regex = match Regex::new(&pattern) {
+            Ok(regex) => Some(regex),
+            Err(err) => {
+                let offset = regex_error_offset(&pattern).unwrap_or(0);
+                let first = err
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                problems.push(at.at(start + offset, format!("regex does not compile: {first}")));
+                None
+            }
+        };
+        let threshold = match log.threshold {
+            Some(t) if *t.get_ref() < 1 => {
+                problems.push(at.at(t.span().start, "threshold must be at least 1"));
+                1
+            }
+            Some(t) => usize::try_from(*t.get_ref()).unwrap_or(usize::MAX),
+            None => 1,
+        };
+        let window = log
+            .window
+            .and_then(|w| match humantime::parse_duration(w.get_ref()) {
+                Ok(d) => Some(d),
+                Err(err) => {
+                    problems.push(at.at(
+                        at.content_start(w.span()),
+                        format!("window {:?}: {err}", w.get_ref()),
+                    ));
+                    None
+                }
+            });
+        regex.map(|regex| LogPattern {
+            regex,
+            threshold,
+            window,
+        })
+    });
+
+    let mut compile = |expr: Option<Spanned<String>>| -> Option<Condition> {
+        let expr = expr?;
+        match check::compile(expr, at) {
+            Ok(condition) => Some(condition),
+            Err(more) => {
+                problems.extend(more);
+                None
+            }
+        }
+    };
+    let when = compile(raw.when);
+    let needs = compile(raw.needs);
+    let evidence = compile(raw.evidence);
+    let mut fields = Vec::new();
+    for (name, expr) in raw.fields {
+        if let Some(c) = compile(Some(expr)) {
+            fields.push((name, c));
+        }
+    }
+
+    let kind = if raw.explains.is_empty() {
+        RuleKind::Finding
+    } else {
+        RuleKind::Cause
+    };
+    if kind == RuleKind::Finding && log.is_none() && when.is_none() && problems.is_empty() {
+        problems.push(at.at(
+            id_span.start,
+            format!("rule {id:?} has no trigger: give it [rule.log] or `when`"),
+        ));
+    }
+    let confidence = match raw.confidence {
+        Some(c) if !(0.0..=1.0).contains(c.get_ref()) => {
+            problems.push(at.at(c.span().start, "confidence must be between 0.0 and 1.0"));
+            0.5
+        }
+        Some(c) => *c.get_ref(),
+        None => 0.5,
+    };
+
+    let summary_span = raw.summary.span();
+    let summary = raw.summary.into_inner();
+    let mut known: BTreeSet<String> = ["count", "first", "last"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if let Some(log) = &log {
+        for name in log.regex.capture_names().flatten() {
+            known.insert(name.to_string());
+            known.insert(format!("sum_{name}"));
+        }
+    }
+    known.extend(fields.iter().map(|(n, _)| n.clone()));
+    for name in template_names(&summary) {
+        if !known.contains(&name) {
+            problems.push(at.at(
+                at.content_start(summary_span.clone()),
+                format!(
+                    "summary uses {{{name}}}, which is not a field of this rule (known: {})",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+
+    let mut cases = Vec::new();
+    for case in raw.cases {
+        let fires = match case.expect.get_ref().as_str() {
+            "fires" => true,
+            "quiet" => false,
+            other => {
+                problems.push(at.at(
+                    at.content_start(case.expect.span()),
+                    format!("expect = {other:?}: use \"fires\" or \"quiet\""),
+                ));
+                continue;
+            }
+        };
+        cases.push(RuleCase {
+            name: case.name,
+            fires,
+            inputs: case.inputs,
+        });
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let explains = raw.explains.into_iter().map(Spanned::into_inner).collect();
+    Ok(Rule {
+        line: at.at(id_span.start, "").line,
+        file: at.file.to_string(),
+        id,
+        title: raw.title,
+        severity,
+        summary,
+        next_steps: raw.next_steps,
+        kind,
+        log,
+        when,
+        needs,
+        evidence,
+        fields,
+        explains,
+        confidence,
+        ruled_out: raw.ruled_out,
+        cases,
+    })
+}
+
+/// Cross-rule checks (unknown `explains` targets and finding references,
+/// cycles, missing cases), then orders the rules so that every rule comes
+/// after the findings it refers to.
+fn finish(
+    rules: Vec<Rule>,
+    mut problems: Vec<RuleProblem>,
+    external: &BTreeSet<String>,
+) -> Result<RuleSet> {
+    let ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let known = |id: &str| ids.contains(id) || external.contains(id);
+    let at = |rule: &Rule, message: String| RuleProblem {
+        file: rule.file.clone(),
+        line: rule.line,
+        col: 1,
+        message,
+    };
+    for rule in &rules {
+        for target in &rule.explains {
+            if !known(target) {
+                problems.push(at(
+                    rule,
+                    format!("rule {:?} explains unknown finding {target:?}", rule.id),
+                ));
+            }
+        }
+        for referred in dependencies(rule) {
+            if !known(&referred) {
+                problems.push(at(
+                    rule,
+                    format!("rule {:?} refers to unknown finding {referred:?}", rule.id),
+                ));
+            }
+        }
+        if !rule.cases.iter().any(|c| c.fires) || !rule.cases.iter().any(|c| !c.fires) {
+            problems.push(at(
+                rule,
+                format!(
+                    "rule {:?} needs at least one case that fires and one that stays quiet",
+                    rule.id
+                ),
+            ));
+        }
+    }
+    // Topological order over references between rules.
+    let mut ordered: Vec<Rule> = Vec::with_capacity(rules.len());
+    let mut pending = rules;
+    while !pending.is_empty() {
+        let placed: BTreeSet<String> = ordered.iter().map(|r| r.id.clone()).collect();
+        let pending_ids: BTreeSet<String> = pending.iter().map(|r| r.id.clone()).collect();
+        let (ready, rest): (Vec<Rule>, Vec<Rule>) = pending.into_iter().partition(|rule| {
+            dependencies(rule)
+                .iter()
+                .all(|d| placed.contains(d) || !pending_ids.contains(d) || d == &rule.id)
+        });
+        if ready.is_empty() {
+            for rule in &rest {
+                problems.push(at(
+                    rule,
+                    format!("rule {:?} is part of a reference cycle", rule.id),
+                ));
+            }
+            break;
+        }
+        ordered.extend(ready);
+        pending = rest;
+    }
+    if problems.is_empty() {
+        let (patterns, owners): (Vec<&str>, Vec<usize>) = ordered
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.log.as_ref().map(|l| (l.regex.as_str(), i)))
+            .unzip();
+        let log_set = if patterns.is_empty() {
+            None
+        } else {
+            let set = regex::RegexSet::new(&patterns).map_err(|err| {
+                Error::Rules(vec![RuleProblem {
+                    file: "<rule set>".into(),
+                    line: 1,
+                    col: 1,
+                    message: format!("log patterns do not combine: {err}"),
+                }])
+            })?;
+            Some((set, owners))
+        };
+        Ok(RuleSet {
+            rules: ordered,
+            log_set,
+        })
+    } else {
+        Err(Error::Rules(problems))
+    }
+}
+
+/// The finding ids a rule must be evaluated after.
+fn dependencies(rule: &Rule) -> Vec<String> {
+    let mut deps: Vec<String> = rule.explains.clone();
+    for c in [&rule.when, &rule.needs, &rule.evidence]
+        .into_iter()
+        .flatten()
+    {
+        deps.extend(c.refers_to.iter().cloned());
+    }
+    for (_, c) in &rule.fields {
+        deps.extend(c.refers_to.iter().cloned());
+    }
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
+fn valid_id(id: &str) -> bool {
+    id.contains('.')
+        && !id.starts_with('.')
+        && !id.ends_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+fn regex_error_offset(pattern: &str) -> Option<usize> {
+    match regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        Err(err) => Some(err.span().start.offset),
+        Ok(_) => None,
+    }
+}
+
+/// The `{name}` placeholders of a template (`{{` is a literal brace).
+pub(crate) fn template_names(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if rest[open..].starts_with("{{") {
+            rest = &rest[open + 2..];
+            continue;
+        }
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        names.push(rest[open + 1..open + close].trim().to_string());
+        rest = &rest[open + close + 1..];
+    }
+    names
+}
+
+/// Fills a template's `{name}` placeholders from `fields`; an unknown name
+/// is left as written.
+pub(crate) fn render_template(template: &str, fields: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        if let Some(after) = tail.strip_prefix('}') {
+            out.push('}');
+            rest = after;
+            continue;
+        }
+        match tail.find('}') {
+            Some(close) => {
+                let name = tail[1..close].trim();
+                match fields.get(name) {
+                    Some(value) => out.push_str(value),
+                    None => out.push_str(&tail[..=close]),
+                }
+                rest = &tail[close + 1..];
+            }
+            None => {
+                out.push_str(tail);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests;

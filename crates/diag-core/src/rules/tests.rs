@@ -1,0 +1,171 @@
+use super::*;
+
+fn problems_of(text: &str) -> Vec<String> {
+    let files = vec![("r.toml".to_string(), text.to_string())];
+    let (rules, mut problems) = parse_files(&files);
+    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &BTreeSet::new()) {
+        problems.extend(more);
+    }
+    problems.iter().map(ToString::to_string).collect()
+}
+
+const CASES: &str = r#"
+[[rule.case]]
+name = "f"
+expect = "fires"
+[[rule.case]]
+name = "q"
+expect = "quiet"
+"#;
+
+#[test]
+fn builtin_rules_load_and_every_case_passes() {
+    let rules = RuleSet::builtin().expect("built-in rules are valid");
+    assert!(rules.get("neigh.table-overflow").is_some());
+    assert!(rules.get("kmsg.messages-suppressed").is_some());
+    let outcomes = crate::diagnose::test_rules(&rules);
+    assert!(outcomes.len() >= 6);
+    let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+#[test]
+fn bad_regex_is_located_at_the_error() {
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\n[rule.log]\npattern = 'abc(def'\n{CASES}"
+    );
+    let problems = problems_of(&text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("r.toml:7:"), "{problems:?}");
+    assert!(
+        problems[0].contains("regex does not compile"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn toml_syntax_error_names_line_and_column() {
+    let problems = problems_of("[[rule]]\nid = \"a.b\ntitle = 1\n");
+    assert_eq!(problems.len(), 1);
+    assert!(problems[0].starts_with("r.toml:2:"), "{problems:?}");
+}
+
+#[test]
+fn unknown_key_is_reported() {
+    let problems = problems_of("[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"true\"\ncolour = 1\n");
+    assert!(
+        problems[0].contains("unknown field `colour`"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn unknown_field_in_condition_points_into_the_expression() {
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"facts.routes.exists(r, r.gatway == '')\"\n{CASES}"
+    );
+    let problems = problems_of(&text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    // `r.gatway` starts at column 32 of line 6.
+    assert!(problems[0].starts_with("r.toml:6:"), "{problems:?}");
+    assert!(
+        problems[0].contains("unknown field `gatway`"),
+        "{problems:?}"
+    );
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"facts.nieghbours.x > 1\"\n{CASES}"
+    );
+    assert!(problems_of(&text)[0].contains("unknown field `nieghbours`"));
+}
+
+#[test]
+fn condition_syntax_error() {
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"facts.routes >\"\n{CASES}"
+    );
+    let problems = problems_of(&text);
+    assert!(problems[0].starts_with("r.toml:6:"), "{problems:?}");
+    assert!(
+        problems[0].contains("condition does not parse"),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn duplicate_ids_unknown_explains_and_missing_cases() {
+    let rule = |id: &str, extra: &str| {
+        format!("[[rule]]\nid = \"{id}\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"true\"\n{extra}\n{CASES}")
+    };
+    let text = format!("{}{}", rule("a.b", ""), rule("a.b", ""));
+    let problems = problems_of(&text);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("duplicate rule id \"a.b\"") && p.starts_with("r.toml:")),
+        "{problems:?}"
+    );
+
+    let problems = problems_of(&rule("a.c", "explains = [\"no.such\"]"));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("explains unknown finding \"no.such\"")),
+        "{problems:?}"
+    );
+
+    let problems = problems_of("[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"'x.y' in findings\"\n");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("unknown finding \"x.y\"")),
+        "{problems:?}"
+    );
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.contains("needs at least one case")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn bad_severity_and_template_field() {
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"loud\"\nsummary = \"{{nope}}\"\nwhen = \"true\"\n{CASES}"
+    );
+    let problems = problems_of(&text);
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with("r.toml:4:13: severity \"loud\"")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("summary uses {nope}")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn cycles_are_refused() {
+    let rule = |id: &str, other: &str| {
+        format!("[[rule]]\nid = \"{id}\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"'{other}' in findings\"\n{CASES}")
+    };
+    let text = format!("{}{}", rule("a.b", "a.c"), rule("a.c", "a.b"));
+    let problems = problems_of(&text);
+    assert!(
+        problems.iter().any(|p| p.contains("reference cycle")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn templates() {
+    let fields = BTreeMap::from([("n".to_string(), "3".to_string())]);
+    assert_eq!(
+        render_template("{n} of {{x}} {missing} }", &fields),
+        "3 of {x} {missing} }"
+    );
+    assert_eq!(template_names("a {b} {{c}} {d}"), vec!["b", "d"]);
+    assert_eq!(render_template("open {n", &fields), "open {n");
+}

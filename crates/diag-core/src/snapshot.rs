@@ -1,0 +1,375 @@
+//! A snapshot: every raw input read from one source, plus what could not be
+//! read and why. Rules never read a source; they read facts parsed from a
+//! snapshot. A bundle on disk is a snapshot written out, so analysing a
+//! bundle replays exactly what `diag check` saw.
+
+use crate::error::{Error, Result};
+use crate::model::Skipped;
+use crate::parse::INPUTS;
+use crate::source::{Limits, ReadError, Source, SourceKind};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime};
+
+/// The schema name written into every bundle manifest.
+pub const BUNDLE_SCHEMA: &str = "diag-bundle/1";
+
+/// The bytes of one input in a snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    /// The content.
+    pub bytes: Vec<u8>,
+    /// Whether the content was cut at the size limit.
+    pub truncated: bool,
+}
+
+impl Input {
+    /// The content as text; invalid UTF-8 is replaced, never an error.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(&self.bytes)
+    }
+}
+
+/// `manifest.json` of a bundle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`BUNDLE_SCHEMA`].
+    pub schema: String,
+    /// The diag version that wrote the bundle.
+    pub diag_version: String,
+    /// Host name at collection time.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Kernel release at collection time.
+    #[serde(default)]
+    pub kernel: Option<String>,
+    /// RFC 3339 time of collection.
+    pub collected_at: String,
+    /// Where the inputs were read (`live` and the root).
+    pub source: ManifestSource,
+    /// Every input in the bundle, with its size.
+    #[serde(default)]
+    pub inputs: Vec<ManifestInput>,
+    /// Inputs and collectors that were skipped, and why.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+    /// Packet capture settings, when a capture ran.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture: Option<serde_json::Value>,
+}
+
+/// The source a bundle was collected from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestSource {
+    /// The kind of source.
+    pub kind: SourceKind,
+    /// Its root or path.
+    pub path: String,
+}
+
+/// One input listed in a manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManifestInput {
+    /// Canonical name.
+    pub name: String,
+    /// Size in bytes as stored.
+    pub bytes: usize,
+    /// Whether it was cut at the size limit.
+    #[serde(default)]
+    pub truncated: bool,
+}
+
+/// Every raw input read from one source.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    /// Where the inputs came from.
+    pub source: ManifestSource,
+    /// The bundle's manifest, when the source is a bundle that has one.
+    pub manifest: Option<Manifest>,
+    /// Inputs by canonical name.
+    pub inputs: BTreeMap<String, Input>,
+    /// Inputs that exist but could not be read, and why.
+    pub skipped: Vec<Skipped>,
+    /// When the snapshot was taken (for a bundle: when it was read).
+    pub taken_at: SystemTime,
+}
+
+/// Bounds on a whole collection.
+#[derive(Debug, Clone, Copy)]
+pub struct CollectOptions {
+    /// Limits on each read.
+    pub limits: Limits,
+    /// After this, inputs not yet read are skipped; a box with many hung
+    /// mounts still gets a diagnosis in bounded time.
+    pub deadline: Duration,
+}
+
+impl Default for CollectOptions {
+    fn default() -> Self {
+        CollectOptions {
+            limits: Limits::default(),
+            deadline: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Snapshot {
+    /// A snapshot made from inputs in memory (rule test cases, library users
+    /// that already hold the files).
+    pub fn from_inputs<I, N, B>(inputs: I) -> Self
+    where
+        I: IntoIterator<Item = (N, B)>,
+        N: Into<String>,
+        B: Into<Vec<u8>>,
+    {
+        Snapshot {
+            source: ManifestSource {
+                kind: SourceKind::Bundle,
+                path: "<memory>".into(),
+            },
+            manifest: None,
+            inputs: inputs
+                .into_iter()
+                .map(|(name, bytes)| {
+                    (
+                        name.into(),
+                        Input {
+                            bytes: bytes.into(),
+                            truncated: false,
+                        },
+                    )
+                })
+                .collect(),
+            skipped: Vec::new(),
+            taken_at: SystemTime::now(),
+        }
+    }
+
+    /// Reads every input the parsers know from `source`. Never fails: what
+    /// cannot be read is recorded in `skipped`.
+    pub fn collect(source: &dyn Source, options: &CollectOptions) -> Self {
+        let started = Instant::now();
+        let mut snapshot = Snapshot {
+            source: ManifestSource {
+                kind: source.kind(),
+                path: source.location(),
+            },
+            manifest: None,
+            inputs: BTreeMap::new(),
+            skipped: Vec::new(),
+            taken_at: SystemTime::now(),
+        };
+        if source.kind() != SourceKind::Live {
+            snapshot.read_manifest(source, &options.limits);
+        }
+        for spec in INPUTS {
+            let limits = Limits {
+                keep: spec.keep,
+                ..options.limits
+            };
+            for name in expand(source, spec.pattern, &limits) {
+                if started.elapsed() > options.deadline {
+                    snapshot.skipped.push(Skipped {
+                        collector: name,
+                        reason: format!(
+                            "collection deadline of {} reached",
+                            humantime::format_duration(options.deadline)
+                        ),
+                    });
+                    continue;
+                }
+                match source.read(&name, &limits) {
+                    Ok(raw) => {
+                        snapshot.inputs.insert(
+                            name,
+                            Input {
+                                bytes: raw.bytes,
+                                truncated: raw.truncated,
+                            },
+                        );
+                    }
+                    Err(ReadError::NotFound) => {}
+                    Err(err) => snapshot.skipped.push(Skipped {
+                        collector: name,
+                        reason: err.to_string(),
+                    }),
+                }
+            }
+        }
+        snapshot
+    }
+
+    fn read_manifest(&mut self, source: &dyn Source, limits: &Limits) {
+        match source.read("manifest.json", limits) {
+            Ok(raw) => match serde_json::from_slice::<Manifest>(&raw.bytes) {
+                Ok(manifest) => {
+                    self.skipped.extend(manifest.skipped.iter().cloned());
+                    self.manifest = Some(manifest);
+                }
+                Err(err) => self.skipped.push(Skipped {
+                    collector: "manifest.json".into(),
+                    reason: format!("unreadable manifest: {err}"),
+                }),
+            },
+            Err(ReadError::NotFound) => {}
+            Err(err) => self.skipped.push(Skipped {
+                collector: "manifest.json".into(),
+                reason: err.to_string(),
+            }),
+        }
+    }
+
+    /// One input's text, when present.
+    pub fn text(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
+        self.inputs.get(name).map(Input::text)
+    }
+
+    /// The host name: from the manifest, else from `proc/sys/kernel/hostname`.
+    pub fn host(&self) -> Option<String> {
+        self.manifest
+            .as_ref()
+            .and_then(|m| m.host.clone())
+            .or_else(|| {
+                self.text("proc/sys/kernel/hostname")
+                    .map(|t| t.trim().to_string())
+            })
+            .filter(|h| !h.is_empty())
+    }
+
+    /// The kernel release: from the manifest, else `proc/sys/kernel/osrelease`.
+    pub fn kernel(&self) -> Option<String> {
+        self.manifest
+            .as_ref()
+            .and_then(|m| m.kernel.clone())
+            .or_else(|| {
+                self.text("proc/sys/kernel/osrelease")
+                    .map(|t| t.trim().to_string())
+            })
+            .filter(|k| !k.is_empty())
+    }
+
+    /// The manifest this snapshot would be written with.
+    pub fn to_manifest(&self) -> Manifest {
+        Manifest {
+            schema: BUNDLE_SCHEMA.into(),
+            diag_version: crate::VERSION.into(),
+            host: self.host(),
+            kernel: self.kernel(),
+            collected_at: humantime::format_rfc3339_seconds(self.taken_at).to_string(),
+            source: self.source.clone(),
+            inputs: self
+                .inputs
+                .iter()
+                .map(|(name, input)| ManifestInput {
+                    name: name.clone(),
+                    bytes: input.bytes.len(),
+                    truncated: input.truncated,
+                })
+                .collect(),
+            skipped: self.skipped.clone(),
+            capture: None,
+        }
+    }
+
+    /// Writes the snapshot as a bundle: a directory, or a `.tar.zst` archive
+    /// when `path` ends in `.tar.zst`. Atomic: everything is written under a
+    /// temporary name in the same directory and renamed at the end, so a
+    /// crash never leaves a half bundle under the final name. Refuses to
+    /// replace an existing path.
+    pub fn write_bundle(&self, path: &Path) -> Result<()> {
+        if path.exists() {
+            return Err(Error::OutputExists(path.to_path_buf()));
+        }
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let file_name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "bundle".into());
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{file_name}."))
+            .suffix(".partial")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(&parent, e))?;
+        let root = staging.path().join("bundle");
+        self.write_tree(&root)?;
+        if file_name.ends_with(".tar.zst") || file_name.ends_with(".tzst") {
+            let archive = staging.path().join("bundle.tar.zst");
+            pack(&root, &archive)?;
+            std::fs::rename(&archive, path).map_err(|e| Error::io(path, e))?;
+        } else {
+            std::fs::rename(&root, path).map_err(|e| Error::io(path, e))?;
+        }
+        // `staging` (now holding only leftovers) is removed on drop.
+        Ok(())
+    }
+
+    fn write_tree(&self, root: &Path) -> Result<()> {
+        std::fs::create_dir_all(root).map_err(|e| Error::io(root, e))?;
+        for (name, input) in &self.inputs {
+            let file = root.join(name);
+            if let Some(dir) = file.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            }
+            std::fs::write(&file, &input.bytes).map_err(|e| Error::io(&file, e))?;
+        }
+        let manifest =
+            serde_json::to_vec_pretty(&self.to_manifest()).map_err(|source| Error::Json {
+                what: "manifest.json".into(),
+                source,
+            })?;
+        let file = root.join("manifest.json");
+        std::fs::write(&file, manifest).map_err(|e| Error::io(&file, e))?;
+        Ok(())
+    }
+}
+
+fn pack(root: &Path, archive: &Path) -> Result<()> {
+    let file = std::fs::File::create(archive).map_err(|e| Error::io(archive, e))?;
+    let encoder = zstd::Encoder::new(file, 3).map_err(|e| Error::io(archive, e))?;
+    let mut builder = tar::Builder::new(encoder);
+    builder.mode(tar::HeaderMode::Deterministic);
+    builder
+        .append_dir_all(".", root)
+        .map_err(|e| Error::io(archive, e))?;
+    let encoder = builder.into_inner().map_err(|e| Error::io(archive, e))?;
+    let file = encoder.finish().map_err(|e| Error::io(archive, e))?;
+    file.sync_all().map_err(|e| Error::io(archive, e))?;
+    Ok(())
+}
+
+/// Expands a pattern whose path segments may contain one `*` each
+/// (`sys/class/net/*/flags`, `var/log/kern.log*`) into the names that exist
+/// in `source`. A pattern without `*` is returned as is.
+fn expand(source: &dyn Source, pattern: &str, limits: &Limits) -> Vec<String> {
+    let mut prefixes = vec![String::new()];
+    for segment in pattern.split('/') {
+        let mut next = Vec::new();
+        for prefix in &prefixes {
+            if let Some((head, tail)) = segment.split_once('*') {
+                let dir = prefix.trim_end_matches('/');
+                let Ok(names) = source.list(dir, limits) else {
+                    continue;
+                };
+                for name in names {
+                    if name.len() >= head.len() + tail.len()
+                        && name.starts_with(head)
+                        && name.ends_with(tail)
+                    {
+                        next.push(format!("{prefix}{name}/"));
+                    }
+                }
+            } else {
+                next.push(format!("{prefix}{segment}/"));
+            }
+        }
+        prefixes = next;
+    }
+    prefixes
+        .into_iter()
+        .map(|p| p.trim_end_matches('/').to_string())
+        .collect()
+}

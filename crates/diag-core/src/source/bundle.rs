@@ -1,0 +1,205 @@
+//! A bundle: a directory that mirrors a host, or the same packed as
+//! `.tar.zst`.
+
+use super::{
+    bounded, check_name, list_dir, read_capped, Limits, RawInput, ReadError, Source, SourceKind,
+};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Largest file kept from an archive.
+const ARCHIVE_ENTRY_MAX: u64 = 256 << 20;
+/// Largest total unpacked size of an archive.
+const ARCHIVE_TOTAL_MAX: u64 = 1 << 30;
+
+/// Inputs read from a bundle directory or archive.
+#[derive(Debug)]
+pub struct Bundle {
+    path: PathBuf,
+    content: Content,
+}
+
+#[derive(Debug)]
+enum Content {
+    Dir,
+    Archive(BTreeMap<String, Vec<u8>>),
+}
+
+impl Bundle {
+    /// Opens a bundle directory, or unpacks a `.tar.zst` (or `.tzst`) archive
+    /// into memory. Fails, naming the path, when it does not exist, is an
+    /// empty directory, or is an archive that does not unpack completely.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let meta = match std::fs::metadata(&path) {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::BundleMissing(path))
+            }
+            Err(err) => return Err(Error::io(path, err)),
+        };
+        if meta.is_dir() {
+            let mut entries = std::fs::read_dir(&path).map_err(|e| Error::io(&path, e))?;
+            if entries.next().is_none() {
+                return Err(Error::BundleEmpty(path));
+            }
+            return Ok(Bundle {
+                path,
+                content: Content::Dir,
+            });
+        }
+        let name = path.to_string_lossy();
+        if name.ends_with(".tar.zst") || name.ends_with(".tzst") {
+            let files = unpack(&path)?;
+            if files.is_empty() {
+                return Err(Error::BundleEmpty(path));
+            }
+            return Ok(Bundle {
+                path,
+                content: Content::Archive(files),
+            });
+        }
+        Err(Error::NotABundle(path))
+    }
+
+    /// The bundle's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Unpacks every regular file of a `.tar.zst` into memory, keyed by its
+/// canonical name. A single top-level directory (the bundle's own name, as
+/// `tar -C parent -c bundle` makes) is stripped.
+fn unpack(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+    let archive_error = |reason: String| Error::BundleArchive {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let decoder = zstd::Decoder::new(file).map_err(|e| archive_error(e.to_string()))?;
+    let mut archive = tar::Archive::new(decoder);
+    let mut files = BTreeMap::new();
+    let mut total = 0u64;
+    let entries = archive
+        .entries()
+        .map_err(|e| archive_error(e.to_string()))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| archive_error(e.to_string()))?;
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let name = entry
+            .path()
+            .map_err(|e| archive_error(e.to_string()))?
+            .to_string_lossy()
+            .trim_start_matches("./")
+            .to_string();
+        let mut bytes = Vec::new();
+        (&mut entry)
+            .take(ARCHIVE_ENTRY_MAX)
+            .read_to_end(&mut bytes)
+            .map_err(|e| archive_error(format!("{name}: {e}")))?;
+        // Drain what is beyond the cap so a short archive is still detected.
+        std::io::copy(&mut entry, &mut std::io::sink())
+            .map_err(|e| archive_error(format!("{name}: {e}")))?;
+        total += bytes.len() as u64;
+        if total > ARCHIVE_TOTAL_MAX {
+            return Err(archive_error(format!(
+                "unpacks to more than {} MiB",
+                ARCHIVE_TOTAL_MAX >> 20
+            )));
+        }
+        files.insert(name, bytes);
+    }
+    // tar stops at the first zero block; make sure the compressed stream
+    // itself ended properly, or a cut archive would pass for a short one.
+    let mut rest = archive.into_inner();
+    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| archive_error(e.to_string()))?;
+    Ok(strip_top_dir(files))
+}
+
+fn strip_top_dir(files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+    let first = files
+        .keys()
+        .next()
+        .and_then(|name| name.split_once('/'))
+        .map(|(top, _)| format!("{top}/"));
+    match first {
+        Some(prefix)
+            if !files.contains_key("manifest.json")
+                && files.keys().all(|name| name.starts_with(&prefix)) =>
+        {
+            files
+                .into_iter()
+                .map(|(name, bytes)| (name[prefix.len()..].to_string(), bytes))
+                .collect()
+        }
+        _ => files,
+    }
+}
+
+impl Source for Bundle {
+    fn kind(&self) -> SourceKind {
+        SourceKind::Bundle
+    }
+
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    fn read(&self, name: &str, limits: &Limits) -> Result<RawInput, ReadError> {
+        check_name(name)?;
+        match &self.content {
+            Content::Dir => {
+                let path = self.path.join(name);
+                let limits = *limits;
+                bounded(limits.timeout, move || {
+                    read_capped(&path, limits.max_bytes, limits.keep)
+                })
+            }
+            Content::Archive(files) => {
+                let bytes = files.get(name).ok_or(ReadError::NotFound)?;
+                let truncated = bytes.len() > limits.max_bytes;
+                let kept = if truncated {
+                    match limits.keep {
+                        super::Keep::Head => bytes[..limits.max_bytes].to_vec(),
+                        super::Keep::Tail => bytes[bytes.len() - limits.max_bytes..].to_vec(),
+                    }
+                } else {
+                    bytes.clone()
+                };
+                Ok(RawInput {
+                    bytes: kept,
+                    truncated,
+                })
+            }
+        }
+    }
+
+    fn list(&self, dir: &str, limits: &Limits) -> Result<Vec<String>, ReadError> {
+        check_name(dir)?;
+        match &self.content {
+            Content::Dir => {
+                let path = self.path.join(dir);
+                bounded(limits.timeout, move || list_dir(&path))
+            }
+            Content::Archive(files) => {
+                let prefix = format!("{dir}/");
+                let mut names: Vec<String> = files
+                    .keys()
+                    .filter_map(|name| name.strip_prefix(&prefix))
+                    .map(|rest| rest.split('/').next().unwrap_or(rest).to_string())
+                    .collect();
+                names.dedup();
+                if names.is_empty() {
+                    return Err(ReadError::NotFound);
+                }
+                Ok(names)
+            }
+        }
+    }
+}

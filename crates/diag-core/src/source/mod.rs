@@ -1,0 +1,295 @@
+//! Sources hand out raw inputs by canonical name.
+//!
+//! A canonical name is a host path without its leading `/` (`proc/mdstat`,
+//! `dev/kmsg`, `sys/class/net/eth0/flags`) or a bundle-only name
+//! (`commands/dmesg`, `net/route.json`, `capture/eth0.pcap`). A [`LiveHost`]
+//! reads them below a root (`/` or `--root DIR`); a [`Bundle`] reads the same
+//! names from a directory or a `.tar.zst` archive that `diag collect` wrote,
+//! or that a user assembled by copying files from a host.
+//!
+//! Every read is bounded: [`Limits`] caps its time and size. A read that
+//! hangs (a hung NFS mount, a wedged sysfs attribute) is abandoned after the
+//! timeout and reported as [`ReadError::TimedOut`]; the thread that was
+//! blocked is left behind, since a thread stuck in the kernel cannot be
+//! cancelled, but the run goes on.
+
+mod bundle;
+mod live;
+
+pub use bundle::Bundle;
+pub use live::LiveHost;
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::Path;
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+/// What kind of place the inputs come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    /// The running host (or a root directory standing in for it).
+    Live,
+    /// A bundle written by `diag collect`, or a directory of copied files.
+    Bundle,
+    /// A sosreport directory.
+    Sosreport,
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SourceKind::Live => "live",
+            SourceKind::Bundle => "bundle",
+            SourceKind::Sosreport => "sosreport",
+        })
+    }
+}
+
+/// Which end of an input to keep when it is larger than the size limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// The beginning (tables, state files).
+    Head,
+    /// The end (logs: the newest lines matter most).
+    Tail,
+}
+
+/// Bounds on one read.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// How long one read may take before it is abandoned.
+    pub timeout: Duration,
+    /// How many bytes of one input are kept at most.
+    pub max_bytes: usize,
+    /// Which end to keep when the input is larger than `max_bytes`.
+    pub keep: Keep,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            timeout: Duration::from_secs(5),
+            max_bytes: 32 << 20,
+            keep: Keep::Head,
+        }
+    }
+}
+
+/// The bytes of one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawInput {
+    /// The content, at most `Limits::max_bytes` long.
+    pub bytes: Vec<u8>,
+    /// Whether the input was larger than the limit and was cut.
+    pub truncated: bool,
+}
+
+/// Why an input could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReadError {
+    /// The input does not exist in this source. Not a failure: most hosts lack
+    /// some inputs (no md driver, no IPv6).
+    #[error("not present")]
+    NotFound,
+    /// The input exists but this user may not read it.
+    #[error("permission denied: {0}")]
+    Denied(String),
+    /// The read did not finish in time.
+    #[error("timed out after {}", humantime::format_duration(*.0))]
+    TimedOut(Duration),
+    /// Any other failure, in the system's words.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl ReadError {
+    fn from_io(err: &io::Error) -> Self {
+        match err.kind() {
+            io::ErrorKind::NotFound => ReadError::NotFound,
+            io::ErrorKind::PermissionDenied => ReadError::Denied(err.to_string()),
+            _ => ReadError::Failed(err.to_string()),
+        }
+    }
+}
+
+/// Where raw inputs come from. Implementations know nothing of what the
+/// inputs mean; the parsers do.
+pub trait Source: fmt::Debug + Send + Sync {
+    /// Live host, bundle or sosreport.
+    fn kind(&self) -> SourceKind;
+
+    /// The root directory or archive path, for reports.
+    fn location(&self) -> String;
+
+    /// Reads one input by canonical name, within `limits`.
+    fn read(&self, name: &str, limits: &Limits) -> Result<RawInput, ReadError>;
+
+    /// The names of the entries directly inside the canonical directory
+    /// `dir` (names only, sorted).
+    fn list(&self, dir: &str, limits: &Limits) -> Result<Vec<String>, ReadError>;
+}
+
+/// Rejects names that could escape the source's root.
+pub(crate) fn check_name(name: &str) -> Result<(), ReadError> {
+    if name.is_empty()
+        || name.starts_with('/')
+        || name
+            .split('/')
+            .any(|part| part == ".." || part == "." || part.is_empty())
+    {
+        return Err(ReadError::Failed(format!("invalid input name {name:?}")));
+    }
+    Ok(())
+}
+
+/// Runs `work` on its own thread and waits at most `timeout` for it. A read
+/// that hangs in the kernel cannot be interrupted; its thread is abandoned.
+pub(crate) fn bounded<T, F>(timeout: Duration, work: F) -> Result<T, ReadError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ReadError> + Send + 'static,
+{
+    let (tx, rx) = mpsc::channel();
+    let spawned = thread::Builder::new()
+        .name("diag-read".into())
+        .spawn(move || {
+            // The receiver may be gone after a timeout; nothing to do then.
+            let _ = tx.send(work());
+        });
+    if let Err(err) = spawned {
+        return Err(ReadError::Failed(format!(
+            "cannot start reader thread: {err}"
+        )));
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(result) => result,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(ReadError::TimedOut(timeout)),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            Err(ReadError::Failed("reader thread died".into()))
+        }
+    }
+}
+
+/// Reads a regular file (or a procfs/sysfs file, whose size is unknown) and
+/// keeps at most `max_bytes` of it, from the end `keep` says.
+pub(crate) fn read_capped(
+    path: &Path,
+    max_bytes: usize,
+    keep: Keep,
+) -> Result<RawInput, ReadError> {
+    let mut file = File::open(path).map_err(|e| ReadError::from_io(&e))?;
+    let meta = file.metadata().map_err(|e| ReadError::from_io(&e))?;
+    if meta.is_dir() {
+        return Err(ReadError::Failed("is a directory".into()));
+    }
+    let cap = max_bytes as u64;
+    if keep == Keep::Tail && meta.is_file() && meta.len() > cap {
+        file.seek(SeekFrom::Start(meta.len() - cap))
+            .map_err(|e| ReadError::from_io(&e))?;
+        let mut bytes = Vec::with_capacity(max_bytes);
+        file.take(cap)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ReadError::from_io(&e))?;
+        // Drop the partial first line so every kept line is whole.
+        if let Some(pos) = bytes.iter().position(|&b| b == b'\n') {
+            bytes.drain(..=pos);
+        }
+        return Ok(RawInput {
+            bytes,
+            truncated: true,
+        });
+    }
+    let mut bytes = Vec::new();
+    (&mut file)
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| ReadError::from_io(&e))?;
+    let truncated = bytes.len() > max_bytes;
+    if truncated {
+        match keep {
+            Keep::Head => bytes.truncate(max_bytes),
+            Keep::Tail => {
+                // A file of unknown size (procfs): keep its newest bytes.
+                let mut tail = bytes.split_off(bytes.len() - max_bytes);
+                let mut chunk = vec![0u8; 64 << 10];
+                loop {
+                    let n = file.read(&mut chunk).map_err(|e| ReadError::from_io(&e))?;
+                    if n == 0 {
+                        break;
+                    }
+                    tail.extend_from_slice(&chunk[..n]);
+                    if tail.len() > 2 * max_bytes {
+                        tail.drain(..tail.len() - max_bytes);
+                    }
+                }
+                let start = tail.len().saturating_sub(max_bytes);
+                bytes = tail.split_off(start);
+            }
+        }
+    }
+    Ok(RawInput { bytes, truncated })
+}
+
+/// Lists a directory's entry names, sorted.
+pub(crate) fn list_dir(path: &Path) -> Result<Vec<String>, ReadError> {
+    let entries = std::fs::read_dir(path).map_err(|e| ReadError::from_io(&e))?;
+    let mut names = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ReadError::from_io(&e))?;
+        if let Some(name) = entry.file_name().to_str() {
+            names.push(name.to_string());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_that_escape_the_root_are_refused() {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "proc/../../etc",
+            "proc//x",
+            "./x",
+        ] {
+            assert!(check_name(bad).is_err(), "{bad:?} should be refused");
+        }
+        assert!(check_name("proc/net/route").is_ok());
+    }
+
+    #[test]
+    fn a_hung_read_times_out() {
+        let got: Result<(), ReadError> = bounded(Duration::from_millis(50), || {
+            thread::sleep(Duration::from_secs(2));
+            Ok(())
+        });
+        assert_eq!(got, Err(ReadError::TimedOut(Duration::from_millis(50))));
+    }
+
+    #[test]
+    fn capped_reads_keep_the_requested_end() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("log");
+        std::fs::write(&path, "first line\nsecond line\nthird line\n").expect("write");
+        let head = read_capped(&path, 10, Keep::Head).expect("head");
+        assert_eq!(head.bytes, b"first line");
+        assert!(head.truncated);
+        let tail = read_capped(&path, 15, Keep::Tail).expect("tail");
+        assert_eq!(tail.bytes, b"third line\n");
+        assert!(tail.truncated);
+        let whole = read_capped(&path, 1000, Keep::Tail).expect("whole");
+        assert!(!whole.truncated);
+        assert_eq!(whole.bytes.len(), 34);
+    }
+}

@@ -1,0 +1,305 @@
+//! Command-line parsing and the subcommands.
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use diag_core::rules::RuleSet;
+use diag_core::snapshot::{CollectOptions, Snapshot};
+use diag_core::source::{Bundle, Limits, LiveHost};
+use diag_core::{diagnose, report, Diagnosis};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Exit code when diag itself could not run.
+pub const EXIT_UNKNOWN: u8 = 3;
+
+/// diag: find the likely root cause of a misbehaving Linux server, with the
+/// evidence.
+#[derive(Debug, Parser)]
+#[command(name = "diag", version, about, long_about = None)]
+#[command(
+    after_help = "Exit status: 0 nothing above info, 1 warning, 2 critical, 3 diag could not run.\n\
+Without a command, diag runs `check` on the live host."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    #[command(flatten)]
+    rules: RuleArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+struct RuleArgs {
+    /// Add the rule files (*.toml) of DIR; a rule with a built-in rule's id
+    /// replaces it. Repeatable.
+    #[arg(long = "rules", value_name = "DIR", global = true)]
+    dirs: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args, Clone)]
+struct ReadArgs {
+    /// Give up on one input after this many seconds (a hung mount must not
+    /// hang diag).
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    read_timeout: f64,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Diagnose the live host once and print the result.
+    Check {
+        /// Read the host's files below DIR instead of / (a copied root, a
+        /// container's root, a test fixture).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Save the live host's state as a bundle (a directory, or a .tar.zst
+    /// archive when PATH ends in .tar.zst) for later analysis.
+    Collect {
+        /// Where to write the bundle; must not exist yet.
+        #[arg(short, long, value_name = "PATH")]
+        output: PathBuf,
+        /// Read the host's files below DIR instead of /.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
+    /// diagnoses the live host.
+    Analyze {
+        /// The bundle.
+        path: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Work on rule files.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// List every rule in effect (built-in and --rules).
+    List,
+    /// Check rule files and report every problem as file:line:col: message.
+    /// Without DIR: the built-in rules and every --rules directory.
+    Validate {
+        /// A directory of rule files to check on its own.
+        dir: Option<PathBuf>,
+    },
+    /// Run every rule's fixture cases (each must fire where it says it
+    /// fires and stay quiet where it says it stays quiet).
+    Test,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Human-readable text.
+    Text,
+    /// The diag/1 JSON document.
+    Json,
+}
+
+/// Parses the command line and runs it; maps every error to exit code 3.
+pub fn run() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = match err.kind() {
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
+                clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => EXIT_UNKNOWN,
+                _ => EXIT_UNKNOWN,
+            };
+            // clap renders its own message (with usage); print it as is.
+            let _ = err.print();
+            return ExitCode::from(code);
+        }
+    };
+    match execute(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("diag: error: {err:#}");
+            ExitCode::from(EXIT_UNKNOWN)
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<u8> {
+    let command = cli.command.unwrap_or(Command::Check {
+        root: None,
+        format: Format::Text,
+        read: ReadArgs { read_timeout: 5.0 },
+    });
+    match command {
+        Command::Check { root, format, read } => {
+            let rules = load_rules(&cli.rules)?;
+            let source = live(root)?;
+            let diagnosis = diag_core::analyze(&source, &rules, &options(&read)?);
+            print_diagnosis(&diagnosis, format)
+        }
+        Command::Analyze { path, format, read } => {
+            let rules = load_rules(&cli.rules)?;
+            let bundle = Bundle::open(&path)?;
+            let diagnosis = diag_core::analyze(&bundle, &rules, &options(&read)?);
+            print_diagnosis(&diagnosis, format)
+        }
+        Command::Collect { output, root, read } => {
+            let source = live(root)?;
+            let snapshot = Snapshot::collect(&source, &options(&read)?);
+            snapshot
+                .write_bundle(&output)
+                .with_context(|| format!("cannot write bundle {}", output.display()))?;
+            let bytes: usize = snapshot.inputs.values().map(|i| i.bytes.len()).sum();
+            eprintln!(
+                "diag: wrote {} ({} inputs, {} bytes, {} skipped)",
+                output.display(),
+                snapshot.inputs.len(),
+                bytes,
+                snapshot.skipped.len()
+            );
+            for skipped in &snapshot.skipped {
+                eprintln!("diag: skipped {}: {}", skipped.collector, skipped.reason);
+            }
+            Ok(0)
+        }
+        Command::Rules { command } => rules_command(command, &cli.rules),
+    }
+}
+
+fn live(root: Option<PathBuf>) -> Result<LiveHost> {
+    match root {
+        None => Ok(LiveHost::new()),
+        Some(root) => {
+            if !root.is_dir() {
+                bail!("{}: --root must be an existing directory", root.display());
+            }
+            Ok(LiveHost::with_root(root))
+        }
+    }
+}
+
+fn options(read: &ReadArgs) -> Result<CollectOptions> {
+    if !(read.read_timeout.is_finite() && read.read_timeout > 0.0 && read.read_timeout <= 600.0) {
+        bail!("--read-timeout must be between 0 and 600 seconds");
+    }
+    Ok(CollectOptions {
+        limits: Limits {
+            timeout: Duration::from_secs_f64(read.read_timeout),
+            ..Limits::default()
+        },
+        ..CollectOptions::default()
+    })
+}
+
+fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
+    for dir in &args.dirs {
+        if !dir.is_dir() {
+            bail!(
+                "{}: --rules must be a directory of *.toml rule files",
+                dir.display()
+            );
+        }
+    }
+    Ok(RuleSet::load(&args.dirs)?)
+}
+
+fn print_diagnosis(diagnosis: &Diagnosis, format: Format) -> Result<u8> {
+    let text = match format {
+        Format::Text => report::text(diagnosis),
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(diagnosis)?;
+            json.push('\n');
+            json
+        }
+    };
+    write_stdout(&text)?;
+    Ok(u8::try_from(diagnosis.exit_code()).unwrap_or(EXIT_UNKNOWN))
+}
+
+fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A closed pipe (`diag check | head`) is not an error.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
+    match command {
+        RulesCommand::List => {
+            let rules = load_rules(args)?;
+            let mut out = String::new();
+            for rule in rules.rules() {
+                let kind = match rule.kind {
+                    diag_core::rules::RuleKind::Cause => "cause",
+                    diag_core::rules::RuleKind::Finding => "finding",
+                };
+                out.push_str(&format!(
+                    "{:<32} {:<7} {:<8} {}  ({}:{})\n",
+                    rule.id, kind, rule.severity, rule.title, rule.file, rule.line
+                ));
+            }
+            write_stdout(&out)?;
+            Ok(0)
+        }
+        RulesCommand::Validate { dir } => {
+            let problems = match dir {
+                Some(dir) => diag_core::rules::validate_dir(&dir)?,
+                None => match RuleSet::load(&args.dirs) {
+                    Ok(_) => Vec::new(),
+                    Err(diag_core::Error::Rules(problems)) => problems,
+                    Err(err) => return Err(err.into()),
+                },
+            };
+            for problem in &problems {
+                println!("{problem}");
+            }
+            if problems.is_empty() {
+                eprintln!("diag: rules are valid");
+                Ok(0)
+            } else {
+                eprintln!("diag: {} problem(s)", problems.len());
+                Ok(1)
+            }
+        }
+        RulesCommand::Test => {
+            let rules = load_rules(args)?;
+            let outcomes = diagnose::test_rules(&rules);
+            let mut failed = 0;
+            for outcome in &outcomes {
+                let verdict = if outcome.passed() { "ok  " } else { "FAIL" };
+                let expected = if outcome.expected_fire {
+                    "fires"
+                } else {
+                    "quiet"
+                };
+                let got = if outcome.fired {
+                    "fired"
+                } else {
+                    "stayed quiet"
+                };
+                println!(
+                    "{verdict} {} / {}: expected {expected}, {got}  ({})",
+                    outcome.rule, outcome.case, outcome.location
+                );
+                if !outcome.passed() {
+                    failed += 1;
+                }
+            }
+            println!("{} passed, {} failed", outcomes.len() - failed, failed);
+            Ok(if failed == 0 { 0 } else { 1 })
+        }
+    }
+}
