@@ -17,7 +17,10 @@ pub const EXIT_UNKNOWN: u8 = 3;
 /// diag: find the likely root cause of a misbehaving Linux server, with the
 /// evidence.
 #[derive(Debug, Parser)]
-#[command(name = "diag", version, about, long_about = None)]
+#[command(name = "diag", version, long_about = None)]
+#[command(
+    about = "diag: find the likely root cause of a misbehaving Linux server, with the evidence"
+)]
 #[command(
     after_help = "Exit status: 0 nothing above info, 1 warning, 2 critical, 3 diag could not run.\n\
 Without a command, diag runs `check` on the live host."

@@ -1,0 +1,65 @@
+//! Helpers shared by the end-to-end tests: run the `diag` binary, parse its
+//! JSON.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `../shared/corpus` beside the checkout.
+pub fn corpus() -> PathBuf {
+    workspace().join("../shared/corpus")
+}
+
+/// Runs `diag` with `args`; no terminal, no colour.
+pub fn diag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_diag"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run diag")
+}
+
+/// Runs `diag` and parses its stdout as a diag/1 document.
+pub fn diag_json(args: &[&str]) -> (serde_json::Value, i32) {
+    let out = diag(args);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|err| {
+        panic!(
+            "diag {args:?} did not print JSON ({err}); stderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    assert_eq!(json["schema"], "diag/1");
+    (json, out.status.code().unwrap_or(-1))
+}
+
+/// The ids of a diagnosis' causes, in rank order.
+pub fn cause_ids(json: &serde_json::Value) -> Vec<String> {
+    ids(&json["causes"])
+}
+
+/// The ids of a diagnosis' findings.
+pub fn finding_ids(json: &serde_json::Value) -> Vec<String> {
+    ids(&json["findings"])
+}
+
+/// The ids of a list of objects.
+pub fn ids(list: &serde_json::Value) -> Vec<String> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|i| i["id"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

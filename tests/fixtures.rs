@@ -1,0 +1,157 @@
+//! Walks every scenario in `fixtures/`: each is a bundle with an
+//! `expected.toml` beside its inputs. Adding a scenario needs no code.
+//!
+//! ```toml
+//! origin = "where the inputs come from"       # required
+//! top_cause = "route.gateway-misconfigured"   # "" = no cause may be proposed
+//! explains = ["..."]                          # the top cause must explain these
+//! must = ["..."]                              # findings or causes that must appear
+//! must_not = ["..."]                          # ... that must not appear
+//! ruled_out = ["..."]                         # hypotheses that must be ruled out
+//! exit_code = 2                               # optional
+//! ```
+
+mod common;
+
+use common::{cause_ids, diag_json, ids, workspace};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expected {
+    origin: String,
+    top_cause: String,
+    #[serde(default)]
+    explains: Vec<String>,
+    #[serde(default)]
+    must: Vec<String>,
+    #[serde(default)]
+    must_not: Vec<String>,
+    #[serde(default)]
+    ruled_out: Vec<String>,
+    #[serde(default)]
+    exit_code: Option<i32>,
+}
+
+fn check_fixture(dir: &std::path::Path) -> Result<(), String> {
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let text = std::fs::read_to_string(dir.join("expected.toml"))
+        .map_err(|e| format!("{name}: expected.toml: {e}"))?;
+    let expected: Expected =
+        toml::from_str(&text).map_err(|e| format!("{name}: expected.toml: {e}"))?;
+    if expected.origin.trim().is_empty() {
+        return Err(format!(
+            "{name}: expected.toml must say where the fixture comes from (origin)"
+        ));
+    }
+    let (json, code) = diag_json(&[
+        "analyze",
+        dir.to_str().unwrap_or_default(),
+        "--format",
+        "json",
+    ]);
+    let causes = cause_ids(&json);
+    let present: Vec<String> = causes
+        .iter()
+        .cloned()
+        .chain(ids(&json["findings"]))
+        .collect();
+    let mut errors = Vec::new();
+    match (expected.top_cause.as_str(), causes.first()) {
+        ("", None) => {}
+        ("", Some(top)) => errors.push(format!(
+            "expected no cause, got {top} first (all: {causes:?})"
+        )),
+        (want, Some(top)) if top == want => {}
+        (want, got) => errors.push(format!(
+            "top cause should be {want}, got {got:?} (all: {causes:?})"
+        )),
+    }
+    if let Some(top) = json["causes"].get(0) {
+        let explains: Vec<String> = top["explains"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for id in &expected.explains {
+            if !explains.contains(id) {
+                errors.push(format!(
+                    "top cause should explain {id}, explains {explains:?}"
+                ));
+            }
+        }
+        if top["evidence"].as_array().is_none_or(|e| e.is_empty()) {
+            errors.push("top cause has no evidence".into());
+        }
+    }
+    for id in &expected.must {
+        if !present.contains(id) {
+            errors.push(format!("{id} missing (present: {present:?})"));
+        }
+    }
+    for id in &expected.must_not {
+        if present.contains(id) {
+            errors.push(format!("{id} must not appear"));
+        }
+    }
+    let ruled_out = ids(&json["ruled_out"]);
+    for id in &expected.ruled_out {
+        if !ruled_out.contains(id) {
+            errors.push(format!(
+                "{id} should be ruled out (ruled out: {ruled_out:?})"
+            ));
+        }
+    }
+    if let Some(want) = expected.exit_code {
+        if code != want {
+            errors.push(format!("exit code {code}, expected {want}"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{name}:\n  {}", errors.join("\n  ")))
+    }
+}
+
+#[test]
+fn every_fixture_gets_its_expected_diagnosis() {
+    let root = workspace().join("fixtures");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("fixtures/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 4, "fixtures missing: {dirs:?}");
+    let failures: Vec<String> = dirs.iter().filter_map(|d| check_fixture(d).err()).collect();
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}
+
+/// The founding incident's ranking must not depend on which kernel log
+/// source a bundle has: the same state as dmesg text and as /dev/kmsg.
+#[test]
+fn http6_top_cause_from_text_and_from_kmsg() {
+    for name in ["http6-gateway-typo", "http6-ratelimit-only"] {
+        let dir = workspace().join("fixtures").join(name);
+        let (json, _) = diag_json(&[
+            "analyze",
+            dir.to_str().unwrap_or_default(),
+            "--format",
+            "json",
+        ]);
+        assert_eq!(
+            cause_ids(&json).first().map(String::as_str),
+            Some("route.gateway-misconfigured"),
+            "{name}"
+        );
+        let confidence = json["causes"][0]["confidence"].as_f64().unwrap_or(0.0);
+        assert!(confidence >= 0.85, "{name}: confidence {confidence}");
+    }
+}

@@ -1,0 +1,137 @@
+//! Live tests: the `diag` binary against this machine's real kernel log.
+//! They write to `/dev/kmsg`, so they need root (CI is root). The kernel
+//! log is shared by the whole machine: these tests assert only on lines
+//! they injected themselves, and run one at a time (`LIVE` below, and the
+//! `live` test group in `.config/nextest.toml`).
+
+mod common;
+
+use common::{diag, diag_json, stderr};
+use std::io::Write;
+use std::sync::Mutex;
+
+static LIVE: Mutex<()> = Mutex::new(());
+
+/// Writes kernel log lines through /dev/kmsg (`<N>` sets the level; the
+/// facility is `user`, which diag reads like any other record).
+fn inject(lines: &[&str]) {
+    let mut kmsg = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/kmsg")
+        .expect("these tests need root: cannot open /dev/kmsg for writing");
+    for line in lines {
+        // One write per record. The newline matters: without it the kernel
+        // keeps the record open for a continuation, and readers of
+        // /dev/kmsg do not see it until the next record arrives.
+        kmsg.write_all(format!("{line}\n").as_bytes())
+            .expect("write /dev/kmsg");
+    }
+}
+
+fn signature(json: &serde_json::Value, key: &str) -> Vec<(String, String, String)> {
+    let mut items: Vec<_> = json[key]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|item| {
+            (
+                item["id"].as_str().unwrap_or_default().to_string(),
+                item["severity"].as_str().unwrap_or_default().to_string(),
+                item["summary"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    items.sort();
+    items
+}
+
+fn evidence_has(json: &serde_json::Value, id: &str, text: &str) -> bool {
+    json["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == id))
+        .and_then(|f| f["evidence"].as_array())
+        .is_some_and(|e| {
+            e.iter()
+                .any(|e| e["excerpt"].as_str().is_some_and(|x| x.contains(text)))
+        })
+}
+
+#[test]
+fn check_and_collect_then_analyze_agree_on_injected_kernel_lines() {
+    let _guard = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let marker = format!("{}", std::process::id());
+    let suppressed = format!("<4>net_ratelimit: {marker} callbacks suppressed");
+    inject(&[
+        &suppressed,
+        "<6>neighbour: arp_cache: neighbor table overflow!",
+    ]);
+
+    let (live, live_code) = diag_json(&["check", "--format", "json"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = dir.path().join("bundle");
+    let out = diag(&["collect", "-o", bundle.to_str().expect("utf8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let (replayed, replayed_code) = diag_json(&[
+        "analyze",
+        bundle.to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
+
+    assert_eq!(live["source"]["kind"], "live");
+    assert_eq!(replayed["source"]["kind"], "bundle");
+    for key in ["causes", "findings"] {
+        assert_eq!(
+            signature(&live, key),
+            signature(&replayed, key),
+            "{key} differ"
+        );
+    }
+    assert_eq!(
+        common::ids(&live["ruled_out"]),
+        common::ids(&replayed["ruled_out"])
+    );
+    assert_eq!(live_code, replayed_code);
+    assert_eq!(live_code, 2, "an overflow is critical");
+
+    let needle = format!("net_ratelimit: {marker} callbacks suppressed");
+    for json in [&live, &replayed] {
+        assert!(
+            evidence_has(json, "kmsg.messages-suppressed", &needle),
+            "{json:#}"
+        );
+        assert!(evidence_has(
+            json,
+            "neigh.table-overflow",
+            "neighbor table overflow!"
+        ));
+    }
+}
+
+#[test]
+fn tar_zst_bundle_of_the_live_host_replays_the_same() {
+    let _guard = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    inject(&["<4>net_ratelimit: 77 callbacks suppressed"]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = dir.path().join("host.tar.zst");
+    let plain = dir.path().join("host");
+    for path in [&archive, &plain] {
+        let out = diag(&["collect", "-o", path.to_str().expect("utf8")]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    assert!(archive.is_file());
+    let (a, _) = diag_json(&[
+        "analyze",
+        archive.to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
+    let (b, _) = diag_json(&["analyze", plain.to_str().expect("utf8"), "--format", "json"]);
+    assert_eq!(signature(&a, "findings"), signature(&b, "findings"));
+    assert!(evidence_has(
+        &a,
+        "kmsg.messages-suppressed",
+        "net_ratelimit: 77 callbacks suppressed"
+    ));
+    assert_eq!(a["source"]["host"], b["source"]["host"]);
+}
