@@ -287,3 +287,42 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn a_hung_input_is_skipped_after_the_timeout() {
+    // Opening a FIFO with no writer blocks forever: a stand-in for a hung
+    // NFS mount or a wedged sysfs attribute.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = workspace().join("fixtures/http6-gateway-typo");
+    let copy = dir.path().join("root");
+    copy_dir(&root, &copy);
+    let fifo = copy.join("proc/net/route");
+    fs::remove_file(&fifo).expect("rm");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    let started = std::time::Instant::now();
+    let (json, code) = diag_json(&[
+        "check",
+        "--root",
+        copy.to_str().expect("utf8"),
+        "--read-timeout",
+        "0.5",
+        "--format",
+        "json",
+    ]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let skipped = json["skipped"].as_array().expect("skipped");
+    assert!(
+        skipped.iter().any(|s| s["collector"] == "proc/net/route"
+            && s["reason"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("timed out"))),
+        "{skipped:?}"
+    );
+    // Everything else was still read and diagnosed.
+    assert!(finding_ids(&json).contains(&"neigh.table-overflow".to_string()));
+    assert_eq!(code, 2);
+}

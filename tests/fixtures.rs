@@ -155,3 +155,61 @@ fn http6_top_cause_from_text_and_from_kmsg() {
         assert!(confidence >= 0.85, "{name}: confidence {confidence}");
     }
 }
+
+/// Every real kernel log of `../shared/corpus/kmsg` goes through the binary
+/// as a one-file bundle (under `dev/kmsg`: diag reads it as records, or as
+/// dmesg text when it is not in record format) without a failure, and the
+/// ones that show an overflow or a rate-limit report are recognised.
+#[test]
+fn corpus_kernel_logs_are_read_and_understood() {
+    let dir = common::corpus().join("kmsg");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let mut failures = Vec::new();
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let bytes = std::fs::read(file).expect("read corpus file");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let bundle = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(bundle.path().join("dev")).expect("mkdir");
+        std::fs::write(bundle.path().join("dev/kmsg"), &bytes).expect("write");
+        let out = common::diag(&[
+            "analyze",
+            bundle.path().to_str().unwrap_or_default(),
+            "--format",
+            "json",
+        ]);
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+            failures.push(format!("{name}: no JSON; stderr: {}", common::stderr(&out)));
+            continue;
+        };
+        let findings = ids(&json["findings"]);
+        let lower = text.to_lowercase();
+        let expect = [
+            (&["table overflow"][..], "neigh.table-overflow"),
+            // 2.6-era printk said "printk: N messages suppressed."
+            (
+                &["callbacks suppressed", "messages suppressed"][..],
+                "kmsg.messages-suppressed",
+            ),
+        ];
+        for (needles, id) in expect {
+            let shown = needles.iter().any(|n| lower.contains(n));
+            let needle = needles.join("' or '");
+            if shown != findings.contains(&id.to_string()) {
+                failures.push(format!(
+                    "{name}: '{needle}' in log: {shown}, {id} found: {}",
+                    !shown
+                ));
+            }
+        }
+    }
+    assert!(files.len() > 40);
+    assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+}

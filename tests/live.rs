@@ -135,3 +135,38 @@ fn tar_zst_bundle_of_the_live_host_replays_the_same() {
     ));
     assert_eq!(a["source"]["host"], b["source"]["host"]);
 }
+
+#[test]
+fn unprivileged_check_reports_what_it_could_not_read() {
+    use std::os::unix::process::CommandExt;
+    let restricted = std::fs::read_to_string("/proc/sys/kernel/dmesg_restrict")
+        .map(|v| v.trim() == "1")
+        .unwrap_or(false);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
+        .args(["check", "--format", "json"])
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run diag as nobody");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_ne!(out.status.code(), Some(3), "{}", stderr(&out));
+    let kmsg_skipped = json["skipped"]
+        .as_array()
+        .expect("skipped")
+        .iter()
+        .find(|s| s["collector"] == "dev/kmsg")
+        .cloned();
+    if restricted {
+        let reason = kmsg_skipped.expect("dev/kmsg must be skipped for nobody");
+        assert!(
+            reason["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("CAP_SYSLOG")),
+            "{reason}"
+        );
+    } else {
+        assert!(kmsg_skipped.is_none());
+    }
+    // The rest was read: routes and neighbour statistics are world-readable.
+    assert!(json["source"]["host"].is_string());
+}

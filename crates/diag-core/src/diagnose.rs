@@ -513,3 +513,83 @@ pub fn test_rules(rules: &RuleSet) -> Vec<CaseOutcome> {
     }
     outcomes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn burst_rules() -> RuleSet {
+        let text = r#"
+[[rule]]
+id = "test.burst"
+title = "burst"
+severity = "warning"
+summary = "{count} errors on {dev}, {first} to {last}"
+[rule.log]
+pattern = 'I/O error, dev (?P<dev>\w+)'
+threshold = 3
+window = "10s"
+[[rule.case]]
+name = "f"
+expect = "fires"
+[[rule.case]]
+name = "q"
+expect = "quiet"
+"#;
+        RuleSet::from_files(&[("t.toml".into(), text.into())]).expect("rules")
+    }
+
+    fn kmsg(times: &[u64]) -> Snapshot {
+        let text: String = times
+            .iter()
+            .enumerate()
+            .map(|(i, t)| {
+                format!("3,{i},{t},-;blk_update_request: I/O error, dev sda, sector {i}\n")
+            })
+            .collect();
+        Snapshot::from_inputs([("dev/kmsg", text)])
+    }
+
+    #[test]
+    fn threshold_within_window() {
+        let rules = burst_rules();
+        // Three errors within 5 s: fires.
+        let d = diagnose(&kmsg(&[1_000_000, 3_000_000, 6_000_000]), &rules);
+        let f = d.findings.first().expect("fires");
+        assert_eq!(
+            f.summary,
+            "3 errors on sda, 1.000000s after boot to 6.000000s after boot"
+        );
+        assert_eq!(f.evidence.len(), 3);
+        assert_eq!(d.exit_code(), 1);
+        // Three errors spread over a minute: no window holds three.
+        let d = diagnose(&kmsg(&[1_000_000, 30_000_000, 60_000_000]), &rules);
+        assert!(d.findings.is_empty());
+        // Two errors: below the threshold whatever the time.
+        let d = diagnose(&kmsg(&[1_000_000, 1_000_001]), &rules);
+        assert!(d.findings.is_empty());
+    }
+
+    #[test]
+    fn evidence_is_capped_and_counted() {
+        let rules = burst_rules();
+        let times: Vec<u64> = (0..50).map(|i| 1_000_000 + i).collect();
+        let d = diagnose(&kmsg(&times), &rules);
+        let f = d.findings.first().expect("fires");
+        assert_eq!(f.count, 50);
+        assert_eq!(f.evidence.len(), EVIDENCE_MAX);
+        assert_eq!(f.evidence_omitted, 30);
+        // The first and the last lines are both kept.
+        assert_eq!(f.evidence.first().and_then(|e| e.line), Some(1));
+        assert_eq!(f.evidence.last().and_then(|e| e.line), Some(50));
+    }
+
+    #[test]
+    fn confidence_model() {
+        let rules = RuleSet::builtin().expect("rules");
+        let rule = rules.get("route.gateway-misconfigured").expect("rule");
+        assert_eq!(confidence(rule, 0), 0.45);
+        assert_eq!(confidence(rule, 1), 0.675);
+        assert_eq!(confidence(rule, 2), 0.9);
+    }
+}

@@ -151,9 +151,20 @@ impl Facts {
 
         if let Some(text) = snapshot.text("dev/kmsg") {
             let (entries, more) = kernel_log::parse_kmsg("dev/kmsg", &text);
-            facts.kernel_log.entries = entries;
+            if entries.is_empty() && !text.trim().is_empty() {
+                // Someone saved `dmesg` output under dev/kmsg: read it as text.
+                let (entries, more) = kernel_log::parse_dmesg("dev/kmsg", &text);
+                facts.kernel_log.entries = entries;
+                notes.push(Note::input(
+                    "dev/kmsg",
+                    "not in /dev/kmsg record format (prio,seq,usec,flags;message); read as dmesg text",
+                ));
+                notes.extend(more);
+            } else {
+                facts.kernel_log.entries = entries;
+                notes.extend(more);
+            }
             facts.kernel_log.inputs.push("dev/kmsg".into());
-            notes.extend(more);
         } else if let Some(text) = snapshot.text("commands/dmesg") {
             let (entries, more) = kernel_log::parse_dmesg("commands/dmesg", &text);
             facts.kernel_log.entries = entries;

@@ -274,6 +274,13 @@ impl RuleSet {
         finish(rules, problems, &BTreeSet::new())
     }
 
+    /// Rules from in-memory files `(name, TOML text)`, without the built-in
+    /// ones: for embedding tools that ship their own rules, and for tests.
+    pub fn from_files(files: &[(String, String)]) -> Result<Self> {
+        let (rules, problems) = parse_files(files);
+        finish(rules, problems, &BTreeSet::new())
+    }
+
     /// The built-in rules, with every `*.toml` of each directory in `dirs`
     /// added; a user rule with a built-in rule's id replaces it.
     pub fn load(dirs: &[impl AsRef<Path>]) -> Result<Self> {

@@ -60,7 +60,12 @@ impl Source for LiveHost {
         bounded(limits.timeout, move || {
             let meta = std::fs::metadata(&path).map_err(|e| ReadError::from_io(&e))?;
             if meta.file_type().is_char_device() {
-                read_kmsg_device(&path, limits.max_bytes)
+                read_kmsg_device(&path, limits.max_bytes).map_err(|err| match err {
+                    ReadError::Denied(why) => ReadError::Denied(format!(
+                        "{why}; reading the kernel log needs root or CAP_SYSLOG when kernel.dmesg_restrict=1"
+                    )),
+                    other => other,
+                })
             } else {
                 read_capped(&path, limits.max_bytes, limits.keep)
             }
