@@ -25,13 +25,14 @@ pub enum Error {
     #[error("{}: not a bundle: expected a directory or a .tar.zst archive", .0.display())]
     NotABundle(PathBuf),
     /// An I/O error on a named path.
-    #[error("{}: {source}", path.display())]
+    // The underlying error is part of the message and deliberately not a
+    // `#[source]`: a chain printer (anyhow's `{:#}`) would say it twice.
+    #[error("{}: {error}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: io::Error,
+        error: io::Error,
     },
     /// An output path that already exists.
     #[error("{}: already exists; choose another path or remove it first", .0.display())]
@@ -40,22 +41,21 @@ pub enum Error {
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rules(Vec<crate::rules::RuleProblem>),
     /// JSON (de)serialisation of a named document.
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Json {
         /// Which document.
         what: String,
         /// The underlying error.
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 }
 
 impl Error {
     /// Wraps an [`io::Error`] with the path it concerns.
-    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+    pub fn io(path: impl Into<PathBuf>, error: io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -317,9 +317,9 @@ impl Snapshot {
             std::fs::write(&file, &input.bytes).map_err(|e| Error::io(&file, e))?;
         }
         let manifest =
-            serde_json::to_vec_pretty(&self.to_manifest()).map_err(|source| Error::Json {
+            serde_json::to_vec_pretty(&self.to_manifest()).map_err(|error| Error::Json {
                 what: "manifest.json".into(),
-                source,
+                error,
             })?;
         let file = root.join("manifest.json");
         std::fs::write(&file, manifest).map_err(|e| Error::io(&file, e))?;
