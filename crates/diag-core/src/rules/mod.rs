@@ -352,12 +352,21 @@ pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
     Ok(problems)
 }
 
+/// Every `*.toml` below `dir`, recursively, sorted by path.
 fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>> {
-    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-    let mut paths: Vec<_> = entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .collect();
+    let mut paths = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|e| Error::io(&current, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io(&current, e))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|x| x == "toml") {
+                paths.push(path);
+            }
+        }
+    }
     paths.sort();
     let mut files = Vec::new();
     for path in paths {
