@@ -326,3 +326,62 @@ fn a_hung_input_is_skipped_after_the_timeout() {
     assert!(finding_ids(&json).contains(&"neigh.table-overflow".to_string()));
     assert_eq!(code, 2);
 }
+
+#[test]
+fn collect_keeps_the_live_syslog_and_its_three_newest_rotations() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("root");
+    let log = root.join("var/log");
+    fs::create_dir_all(&log).expect("mkdir");
+    let line = |boot: &str| {
+        format!("Dec 24 15:20:00 web1 kernel: [    0.000000] Linux version {boot} #1 SMP\n")
+    };
+    fs::write(log.join("kern.log"), line("6.1.0")).expect("write");
+    fs::write(log.join("kern.log.1"), line("6.0.0")).expect("write");
+    for n in 2..=6 {
+        let mut gz = std::process::Command::new("gzip")
+            .arg("-c")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("gzip");
+        use std::io::Write;
+        gz.stdin
+            .take()
+            .expect("stdin")
+            .write_all(line(&format!("5.{n}.0")).as_bytes())
+            .expect("pipe");
+        let out = gz.wait_with_output().expect("gzip");
+        fs::write(log.join(format!("kern.log.{n}.gz")), out.stdout).expect("write");
+    }
+    let bundle = dir.path().join("bundle");
+    let out = diag(&[
+        "collect",
+        "--root",
+        root.to_str().expect("utf8"),
+        "-o",
+        bundle.to_str().expect("utf8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut kept: Vec<String> = fs::read_dir(bundle.join("var/log"))
+        .expect("var/log in bundle")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    kept.sort();
+    assert_eq!(
+        kept,
+        vec!["kern.log", "kern.log.1", "kern.log.2.gz", "kern.log.3.gz"]
+    );
+    // The compressed rotations were stored whole (their head), and decode.
+    let (json, code) = diag_json(&[
+        "analyze",
+        bundle.to_str().expect("utf8"),
+        "--format",
+        "json",
+    ]);
+    assert_ne!(code, 3);
+    assert!(
+        json["notes"].as_array().is_some_and(|n| n.is_empty()),
+        "{json:#}"
+    );
+}

@@ -14,7 +14,7 @@ use crate::diagnosis::{Cause, Diagnosis, Finding, RuledOut, SourceDescription, S
 use crate::model::{Evidence, Note};
 use crate::parse::kernel_log::LogEntry;
 use crate::parse::Facts;
-use crate::rules::{render_template, Condition, LogPattern, Rule, RuleKind, RuleSet};
+use crate::rules::{render_template, BootFilter, Condition, LogPattern, Rule, RuleKind, RuleSet};
 use crate::snapshot::Snapshot;
 use cel::objects::{Key, Map};
 use cel::{Context, Value};
@@ -257,28 +257,48 @@ fn match_log(entries: &[LogEntry], rules: &RuleSet) -> Vec<Vec<usize>> {
 
 /// Checks a log pattern's threshold and window over its matching entries.
 fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Option<Fired> {
+    let kept: Vec<usize>;
+    let hits = if pattern.boot == BootFilter::Any {
+        hits
+    } else {
+        kept = hits
+            .iter()
+            .copied()
+            .filter(|&i| pattern.boot.admits(entries[i].boot))
+            .collect();
+        &kept
+    };
     if hits.len() < pattern.threshold {
         return None;
     }
     if let Some(window) = pattern.window {
         let micros = u64::try_from(window.as_micros()).unwrap_or(u64::MAX);
-        let times: Option<Vec<u64>> = hits.iter().map(|&i| entries[i].time_us).collect();
-        if let Some(mut times) = times {
+        // Kernel time restarts at every boot: each boot is windowed alone.
+        let mut by_boot: BTreeMap<i32, Vec<Option<u64>>> = BTreeMap::new();
+        for &i in hits {
+            by_boot
+                .entry(entries[i].boot)
+                .or_default()
+                .push(entries[i].time_us);
+        }
+        let reached = by_boot.values().any(|times| {
+            let Some(mut times) = times.iter().copied().collect::<Option<Vec<u64>>>() else {
+                // Entries without timestamps: the window cannot be checked,
+                // the count in this boot decides.
+                return times.len() >= pattern.threshold;
+            };
             times.sort_unstable();
-            let mut best = 0;
             let mut start = 0;
-            for end in 0..times.len() {
+            (0..times.len()).any(|end| {
                 while times[end] - times[start] > micros {
                     start += 1;
                 }
-                best = best.max(end - start + 1);
-            }
-            if best < pattern.threshold {
-                return None;
-            }
+                end - start + 1 >= pattern.threshold
+            })
+        });
+        if !reached {
+            return None;
         }
-        // Entries without timestamps: the window cannot be checked, the
-        // total count decides.
     }
     let mut fields = BTreeMap::new();
     let names: Vec<&str> = pattern.regex.capture_names().flatten().collect();
@@ -315,6 +335,18 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
         Some(t) => format!("{}.{:06}s after boot", t / 1_000_000, t % 1_000_000),
         None => format!("{} line {}", entry.input, entry.line),
     };
+    let mut boots: Vec<i32> = hits.iter().map(|&i| entries[i].boot).collect();
+    boots.sort_unstable_by(|a, b| b.cmp(a));
+    boots.dedup();
+    let words: Vec<String> = boots
+        .iter()
+        .map(|&b| match b {
+            0 => "in this boot".to_string(),
+            -1 => "in the previous boot".to_string(),
+            b => format!("{} boots ago", -b),
+        })
+        .collect();
+    fields.insert("boots".into(), words.join(", "));
     if let (Some(&first), Some(&last)) = (hits.first(), hits.last()) {
         fields.insert("first".into(), position(&entries[first]));
         fields.insert("last".into(), position(&entries[last]));

@@ -6,7 +6,7 @@
 use crate::error::{Error, Result};
 use crate::model::Skipped;
 use crate::parse::INPUTS;
-use crate::source::{Limits, ReadError, Source, SourceKind};
+use crate::source::{Keep, Limits, ReadError, Source, SourceKind};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -168,7 +168,21 @@ impl Snapshot {
                 keep: spec.keep,
                 ..options.limits
             };
-            for name in expand(source, spec.pattern, &limits) {
+            let mut names = expand(source, spec.pattern, &limits);
+            if let Some(n) = spec.newest {
+                spec.newest_first(&mut names);
+                names.truncate(n);
+            }
+            for name in names {
+                // The end of a compressed file is not text: keep its head.
+                let limits = if name.ends_with(".gz") {
+                    Limits {
+                        keep: Keep::Head,
+                        ..limits
+                    }
+                } else {
+                    limits
+                };
                 if started.elapsed() > options.deadline {
                     snapshot.skipped.push(Skipped {
                         collector: name,

@@ -32,6 +32,9 @@ pub struct LogEntry {
     pub message: String,
     /// The raw line as it appeared in the input.
     pub raw: String,
+    /// Which boot the entry belongs to: 0 is the running (or, in a bundle,
+    /// the newest) boot, -1 the one before it, and so on.
+    pub boot: i32,
 }
 
 /// Parses `/dev/kmsg` records. Lost records (a jump in the sequence numbers:
@@ -91,6 +94,7 @@ pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
             level: u8::try_from(prio & 7).ok(),
             message: unescape_kmsg(message),
             raw: raw.to_string(),
+            boot: 0,
         });
     }
     (entries, notes)
@@ -143,23 +147,53 @@ const LEVELS: [&str; 8] = [
     "emerg", "alert", "crit", "err", "warn", "notice", "info", "debug",
 ];
 
-/// Parses kernel messages in text form: `dmesg` output and kernel lines of
-/// syslog files. Lines with no recognisable prefix are kept as messages
+/// Parses kernel messages in text form: `dmesg` output (every line is a
+/// kernel message). Lines with no recognisable prefix are kept as messages
 /// without a timestamp (dmesg prints continuation lines that way).
 pub fn parse_dmesg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
+    parse_text(input, text, false)
+}
+
+/// Parses a syslog file (`kern.log`, `syslog`, `messages`, OpenWrt
+/// `logread`): only the kernel's lines are kept (`... kernel: msg`, or the
+/// RFC 5424 `<4>1 TIME HOST kernel - - - msg`); the others belong to other
+/// programs and are skipped without a note.
+pub fn parse_syslog(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
+    parse_text(input, text, true)
+}
+
+static RFC5424_KERNEL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^<(\d{1,3})>1 \S+ \S+ kernel \S+ \S+ (?:-|\[[^\]]*\])+ ?").expect("static regex")
+});
+
+/// pstore splits a crash log into parts headed `Panic#1 Part1`.
+static PSTORE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(?:Oops|Panic|Emergency|Restart|Halt|Poweroff|Unknown)#\d+ Part\d+$")
+        .expect("static regex")
+});
+
+fn parse_text(input: &str, text: &str, syslog: bool) -> (Vec<LogEntry>, Vec<Note>) {
     let name: Arc<str> = Arc::from(input);
     let mut entries = Vec::new();
     let mut notes = Vec::new();
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         let mut rest = raw.trim_end_matches('\r');
-        if rest.trim().is_empty() {
+        if rest.trim().is_empty() || PSTORE_HEADER.is_match(rest) {
             continue;
         }
         let mut level = None;
         let mut facility = None;
-        if let Some(m) = SYSLOG_KERNEL.find(rest) {
+        if let Some(c) = RFC5424_KERNEL.captures(rest) {
+            if let Ok(prio) = c[1].parse::<u32>() {
+                level = u8::try_from(prio & 7).ok();
+                facility = u8::try_from(prio >> 3).ok();
+            }
+            rest = &rest[c[0].len()..];
+        } else if let Some(m) = SYSLOG_KERNEL.find(rest) {
             rest = &rest[m.end()..];
+        } else if syslog {
+            continue;
         }
         if let Some(c) = PRIORITY.captures(rest) {
             if let Ok(prio) = c[1].parse::<u32>() {
@@ -211,9 +245,42 @@ pub fn parse_dmesg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
             level,
             message: rest.to_string(),
             raw: raw.to_string(),
+            boot: 0,
         });
     }
     (entries, notes)
+}
+
+/// Numbers the boots of one chronological stream of entries (oldest
+/// first), from 0 upwards: a new boot starts at a `Linux version` banner,
+/// or where the monotonic clock falls back to its first seconds after
+/// having run for a while (a boot whose banner was lost). Returns how many
+/// boots there are.
+pub fn number_boots(entries: &mut [LogEntry]) -> i32 {
+    let mut boot = 0;
+    let mut last_time: Option<u64> = None;
+    let mut seen_any = false;
+    for entry in entries.iter_mut() {
+        let banner = entry.message.starts_with("Linux version ");
+        let clock_reset = match (last_time, entry.time_us) {
+            (Some(prev), Some(now)) => prev > 60_000_000 && now < 10_000_000,
+            _ => false,
+        };
+        if seen_any && (banner || clock_reset) {
+            boot += 1;
+            last_time = None;
+        }
+        entry.boot = boot;
+        seen_any = true;
+        if entry.time_us.is_some() {
+            last_time = entry.time_us;
+        }
+    }
+    if seen_any {
+        boot + 1
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]
@@ -290,6 +357,72 @@ no timestamp at all\n";
                 (None, None, "no timestamp at all"),
             ]
         );
+    }
+
+    #[test]
+    fn syslog_keeps_only_kernel_lines() {
+        let text = "Feb 10 10:05:00 http6 kernel: [  611.209870] IPv4: Neighbour table overflow.\n\
+Feb 10 10:05:01 http6 sshd[4242]: Accepted publickey for root\n\
+2014-02-10T10:05:02.123456+01:00 http6 kernel: [  616.212350] net_ratelimit: 2127 callbacks suppressed\n\
+<4>1 2014-02-10T10:05:03.000+01:00 http6 kernel - - - [  617.000001] e1000e: eth0 NIC Link is Down\n\
+<30>1 2014-02-10T10:05:04.000+01:00 http6 systemd 1 - - Started foo.\n\
+Wed Feb 24 00:35:21 2021 kern.info kernel: [16300.998425] neighbour: arp_cache: neighbor table overflow!\n";
+        let (entries, notes) = parse_syslog("var/log/kern.log", text);
+        assert!(notes.is_empty(), "{notes:?}");
+        let got: Vec<_> = entries
+            .iter()
+            .map(|e| (e.line, e.time_us, e.level, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    1,
+                    Some(611_209_870),
+                    None,
+                    "IPv4: Neighbour table overflow."
+                ),
+                (
+                    3,
+                    Some(616_212_350),
+                    None,
+                    "net_ratelimit: 2127 callbacks suppressed"
+                ),
+                (
+                    4,
+                    Some(617_000_001),
+                    Some(4),
+                    "e1000e: eth0 NIC Link is Down"
+                ),
+                (
+                    6,
+                    Some(16_300_998_425),
+                    None,
+                    "neighbour: arp_cache: neighbor table overflow!"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn boots_are_numbered_at_banners_and_clock_resets() {
+        let text = "[    0.000000] Linux version 3.10.23\n[  100.0] a\n[  900.0] b\n[    0.000000] Linux version 3.4.82\n[    5.0] c\n[  200.0] d\n[    1.5] e (banner lost)\n";
+        let (mut entries, _) = parse_dmesg("commands/dmesg", text);
+        assert_eq!(number_boots(&mut entries), 3);
+        let boots: Vec<i32> = entries.iter().map(|e| e.boot).collect();
+        assert_eq!(boots, vec![0, 0, 0, 1, 1, 1, 2]);
+        // Lines slightly out of order across CPUs are not a new boot.
+        let (mut entries, _) = parse_dmesg("x", "[ 100.5] a\n[ 100.4] b\n[ 100.6] c\n");
+        assert_eq!(number_boots(&mut entries), 1);
+        assert_eq!(number_boots(&mut []), 0);
+    }
+
+    #[test]
+    fn pstore_part_headers_are_not_messages() {
+        let text = "Panic#1 Part1\n<6>[  12.000000] ok\n<0>[  13.000000] Kernel panic - not syncing: Fatal exception\n";
+        let (entries, _) = parse_dmesg("sys/fs/pstore/dmesg-ramoops-0", text);
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[1].level, Some(0));
     }
 
     #[test]

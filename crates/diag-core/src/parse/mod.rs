@@ -6,6 +6,7 @@
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
 pub mod kernel_log;
+pub mod kernel_sources;
 pub mod net;
 
 use crate::model::Note;
@@ -22,12 +23,35 @@ pub struct InputSpec {
     pub pattern: &'static str,
     /// Which end to keep when the input is larger than the size limit.
     pub keep: Keep,
+    /// Keep only this many matches of a pattern, the newest by name
+    /// (rotated logs: the live file and the most recent rotations).
+    pub newest: Option<usize>,
+}
+
+impl InputSpec {
+    const fn newest(self, n: usize) -> Self {
+        InputSpec {
+            newest: Some(n),
+            ..self
+        }
+    }
+
+    /// Orders matches of this pattern newest first (see [`InputSpec::newest`]).
+    pub fn newest_first(&self, names: &mut [String]) {
+        let base = self.pattern.trim_end_matches('*');
+        names.sort_by(|a, b| {
+            let ka = kernel_sources::rotation_key(base, a);
+            let kb = kernel_sources::rotation_key(base, b);
+            kb.cmp(&ka).then_with(|| b.cmp(a))
+        });
+    }
 }
 
 const fn head(pattern: &'static str) -> InputSpec {
     InputSpec {
         pattern,
         keep: Keep::Head,
+        newest: None,
     }
 }
 
@@ -35,6 +59,7 @@ const fn tail(pattern: &'static str) -> InputSpec {
     InputSpec {
         pattern,
         keep: Keep::Tail,
+        newest: None,
     }
 }
 
@@ -44,6 +69,11 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/kernel/osrelease"),
     tail("dev/kmsg"),
     tail("commands/dmesg"),
+    tail("var/log/kern.log*").newest(4),
+    tail("var/log/syslog*").newest(4),
+    tail("var/log/messages*").newest(4),
+    tail("sys/fs/pstore/dmesg-*"),
+    tail("var/crash/*/vmcore-dmesg.txt").newest(4),
     head("proc/net/stat/arp_cache"),
     head("proc/net/stat/ndisc_cache"),
     head("proc/sys/net/ipv4/neigh/default/gc_thresh1"),
@@ -63,6 +93,8 @@ pub struct KernelLog {
     pub inputs: Vec<String>,
     /// How many entries there are.
     pub count: usize,
+    /// The boots the entries belong to, oldest first.
+    pub boots: Vec<kernel_sources::BootSummary>,
     /// Every entry, oldest first. Not exposed to rule conditions (log
     /// rules read it directly, which is much faster).
     #[serde(skip)]
@@ -117,6 +149,7 @@ impl Facts {
             inputs: vec![String::new()],
             kernel_log: KernelLog {
                 inputs: vec![String::new()],
+                boots: vec![kernel_sources::BootSummary::default()],
                 ..KernelLog::default()
             },
             neigh: Neighbours {
@@ -149,28 +182,10 @@ impl Facts {
             }
         }
 
-        if let Some(text) = snapshot.text("dev/kmsg") {
-            let (entries, more) = kernel_log::parse_kmsg("dev/kmsg", &text);
-            if entries.is_empty() && !text.trim().is_empty() {
-                // Someone saved `dmesg` output under dev/kmsg: read it as text.
-                let (entries, more) = kernel_log::parse_dmesg("dev/kmsg", &text);
-                facts.kernel_log.entries = entries;
-                notes.push(Note::input(
-                    "dev/kmsg",
-                    "not in /dev/kmsg record format (prio,seq,usec,flags;message); read as dmesg text",
-                ));
-                notes.extend(more);
-            } else {
-                facts.kernel_log.entries = entries;
-                notes.extend(more);
-            }
-            facts.kernel_log.inputs.push("dev/kmsg".into());
-        } else if let Some(text) = snapshot.text("commands/dmesg") {
-            let (entries, more) = kernel_log::parse_dmesg("commands/dmesg", &text);
-            facts.kernel_log.entries = entries;
-            facts.kernel_log.inputs.push("commands/dmesg".into());
-            notes.extend(more);
-        }
+        let (entries, inputs, boots) = kernel_sources::assemble(snapshot, &mut notes);
+        facts.kernel_log.entries = entries;
+        facts.kernel_log.inputs = inputs;
+        facts.kernel_log.boots = boots;
         facts.kernel_log.count = facts.kernel_log.entries.len();
 
         for table in ["arp_cache", "ndisc_cache"] {

@@ -84,8 +84,32 @@ pub struct LogPattern {
     pub regex: Regex,
     /// How many matches are needed (within `window`, when set).
     pub threshold: usize,
-    /// The time window of the threshold.
+    /// The time window of the threshold (kernel time, within one boot).
     pub window: Option<Duration>,
+    /// Which boots the pattern looks at.
+    pub boot: BootFilter,
+}
+
+/// Which boots a log pattern looks at (`boot = "..."` in `[rule.log]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootFilter {
+    /// Every boot the log has (the default).
+    Any,
+    /// Only the running (newest) boot.
+    Current,
+    /// Only earlier boots (rotated syslog, pstore, vmcore-dmesg).
+    Previous,
+}
+
+impl BootFilter {
+    /// Whether an entry of `boot` (0 running, negative earlier) is looked at.
+    pub fn admits(self, boot: i32) -> bool {
+        match self {
+            BootFilter::Any => true,
+            BootFilter::Current => boot == 0,
+            BootFilter::Previous => boot < 0,
+        }
+    }
 }
 
 /// A compiled CEL expression with its source text.
@@ -212,6 +236,8 @@ struct RawLog {
     threshold: Option<Spanned<i64>>,
     #[serde(default)]
     window: Option<Spanned<String>>,
+    #[serde(default)]
+    boot: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -474,10 +500,26 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
                     None
                 }
             });
+        let boot = match log.boot {
+            None => BootFilter::Any,
+            Some(b) => match b.get_ref().as_str() {
+                "any" => BootFilter::Any,
+                "current" => BootFilter::Current,
+                "previous" => BootFilter::Previous,
+                other => {
+                    problems.push(at.at(
+                        at.content_start(b.span()),
+                        format!("boot = {other:?}: use \"any\", \"current\" or \"previous\""),
+                    ));
+                    BootFilter::Any
+                }
+            },
+        };
         regex.map(|regex| LogPattern {
             regex,
             threshold,
             window,
+            boot,
         })
     });
 
@@ -523,7 +565,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
 
     let summary_span = raw.summary.span();
     let summary = raw.summary.into_inner();
-    let mut known: BTreeSet<String> = ["count", "first", "last"]
+    let mut known: BTreeSet<String> = ["count", "first", "last", "boots"]
         .iter()
         .map(|s| s.to_string())
         .collect();
