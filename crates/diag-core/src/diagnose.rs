@@ -351,20 +351,60 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
         fields.insert("first".into(), position(&entries[first]));
         fields.insert("last".into(), position(&entries[last]));
     }
-    let evidence = hits
-        .iter()
-        .map(|&i| Evidence {
-            input: entries[i].input.to_string(),
-            line: Some(entries[i].line),
-            excerpt: entries[i].raw.clone(),
-        })
-        .collect();
+    let mut evidence = Vec::with_capacity(hits.len());
+    let mut last_block = None;
+    for &i in hits {
+        let entry = &entries[i];
+        match entry.block {
+            // Several matches inside one event are one piece of evidence.
+            Some(block) if last_block == Some(block) => {}
+            Some((start, end)) => {
+                last_block = entry.block;
+                evidence.push(block_evidence(entries, start as usize, end as usize));
+            }
+            None => evidence.push(Evidence {
+                input: entry.input.to_string(),
+                line: Some(entry.line),
+                line_end: None,
+                excerpt: entry.raw.clone(),
+            }),
+        }
+    }
     Some(Fired {
         count: hits.len(),
         fields,
         evidence,
         omitted: 0,
     })
+}
+
+/// Lines of a multi-line event kept in one evidence excerpt.
+const BLOCK_EXCERPT_LINES: usize = 60;
+
+fn block_evidence(entries: &[LogEntry], start: usize, end: usize) -> Evidence {
+    let end = end.min(entries.len().saturating_sub(1));
+    let lines: Vec<&str> = entries[start..=end]
+        .iter()
+        .map(|e| e.raw.as_str())
+        .collect();
+    let mut excerpt = lines
+        .iter()
+        .take(BLOCK_EXCERPT_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if lines.len() > BLOCK_EXCERPT_LINES {
+        excerpt.push_str(&format!(
+            "\n... {} more lines",
+            lines.len() - BLOCK_EXCERPT_LINES
+        ));
+    }
+    Evidence {
+        input: entries[start].input.to_string(),
+        line: Some(entries[start].line),
+        line_end: Some(entries[end].line),
+        excerpt,
+    }
 }
 
 struct Evaluator<'a> {
@@ -430,6 +470,7 @@ impl Evaluator<'_> {
             evidence.push(Evidence {
                 input,
                 line,
+                line_end: None,
                 excerpt,
             });
         }

@@ -51,6 +51,10 @@ pub struct Evidence {
     /// 1-based line number in the input, when the evidence is a line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Last line, when the evidence is a block of lines (a kernel Oops with
+    /// its call trace); `excerpt` then holds every line of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_end: Option<u32>,
     /// The raw text (or a faithful summary of a record) that is the evidence.
     pub excerpt: String,
 }

@@ -35,6 +35,10 @@ pub struct LogEntry {
     /// Which boot the entry belongs to: 0 is the running (or, in a bundle,
     /// the newest) boot, -1 the one before it, and so on.
     pub boot: i32,
+    /// For a line of a multi-line event (Oops, WARNING block, hung task...):
+    /// the indices of the event's first and last entry in the kernel log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block: Option<(u32, u32)>,
 }
 
 /// Parses `/dev/kmsg` records. Lost records (a jump in the sequence numbers:
@@ -95,6 +99,7 @@ pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
             message: unescape_kmsg(message),
             raw: raw.to_string(),
             boot: 0,
+            block: None,
         });
     }
     (entries, notes)
@@ -246,6 +251,7 @@ fn parse_text(input: &str, text: &str, syslog: bool) -> (Vec<LogEntry>, Vec<Note
             message: rest.to_string(),
             raw: raw.to_string(),
             boot: 0,
+            block: None,
         });
     }
     (entries, notes)

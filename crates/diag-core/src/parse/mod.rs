@@ -5,6 +5,7 @@
 //! the notes (lines that could not be used). [`INPUTS`] lists every input a
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
+pub mod events;
 pub mod kernel_log;
 pub mod kernel_sources;
 pub mod net;
@@ -182,7 +183,8 @@ impl Facts {
             }
         }
 
-        let (entries, inputs, boots) = kernel_sources::assemble(snapshot, &mut notes);
+        let (mut entries, inputs, boots) = kernel_sources::assemble(snapshot, &mut notes);
+        events::group(&mut entries);
         facts.kernel_log.entries = entries;
         facts.kernel_log.inputs = inputs;
         facts.kernel_log.boots = boots;

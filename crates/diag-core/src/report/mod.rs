@@ -118,6 +118,14 @@ fn evidence(out: &mut String, items: &[Evidence], omitted: usize) {
     }
     let _ = writeln!(out, "   evidence:");
     for item in items {
+        if let (Some(line), Some(end)) = (item.line, item.line_end) {
+            let _ = writeln!(out, "     {}:{}-{}:", item.input, line, end);
+            for text in item.excerpt.lines() {
+                let text: String = text.chars().take(200).collect();
+                let _ = writeln!(out, "       | {text}");
+            }
+            continue;
+        }
         let excerpt: String = item.excerpt.chars().take(200).collect();
         match item.line {
             Some(line) => {
