@@ -366,7 +366,7 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
                 input: entry.input.to_string(),
                 line: Some(entry.line),
                 line_end: None,
-                excerpt: entry.raw.clone(),
+                excerpt: clip(&entry.raw),
             }),
         }
     }
@@ -376,6 +376,21 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
         evidence,
         omitted: 0,
     })
+}
+
+/// Longest raw line kept in evidence, in bytes.
+const EXCERPT_MAX: usize = 2048;
+
+/// A raw line for evidence: cut (on a character boundary) when very long.
+fn clip(raw: &str) -> String {
+    if raw.len() <= EXCERPT_MAX {
+        return raw.to_string();
+    }
+    let mut end = EXCERPT_MAX;
+    while !raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}... ({} more bytes)", &raw[..end], raw.len() - end)
 }
 
 /// Lines of a multi-line event kept in one evidence excerpt.
@@ -664,5 +679,45 @@ expect = "quiet"
         assert_eq!(confidence(rule, 0), 0.45);
         assert_eq!(confidence(rule, 1), 0.675);
         assert_eq!(confidence(rule, 2), 0.9);
+    }
+}
+
+/// Hostile input through the whole pipeline: nothing may panic, the usable
+/// lines are still used, the rest becomes notes.
+#[cfg(test)]
+mod robustness {
+    use super::*;
+
+    #[test]
+    fn garbage_huge_lines_and_backwards_time() {
+        let rules = RuleSet::builtin().expect("rules");
+        let mut garbage: Vec<u8> = (0..=255u8).cycle().take(70_000).collect();
+        garbage.extend_from_slice(b"\n6,1,100,-;neighbour: arp_cache: neighbor table overflow!\n");
+        let mut huge = "4,2,200,-;".to_string();
+        huge.push_str(&"x".repeat(1 << 20));
+        huge.push_str(" net_ratelimit: 5 callbacks suppressed\n");
+        garbage.extend_from_slice(huge.as_bytes());
+        // Time going backwards, then invalid UTF-8 inside a record.
+        garbage.extend_from_slice(b"6,3,50,-;neighbour: arp_cache: neighbor table overflow!\n6,4,60,-;bad \xff\xfe utf8\n");
+        let inputs: Vec<(&str, Vec<u8>)> = vec![
+            ("dev/kmsg", garbage.clone()),
+            ("commands/dmesg", garbage.clone()),
+            ("var/log/kern.log", garbage.clone()),
+            ("var/log/kern.log.1.gz", garbage.clone()),
+            ("sys/fs/pstore/dmesg-ramoops-0", garbage.clone()),
+            ("proc/net/route", garbage.clone()),
+            ("proc/net/stat/arp_cache", garbage.clone()),
+            ("sys/class/net/eth0/flags", garbage),
+        ];
+        let snapshot = Snapshot::from_inputs(inputs);
+        let diagnosis = diagnose(&snapshot, &rules);
+        assert!(diagnosis.has("neigh.table-overflow"));
+        assert!(diagnosis.has("kmsg.messages-suppressed"));
+        assert!(!diagnosis.notes.is_empty());
+        // The huge line is evidence, but the text report stays readable.
+        let text = crate::report::text(&diagnosis);
+        assert!(text.lines().all(|l| l.chars().count() < 400));
+        let json = serde_json::to_string(&diagnosis).expect("json");
+        assert!(json.len() < 200_000, "{} bytes of JSON", json.len());
     }
 }
