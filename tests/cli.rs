@@ -354,6 +354,8 @@ fn collect_keeps_the_live_syslog_and_its_three_newest_rotations() {
         let out = gz.wait_with_output().expect("gzip");
         fs::write(log.join(format!("kern.log.{n}.gz")), out.stdout).expect("write");
     }
+    fs::create_dir_all(root.join("etc")).expect("mkdir");
+    fs::copy("/etc/localtime", root.join("etc/localtime")).expect("a TZif file at /etc/localtime");
     let bundle = dir.path().join("bundle");
     let out = diag(&[
         "collect",

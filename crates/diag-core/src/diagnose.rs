@@ -331,9 +331,21 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
             fields.insert(format!("sum_{name}"), sum.to_string());
         }
     }
-    let position = |entry: &LogEntry| match entry.time_us {
-        Some(t) => format!("{}.{:06}s after boot", t / 1_000_000, t % 1_000_000),
-        None => format!("{} line {}", entry.input, entry.line),
+    let position = |entry: &LogEntry| {
+        let wall = entry
+            .wall_us
+            .and_then(|w| jiff::Timestamp::from_microsecond(w).ok())
+            .map(|w| format!("{}", w.strftime("%Y-%m-%d %H:%M:%S UTC")));
+        match (wall, entry.time_us) {
+            (Some(wall), Some(t)) => format!(
+                "{wall} ({}.{:06}s after boot)",
+                t / 1_000_000,
+                t % 1_000_000
+            ),
+            (Some(wall), None) => wall,
+            (None, Some(t)) => format!("{}.{:06}s after boot", t / 1_000_000, t % 1_000_000),
+            (None, None) => format!("{} line {}", entry.input, entry.line),
+        }
     };
     let mut boots: Vec<i32> = hits.iter().map(|&i| entries[i].boot).collect();
     boots.sort_unstable_by(|a, b| b.cmp(a));

@@ -39,6 +39,82 @@ pub struct LogEntry {
     /// the indices of the event's first and last entry in the kernel log.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub block: Option<(u32, u32)>,
+    /// The wall-clock time the line itself carries (syslog prefix,
+    /// `dmesg -T`), before it is resolved against a time zone.
+    #[serde(skip)]
+    pub stamp: Option<Stamp>,
+    /// Wall-clock time in microseconds since the Unix epoch (UTC), where
+    /// the line carries it or the boot time is known.
+    pub wall_us: Option<i64>,
+}
+
+/// A wall-clock time as a log line writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stamp {
+    /// An instant: RFC 3339 / ISO 8601 with an offset. Microseconds since
+    /// the epoch.
+    Exact(i64),
+    /// A local civil time (BSD syslog, `dmesg -T`): the year may be missing
+    /// and the zone is the host's.
+    Local {
+        /// Year, when the format has one.
+        year: Option<i16>,
+        /// 1 to 12.
+        month: i8,
+        /// 1 to 31.
+        day: i8,
+        /// Seconds since midnight.
+        seconds: i32,
+        /// Fraction of the second, microseconds.
+        micros: i32,
+    },
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+static ISO_STAMP: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^(?:<\d{1,3}>1 )?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))\s",
+    )
+    .expect("static regex")
+});
+static BSD_STAMP: LazyLock<Regex> = LazyLock::new(|| {
+    // "Feb 10 10:05:00" (syslog), "Wed Feb 24 00:35:21 2021" (logread),
+    // "[Sat Feb 10 10:05:00 2014]" (dmesg -T).
+    Regex::new(r"^\[?(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?: (\d{4}))?\]?\s")
+        .expect("static regex")
+});
+
+/// The wall-clock stamp at the start of a log line, if it has one.
+pub fn parse_stamp(line: &str) -> Option<Stamp> {
+    if let Some(c) = ISO_STAMP.captures(line) {
+        let text = c[1].replacen(' ', "T", 1);
+        // jiff wants a colon in the offset.
+        let text = match text.len() {
+            n if n > 5 && !text.ends_with('Z') && text.as_bytes()[n - 3] != b':' => {
+                format!("{}:{}", &text[..n - 2], &text[n - 2..])
+            }
+            _ => text,
+        };
+        let ts: jiff::Timestamp = text.parse().ok()?;
+        return Some(Stamp::Exact(ts.as_microsecond()));
+    }
+    let c = BSD_STAMP.captures(line)?;
+    let month = MONTHS.iter().position(|m| *m == &c[1])?;
+    let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<i32>().ok());
+    let micros = c.get(6).map_or(0, |m| {
+        let digits = m.as_str();
+        digits.parse::<i32>().unwrap_or(0) * 10i32.pow(6 - digits.len() as u32)
+    });
+    Some(Stamp::Local {
+        year: num(7).and_then(|y| i16::try_from(y).ok()),
+        month: i8::try_from(month + 1).ok()?,
+        day: i8::try_from(num(2)?).ok()?,
+        seconds: num(3)? * 3600 + num(4)? * 60 + num(5)?,
+        micros,
+    })
 }
 
 /// Parses `/dev/kmsg` records. Lost records (a jump in the sequence numbers:
@@ -100,6 +176,8 @@ pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
             raw: raw.to_string(),
             boot: 0,
             block: None,
+            stamp: None,
+            wall_us: None,
         });
     }
     (entries, notes)
@@ -189,6 +267,7 @@ fn parse_text(input: &str, text: &str, syslog: bool) -> (Vec<LogEntry>, Vec<Note
         }
         let mut level = None;
         let mut facility = None;
+        let stamp = parse_stamp(rest);
         if let Some(c) = RFC5424_KERNEL.captures(rest) {
             if let Ok(prio) = c[1].parse::<u32>() {
                 level = u8::try_from(prio & 7).ok();
@@ -252,6 +331,8 @@ fn parse_text(input: &str, text: &str, syslog: bool) -> (Vec<LogEntry>, Vec<Note
             raw: raw.to_string(),
             boot: 0,
             block: None,
+            stamp,
+            wall_us: None,
         });
     }
     (entries, notes)
@@ -421,6 +502,48 @@ Wed Feb 24 00:35:21 2021 kern.info kernel: [16300.998425] neighbour: arp_cache: 
         let (mut entries, _) = parse_dmesg("x", "[ 100.5] a\n[ 100.4] b\n[ 100.6] c\n");
         assert_eq!(number_boots(&mut entries), 1);
         assert_eq!(number_boots(&mut []), 0);
+    }
+
+    #[test]
+    fn wall_clock_stamps() {
+        assert_eq!(
+            parse_stamp("2014-02-10T10:05:02.123456+01:00 http6 kernel: x"),
+            Some(Stamp::Exact(1_392_023_102_123_456))
+        );
+        assert_eq!(
+            parse_stamp("<4>1 2014-02-10T09:05:02Z http6 kernel - - - x"),
+            Some(Stamp::Exact(1_392_023_102_000_000))
+        );
+        assert_eq!(
+            parse_stamp("2014-02-10T10:05:02+0100 h kernel: x"),
+            Some(Stamp::Exact(1_392_023_102_000_000))
+        );
+        let local = |year, month, day, seconds| Stamp::Local {
+            year,
+            month,
+            day,
+            seconds,
+            micros: 0,
+        };
+        assert_eq!(
+            parse_stamp("Feb 10 10:05:00 http6 kernel: x"),
+            Some(local(None, 2, 10, 36300))
+        );
+        assert_eq!(
+            parse_stamp("Feb  9 18:02:11 http6 kernel: x"),
+            Some(local(None, 2, 9, 64931))
+        );
+        assert_eq!(
+            parse_stamp("Wed Feb 24 00:35:21 2021 kern.info kernel: x"),
+            Some(local(Some(2021), 2, 24, 2121))
+        );
+        assert_eq!(
+            parse_stamp("[Sun Dec 25 20:12:49 2016] e1000e: x"),
+            Some(local(Some(2016), 12, 25, 72769))
+        );
+        assert_eq!(parse_stamp("[   12.5] no wall clock"), None);
+        assert_eq!(parse_stamp("Foo 10 10:05:00 x"), None);
+        assert_eq!(parse_stamp("2014-13-45T99:99:99Z x"), None);
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! - Crash logs of the previous boot: `sys/fs/pstore/dmesg-*` and
 //!   `var/crash/*/vmcore-dmesg.txt`; lines already seen are not repeated.
 
-use super::kernel_log::{self, LogEntry};
+use super::kernel_log::{self, LogEntry, Stamp};
 use crate::model::Note;
 use crate::snapshot::Snapshot;
 use serde::Serialize;
@@ -135,6 +135,7 @@ pub fn assemble(
     earlier.sort_by_key(|e| e.boot);
     let mut entries = earlier;
     entries.extend(current);
+    resolve_wall_clock(&mut entries, snapshot, notes);
     let boots = summarise(&entries);
     (entries, inputs, boots)
 }
@@ -243,6 +244,110 @@ fn gunzip(name: &str, bytes: &[u8], notes: &mut Vec<Note>) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Gives entries a wall-clock time: the instant their line carries, local
+/// times read in the host's zone (`etc/localtime`; the year, when the
+/// format lacks it, is the snapshot's, or the one before for times after
+/// it), and from the boot time for the rest: `btime` of `proc/stat` for
+/// the running boot, and for any boot the median offset between the wall
+/// and kernel times of its lines that carry both.
+fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut Vec<Note>) {
+    use jiff::{civil::DateTime, tz::TimeZone, Timestamp};
+    let zone = snapshot
+        .inputs
+        .get("etc/localtime")
+        .and_then(|input| TimeZone::tzif("localtime", &input.bytes).ok());
+    let zone_known = zone.is_some();
+    let zone = zone.unwrap_or(TimeZone::UTC);
+    let reference = snapshot
+        .manifest
+        .as_ref()
+        .and_then(|m| m.collected_at.parse::<Timestamp>().ok())
+        .or_else(|| Timestamp::try_from(snapshot.taken_at).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let reference_year = reference.to_zoned(zone.clone()).year();
+    let slack = jiff::SignedDuration::from_hours(48);
+    let mut local_seen = false;
+    for entry in entries.iter_mut() {
+        match entry.stamp {
+            Some(Stamp::Exact(micros)) => entry.wall_us = Some(micros),
+            Some(Stamp::Local {
+                year,
+                month,
+                day,
+                seconds,
+                micros,
+            }) => {
+                local_seen = true;
+                let at = |year: i16| -> Option<Timestamp> {
+                    let hour = i8::try_from(seconds / 3600).ok()?;
+                    let minute = i8::try_from(seconds / 60 % 60).ok()?;
+                    let second = i8::try_from(seconds % 60).ok()?;
+                    DateTime::new(
+                        year,
+                        month,
+                        day,
+                        hour,
+                        minute,
+                        second,
+                        micros.saturating_mul(1000),
+                    )
+                    .ok()?
+                    .to_zoned(zone.clone())
+                    .ok()
+                    .map(|z| z.timestamp())
+                };
+                let mut wall = at(year.unwrap_or(reference_year));
+                if year.is_none()
+                    && wall
+                        .is_some_and(|w| w > reference.saturating_add(slack).unwrap_or(reference))
+                {
+                    wall = at(reference_year - 1);
+                }
+                entry.wall_us = wall.map(|w| w.as_microsecond());
+            }
+            None => {}
+        }
+    }
+    if local_seen && !zone_known {
+        notes.push(Note::input(
+            "etc/localtime",
+            "not in the snapshot: local times of syslog and dmesg -T lines are read as UTC",
+        ));
+    }
+    let mut offsets: std::collections::BTreeMap<i32, Vec<i64>> = std::collections::BTreeMap::new();
+    for entry in entries.iter() {
+        if let (Some(wall), Some(time)) = (entry.wall_us, entry.time_us) {
+            offsets
+                .entry(entry.boot)
+                .or_default()
+                .push(wall - i64::try_from(time).unwrap_or(i64::MAX));
+        }
+    }
+    let mut boot_start: std::collections::BTreeMap<i32, i64> = offsets
+        .into_iter()
+        .map(|(boot, mut values)| {
+            values.sort_unstable();
+            (boot, values[values.len() / 2])
+        })
+        .collect();
+    let btime = snapshot.text("proc/stat").and_then(|text| {
+        text.lines().find_map(|l| {
+            l.strip_prefix("btime ")
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        })
+    });
+    if let Some(btime) = btime {
+        boot_start.insert(0, btime.saturating_mul(1_000_000));
+    }
+    for entry in entries.iter_mut() {
+        if entry.wall_us.is_none() {
+            if let (Some(start), Some(time)) = (boot_start.get(&entry.boot), entry.time_us) {
+                entry.wall_us = Some(start.saturating_add(i64::try_from(time).unwrap_or(0)));
+            }
+        }
+    }
+}
+
 fn summarise(entries: &[LogEntry]) -> Vec<BootSummary> {
     let mut boots: Vec<BootSummary> = Vec::new();
     for entry in entries {
@@ -319,7 +424,11 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
         ]);
         let mut notes = Vec::new();
         let (entries, inputs, boots) = assemble(&snapshot, &mut notes);
-        assert!(notes.is_empty(), "{notes:?}");
+        // Only: "no etc/localtime, local times read as UTC".
+        assert!(
+            notes.iter().all(|n| n.input == "etc/localtime"),
+            "{notes:?}"
+        );
         let got: Vec<(i32, &str)> = entries
             .iter()
             .map(|e| (e.boot, e.message.as_str()))
@@ -394,6 +503,48 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
         let (entries, _, _) = assemble(&garbage, &mut notes);
         assert!(entries.is_empty());
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn wall_clock_from_syslog_zone_and_boot_time() {
+        // Europe/Paris as a TZif file, when the machine has one.
+        let paris = std::fs::read("/usr/share/zoneinfo/Europe/Paris").ok();
+        let mut inputs: Vec<(&str, Vec<u8>)> = vec![
+            ("var/log/kern.log.1", PREVIOUS.as_bytes().to_vec()),
+            (
+                "dev/kmsg",
+                b"6,0,2000000,-;two seconds after boot\n".to_vec(),
+            ),
+            ("proc/stat", b"cpu  1 2 3\nbtime 1392023100\n".to_vec()),
+        ];
+        if let Some(tzif) = &paris {
+            inputs.push(("etc/localtime", tzif.clone()));
+        }
+        let mut snapshot = Snapshot::from_inputs(inputs);
+        snapshot.taken_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_392_030_000);
+        let mut notes = Vec::new();
+        let (entries, _, _) = assemble(&snapshot, &mut notes);
+        let wall = |i: usize| entries[i].wall_us.map(|w| w / 1_000_000);
+        // "Feb 10 09:45:00" local: 08:45:00 UTC in Paris (CET), else 09:45 UTC.
+        let offset = if paris.is_some() { 3600 } else { 0 };
+        assert_eq!(wall(1), Some(1_392_025_500 - offset));
+        // The running boot: btime + 2 s.
+        assert_eq!(wall(2), Some(1_392_023_102));
+        assert_eq!(notes.is_empty(), paris.is_some(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_year_less_stamp_after_the_snapshot_is_last_year() {
+        let snapshot = {
+            let mut s =
+                Snapshot::from_inputs([("var/log/syslog", "Dec 31 23:00:00 h kernel: [ 5.0] x\n")]);
+            // Taken on 2014-01-01T12:00:00Z.
+            s.taken_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_388_577_600);
+            s
+        };
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        // 2013-12-31T23:00:00Z
+        assert_eq!(entries[0].wall_us, Some(1_388_530_800_000_000));
     }
 
     #[test]

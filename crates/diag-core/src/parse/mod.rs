@@ -68,6 +68,8 @@ const fn tail(pattern: &'static str) -> InputSpec {
 pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/kernel/hostname"),
     head("proc/sys/kernel/osrelease"),
+    head("proc/stat"),
+    head("etc/localtime"),
     tail("dev/kmsg"),
     tail("commands/dmesg"),
     tail("var/log/kern.log*").newest(4),
