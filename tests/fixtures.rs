@@ -169,6 +169,9 @@ fn corpus_kernel_logs_are_read_and_understood() {
         .collect();
     files.sort();
     let mut failures = Vec::new();
+    // What diag makes of each real log, reviewed: a change shows up as a
+    // snapshot diff (tests/snapshots/fixtures__corpus_findings.snap).
+    let mut recognised = std::collections::BTreeMap::new();
     for file in &files {
         let name = file
             .file_name()
@@ -190,6 +193,12 @@ fn corpus_kernel_logs_are_read_and_understood() {
             continue;
         };
         let findings = ids(&json["findings"]);
+        let mut all: Vec<String> = ids(&json["causes"])
+            .into_iter()
+            .chain(findings.iter().cloned())
+            .collect();
+        all.sort();
+        recognised.insert(name.clone(), all.join(" "));
         let lower = text.to_lowercase();
         let expect = [
             (&["table overflow"][..], "neigh.table-overflow"),
@@ -212,4 +221,5 @@ fn corpus_kernel_logs_are_read_and_understood() {
     }
     assert!(files.len() > 40);
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
+    insta::assert_json_snapshot!("corpus_findings", recognised);
 }

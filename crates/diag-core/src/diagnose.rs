@@ -131,9 +131,27 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
         };
         let condition_holds = match (rule.kind, when) {
             (_, Some(value)) => value,
-            (RuleKind::Cause, None) => !explained.is_empty(),
+            // A cause with neither `when` nor a log pattern holds when a
+            // finding it explains is present; with a log pattern, the
+            // pattern is its trigger.
+            (RuleKind::Cause, None) => rule.log.is_none() && !explained.is_empty(),
             (RuleKind::Finding, None) => false,
         };
+        let suppressed = match &rule.unless {
+            Some(condition) if log_fired.is_some() || condition_holds => {
+                match eval.truth(condition) {
+                    Ok(value) => value,
+                    Err(note) => {
+                        out.notes.push(note);
+                        false
+                    }
+                }
+            }
+            _ => false,
+        };
+        if suppressed {
+            continue;
+        }
         if log_fired.is_none() && !condition_holds {
             if rule.kind == RuleKind::Cause && !explained.is_empty() {
                 let fields = BTreeMap::from([("explains".to_string(), explained.join(", "))]);
@@ -238,18 +256,31 @@ pub fn confidence(rule: &Rule, explained_present: usize) -> f64 {
 }
 
 /// For each rule (by index), the indices of log entries its pattern matches.
+///
+/// One pass of the ASCII byte-level `RegexSet` of every pattern finds the
+/// candidate lines (see `RuleSet::log_set`); each candidate is confirmed
+/// with the rule's own (Unicode) regex, so a rule matches exactly what its
+/// pattern says.
 fn match_log(entries: &[LogEntry], rules: &RuleSet) -> Vec<Vec<usize>> {
     let mut hits = vec![Vec::new(); rules.rules().len()];
     let Some((set, owners)) = rules.log_set() else {
         return hits;
     };
     for (i, entry) in entries.iter().enumerate() {
+        let bytes = entry.message.as_bytes();
         // Most lines match nothing: the cheap test first.
-        if !set.is_match(&entry.message) {
+        if !set.is_match(bytes) {
             continue;
         }
-        for slot in set.matches(&entry.message).iter() {
-            hits[owners[slot]].push(i);
+        for slot in set.matches(bytes).iter() {
+            let owner = owners[slot];
+            let confirmed = rules.rules()[owner]
+                .log
+                .as_ref()
+                .is_some_and(|log| log.regex.is_match(&entry.message));
+            if confirmed {
+                hits[owner].push(i);
+            }
         }
     }
     hits
@@ -274,18 +305,26 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
     if let Some(window) = pattern.window {
         let micros = u64::try_from(window.as_micros()).unwrap_or(u64::MAX);
         // Kernel time restarts at every boot: each boot is windowed alone.
-        let mut by_boot: BTreeMap<i32, Vec<Option<u64>>> = BTreeMap::new();
+        let mut by_boot: BTreeMap<i32, Vec<&LogEntry>> = BTreeMap::new();
         for &i in hits {
             by_boot
                 .entry(entries[i].boot)
                 .or_default()
-                .push(entries[i].time_us);
+                .push(&entries[i]);
         }
-        let reached = by_boot.values().any(|times| {
-            let Some(mut times) = times.iter().copied().collect::<Option<Vec<u64>>>() else {
-                // Entries without timestamps: the window cannot be checked,
+        let reached = by_boot.values().any(|boot| {
+            // Kernel time where every line has it, else wall-clock time
+            // (dmesg -T, syslog) where every line has that.
+            let kernel: Option<Vec<u64>> = boot.iter().map(|e| e.time_us).collect();
+            let wall = || -> Option<Vec<u64>> {
+                boot.iter()
+                    .map(|e| e.wall_us.and_then(|w| u64::try_from(w).ok()))
+                    .collect()
+            };
+            let Some(mut times) = kernel.or_else(wall) else {
+                // Lines without timestamps: the window cannot be checked,
                 // the count in this boot decides.
-                return times.len() >= pattern.threshold;
+                return boot.len() >= pattern.threshold;
             };
             times.sort_unstable();
             let mut start = 0;
@@ -682,6 +721,77 @@ expect = "quiet"
         // The first and the last lines are both kept.
         assert_eq!(f.evidence.first().and_then(|e| e.line), Some(1));
         assert_eq!(f.evidence.last().and_then(|e| e.line), Some(50));
+    }
+
+    #[test]
+    fn unless_suppresses_and_a_cause_with_a_pattern_needs_its_pattern() {
+        let text = r#"
+[[rule]]
+id = "t.specific"
+title = "specific"
+severity = "critical"
+summary = "s"
+[rule.log]
+pattern = 'Killed process'
+[[rule.case]]
+name = "f"
+expect = "fires"
+[[rule.case]]
+name = "q"
+expect = "quiet"
+
+[[rule]]
+id = "t.generic"
+title = "generic"
+severity = "warning"
+summary = "g"
+unless = "'t.specific' in findings"
+[rule.log]
+pattern = 'Mem-Info'
+[[rule.case]]
+name = "f"
+expect = "fires"
+[[rule.case]]
+name = "q"
+expect = "quiet"
+
+[[rule]]
+id = "t.cgroup"
+title = "cgroup"
+severity = "critical"
+summary = "c"
+explains = ["t.specific"]
+ruled_out = "host-wide"
+[rule.log]
+pattern = 'Memory cgroup out of memory'
+[[rule.case]]
+name = "f"
+expect = "fires"
+[[rule.case]]
+name = "q"
+expect = "quiet"
+"#;
+        let rules = RuleSet::from_files(&[("t.toml".into(), text.into())]).expect("rules");
+        let run = |lines: &[&str]| {
+            let kmsg: String = lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| format!("3,{i},{i}000,-;{l}\n"))
+                .collect();
+            diagnose(&Snapshot::from_inputs([("dev/kmsg", kmsg)]), &rules)
+        };
+        let d = run(&["Mem-Info:"]);
+        assert!(d.has("t.generic") && !d.has("t.specific"));
+        let d = run(&["Mem-Info:", "Out of memory: Killed process 1 (x)"]);
+        assert!(d.has("t.specific") && !d.has("t.generic"));
+        // Host-wide OOM: the cgroup hypothesis is ruled out, not proposed.
+        assert!(!d.has("t.cgroup"));
+        assert_eq!(
+            d.ruled_out.first().map(|r| r.reason.as_str()),
+            Some("host-wide")
+        );
+        let d = run(&["Memory cgroup out of memory: Killed process 1 (x)"]);
+        assert_eq!(d.causes.first().map(|c| c.id.as_str()), Some("t.cgroup"));
     }
 
     #[test]

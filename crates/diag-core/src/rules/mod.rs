@@ -45,6 +45,11 @@ mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
 }
 
+/// Cache of the lazy DFA that runs every log pattern at once.
+const LOG_SET_DFA_CACHE: usize = 32 << 20;
+/// Compiled size allowed for the set of every log pattern.
+const LOG_SET_SIZE_LIMIT: usize = 64 << 20;
+
 /// One problem in a rule file, located to the character.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleProblem {
@@ -163,6 +168,9 @@ pub struct Rule {
     /// Data precondition: when false, the rule cannot be checked and is
     /// neither fired nor ruled out.
     pub needs: Option<Condition>,
+    /// Suppression: when true, the rule does not fire (a more specific
+    /// finding already tells the story).
+    pub unless: Option<Condition>,
     /// Expression yielding the fact records (with `input`, `line`,
     /// `excerpt`) that are the evidence.
     pub evidence: Option<Condition>,
@@ -187,7 +195,7 @@ pub struct Rule {
 pub struct RuleSet {
     rules: Vec<Rule>,
     /// Every log pattern in one set, and the index of the rule owning each.
-    log_set: Option<(regex::RegexSet, Vec<usize>)>,
+    log_set: Option<(regex::bytes::RegexSet, Vec<usize>)>,
 }
 
 // ---- the file format -------------------------------------------------------
@@ -214,6 +222,8 @@ struct RawRule {
     when: Option<Spanned<String>>,
     #[serde(default)]
     needs: Option<Spanned<String>>,
+    #[serde(default)]
+    unless: Option<Spanned<String>>,
     #[serde(default)]
     evidence: Option<Spanned<String>>,
     #[serde(default)]
@@ -337,7 +347,7 @@ impl RuleSet {
     /// of the rule each pattern belongs to.
     ///
     /// [`rules`]: RuleSet::rules
-    pub fn log_set(&self) -> Option<(&regex::RegexSet, &[usize])> {
+    pub fn log_set(&self) -> Option<(&regex::bytes::RegexSet, &[usize])> {
         self.log_set
             .as_ref()
             .map(|(set, owners)| (set, owners.as_slice()))
@@ -535,6 +545,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
     };
     let when = compile(raw.when);
     let needs = compile(raw.needs);
+    let unless = compile(raw.unless);
     let evidence = compile(raw.evidence);
     let mut fields = Vec::new();
     for (name, expr) in raw.fields {
@@ -624,6 +635,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
         log,
         when,
         needs,
+        unless,
         evidence,
         fields,
         explains,
@@ -708,14 +720,22 @@ fn finish(
         let log_set = if patterns.is_empty() {
             None
         } else {
-            let set = regex::RegexSet::new(&patterns).map_err(|err| {
-                Error::Rules(vec![RuleProblem {
-                    file: "<rule set>".into(),
-                    line: 1,
-                    col: 1,
-                    message: format!("log patterns do not combine: {err}"),
-                }])
-            })?;
+            // The lazy DFA behind a set of ~100 patterns needs more cache
+            // than the default 2 MiB on varied logs; without it the set
+            // thrashes its cache and falls back to a matcher ~100x slower.
+            let set = regex::bytes::RegexSetBuilder::new(&patterns)
+                .unicode(false)
+                .dfa_size_limit(LOG_SET_DFA_CACHE)
+                .size_limit(LOG_SET_SIZE_LIMIT)
+                .build()
+                .map_err(|err| {
+                    Error::Rules(vec![RuleProblem {
+                        file: "<rule set>".into(),
+                        line: 1,
+                        col: 1,
+                        message: format!("log patterns do not combine: {err}"),
+                    }])
+                })?;
             Some((set, owners))
         };
         Ok(RuleSet {
