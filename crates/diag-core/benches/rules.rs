@@ -71,6 +71,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("evaluate_rules", |b| {
         b.iter(|| black_box(evaluate(&facts, &rules)))
     });
+    group.bench_function("parse_only", |b| {
+        b.iter(|| black_box(Facts::from_snapshot(&snapshot)))
+    });
     group.bench_function("parse_and_diagnose", |b| {
         b.iter(|| black_box(diagnose(&snapshot, &rules)))
     });

@@ -47,13 +47,12 @@ pub fn assemble(
 ) -> (Vec<LogEntry>, Vec<String>, Vec<BootSummary>) {
     let mut inputs = Vec::new();
     let current = running_boot(snapshot, notes, &mut inputs);
-    let seen: HashSet<(u64, &str)> = current
-        .iter()
-        .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
-        .collect();
-
     let mut earlier: Vec<LogEntry> = Vec::new();
     if let Some((files, family)) = syslog_family(snapshot) {
+        let seen: HashSet<(u64, &str)> = current
+            .iter()
+            .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
+            .collect();
         let mut stream = Vec::new();
         for name in &files {
             let Some(input) = snapshot.inputs.get(name) else {
