@@ -170,3 +170,32 @@ fn unprivileged_check_reports_what_it_could_not_read() {
     // The rest was read: routes and neighbour statistics are world-readable.
     assert!(json["source"]["host"].is_string());
 }
+
+/// Kernel-log rules of every pack, fed live: real-format lines injected
+/// through /dev/kmsg are reported by a plain `diag check`.
+#[test]
+fn injected_failures_of_every_pack_are_reported_live() {
+    let _guard = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let pid = std::process::id();
+    let lines = [
+        format!("<3>Out of memory: Killed process {pid} (diagtest) total-vm:1048576kB, anon-rss:524288kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:2048kB oom_score_adj:0"),
+        "<3>blk_update_request: I/O error, dev sdz, sector 2048 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0".to_string(),
+        "<4>nf_conntrack: nf_conntrack: table full, dropping packet".to_string(),
+        "<5>audit: type=1400 audit(1392023100.123:42): apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/sbin/apache2\" name=\"/var/www/aliases/\" pid=1234 comm=\"apache2\" requested_mask=\"r\" denied_mask=\"r\" fsuid=33 ouid=0".to_string(),
+    ];
+    inject(&lines.iter().map(String::as_str).collect::<Vec<_>>());
+    let (json, code) = diag_json(&["check", "--format", "json"]);
+    assert_eq!(code, 2);
+    let oom = format!("Killed process {pid} (diagtest)");
+    for (id, needle) in [
+        ("mem.oom-kill", oom.as_str()),
+        ("disk.io-error", "dev sdz, sector 2048"),
+        ("net.conntrack-table-full", "table full, dropping packet"),
+        ("security.apparmor-denied", "/var/www/aliases/"),
+    ] {
+        assert!(
+            evidence_has(&json, id, needle),
+            "{id} with {needle:?} missing"
+        );
+    }
+}
