@@ -37,7 +37,7 @@ impl InputSpec {
         }
     }
 
-    /// Orders matches of this pattern newest first (see [`InputSpec::newest`]).
+    /// Orders matches of this pattern newest first (for the `newest` field).
     pub fn newest_first(&self, names: &mut [String]) {
         let base = self.pattern.trim_end_matches('*');
         names.sort_by(|a, b| {
