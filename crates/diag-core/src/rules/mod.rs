@@ -792,14 +792,17 @@ pub(crate) fn template_names(template: &str) -> Vec<String> {
         let Some(close) = rest[open..].find('}') else {
             break;
         };
-        names.push(rest[open + 1..open + close].trim().to_string());
+        let inner = &rest[open + 1..open + close];
+        let name = inner.split_once('|').map_or(inner, |(name, _)| name);
+        names.push(name.trim().to_string());
         rest = &rest[open + close + 1..];
     }
     names
 }
 
-/// Fills a template's `{name}` placeholders from `fields`; an unknown name
-/// is left as written.
+/// Fills a template's `{name}` placeholders from `fields`; `{name|text}`
+/// gives `text` when the field is empty or absent; an unknown name without
+/// a fallback is left as written.
 pub(crate) fn render_template(template: &str, fields: &BTreeMap<String, String>) -> String {
     let mut out = String::with_capacity(template.len());
     let mut rest = template;
@@ -818,10 +821,18 @@ pub(crate) fn render_template(template: &str, fields: &BTreeMap<String, String>)
         }
         match tail.find('}') {
             Some(close) => {
-                let name = tail[1..close].trim();
-                match fields.get(name) {
-                    Some(value) => out.push_str(value),
-                    None => out.push_str(&tail[..=close]),
+                // `{name}`, or `{name|text}`: `text` when the field is
+                // empty (a capture that took no part in the match).
+                let inner = &tail[1..close];
+                let (name, fallback) = match inner.split_once('|') {
+                    Some((name, fallback)) => (name.trim(), Some(fallback)),
+                    None => (inner.trim(), None),
+                };
+                match (fields.get(name), fallback) {
+                    (Some(value), Some(fallback)) if value.is_empty() => out.push_str(fallback),
+                    (Some(value), _) => out.push_str(value),
+                    (None, Some(fallback)) => out.push_str(fallback),
+                    (None, None) => out.push_str(&tail[..=close]),
                 }
                 rest = &tail[close + 1..];
             }

@@ -168,4 +168,13 @@ fn templates() {
     );
     assert_eq!(template_names("a {b} {{c}} {d}"), vec!["b", "d"]);
     assert_eq!(render_template("open {n", &fields), "open {n");
+    let with_empty = BTreeMap::from([
+        ("e".to_string(), String::new()),
+        ("n".to_string(), "3".to_string()),
+    ]);
+    assert_eq!(
+        render_template("[{e|unknown}] [{n|unknown}] [{gone|-}]", &with_empty),
+        "[unknown] [3] [-]"
+    );
+    assert_eq!(template_names("{a|x} {b}"), vec!["a", "b"]);
 }
