@@ -656,9 +656,11 @@ pub fn test_rules(rules: &RuleSet) -> Vec<CaseOutcome> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::tests::CASES;
 
     fn burst_rules() -> RuleSet {
-        let text = r#"
+        let text = [
+            r#"
 [[rule]]
 id = "test.burst"
 title = "burst"
@@ -668,14 +670,11 @@ summary = "{count} errors on {dev}, {first} to {last}"
 pattern = 'I/O error, dev (?P<dev>\w+)'
 threshold = 3
 window = "10s"
-[[rule.case]]
-name = "f"
-expect = "fires"
-[[rule.case]]
-name = "q"
-expect = "quiet"
-"#;
-        RuleSet::from_files(&[("t.toml".into(), text.into())]).expect("rules")
+"#,
+            CASES,
+        ]
+        .concat();
+        RuleSet::from_files(&[("t.toml".into(), text)]).expect("rules")
     }
 
     fn kmsg(times: &[u64]) -> Snapshot {
@@ -725,7 +724,8 @@ expect = "quiet"
 
     #[test]
     fn unless_suppresses_and_a_cause_with_a_pattern_needs_its_pattern() {
-        let text = r#"
+        let text = [
+            r#"
 [[rule]]
 id = "t.specific"
 title = "specific"
@@ -733,13 +733,9 @@ severity = "critical"
 summary = "s"
 [rule.log]
 pattern = 'Killed process'
-[[rule.case]]
-name = "f"
-expect = "fires"
-[[rule.case]]
-name = "q"
-expect = "quiet"
-
+"#,
+            CASES,
+            r#"
 [[rule]]
 id = "t.generic"
 title = "generic"
@@ -748,13 +744,9 @@ summary = "g"
 unless = "'t.specific' in findings"
 [rule.log]
 pattern = 'Mem-Info'
-[[rule.case]]
-name = "f"
-expect = "fires"
-[[rule.case]]
-name = "q"
-expect = "quiet"
-
+"#,
+            CASES,
+            r#"
 [[rule]]
 id = "t.cgroup"
 title = "cgroup"
@@ -764,14 +756,11 @@ explains = ["t.specific"]
 ruled_out = "host-wide"
 [rule.log]
 pattern = 'Memory cgroup out of memory'
-[[rule.case]]
-name = "f"
-expect = "fires"
-[[rule.case]]
-name = "q"
-expect = "quiet"
-"#;
-        let rules = RuleSet::from_files(&[("t.toml".into(), text.into())]).expect("rules");
+"#,
+            CASES,
+        ]
+        .concat();
+        let rules = RuleSet::from_files(&[("t.toml".into(), text)]).expect("rules");
         let run = |lines: &[&str]| {
             let kmsg: String = lines
                 .iter()

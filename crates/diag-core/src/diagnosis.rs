@@ -12,7 +12,7 @@ pub const SCHEMA: &str = "diag/1";
 /// Where the diagnosed state came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceDescription {
-    /// Live host, bundle or sosreport.
+    /// Live host or bundle.
     pub kind: SourceKind,
     /// Root directory or bundle path.
     pub path: String,

@@ -121,7 +121,6 @@ pub fn run() -> ExitCode {
         Err(err) => {
             let code = match err.kind() {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
-                clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => EXIT_UNKNOWN,
                 _ => EXIT_UNKNOWN,
             };
             // clap renders its own message (with usage); print it as is.

@@ -48,7 +48,7 @@ pub fn assemble(
     let mut inputs = Vec::new();
     let current = running_boot(snapshot, notes, &mut inputs);
     let mut earlier: Vec<LogEntry> = Vec::new();
-    if let Some((files, family)) = syslog_family(snapshot) {
+    if let Some(files) = syslog_family(snapshot) {
         let seen: HashSet<(u64, &str)> = current
             .iter()
             .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
@@ -92,7 +92,6 @@ pub fn assemble(
             entry.boot -= anchor;
             earlier.push(entry);
         }
-        let _ = family;
     }
 
     // Crash logs of the previous boot.
@@ -171,7 +170,7 @@ fn running_boot(
 }
 
 /// The files of the first syslog family present, oldest first.
-fn syslog_family(snapshot: &Snapshot) -> Option<(Vec<String>, &'static str)> {
+fn syslog_family(snapshot: &Snapshot) -> Option<Vec<String>> {
     for base in FAMILIES {
         let mut files: Vec<(RotationKey, String)> = snapshot
             .inputs
@@ -182,7 +181,7 @@ fn syslog_family(snapshot: &Snapshot) -> Option<(Vec<String>, &'static str)> {
             continue;
         }
         files.sort();
-        return Some((files.into_iter().map(|(_, name)| name).collect(), base));
+        return Some(files.into_iter().map(|(_, name)| name).collect());
     }
     None
 }

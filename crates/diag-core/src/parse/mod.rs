@@ -37,7 +37,9 @@ impl InputSpec {
         }
     }
 
-    /// Orders matches of this pattern newest first (for the `newest` field).
+    /// Orders matches of this pattern newest first (for the `newest` field):
+    /// rotated logs by their rotation, anything else (`var/crash/<time>/`)
+    /// by name, highest first.
     pub fn newest_first(&self, names: &mut [String]) {
         let base = self.pattern.trim_end_matches('*');
         names.sort_by(|a, b| {

@@ -142,7 +142,9 @@ impl<'a> Walker<'a> {
                 self.field(node, operand, &select.field)
             }
             Expr::Call(call) => {
-                let target = call.target.as_ref().map(|t| self.walk(t, scope));
+                if let Some(target) = &call.target {
+                    self.walk(target, scope);
+                }
                 let args: Vec<Shape<'static>> =
                     call.args.iter().map(|a| self.walk(a, scope)).collect();
                 match call.func_name.as_str() {
@@ -170,10 +172,7 @@ impl<'a> Walker<'a> {
                         }
                         Shape::Any
                     }
-                    _ => {
-                        let _ = target;
-                        Shape::Any
-                    }
+                    _ => Shape::Any,
                 }
             }
             Expr::Comprehension(c) => {

@@ -847,4 +847,4 @@ pub(crate) fn render_template(template: &str, fields: &BTreeMap<String, String>)
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -9,7 +9,9 @@ fn problems_of(text: &str) -> Vec<String> {
     problems.iter().map(ToString::to_string).collect()
 }
 
-const CASES: &str = r#"
+/// The fixture cases every rule needs; engine tests that build their own
+/// rules append this to each.
+pub(crate) const CASES: &str = r#"
 [[rule.case]]
 name = "f"
 expect = "fires"

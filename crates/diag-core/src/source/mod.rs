@@ -36,8 +36,6 @@ pub enum SourceKind {
     Live,
     /// A bundle written by `diag collect`, or a directory of copied files.
     Bundle,
-    /// A sosreport directory.
-    Sosreport,
 }
 
 impl fmt::Display for SourceKind {
@@ -45,7 +43,6 @@ impl fmt::Display for SourceKind {
         f.write_str(match self {
             SourceKind::Live => "live",
             SourceKind::Bundle => "bundle",
-            SourceKind::Sosreport => "sosreport",
         })
     }
 }
@@ -120,7 +117,7 @@ impl ReadError {
 /// Where raw inputs come from. Implementations know nothing of what the
 /// inputs mean; the parsers do.
 pub trait Source: fmt::Debug + Send + Sync {
-    /// Live host, bundle or sosreport.
+    /// Live host or bundle.
     fn kind(&self) -> SourceKind;
 
     /// The root directory or archive path, for reports.
