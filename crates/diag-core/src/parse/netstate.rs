@@ -510,14 +510,14 @@ fn link_from_json(record: &LinkJson<'_>, input: &str, line: u32) -> Link {
         Some(true)
     } else if has("NO-CARRIER") || (up && record.operstate == "DOWN") {
         Some(false)
-    } else if up {
-        None
     } else {
-        // An interface that is down reports no carrier either way.
+        // Down interfaces report no carrier either way.
         None
     };
-    let resolves_neighbours = !(has("NOARP") || has("POINTOPOINT") || has("LOOPBACK"))
-        && !matches!(&*record.link_type, "none" | "loopback" | "ppp" | "void");
+    let resolves_neighbours = !(has("NOARP")
+        || has("POINTOPOINT")
+        || has("LOOPBACK")
+        || matches!(&*record.link_type, "none" | "loopback" | "ppp" | "void"));
     let stats = record.stats64.as_ref().map(|s| LinkStats {
         rx_bytes: s.rx.bytes,
         rx_packets: s.rx.packets,
