@@ -11,12 +11,14 @@ pub mod kernel_log;
 pub mod kernel_sources;
 pub mod net;
 pub mod netstate;
+pub mod netview;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
 use crate::source::Keep;
 use kernel_log::LogEntry;
-use net::{Interface, NeighCacheStats, Route};
+use net::NeighCacheStats;
+use netview::NetFacts;
 use serde::Serialize;
 
 /// One input (or family of inputs) that a parser understands.
@@ -86,6 +88,13 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/net/ipv4/neigh/default/gc_thresh1"),
     head("proc/sys/net/ipv4/neigh/default/gc_thresh2"),
     head("proc/sys/net/ipv4/neigh/default/gc_thresh3"),
+    head("net/link.json"),
+    head("net/addr.json"),
+    head("net/route.json"),
+    head("net/route6.json"),
+    head("net/neigh.json"),
+    head("net/rule.json"),
+    head("net/rule6.json"),
     head("proc/net/route"),
     head("sys/class/net/*/flags"),
 ];
@@ -142,10 +151,8 @@ pub struct Facts {
     pub kernel_log: KernelLog,
     /// Neighbour tables.
     pub neigh: Neighbours,
-    /// Routes (IPv4 main table, from `/proc/net/route`).
-    pub routes: Vec<Route>,
-    /// Network interfaces.
-    pub interfaces: Vec<Interface>,
+    /// Network state: addresses, links, routes, neighbours, rules.
+    pub net: NetFacts,
 }
 
 impl Facts {
@@ -163,8 +170,7 @@ impl Facts {
                 caches: vec![NeighCacheStats::default()],
                 ..Neighbours::default()
             },
-            routes: vec![Route::default()],
-            interfaces: vec![Interface::default()],
+            net: NetFacts::schema_sample(),
             ..Facts::default()
         }
     }
@@ -218,24 +224,7 @@ impl Facts {
             }
         }
 
-        if let Some(text) = snapshot.text("proc/net/route") {
-            let (routes, more) = net::parse_proc_net_route("proc/net/route", &text);
-            facts.routes = routes;
-            notes.extend(more);
-        }
-
-        for (name, input) in &snapshot.inputs {
-            let Some(iface) = name
-                .strip_prefix("sys/class/net/")
-                .and_then(|rest| rest.strip_suffix("/flags"))
-            else {
-                continue;
-            };
-            match net::parse_interface_flags(iface, name, &input.text()) {
-                Ok(interface) => facts.interfaces.push(interface),
-                Err(note) => notes.push(note),
-            }
-        }
+        netview::fill(&mut facts, snapshot, &mut notes);
         (facts, notes)
     }
 }

@@ -15,6 +15,7 @@
 
 mod bundle;
 mod live;
+pub mod netlink;
 
 pub use bundle::Bundle;
 pub use live::LiveHost;

@@ -1,0 +1,623 @@
+//! What rule conditions see of the network: the small tables whole
+//! (addresses, links, policy rules) and derived views of the big ones
+//! (default routes with their gateway checks, a neighbour-table summary
+//! with the off-link entries).
+//!
+//! Why derived views: a full Internet table is a million routes and a busy
+//! router holds 100,000 neighbours. Converting those to CEL values for every
+//! rule would cost seconds and gigabytes; the joins rules need (is the
+//! gateway one of our addresses? which neighbours lie outside every
+//! connected subnet?) are computed here once, in one pass each, with
+//! interval sets. Rules stay data: they decide what the views mean.
+
+use super::netstate::{
+    self, Address, Interner, Link, Neighbour, NetTables, PolicyRule, Route, RouteKind,
+};
+use super::{net, Facts};
+use crate::model::Note;
+use crate::snapshot::Snapshot;
+use ipnet::IpNet;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+/// A default route and what diag checked about its gateway.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DefaultRoute {
+    /// `inet` or `inet6`.
+    pub family: String,
+    /// Table name (`main`, `local`, a number).
+    pub table: String,
+    /// Route type (`unicast`, `unreachable`, ...).
+    pub kind: String,
+    /// Outgoing interface.
+    pub dev: String,
+    /// Gateway, empty when the route is on-link.
+    pub gateway: String,
+    /// Metric.
+    pub metric: u64,
+    /// `onlink` flag given.
+    pub onlink: bool,
+    /// The interface resolves neighbours (Ethernet-like): an on-link route
+    /// through it ARPs for every destination. True when the interface is
+    /// unknown.
+    pub dev_resolves_neighbours: bool,
+    /// The gateway is one of this host's own addresses.
+    pub gateway_is_local: bool,
+    /// The gateway lies in a subnet of one of this host's addresses (or of
+    /// a link-scope route). False for on-link routes.
+    pub gateway_connected: bool,
+    /// Whether a connected-subnet check was possible (addresses known).
+    pub connected_known: bool,
+    /// State of the gateway's neighbour entry (`REACHABLE`, `FAILED`, ...),
+    /// empty when there is none.
+    pub gateway_neigh_state: String,
+    /// The gateway's neighbour entry as evidence, empty when none.
+    pub gateway_neigh: String,
+    /// Canonical input name.
+    pub input: String,
+    /// 1-based line of the route in its input.
+    pub line: u32,
+    /// The route as `ip route` prints it.
+    pub excerpt: String,
+}
+
+/// Evidence record for a table entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// Canonical input name.
+    pub input: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The entry as text.
+    pub excerpt: String,
+}
+
+/// A summary of the neighbour tables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NeighSummary {
+    /// Whether a neighbour table was collected.
+    pub collected: bool,
+    /// IPv4 entries (ARP).
+    pub ipv4: u64,
+    /// IPv6 entries (NDP), multicast and NOARP entries excluded.
+    pub ipv6: u64,
+    /// Entries per NUD state.
+    pub by_state: BTreeMap<String, u64>,
+    /// Entries in FAILED or INCOMPLETE state.
+    pub unresolved: u64,
+    /// Unicast entries for addresses outside every connected subnet.
+    pub offlink: u64,
+    /// `offlink` as a share of all unicast entries (0..1).
+    pub offlink_share: f64,
+    /// Distinct link-layer addresses among resolved off-link entries.
+    pub offlink_macs: u64,
+    /// The most common link-layer address among off-link entries.
+    pub offlink_top_mac: String,
+    /// How many off-link entries have it.
+    pub offlink_top_mac_count: u64,
+    /// Interfaces the off-link entries are on.
+    pub offlink_devs: Vec<String>,
+    /// The first off-link entries, as evidence.
+    pub offlink_samples: Vec<Record>,
+    /// Whether connected subnets were known (addresses collected).
+    pub connected_known: bool,
+}
+
+/// Network facts as rule conditions see them (`facts.net`).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NetFacts {
+    /// Every table, whole. Not exposed to conditions (see the module doc).
+    #[serde(skip)]
+    pub tables: NetTables,
+    /// Inputs the tables came from.
+    pub inputs: Vec<String>,
+    /// Addresses bound to interfaces.
+    pub addresses: Vec<Address>,
+    /// Interfaces.
+    pub links: Vec<Link>,
+    /// Number of routes, all tables and families.
+    pub route_count: u64,
+    /// Whether any route table was collected.
+    pub routes_collected: bool,
+    /// Default routes of every table, with their gateway checks.
+    pub default_routes: Vec<DefaultRoute>,
+    /// Policy routing rules.
+    pub rules: Vec<PolicyRule>,
+    /// Neighbour-table summary.
+    pub neigh: NeighSummary,
+}
+
+/// Sorted, merged address intervals: "is this address in any of these
+/// prefixes" in O(log n).
+#[derive(Debug, Default)]
+struct IntervalSet {
+    v4: Vec<(u32, u32)>,
+    v6: Vec<(u128, u128)>,
+}
+
+impl IntervalSet {
+    fn insert(&mut self, net: &IpNet) {
+        match net {
+            IpNet::V4(n) => self
+                .v4
+                .push((u32::from(n.network()), u32::from(n.broadcast()))),
+            IpNet::V6(n) => self
+                .v6
+                .push((u128::from(n.network()), u128::from(n.broadcast()))),
+        }
+    }
+
+    fn finish(&mut self) {
+        fn merge<T: Ord + Copy>(v: &mut Vec<(T, T)>) {
+            v.sort_unstable();
+            let mut out: Vec<(T, T)> = Vec::with_capacity(v.len());
+            for &(start, end) in v.iter() {
+                match out.last_mut() {
+                    Some(last) if start <= last.1 => {
+                        if end > last.1 {
+                            last.1 = end;
+                        }
+                    }
+                    _ => out.push((start, end)),
+                }
+            }
+            *v = out;
+        }
+        merge(&mut self.v4);
+        merge(&mut self.v6);
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        fn find<T: Ord + Copy>(v: &[(T, T)], x: T) -> bool {
+            let i = v.partition_point(|&(start, _)| start <= x);
+            i > 0 && v[i - 1].1 >= x
+        }
+        match ip {
+            IpAddr::V4(a) => find(&self.v4, u32::from(a)),
+            IpAddr::V6(a) => find(&self.v6, u128::from(a)),
+        }
+    }
+}
+
+fn family(ip: IpAddr) -> &'static str {
+    if ip.is_ipv4() {
+        "inet"
+    } else {
+        "inet6"
+    }
+}
+
+/// Reads the network tables of `snapshot`: `net/*.json` first, then the
+/// procfs/sysfs files older bundles have.
+pub fn tables_from_snapshot(
+    snapshot: &Snapshot,
+    notes: &mut Vec<Note>,
+) -> (NetTables, Vec<String>) {
+    let mut t = NetTables::default();
+    let mut inputs = Vec::new();
+    let mut interner = Interner::default();
+    let used = |name: &str, inputs: &mut Vec<String>| inputs.push(name.to_string());
+
+    if let Some(text) = snapshot.text("net/link.json") {
+        let (links, more) = netstate::parse_ip_link_json("net/link.json", &text);
+        t.links = links;
+        notes.extend(more);
+        used("net/link.json", &mut inputs);
+    }
+    if let Some(text) = snapshot.text("net/addr.json") {
+        let (links, addresses, more) = netstate::parse_ip_addr_json("net/addr.json", &text);
+        if t.links.is_empty() {
+            t.links = links;
+        }
+        t.addresses = addresses;
+        notes.extend(more);
+        used("net/addr.json", &mut inputs);
+    }
+    for (name, hint) in [("net/route.json", None), ("net/route6.json", Some("inet6"))] {
+        if let Some(text) = snapshot.text(name) {
+            let (routes, more) = netstate::parse_ip_route_json(name, &text, hint, &mut interner);
+            if t.routes_input.is_empty() {
+                t.routes_input = name.to_string();
+            }
+            t.routes.extend(routes);
+            notes.extend(more);
+            used(name, &mut inputs);
+        }
+    }
+    if t.routes_input.is_empty() {
+        if let Some(text) = snapshot.text("proc/net/route") {
+            let (routes, more) = net::parse_proc_net_route("proc/net/route", &text);
+            notes.extend(more);
+            t.routes_input = "proc/net/route".into();
+            t.routes = routes
+                .iter()
+                .filter_map(|r| legacy_route(r, &mut interner))
+                .collect();
+            used("proc/net/route", &mut inputs);
+        }
+    }
+    if let Some(text) = snapshot.text("net/neigh.json") {
+        let (neighbours, more) =
+            netstate::parse_ip_neigh_json("net/neigh.json", &text, &mut interner);
+        t.neighbours = neighbours;
+        t.neighbours_input = "net/neigh.json".into();
+        notes.extend(more);
+        used("net/neigh.json", &mut inputs);
+    }
+    for (name, fam) in [("net/rule.json", "inet"), ("net/rule6.json", "inet6")] {
+        if let Some(text) = snapshot.text(name) {
+            let (rules, more) = netstate::parse_ip_rule_json(name, &text, fam);
+            t.rules.extend(rules);
+            notes.extend(more);
+            used(name, &mut inputs);
+        }
+    }
+    // Interface flags from sysfs, for links netlink did not give.
+    let known: HashSet<String> = t.links.iter().map(|l| l.name.clone()).collect();
+    for (name, input) in &snapshot.inputs {
+        let Some(iface) = name
+            .strip_prefix("sys/class/net/")
+            .and_then(|rest| rest.strip_suffix("/flags"))
+        else {
+            continue;
+        };
+        if known.contains(iface) {
+            continue;
+        }
+        match net::parse_interface_flags(iface, name, &input.text()) {
+            Ok(flags) => t.links.push(legacy_link(&flags, name)),
+            Err(note) => notes.push(note),
+        }
+    }
+    (t, inputs)
+}
+
+fn legacy_route(r: &net::Route, interner: &mut Interner) -> Option<Route> {
+    Some(Route {
+        dst: r.dst.parse().ok()?,
+        kind: RouteKind::Unicast,
+        table: netstate::TABLE_MAIN,
+        gateway: r.gateway.parse().ok(),
+        dev: interner.get(&r.dev),
+        metric: u32::try_from(r.metric).unwrap_or(u32::MAX),
+        protocol: interner.get(""),
+        scope: interner.get(if r.gateway.is_empty() { "link" } else { "" }),
+        prefsrc: None,
+        onlink: false,
+        linkdown: false,
+        line: r.line,
+    })
+}
+
+fn legacy_link(flags: &net::Interface, input: &str) -> Link {
+    let mut names = Vec::new();
+    for (set, name) in [
+        (flags.up, "UP"),
+        (flags.loopback, "LOOPBACK"),
+        (flags.pointopoint, "POINTOPOINT"),
+        (flags.noarp, "NOARP"),
+        (flags.flags & 0x10000 != 0, "LOWER_UP"),
+    ] {
+        if set {
+            names.push(name.to_string());
+        }
+    }
+    let mut link = Link {
+        name: flags.name.clone(),
+        up: flags.up,
+        resolves_neighbours: !(flags.loopback || flags.pointopoint || flags.noarp),
+        flags: names,
+        input: input.to_string(),
+        line: 1,
+        ..Link::default()
+    };
+    link.excerpt = format!(
+        "{}: flags {:#x} <{}>",
+        link.name,
+        flags.flags,
+        link.flags.join(",")
+    );
+    link
+}
+
+/// Derives the views rule conditions see from the whole tables.
+pub fn derive(tables: NetTables, inputs: Vec<String>) -> NetFacts {
+    let mut connected = IntervalSet::default();
+    let mut own: HashSet<IpAddr> = HashSet::new();
+    for a in &tables.addresses {
+        own.insert(a.local);
+        if let Ok(net) = IpNet::new(a.local, a.prefixlen) {
+            if net.prefix_len() < net.max_prefix_len() {
+                connected.insert(&net.trunc());
+            }
+        }
+    }
+    // Link-scope routes other than a default route also make a subnet
+    // connected (`ip route add 10.0.0.0/8 dev eth1`).
+    for r in &tables.routes {
+        if r.kind == RouteKind::Unicast
+            && r.gateway.is_none()
+            && !r.is_default()
+            && !r.dev.is_empty()
+            && &*r.dev != "lo"
+        {
+            connected.insert(&r.dst);
+        }
+    }
+    // IPv6 link-local is always on-link.
+    connected.insert(
+        &"fe80::/10"
+            .parse()
+            .unwrap_or_else(|_| IpNet::V6(Default::default())),
+    );
+    connected.finish();
+    let connected_known = !tables.addresses.is_empty();
+
+    let links: HashMap<&str, &Link> = tables.links.iter().map(|l| (l.name.as_str(), l)).collect();
+    let neigh_by: HashMap<(IpAddr, &str), &Neighbour> = tables
+        .neighbours
+        .iter()
+        .map(|n| ((n.dst, &*n.dev), n))
+        .collect();
+
+    let mut default_routes = Vec::new();
+    for r in tables.routes.iter().filter(|r| r.is_default()) {
+        if r.table == netstate::TABLE_LOCAL {
+            continue;
+        }
+        let neigh = r
+            .gateway
+            .and_then(|gw| neigh_by.get(&(gw, &*r.dev)).copied());
+        default_routes.push(DefaultRoute {
+            family: family(r.dst.addr()).into(),
+            table: netstate::table_name(r.table).into_owned(),
+            kind: r.kind.name().into(),
+            dev: r.dev.to_string(),
+            gateway: r.gateway.map(|g| g.to_string()).unwrap_or_default(),
+            metric: u64::from(r.metric),
+            onlink: r.onlink,
+            dev_resolves_neighbours: links.get(&*r.dev).is_none_or(|l| l.resolves_neighbours),
+            gateway_is_local: r.gateway.is_some_and(|g| own.contains(&g)),
+            gateway_connected: r.gateway.is_some_and(|g| connected.contains(g)),
+            connected_known,
+            gateway_neigh_state: neigh.map(|n| n.state.to_string()).unwrap_or_default(),
+            gateway_neigh: neigh.map(Neighbour::render).unwrap_or_default(),
+            input: tables.routes_input.clone(),
+            line: r.line,
+            excerpt: r.render(),
+        });
+    }
+
+    let neigh = summarise_neighbours(&tables, &connected, connected_known);
+    NetFacts {
+        inputs,
+        addresses: tables.addresses.clone(),
+        links: tables.links.clone(),
+        route_count: tables.routes.len() as u64,
+        routes_collected: !tables.routes_input.is_empty(),
+        default_routes,
+        rules: tables.rules.clone(),
+        neigh,
+        tables,
+    }
+}
+
+const SAMPLES: usize = 10;
+
+fn summarise_neighbours(
+    t: &NetTables,
+    connected: &IntervalSet,
+    connected_known: bool,
+) -> NeighSummary {
+    let mut s = NeighSummary {
+        collected: !t.neighbours_input.is_empty(),
+        connected_known,
+        ..NeighSummary::default()
+    };
+    let mut states: HashMap<Arc<str>, u64> = HashMap::new();
+    let mut macs: HashMap<Arc<str>, u64> = HashMap::new();
+    let mut devs: Vec<String> = Vec::new();
+    let mut unicast = 0u64;
+    for n in &t.neighbours {
+        let noarp = n.state.contains("NOARP");
+        let multicast = n.dst.is_multicast() || n.dst.is_unspecified();
+        if noarp || multicast {
+            continue;
+        }
+        unicast += 1;
+        match n.dst {
+            IpAddr::V4(_) => s.ipv4 += 1,
+            IpAddr::V6(_) => s.ipv6 += 1,
+        }
+        *states.entry(n.state.clone()).or_default() += 1;
+        if n.unresolved() {
+            s.unresolved += 1;
+        }
+        if connected_known && !connected.contains(n.dst) {
+            s.offlink += 1;
+            if !n.lladdr.is_empty() {
+                *macs.entry(n.lladdr.clone()).or_default() += 1;
+            }
+            if !devs.iter().any(|d| **d == *n.dev) {
+                devs.push(n.dev.to_string());
+            }
+            if s.offlink_samples.len() < SAMPLES {
+                s.offlink_samples.push(Record {
+                    input: t.neighbours_input.clone(),
+                    line: n.line,
+                    excerpt: n.render(),
+                });
+            }
+        }
+    }
+    s.by_state = states
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    s.offlink_share = if unicast == 0 {
+        0.0
+    } else {
+        s.offlink as f64 / unicast as f64
+    };
+    s.offlink_macs = macs.len() as u64;
+    if let Some((mac, count)) = macs
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+    {
+        s.offlink_top_mac = mac.to_string();
+        s.offlink_top_mac_count = count;
+    }
+    s.offlink_devs = devs;
+    s
+}
+
+impl NetFacts {
+    /// Reads and derives the network facts of `snapshot`.
+    pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> NetFacts {
+        let (tables, inputs) = tables_from_snapshot(snapshot, notes);
+        derive(tables, inputs)
+    }
+
+    /// One element in every list: the shape conditions are checked against.
+    pub fn schema_sample() -> NetFacts {
+        let addr = Address {
+            ifname: String::new(),
+            local: IpAddr::from([0, 0, 0, 0]),
+            prefixlen: 0,
+            scope: String::new(),
+            label: String::new(),
+            flags: vec![String::new()],
+            input: String::new(),
+            line: 0,
+            excerpt: String::new(),
+        };
+        let link = Link {
+            flags: vec![String::new()],
+            carrier: Some(false),
+            speed: Some(0),
+            stats: Some(netstate::LinkStats::default()),
+            ..Link::default()
+        };
+        let rule = PolicyRule {
+            family: String::new(),
+            priority: 0,
+            selector: String::new(),
+            table: String::new(),
+            input: String::new(),
+            line: 0,
+            excerpt: String::new(),
+        };
+        NetFacts {
+            inputs: vec![String::new()],
+            addresses: vec![addr],
+            links: vec![link],
+            default_routes: vec![DefaultRoute::default()],
+            rules: vec![rule],
+            neigh: NeighSummary {
+                by_state: BTreeMap::from([(String::new(), 0)]),
+                offlink_devs: vec![String::new()],
+                offlink_samples: vec![Record::default()],
+                ..NeighSummary::default()
+            },
+            ..NetFacts::default()
+        }
+    }
+}
+
+/// Fills `facts.net` (called from [`Facts::from_snapshot`]).
+pub(crate) fn fill(facts: &mut Facts, snapshot: &Snapshot, notes: &mut Vec<Note>) {
+    facts.net = NetFacts::from_snapshot(snapshot, notes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn snapshot(inputs: &[(&str, &str)]) -> Snapshot {
+        Snapshot::from_inputs(
+            inputs
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())),
+        )
+    }
+
+    const ADDR: &str = r#"[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"],"mtu":65536,"operstate":"UNKNOWN","link_type":"loopback","address":"00:00:00:00:00:00","addr_info":[{"family":"inet","local":"127.0.0.1","prefixlen":8,"scope":"host","label":"lo"}]},
+{"ifindex":2,"ifname":"eth0","flags":["BROADCAST","MULTICAST","UP","LOWER_UP"],"mtu":1500,"operstate":"UP","link_type":"ether","address":"02:00:00:00:00:01","addr_info":[{"family":"inet","local":"192.0.2.2","prefixlen":24,"scope":"global","label":"eth0"}]}]"#;
+
+    #[test]
+    fn gateway_typo_views() {
+        // The http6 incident: default route via the host's own address,
+        // and an on-link default; the neighbour table full of Internet
+        // addresses, all answered by one MAC.
+        let routes = r#"[{"dst":"default","gateway":"192.0.2.2","dev":"eth0","flags":[]},
+{"dst":"default","dev":"eth0","table":"100","scope":"link","flags":[]},
+{"dst":"192.0.2.0/24","dev":"eth0","protocol":"kernel","scope":"link","prefsrc":"192.0.2.2","flags":[]}]"#;
+        let neigh = r#"[{"dst":"192.0.2.1","dev":"eth0","lladdr":"02:00:00:00:00:05","state":["REACHABLE"]},
+{"dst":"198.51.100.7","dev":"eth0","lladdr":"02:00:00:00:00:05","state":["STALE"]},
+{"dst":"203.0.113.9","dev":"eth0","lladdr":"02:00:00:00:00:05","state":["REACHABLE"]},
+{"dst":"203.0.113.10","dev":"eth0","state":["INCOMPLETE"]},
+{"dst":"fe80::1","dev":"eth0","lladdr":"02:00:00:00:00:05","router":null,"state":["STALE"]},
+{"dst":"ff02::16","dev":"eth0","lladdr":"33:33:00:00:00:16","state":["NOARP"]}]"#;
+        let snap = snapshot(&[
+            ("net/addr.json", ADDR),
+            ("net/route.json", routes),
+            ("net/neigh.json", neigh),
+        ]);
+        let mut notes = Vec::new();
+        let net = NetFacts::from_snapshot(&snap, &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(net.default_routes.len(), 2);
+        let own = &net.default_routes[0];
+        assert!(own.gateway_is_local && own.gateway_connected);
+        assert_eq!(own.line, 1);
+        let onlink = &net.default_routes[1];
+        assert!(onlink.gateway.is_empty() && onlink.dev_resolves_neighbours);
+        assert_eq!(onlink.table, "100");
+        assert_eq!(net.neigh.ipv4, 4);
+        assert_eq!(net.neigh.ipv6, 1);
+        assert_eq!(net.neigh.offlink, 3);
+        assert_eq!(net.neigh.offlink_top_mac, "02:00:00:00:00:05");
+        assert_eq!(net.neigh.offlink_top_mac_count, 2);
+        assert_eq!(net.neigh.offlink_samples[0].line, 2);
+        assert_eq!(net.neigh.unresolved, 1);
+    }
+
+    #[test]
+    fn legacy_proc_route_and_sysfs_flags() {
+        let snap = snapshot(&[
+            (
+                "proc/net/route",
+                "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+                 ppp0\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n",
+            ),
+            ("sys/class/net/ppp0/flags", "0x10d1\n"),
+        ]);
+        let mut notes = Vec::new();
+        let net = NetFacts::from_snapshot(&snap, &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(net.default_routes.len(), 1);
+        assert!(!net.default_routes[0].dev_resolves_neighbours);
+        assert!(!net.default_routes[0].connected_known);
+    }
+
+    #[test]
+    fn interval_set() {
+        let mut set = IntervalSet::default();
+        for net in ["10.0.0.0/8", "10.1.0.0/16", "192.0.2.0/24", "2001:db8::/32"] {
+            set.insert(&net.parse().expect("net"));
+        }
+        set.finish();
+        for (ip, inside) in [
+            ("10.255.255.255", true),
+            ("11.0.0.0", false),
+            ("192.0.2.0", true),
+            ("192.0.3.0", false),
+            ("2001:db8::1", true),
+            ("2001:db9::1", false),
+        ] {
+            assert_eq!(set.contains(ip.parse().expect("ip")), inside, "{ip}");
+        }
+    }
+}
