@@ -9,6 +9,7 @@ pub mod events;
 pub mod kernel_log;
 pub mod kernel_sources;
 pub mod net;
+pub mod sockets;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
@@ -86,6 +87,10 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/net/ipv4/neigh/default/gc_thresh3"),
     head("proc/net/route"),
     head("sys/class/net/*/flags"),
+    head("proc/net/tcp"),
+    head("proc/net/tcp6"),
+    head("proc/net/udp"),
+    head("proc/net/udp6"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
