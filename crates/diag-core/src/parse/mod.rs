@@ -10,6 +10,7 @@ pub mod kernel_log;
 pub mod kernel_sources;
 pub mod net;
 pub mod sockets;
+pub mod sysctl;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
@@ -91,6 +92,16 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/net/tcp6"),
     head("proc/net/udp"),
     head("proc/net/udp6"),
+    head("proc/sys/net/ipv4/ip_forward"),
+    head("proc/sys/net/ipv4/conf/*/rp_filter"),
+    head("proc/sys/net/ipv4/conf/*/arp_ignore"),
+    head("proc/sys/net/ipv4/conf/*/arp_announce"),
+    head("proc/sys/net/ipv4/conf/*/forwarding"),
+    head("proc/sys/net/ipv6/conf/*/forwarding"),
+    head("proc/sys/net/ipv4/tcp_syncookies"),
+    head("proc/sys/net/ipv4/tcp_max_syn_backlog"),
+    head("proc/sys/net/core/somaxconn"),
+    head("proc/sys/net/netfilter/nf_conntrack_max"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
