@@ -5,6 +5,7 @@
 //! the notes (lines that could not be used). [`INPUTS`] lists every input a
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
+pub mod counters;
 pub mod events;
 pub mod kernel_log;
 pub mod kernel_sources;
@@ -102,6 +103,10 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/net/ipv4/tcp_max_syn_backlog"),
     head("proc/sys/net/core/somaxconn"),
     head("proc/sys/net/netfilter/nf_conntrack_max"),
+    head("proc/sys/net/netfilter/nf_conntrack_count"),
+    head("proc/net/snmp"),
+    head("proc/net/netstat"),
+    head("proc/net/dev"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
