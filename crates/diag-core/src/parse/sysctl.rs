@@ -350,4 +350,38 @@ mod tests {
             .and_then(|c| c.effective_rp_filter)
             .is_some());
     }
+
+    /// Collects a snapshot of this machine (read-only) and checks that the
+    /// input patterns of the socket, counter and sysctl parsers expand to
+    /// real files that parse without notes. Run alone with `cargo test live_`.
+    #[test]
+    fn live_snapshot_holds_the_network_inputs() {
+        let host = crate::source::LiveHost::new();
+        let snapshot = Snapshot::collect(&host, &crate::snapshot::CollectOptions::default());
+        for name in [
+            "proc/net/tcp",
+            "proc/net/udp",
+            "proc/net/snmp",
+            "proc/net/netstat",
+            "proc/net/dev",
+            "proc/sys/net/ipv4/ip_forward",
+            "proc/sys/net/ipv4/conf/all/rp_filter",
+            "proc/sys/net/ipv4/conf/lo/arp_ignore",
+            "proc/sys/net/core/somaxconn",
+        ] {
+            assert!(snapshot.inputs.contains_key(name), "{name} not collected");
+        }
+        let (sysctls, notes) = from_snapshot(&snapshot);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(sysctls
+            .conf("lo")
+            .and_then(|c| c.effective_rp_filter)
+            .is_some());
+        let (counters, notes) = crate::parse::counters::from_snapshot(&snapshot);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(counters.stack.tcp_out_segs.is_some());
+        let (sockets, notes) = crate::parse::sockets::from_snapshot(&snapshot);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(!sockets.inputs.is_empty());
+    }
 }
