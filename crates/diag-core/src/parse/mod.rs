@@ -5,6 +5,7 @@
 //! the notes (lines that could not be used). [`INPUTS`] lists every input a
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
+pub mod counters;
 pub mod events;
 pub mod json_records;
 pub mod kernel_log;
@@ -12,6 +13,8 @@ pub mod kernel_sources;
 pub mod net;
 pub mod netstate;
 pub mod netview;
+pub mod sockets;
+pub mod sysctl;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
@@ -97,6 +100,24 @@ pub const INPUTS: &[InputSpec] = &[
     head("net/rule6.json"),
     head("proc/net/route"),
     head("sys/class/net/*/flags"),
+    head("proc/net/tcp"),
+    head("proc/net/tcp6"),
+    head("proc/net/udp"),
+    head("proc/net/udp6"),
+    head("proc/sys/net/ipv4/ip_forward"),
+    head("proc/sys/net/ipv4/conf/*/rp_filter"),
+    head("proc/sys/net/ipv4/conf/*/arp_ignore"),
+    head("proc/sys/net/ipv4/conf/*/arp_announce"),
+    head("proc/sys/net/ipv4/conf/*/forwarding"),
+    head("proc/sys/net/ipv6/conf/*/forwarding"),
+    head("proc/sys/net/ipv4/tcp_syncookies"),
+    head("proc/sys/net/ipv4/tcp_max_syn_backlog"),
+    head("proc/sys/net/core/somaxconn"),
+    head("proc/sys/net/netfilter/nf_conntrack_max"),
+    head("proc/sys/net/netfilter/nf_conntrack_count"),
+    head("proc/net/snmp"),
+    head("proc/net/netstat"),
+    head("proc/net/dev"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
