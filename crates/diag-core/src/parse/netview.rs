@@ -13,6 +13,9 @@
 use super::netstate::{
     self, Address, Interner, Link, Neighbour, NetTables, PolicyRule, Route, RouteKind,
 };
+use super::counters::{self, NetCounters};
+use super::sockets::{self, Socket, SocketTable};
+use super::sysctl::{self, NetSysctls};
 use super::{net, Facts};
 use crate::model::Note;
 use crate::snapshot::Snapshot;
@@ -127,7 +130,39 @@ pub struct NetFacts {
     pub rules: Vec<PolicyRule>,
     /// Neighbour-table summary.
     pub neigh: NeighSummary,
+    /// Sockets: listeners and counts per state.
+    pub sockets: SocketView,
+    /// Kernel network counters (snmp, netstat, dev, conntrack).
+    pub counters: NetCounters,
+    /// Network sysctls.
+    pub sysctl: NetSysctls,
 }
+
+/// What conditions see of the socket tables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SocketView {
+    /// Whether any socket table was collected.
+    pub collected: bool,
+    /// Listening TCP sockets and bound unconnected UDP sockets (at most
+    /// [`MAX_LISTENERS`]).
+    pub listeners: Vec<Socket>,
+    /// How many listeners there are in all.
+    pub listeners_total: u64,
+    /// Listeners bound to a specific address that no interface carries
+    /// (and no `local` route covers): they cannot receive anything.
+    pub unbound_listeners: Vec<Socket>,
+    /// TCP sockets per state.
+    pub tcp_states: BTreeMap<String, u64>,
+    /// UDP sockets per state.
+    pub udp_states: BTreeMap<String, u64>,
+    /// Half-open TCP connections (SYN_RECV).
+    pub syn_recv: u64,
+    /// SYN_RECV per local port (port as text).
+    pub syn_recv_by_port: BTreeMap<String, u64>,
+}
+
+/// At most this many listeners are shown to conditions.
+pub const MAX_LISTENERS: usize = 2000;
 
 /// Sorted, merged address intervals: "is this address in any of these
 /// prefixes" in O(log n).
@@ -323,7 +358,11 @@ fn legacy_link(flags: &net::Interface, input: &str) -> Link {
 }
 
 /// Derives the views rule conditions see from the whole tables.
-pub fn derive(tables: NetTables, inputs: Vec<String>) -> NetFacts {
+pub fn derive(
+    tables: NetTables,
+    inputs: Vec<String>,
+    socket_table: &SocketTable,
+) -> NetFacts {
     let mut connected = IntervalSet::default();
     let mut own: HashSet<IpAddr> = HashSet::new();
     for a in &tables.addresses {
@@ -346,6 +385,18 @@ pub fn derive(tables: NetTables, inputs: Vec<String>) -> NetFacts {
             connected.insert(&r.dst);
         }
     }
+    // Addresses this host answers for: its own, and `local` routes
+    // (`127.0.0.0/8`, AnyIP ranges like `ip route add local 10.0.0.0/16 dev lo`).
+    let mut local = IntervalSet::default();
+    for r in &tables.routes {
+        if r.kind == RouteKind::Local {
+            local.insert(&r.dst);
+        }
+    }
+    for ip in &own {
+        local.insert(&IpNet::from(*ip));
+    }
+    local.finish();
     // IPv6 link-local is always on-link.
     connected.insert(
         &"fe80::/10"
@@ -391,7 +442,11 @@ pub fn derive(tables: NetTables, inputs: Vec<String>) -> NetFacts {
     }
 
     let neigh = summarise_neighbours(&tables, &connected, connected_known);
+    let sockets = socket_view(socket_table, &local, !tables.addresses.is_empty());
     NetFacts {
+        sockets,
+        counters: NetCounters::default(),
+        sysctl: NetSysctls::default(),
         inputs,
         addresses: tables.addresses.clone(),
         links: tables.links.clone(),
@@ -405,6 +460,44 @@ pub fn derive(tables: NetTables, inputs: Vec<String>) -> NetFacts {
 }
 
 const SAMPLES: usize = 10;
+
+/// IPv4-mapped IPv6 addresses stand for their IPv4 address.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    }
+}
+
+fn socket_view(table: &SocketTable, local: &IntervalSet, addresses_known: bool) -> SocketView {
+    let listeners: Vec<&Socket> = sockets::listeners(&table.sockets);
+    let unbound_listeners = if addresses_known {
+        listeners
+            .iter()
+            .filter(|s| {
+                let ip = canonical(s.local);
+                !ip.is_unspecified() && !ip.is_loopback() && !local.contains(ip)
+            })
+            .map(|s| (*s).clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    SocketView {
+        collected: !table.inputs.is_empty(),
+        listeners_total: listeners.len() as u64,
+        listeners: listeners.into_iter().take(MAX_LISTENERS).cloned().collect(),
+        unbound_listeners,
+        tcp_states: table.tcp_states.clone(),
+        udp_states: table.udp_states.clone(),
+        syn_recv: table.syn_recv,
+        syn_recv_by_port: table
+            .syn_recv_by_port
+            .iter()
+            .map(|(port, n)| (port.to_string(), *n))
+            .collect(),
+    }
+}
 
 fn summarise_neighbours(
     t: &NetTables,
@@ -477,7 +570,16 @@ impl NetFacts {
     /// Reads and derives the network facts of `snapshot`.
     pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> NetFacts {
         let (tables, inputs) = tables_from_snapshot(snapshot, notes);
-        derive(tables, inputs)
+        let (socket_table, more) = sockets::from_snapshot(snapshot);
+        notes.extend(more);
+        let mut net = derive(tables, inputs, &socket_table);
+        let (counters, more) = counters::from_snapshot(snapshot);
+        notes.extend(more);
+        net.counters = counters;
+        let (sysctl, more) = sysctl::from_snapshot(snapshot);
+        notes.extend(more);
+        net.sysctl = sysctl;
+        net
     }
 
     /// One element in every list: the shape conditions are checked against.
