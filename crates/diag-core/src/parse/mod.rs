@@ -9,6 +9,7 @@ pub mod events;
 pub mod kernel_log;
 pub mod kernel_sources;
 pub mod net;
+pub mod netconfig;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
