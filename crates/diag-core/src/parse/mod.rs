@@ -87,6 +87,16 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/net/ipv4/neigh/default/gc_thresh3"),
     head("proc/net/route"),
     head("sys/class/net/*/flags"),
+    head("etc/ips"),
+    head("etc/ipaddrpool"),
+    head("etc/network/interfaces"),
+    head("etc/network/interfaces.d/*"),
+    head("etc/netplan/*"),
+    head("etc/sysconfig/network-scripts/ifcfg-*"),
+    head("etc/systemd/network/*.network"),
+    head("etc/NetworkManager/system-connections/*"),
+    head("etc/resolv.conf"),
+    head("etc/hosts"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
