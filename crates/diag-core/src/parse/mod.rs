@@ -15,6 +15,7 @@ pub mod netstate;
 pub mod netview;
 pub mod sockets;
 pub mod sysctl;
+pub mod netconfig;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
@@ -118,6 +119,16 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/net/snmp"),
     head("proc/net/netstat"),
     head("proc/net/dev"),
+    head("etc/ips"),
+    head("etc/ipaddrpool"),
+    head("etc/network/interfaces"),
+    head("etc/network/interfaces.d/*"),
+    head("etc/netplan/*"),
+    head("etc/sysconfig/network-scripts/ifcfg-*"),
+    head("etc/systemd/network/*.network"),
+    head("etc/NetworkManager/system-connections/*"),
+    head("etc/resolv.conf"),
+    head("etc/hosts"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
