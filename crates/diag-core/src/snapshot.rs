@@ -195,10 +195,14 @@ impl Snapshot {
                 }
                 match source.read(&name, &limits) {
                     Ok(raw) => {
+                        let bytes = match spec.redact {
+                            Some(redact) => redact(&raw.bytes),
+                            None => raw.bytes,
+                        };
                         snapshot.inputs.insert(
                             name,
                             Input {
-                                bytes: raw.bytes,
+                                bytes,
                                 truncated: raw.truncated,
                             },
                         );

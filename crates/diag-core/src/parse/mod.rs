@@ -11,11 +11,11 @@ pub mod json_records;
 pub mod kernel_log;
 pub mod kernel_sources;
 pub mod net;
+pub mod netconfig;
 pub mod netstate;
 pub mod netview;
 pub mod sockets;
 pub mod sysctl;
-pub mod netconfig;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
@@ -35,9 +35,20 @@ pub struct InputSpec {
     /// Keep only this many matches of a pattern, the newest by name
     /// (rotated logs: the live file and the most recent rotations).
     pub newest: Option<usize>,
+    /// Rewrites the input as it is collected, so secrets it holds never
+    /// reach a bundle (NetworkManager keyfiles keep Wi-Fi and VPN
+    /// passwords next to the addresses diag needs).
+    pub redact: Option<fn(&[u8]) -> Vec<u8>>,
 }
 
 impl InputSpec {
+    const fn redacted(self, redact: fn(&[u8]) -> Vec<u8>) -> Self {
+        InputSpec {
+            redact: Some(redact),
+            ..self
+        }
+    }
+
     const fn newest(self, n: usize) -> Self {
         InputSpec {
             newest: Some(n),
@@ -63,6 +74,7 @@ const fn head(pattern: &'static str) -> InputSpec {
         pattern,
         keep: Keep::Head,
         newest: None,
+        redact: None,
     }
 }
 
@@ -71,6 +83,7 @@ const fn tail(pattern: &'static str) -> InputSpec {
         pattern,
         keep: Keep::Tail,
         newest: None,
+        redact: None,
     }
 }
 
@@ -126,10 +139,50 @@ pub const INPUTS: &[InputSpec] = &[
     head("etc/netplan/*"),
     head("etc/sysconfig/network-scripts/ifcfg-*"),
     head("etc/systemd/network/*.network"),
-    head("etc/NetworkManager/system-connections/*"),
+    head("etc/NetworkManager/system-connections/*").redacted(redact_keyfile_secrets),
     head("etc/resolv.conf"),
     head("etc/hosts"),
 ];
+
+/// Replaces the values of secret keys in an INI-style keyfile (`psk=`,
+/// `password=`, `wep-key0=`, `pin=`, anything with `secret` or `password`
+/// in its name, and every key of a `[vpn-secrets]` section) by
+/// `<redacted by diag>`. Everything else is kept byte for byte.
+pub fn redact_keyfile_secrets(bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    let mut secret_section = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            secret_section = trimmed.to_ascii_lowercase().starts_with("[vpn-secrets");
+            out.push_str(line);
+            continue;
+        }
+        let Some((key, _)) = line.split_once('=') else {
+            out.push_str(line);
+            continue;
+        };
+        let k = key.trim().to_ascii_lowercase();
+        let secret = secret_section
+            || k.contains("psk")
+            || k.contains("password")
+            || k.contains("secret")
+            || k.starts_with("wep-key")
+            || k == "pin"
+            || k == "puk";
+        if secret && !trimmed.starts_with('#') {
+            out.push_str(key);
+            out.push_str("=<redacted by diag>");
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.into_bytes()
+}
 
 /// The kernel log, from whichever source the snapshot had.
 ///
@@ -258,5 +311,43 @@ impl Facts {
 
         netview::fill(&mut facts, snapshot, &mut notes);
         (facts, notes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::CollectOptions;
+    use crate::source::LiveHost;
+
+    /// A NetworkManager keyfile as NetworkManager 1.42 (RHEL 9) writes it,
+    /// with a Wi-Fi password and a VPN secret.
+    const KEYFILE: &str = "[connection]\nid=office\ntype=wifi\ninterface-name=wlan0\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=hunter2hunter2\n\n[ipv4]\naddress1=192.0.2.44/24,192.0.2.1\nmethod=manual\n\n[vpn-secrets]\nsome-token=abc123\n";
+
+    #[test]
+    fn keyfile_secrets_never_reach_the_snapshot() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("etc/NetworkManager/system-connections");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("office.nmconnection"), KEYFILE).expect("write");
+        let snapshot = Snapshot::collect(
+            &LiveHost::with_root(root.path()),
+            &CollectOptions::default(),
+        );
+        let text = snapshot
+            .text("etc/NetworkManager/system-connections/office.nmconnection")
+            .expect("collected")
+            .into_owned();
+        assert!(
+            !text.contains("hunter2") && !text.contains("abc123"),
+            "{text}"
+        );
+        assert!(text.contains("psk=<redacted by diag>\n"), "{text}");
+        assert!(
+            text.contains("address1=192.0.2.44/24,192.0.2.1\n"),
+            "{text}"
+        );
+        let (config, _) = netconfig::from_snapshot(&snapshot);
+        assert_eq!(config.expected[0].address.to_string(), "192.0.2.44");
     }
 }

@@ -10,10 +10,11 @@
 //! connected subnet?) are computed here once, in one pass each, with
 //! interval sets. Rules stay data: they decide what the views mean.
 
+use super::counters::{self, NetCounters};
+use super::netconfig::{self, ExpectedAddress, HostsEntry, Nameserver};
 use super::netstate::{
     self, Address, Interner, Link, Neighbour, NetTables, PolicyRule, Route, RouteKind,
 };
-use super::counters::{self, NetCounters};
 use super::sockets::{self, Socket, SocketTable};
 use super::sysctl::{self, NetSysctls};
 use super::{net, Facts};
@@ -136,6 +137,100 @@ pub struct NetFacts {
     pub counters: NetCounters,
     /// Network sysctls.
     pub sysctl: NetSysctls,
+    /// Addresses the configuration says the host should carry, each
+    /// checked against what is bound.
+    pub expected: Vec<ExpectedCheck>,
+    /// Whether any network configuration with addresses was read.
+    pub config_collected: bool,
+    /// Resolvers from `/etc/resolv.conf`.
+    pub nameservers: Vec<Nameserver>,
+    /// `/etc/hosts` entries.
+    pub hosts: Vec<HostsEntry>,
+}
+
+/// A configured address and what the host actually does with it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ExpectedCheck {
+    /// The configured address.
+    pub address: String,
+    /// Prefix length when the configuration gives one, else 0.
+    pub prefixlen: u8,
+    /// Interface or alias label as configured.
+    pub interface: String,
+    /// Which configuration format it came from (`cpanel-ips`, `ifcfg`, ...).
+    pub origin: String,
+    /// The configuration brings it up at boot.
+    pub on_boot: bool,
+    /// An interface carries it (or a `local` route covers it).
+    pub bound: bool,
+    /// The interface that carries it, empty when none.
+    pub bound_on: String,
+    /// A TCP listener accepts connections on it (bound to it or to the
+    /// wildcard): a service expects to answer there.
+    pub served: bool,
+    /// The listening ports that cover it (`80, 443`).
+    pub ports: String,
+    /// `/etc/hosts` maps the host's own name to it.
+    pub named: bool,
+    /// Configuration file (canonical input name).
+    pub input: String,
+    /// Line in that file.
+    pub line: u32,
+    /// The configuration line.
+    pub excerpt: String,
+}
+
+fn check_expected(
+    expected: &[ExpectedAddress],
+    tables: &NetTables,
+    local: &IntervalSet,
+    socket_table: &SocketTable,
+    hosts: &[HostsEntry],
+    hostname: &str,
+) -> Vec<ExpectedCheck> {
+    let short = hostname.split('.').next().unwrap_or_default();
+    let listeners = sockets::listeners(&socket_table.sockets);
+    expected
+        .iter()
+        .map(|e| {
+            let ip = canonical(e.address);
+            let carrier = tables.addresses.iter().find(|a| canonical(a.local) == ip);
+            let mut ports: Vec<u16> = listeners
+                .iter()
+                .filter(|s| s.proto == "tcp")
+                .filter(|s| {
+                    let l = canonical(s.local);
+                    l == ip || (l.is_unspecified() && (l.is_ipv6() || ip.is_ipv4()))
+                })
+                .map(|s| s.port)
+                .collect();
+            ports.sort_unstable();
+            ports.dedup();
+            ExpectedCheck {
+                address: ip.to_string(),
+                prefixlen: e.prefixlen.unwrap_or(0),
+                interface: e.interface.clone(),
+                origin: e.origin.clone(),
+                on_boot: e.on_boot,
+                bound: carrier.is_some() || local.contains(ip),
+                bound_on: carrier.map(|a| a.ifname.clone()).unwrap_or_default(),
+                served: !ports.is_empty(),
+                ports: ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                named: !hostname.is_empty()
+                    && hosts.iter().any(|h| {
+                        canonical(h.address) == ip
+                            && h.names.iter().any(|n| n == hostname || n == short)
+                    }),
+                input: e.input.clone(),
+                line: e.line,
+                excerpt: e.excerpt.clone(),
+            }
+        })
+        .collect()
 }
 
 /// What conditions see of the socket tables.
@@ -357,12 +452,24 @@ fn legacy_link(flags: &net::Interface, input: &str) -> Link {
     link
 }
 
+/// Addresses this host answers for: its own, and `local` routes
+/// (`127.0.0.0/8`, AnyIP ranges like `ip route add local 10.0.0.0/16 dev lo`).
+fn local_addresses(tables: &NetTables) -> IntervalSet {
+    let mut local = IntervalSet::default();
+    for r in &tables.routes {
+        if r.kind == RouteKind::Local {
+            local.insert(&r.dst);
+        }
+    }
+    for a in &tables.addresses {
+        local.insert(&IpNet::from(a.local));
+    }
+    local.finish();
+    local
+}
+
 /// Derives the views rule conditions see from the whole tables.
-pub fn derive(
-    tables: NetTables,
-    inputs: Vec<String>,
-    socket_table: &SocketTable,
-) -> NetFacts {
+pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable) -> NetFacts {
     let mut connected = IntervalSet::default();
     let mut own: HashSet<IpAddr> = HashSet::new();
     for a in &tables.addresses {
@@ -385,18 +492,7 @@ pub fn derive(
             connected.insert(&r.dst);
         }
     }
-    // Addresses this host answers for: its own, and `local` routes
-    // (`127.0.0.0/8`, AnyIP ranges like `ip route add local 10.0.0.0/16 dev lo`).
-    let mut local = IntervalSet::default();
-    for r in &tables.routes {
-        if r.kind == RouteKind::Local {
-            local.insert(&r.dst);
-        }
-    }
-    for ip in &own {
-        local.insert(&IpNet::from(*ip));
-    }
-    local.finish();
+    let local = local_addresses(&tables);
     // IPv6 link-local is always on-link.
     connected.insert(
         &"fe80::/10"
@@ -447,6 +543,10 @@ pub fn derive(
         sockets,
         counters: NetCounters::default(),
         sysctl: NetSysctls::default(),
+        expected: Vec::new(),
+        config_collected: false,
+        nameservers: Vec::new(),
+        hosts: Vec::new(),
         inputs,
         addresses: tables.addresses.clone(),
         links: tables.links.clone(),
@@ -572,7 +672,22 @@ impl NetFacts {
         let (tables, inputs) = tables_from_snapshot(snapshot, notes);
         let (socket_table, more) = sockets::from_snapshot(snapshot);
         notes.extend(more);
+        let (config, more) = netconfig::from_snapshot(snapshot);
+        notes.extend(more);
+        let hostname = snapshot.host().unwrap_or_default();
         let mut net = derive(tables, inputs, &socket_table);
+        let local = local_addresses(&net.tables);
+        net.expected = check_expected(
+            &config.expected,
+            &net.tables,
+            &local,
+            &socket_table,
+            &config.hosts,
+            &hostname,
+        );
+        net.config_collected = !config.expected.is_empty();
+        net.nameservers = config.nameservers;
+        net.hosts = config.hosts;
         let (counters, more) = counters::from_snapshot(snapshot);
         notes.extend(more);
         net.counters = counters;
@@ -617,6 +732,82 @@ impl NetFacts {
             links: vec![link],
             default_routes: vec![DefaultRoute::default()],
             rules: vec![rule],
+            counters: {
+                let c = || Some(counters::Counter::default());
+                NetCounters {
+                    inputs: vec![String::new()],
+                    protocols: counters::ProtocolCounters {
+                        values: BTreeMap::from([(
+                            String::new(),
+                            BTreeMap::from([(String::new(), 0)]),
+                        )]),
+                        ..counters::ProtocolCounters::default()
+                    },
+                    stack: counters::StackCounters {
+                        tcp_out_segs: c(),
+                        tcp_retrans_segs: c(),
+                        syncookies_sent: c(),
+                        syncookies_recv: c(),
+                        syncookies_failed: c(),
+                        listen_overflows: c(),
+                        listen_drops: c(),
+                        req_q_full_drop: c(),
+                        req_q_full_do_cookies: c(),
+                        ip_in_hdr_errors: c(),
+                        ip_in_addr_errors: c(),
+                        ip_out_no_routes: c(),
+                        ip_in_discards: c(),
+                        icmp_in_dest_unreachs: c(),
+                        icmp_out_dest_unreachs: c(),
+                        udp_rcvbuf_errors: c(),
+                        udp_in_errors: c(),
+                        udp_no_ports: c(),
+                        tcp_retrans_ratio: Some(0.0),
+                    },
+                    interfaces: vec![counters::InterfaceCounters::default()],
+                    conntrack: counters::Conntrack {
+                        count: c(),
+                        max: c(),
+                        usage: Some(0.0),
+                    },
+                }
+            },
+            sysctl: {
+                let s = || Some(sysctl::Setting::default());
+                NetSysctls {
+                    inputs: vec![String::new()],
+                    ip_forward: s(),
+                    tcp_syncookies: s(),
+                    tcp_max_syn_backlog: s(),
+                    somaxconn: s(),
+                    nf_conntrack_max: s(),
+                    conf: vec![sysctl::InterfaceConf {
+                        iface: String::new(),
+                        rp_filter: s(),
+                        arp_ignore: s(),
+                        arp_announce: s(),
+                        forwarding: s(),
+                        forwarding6: s(),
+                        effective_rp_filter: Some(0),
+                        effective_arp_ignore: Some(0),
+                        effective_arp_announce: Some(0),
+                    }],
+                }
+            },
+            expected: vec![ExpectedCheck::default()],
+            nameservers: vec![Nameserver::default()],
+            hosts: vec![HostsEntry {
+                names: vec![String::new()],
+                ..HostsEntry::default()
+            }],
+            sockets: SocketView {
+                listeners: vec![sample_socket()],
+                unbound_listeners: vec![sample_socket()],
+                tcp_states: BTreeMap::from([(String::new(), 0)]),
+                udp_states: BTreeMap::from([(String::new(), 0)]),
+                syn_recv_by_port: BTreeMap::from([(String::new(), 0)]),
+                ..SocketView::default()
+            },
             neigh: NeighSummary {
                 by_state: BTreeMap::from([(String::new(), 0)]),
                 offlink_devs: vec![String::new()],
@@ -625,6 +816,26 @@ impl NetFacts {
             },
             ..NetFacts::default()
         }
+    }
+}
+
+fn sample_socket() -> Socket {
+    Socket {
+        proto: String::new(),
+        local: IpAddr::from([0, 0, 0, 0]),
+        port: 0,
+        remote: IpAddr::from([0, 0, 0, 0]),
+        remote_port: 0,
+        state: String::new(),
+        listening: false,
+        uid: 0,
+        inode: 0,
+        tx_queue: 0,
+        rx_queue: 0,
+        drops: 0,
+        input: String::new(),
+        line: 0,
+        excerpt: String::new(),
     }
 }
 
