@@ -11,6 +11,7 @@ pub mod kernel_log;
 pub mod kernel_sources;
 pub mod net;
 pub mod netstate;
+pub mod nettext;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
