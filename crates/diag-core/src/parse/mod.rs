@@ -13,6 +13,7 @@ pub mod kernel_sources;
 pub mod net;
 pub mod netconfig;
 pub mod netstate;
+pub mod nettext;
 pub mod netview;
 pub mod sockets;
 pub mod sysctl;
