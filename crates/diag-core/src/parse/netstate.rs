@@ -777,12 +777,14 @@ pub fn parse_ip_route_json(
             Some(name) => match table_number(name) {
                 Some(n) => n,
                 None => {
+                    // As `nettext` does: a name only /etc/iproute2/rt_tables
+                    // knows; never confused with main.
                     notes.push(Note::line(
                         input,
                         line as usize,
-                        format!("unknown table name {name:?} (counted as main)"),
+                        format!("unknown table name {name:?} (kept as table 0)"),
                     ));
-                    TABLE_MAIN
+                    0
                 }
             },
         };

@@ -15,6 +15,7 @@ use super::netconfig::{self, ExpectedAddress, HostsEntry, Nameserver};
 use super::netstate::{
     self, Address, Interner, Link, Neighbour, NetTables, PolicyRule, Route, RouteKind,
 };
+use super::nettext;
 use super::sockets::{self, Socket, SocketTable};
 use super::sysctl::{self, NetSysctls};
 use super::{net, Facts};
@@ -368,6 +369,15 @@ pub fn tables_from_snapshot(
             used("proc/net/route", &mut inputs);
         }
     }
+    if t.routes_input == "proc/net/route" {
+        if let Some(text) = snapshot.text("proc/net/ipv6_route") {
+            let (routes, more) =
+                nettext::parse_proc_net_ipv6_route("proc/net/ipv6_route", &text, &mut interner);
+            t.routes.extend(routes);
+            notes.extend(more);
+            used("proc/net/ipv6_route", &mut inputs);
+        }
+    }
     if let Some(text) = snapshot.text("net/neigh.json") {
         let (neighbours, more) =
             netstate::parse_ip_neigh_json("net/neigh.json", &text, &mut interner);
@@ -381,6 +391,65 @@ pub fn tables_from_snapshot(
             let (rules, more) = netstate::parse_ip_rule_json(name, &text, fam);
             t.rules.extend(rules);
             notes.extend(more);
+            used(name, &mut inputs);
+        }
+    }
+    if t.neighbours_input.is_empty() {
+        if let Some(text) = snapshot.text("proc/net/arp") {
+            let (neighbours, more) =
+                nettext::parse_proc_net_arp("proc/net/arp", &text, &mut interner);
+            t.neighbours = neighbours;
+            t.neighbours_input = "proc/net/arp".into();
+            notes.extend(more);
+            used("proc/net/arp", &mut inputs);
+        }
+    }
+    // `ip` text output saved by hand or by other tools (`commands/ip_addr`,
+    // `commands/ip_route`, ...): whatever JSON and procfs did not give.
+    for (name, input) in snapshot.inputs.range("commands/ip_".to_string()..) {
+        if !name.starts_with("commands/ip_") {
+            break;
+        }
+        let text = input.text();
+        let Some(format) = nettext::sniff(&text) else {
+            notes.push(Note::input(name, "not a format diag knows of `ip` output"));
+            continue;
+        };
+        let hint = name.contains("-6").then_some("inet6");
+        let (more_tables, more) = nettext::parse(format, name, &text, hint, &mut interner);
+        let mut took = false;
+        if t.addresses.is_empty() && !more_tables.addresses.is_empty() {
+            t.addresses = more_tables.addresses;
+            took = true;
+        }
+        if t.links.is_empty() && !more_tables.links.is_empty() {
+            t.links = more_tables.links;
+            took = true;
+        }
+        if (t.routes_input.is_empty() || t.routes_input.starts_with("commands/"))
+            && !more_tables.routes.is_empty()
+        {
+            if t.routes_input.is_empty() {
+                t.routes_input = name.clone();
+            }
+            t.routes.extend(more_tables.routes);
+            took = true;
+        }
+        if (t.neighbours_input.is_empty() || t.neighbours_input.starts_with("commands/"))
+            && !more_tables.neighbours.is_empty()
+        {
+            if t.neighbours_input.is_empty() {
+                t.neighbours_input = name.clone();
+            }
+            t.neighbours.extend(more_tables.neighbours);
+            took = true;
+        }
+        if t.rules.is_empty() && !more_tables.rules.is_empty() {
+            t.rules = more_tables.rules;
+            took = true;
+        }
+        notes.extend(more);
+        if took {
             used(name, &mut inputs);
         }
     }
@@ -913,6 +982,36 @@ mod tests {
         assert_eq!(net.default_routes.len(), 1);
         assert!(!net.default_routes[0].dev_resolves_neighbours);
         assert!(!net.default_routes[0].connected_known);
+    }
+
+    #[test]
+    fn ip_text_output_and_procfs_fallbacks() {
+        // A bundle made by hand on the http6 host: `ip addr` and `ip route`
+        // saved as text, `/proc/net/arp` copied.
+        let snap = snapshot(&[
+            (
+                "commands/ip_addr",
+                "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000\n    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00\n    inet 127.0.0.1/8 scope host lo\n2: eth0: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc pfifo_fast state UP group default qlen 1000\n    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff\n    inet 192.0.2.2/24 brd 192.0.2.255 scope global eth0\n",
+            ),
+            (
+                "commands/ip_route",
+                "default via 192.0.2.2 dev eth0\n192.0.2.0/24 dev eth0 proto kernel scope link src 192.0.2.2\n",
+            ),
+            (
+                "proc/net/arp",
+                "IP address       HW type     Flags       HW address            Mask     Device\n198.51.100.1     0x1         0x2         02:00:00:00:00:05     *        eth0\n",
+            ),
+            ("commands/ip_garbage", "hello\n"),
+        ]);
+        let mut notes = Vec::new();
+        let net = NetFacts::from_snapshot(&snap, &mut notes);
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].input, "commands/ip_garbage");
+        assert_eq!(net.default_routes.len(), 1);
+        assert!(net.default_routes[0].gateway_is_local);
+        assert_eq!(net.default_routes[0].input, "commands/ip_route");
+        assert_eq!(net.neigh.offlink, 1);
+        assert!(net.inputs.contains(&"proc/net/arp".to_string()));
     }
 
     #[test]
