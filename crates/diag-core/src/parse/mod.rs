@@ -26,6 +26,9 @@ use net::NeighCacheStats;
 use netview::NetFacts;
 use serde::Serialize;
 
+/// Rewrites an input's bytes as they are collected.
+pub type Redact = fn(&[u8]) -> Vec<u8>;
+
 /// One input (or family of inputs) that a parser understands.
 #[derive(Debug, Clone, Copy)]
 pub struct InputSpec {
@@ -39,11 +42,11 @@ pub struct InputSpec {
     /// Rewrites the input as it is collected, so secrets it holds never
     /// reach a bundle (NetworkManager keyfiles keep Wi-Fi and VPN
     /// passwords next to the addresses diag needs).
-    pub redact: Option<fn(&[u8]) -> Vec<u8>>,
+    pub redact: Option<Redact>,
 }
 
 impl InputSpec {
-    const fn redacted(self, redact: fn(&[u8]) -> Vec<u8>) -> Self {
+    const fn redacted(self, redact: Redact) -> Self {
         InputSpec {
             redact: Some(redact),
             ..self
