@@ -101,7 +101,7 @@ struct GcThresh {
 impl GcThresh {
     fn lower(values: [u32; 3]) -> Self {
         let mut saved = Vec::new();
-        for (n, value) in (1..=3).zip(values) {
+        for n in 1..=3 {
             let path = format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
             let old = std::fs::read_to_string(&path).expect("read gc_thresh");
             saved.push((path.clone(), old.trim().to_string()));
