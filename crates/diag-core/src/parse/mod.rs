@@ -121,6 +121,8 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/net/arp"),
     head("commands/ip_*"),
     head("sys/class/net/*/flags"),
+    head("sys/class/net/*/speed"),
+    head("sys/class/net/*/duplex"),
     head("proc/net/tcp"),
     head("proc/net/tcp6"),
     head("proc/net/udp"),

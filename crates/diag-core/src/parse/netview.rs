@@ -470,6 +470,37 @@ pub fn tables_from_snapshot(
             Err(note) => notes.push(note),
         }
     }
+    // Speed and duplex, which netlink does not carry.
+    for link in &mut t.links {
+        let base = format!("sys/class/net/{}", link.name);
+        if let Some(text) = snapshot.text(&format!("{base}/speed")) {
+            // -1 (and absurd values) mean unknown.
+            link.speed = text
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .and_then(|v| u32::try_from(v).ok())
+                .filter(|v| *v > 0);
+        }
+        if let Some(text) = snapshot.text(&format!("{base}/duplex")) {
+            let duplex = text.trim();
+            if duplex == "full" || duplex == "half" {
+                link.duplex = duplex.to_string();
+            }
+        }
+        if link.speed.is_some() || !link.duplex.is_empty() {
+            link.excerpt.push_str(&format!(
+                " speed {} duplex {}",
+                link.speed
+                    .map_or("unknown".to_string(), |s| format!("{s}Mb/s")),
+                if link.duplex.is_empty() {
+                    "unknown"
+                } else {
+                    &link.duplex
+                }
+            ));
+        }
+    }
     (t, inputs)
 }
 
@@ -1012,6 +1043,42 @@ mod tests {
         assert_eq!(net.default_routes[0].input, "commands/ip_route");
         assert_eq!(net.neigh.offlink, 1);
         assert!(net.inputs.contains(&"proc/net/arp".to_string()));
+    }
+
+    /// A copied root where an interface vanished between the directory
+    /// listing and the reads, and a directory sits among config files: no
+    /// skipped entry, no note, the rest still used.
+    #[test]
+    fn vanished_interface_and_stray_directory() {
+        use crate::snapshot::CollectOptions;
+        use crate::source::LiveHost;
+        let root = tempfile::tempdir().expect("tempdir");
+        let p = root.path();
+        for dir in [
+            "sys/class/net/eth0",
+            "sys/class/net/gone",
+            "etc/netplan/old",
+            "net",
+        ] {
+            std::fs::create_dir_all(p.join(dir)).expect("mkdir");
+        }
+        std::fs::write(p.join("sys/class/net/eth0/flags"), "0x1003\n").expect("write");
+        std::fs::write(p.join("sys/class/net/eth0/speed"), "1000\n").expect("write");
+        std::fs::write(p.join("sys/class/net/eth0/duplex"), "full\n").expect("write");
+        std::fs::write(p.join("net/addr.json"), ADDR).expect("write");
+        let snap = Snapshot::collect(&LiveHost::with_root(p), &CollectOptions::default());
+        assert!(snap.skipped.is_empty(), "{:?}", snap.skipped);
+        let mut notes = Vec::new();
+        let net = NetFacts::from_snapshot(&snap, &mut notes);
+        assert!(notes.is_empty(), "{notes:?}");
+        let eth0 = net.links.iter().find(|l| l.name == "eth0").expect("eth0");
+        assert_eq!((eth0.speed, eth0.duplex.as_str()), (Some(1000), "full"));
+        assert!(
+            eth0.excerpt.ends_with("speed 1000Mb/s duplex full"),
+            "{}",
+            eth0.excerpt
+        );
+        assert!(!net.links.iter().any(|l| l.name == "gone"));
     }
 
     #[test]

@@ -108,7 +108,9 @@ pub enum ReadError {
 impl ReadError {
     fn from_io(err: &io::Error) -> Self {
         match err.kind() {
-            io::ErrorKind::NotFound => ReadError::NotFound,
+            // EINVAL from sysfs means the attribute does not apply to this
+            // device (`speed` of a loopback or a down link): not an input.
+            io::ErrorKind::NotFound | io::ErrorKind::InvalidInput => ReadError::NotFound,
             io::ErrorKind::PermissionDenied => ReadError::Denied(err.to_string()),
             _ => ReadError::Failed(err.to_string()),
         }
@@ -183,7 +185,9 @@ pub(crate) fn read_capped(
     let mut file = File::open(path).map_err(|e| ReadError::from_io(&e))?;
     let meta = file.metadata().map_err(|e| ReadError::from_io(&e))?;
     if meta.is_dir() {
-        return Err(ReadError::Failed("is a directory".into()));
+        // A directory matched by a `*` pattern (`etc/netplan/*`): not an
+        // input, and nothing the operator needs to hear about.
+        return Err(ReadError::NotFound);
     }
     let cap = max_bytes as u64;
     if keep == Keep::Tail && meta.is_file() && meta.len() > cap {
