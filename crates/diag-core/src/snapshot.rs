@@ -215,6 +215,29 @@ impl Snapshot {
                 }
             }
         }
+        // Second samples of counters whose growth matters (a neighbour
+        // table overflowing *now*), taken at the end of collection and
+        // stored beside the first as `NAME.end`.
+        // A bundle holds the second sample under its own name.
+        for name in crate::parse::RESAMPLED {
+            if !snapshot.inputs.contains_key(*name) {
+                continue;
+            }
+            let read = if source.kind() == SourceKind::Live {
+                source.read(name, &options.limits)
+            } else {
+                source.read(&format!("{name}.end"), &options.limits)
+            };
+            if let Ok(raw) = read {
+                snapshot.inputs.insert(
+                    format!("{name}.end"),
+                    Input {
+                        bytes: raw.bytes,
+                        truncated: raw.truncated,
+                    },
+                );
+            }
+        }
         snapshot
     }
 

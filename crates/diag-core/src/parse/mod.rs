@@ -193,6 +193,11 @@ pub fn redact_keyfile_secrets(bytes: &[u8]) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Inputs a live collection reads twice, at its start and at its end (the
+/// second sample is stored as `NAME.end`): counters whose growth tells
+/// what is happening now.
+pub const RESAMPLED: &[&str] = &["proc/net/stat/arp_cache", "proc/net/stat/ndisc_cache"];
+
 /// The kernel log, from whichever source the snapshot had.
 ///
 /// `dev/kmsg` is preferred; `commands/dmesg` is read only when there is no
@@ -300,8 +305,25 @@ impl Facts {
             let name = format!("proc/net/stat/{table}");
             if let Some(text) = snapshot.text(&name) {
                 let (stats, more) = net::parse_neigh_cache_stats(&name, table, &text);
-                facts.neigh.caches.extend(stats);
                 notes.extend(more);
+                let Some(mut stats) = stats else { continue };
+                let end = format!("{name}.end");
+                if let Some(text) = snapshot.text(&end) {
+                    let (later, more) = net::parse_neigh_cache_stats(&end, table, &text);
+                    notes.extend(more);
+                    if let Some(later) = later {
+                        stats.sampled_twice = true;
+                        stats.table_fulls_growth =
+                            later.table_fulls.saturating_sub(stats.table_fulls);
+                        if stats.table_fulls_growth > 0 {
+                            stats.excerpt.push_str(&format!(
+                                "; table_fulls grew by {} during collection ({} at the end)",
+                                stats.table_fulls_growth, later.table_fulls
+                            ));
+                        }
+                    }
+                }
+                facts.neigh.caches.push(stats);
             }
         }
         for (n, slot) in [
