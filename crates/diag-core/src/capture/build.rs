@@ -115,3 +115,64 @@ pub fn pcap(link_type: u32, frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
     }
     out
 }
+
+/// A pcapng file (one section, one interface of `link_type`) holding
+/// `frames`, each with its time in microseconds.
+pub fn pcapng(link_type: u16, frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let mut body = Vec::new();
+    // Interface description block: no options.
+    body.extend_from_slice(&1u32.to_le_bytes());
+    body.extend_from_slice(&20u32.to_le_bytes());
+    body.extend_from_slice(&link_type.to_le_bytes());
+    body.extend_from_slice(&0u16.to_le_bytes());
+    body.extend_from_slice(&16_384u32.to_le_bytes());
+    body.extend_from_slice(&20u32.to_le_bytes());
+    for (micros, data) in frames {
+        let padded = data.len().div_ceil(4) * 4;
+        let len = u32::try_from(32 + padded).unwrap_or(u32::MAX);
+        let captured = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        body.extend_from_slice(&6u32.to_le_bytes());
+        body.extend_from_slice(&len.to_le_bytes());
+        body.extend_from_slice(&0u32.to_le_bytes());
+        body.extend_from_slice(&u32::try_from(micros >> 32).unwrap_or(0).to_le_bytes());
+        body.extend_from_slice(
+            &u32::try_from(micros & 0xffff_ffff)
+                .unwrap_or(0)
+                .to_le_bytes(),
+        );
+        body.extend_from_slice(&captured.to_le_bytes());
+        body.extend_from_slice(&captured.to_le_bytes());
+        body.extend_from_slice(data);
+        body.resize(body.len() + padded - data.len(), 0);
+        body.extend_from_slice(&len.to_le_bytes());
+    }
+    let mut out = Vec::with_capacity(28 + body.len());
+    out.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+    out.extend_from_slice(&28u32.to_le_bytes());
+    out.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    out.extend_from_slice(&28u32.to_le_bytes());
+    out.extend_from_slice(&body);
+    out
+}
+
+/// `bytes` as a TOML basic string (control characters escaped), when
+/// every byte is ASCII: rule cases carry text, so a capture in a case must
+/// be a pcapng whose every byte is below 0x80 (unicast MACs, addresses
+/// and lengths below 128 per byte).
+pub fn toml_string(bytes: &[u8]) -> Option<String> {
+    let mut s = String::from("\"");
+    for &b in bytes {
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            0x20..=0x7e => s.push(char::from(b)),
+            0..=0x7f => s.push_str(&format!("\\u{b:04X}")),
+            _ => return None,
+        }
+    }
+    s.push('"');
+    Some(s)
+}

@@ -963,6 +963,43 @@ mod tests {
         }
     }
 
+    /// The capture of the `capture.arp-offlink-targets` rule cases
+    /// (`rules/capture.toml`): 10.0.0.2 (02:00:00:00:00:02) ARPs for
+    /// 8.8.N.N, N = 1..=10, one request each, 64 ms apart, to a unicast
+    /// destination MAC (a broadcast MAC is not ASCII). Run with
+    /// `DIAG_PRINT_CASE=1` to print it as a TOML string.
+    pub(crate) fn offlink_case() -> Vec<u8> {
+        let frames: Vec<(u64, Vec<u8>)> = (1u8..=10)
+            .map(|n| {
+                let mut f = arp(
+                    1,
+                    [2, 0, 0, 0, 0, 2],
+                    ip("10.0.0.2"),
+                    [0; 6],
+                    Ipv4Addr::new(8, 8, n, n),
+                );
+                f[..6].copy_from_slice(&[2, 0, 0, 0, 0, 1]);
+                (u64::from(n) << 16, f)
+            })
+            .collect();
+        pcapng(1, &frames)
+    }
+
+    #[test]
+    fn rule_case_capture_is_ascii_and_reads() {
+        let bytes = offlink_case();
+        let text = toml_string(&bytes).expect("ASCII");
+        if std::env::var_os("DIAG_PRINT_CASE").is_some() {
+            println!("{text}");
+        }
+        let (s, notes) = analyse("capture/eth0.pcapng", &bytes);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(
+            (s.format.as_str(), s.arp.requests, s.arp.distinct_targets),
+            ("pcapng", 10, 10)
+        );
+    }
+
     #[test]
     fn arp_conflicts_and_syn_counts() {
         let a = ip("192.0.2.7");
