@@ -31,6 +31,7 @@
 
 #![deny(missing_docs)]
 
+pub mod capture;
 pub mod diagnose;
 pub mod diagnosis;
 mod error;

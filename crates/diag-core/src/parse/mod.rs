@@ -151,6 +151,8 @@ pub const INPUTS: &[InputSpec] = &[
     head("etc/NetworkManager/system-connections/*").redacted(redact_keyfile_secrets),
     head("etc/resolv.conf"),
     head("etc/hosts"),
+    head("capture/*.pcap"),
+    head("capture/*.pcapng"),
 ];
 
 /// Replaces the values of secret keys in an INI-style keyfile (`psk=`,
@@ -252,6 +254,9 @@ pub struct Facts {
     pub neigh: Neighbours,
     /// Network state: addresses, links, routes, neighbours, rules.
     pub net: NetFacts,
+    /// Packet captures: one summary per capture input, joined with the
+    /// host's connected subnets.
+    pub capture: crate::capture::CaptureFacts,
 }
 
 impl Facts {
@@ -270,6 +275,11 @@ impl Facts {
                 ..Neighbours::default()
             },
             net: NetFacts::schema_sample(),
+            capture: crate::capture::CaptureFacts {
+                captures: vec![crate::capture::CaptureSummary::schema_sample()],
+                arp_offlink_samples: vec![netview::Record::default()],
+                ..crate::capture::CaptureFacts::default()
+            },
             ..Facts::default()
         }
     }
@@ -341,6 +351,7 @@ impl Facts {
         }
 
         netview::fill(&mut facts, snapshot, &mut notes);
+        crate::capture::fill(&mut facts, snapshot, &mut notes);
         (facts, notes)
     }
 }

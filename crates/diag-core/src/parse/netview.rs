@@ -263,7 +263,7 @@ pub const MAX_LISTENERS: usize = 2000;
 /// Sorted, merged address intervals: "is this address in any of these
 /// prefixes" in O(log n).
 #[derive(Debug, Default)]
-struct IntervalSet {
+pub(crate) struct IntervalSet {
     v4: Vec<(u32, u32)>,
     v6: Vec<(u128, u128)>,
 }
@@ -300,7 +300,7 @@ impl IntervalSet {
         merge(&mut self.v6);
     }
 
-    fn contains(&self, ip: IpAddr) -> bool {
+    pub(crate) fn contains(&self, ip: IpAddr) -> bool {
         fn find<T: Ord + Copy>(v: &[(T, T)], x: T) -> bool {
             let i = v.partition_point(|&(start, _)| start <= x);
             i > 0 && v[i - 1].1 >= x
@@ -568,12 +568,11 @@ fn local_addresses(tables: &NetTables) -> IntervalSet {
     local
 }
 
-/// Derives the views rule conditions see from the whole tables.
-pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable) -> NetFacts {
+/// The subnets this host reaches without a gateway: those of its
+/// addresses, link-scope routes other than a default, and IPv6 link-local.
+pub(crate) fn connected_subnets(tables: &NetTables) -> IntervalSet {
     let mut connected = IntervalSet::default();
-    let mut own: HashSet<IpAddr> = HashSet::new();
     for a in &tables.addresses {
-        own.insert(a.local);
         if let Ok(net) = IpNet::new(a.local, a.prefixlen) {
             if net.prefix_len() < net.max_prefix_len() {
                 connected.insert(&net.trunc());
@@ -592,7 +591,6 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
             connected.insert(&r.dst);
         }
     }
-    let local = local_addresses(&tables);
     // IPv6 link-local is always on-link.
     connected.insert(
         &"fe80::/10"
@@ -600,6 +598,14 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
             .unwrap_or_else(|_| IpNet::V6(Default::default())),
     );
     connected.finish();
+    connected
+}
+
+/// Derives the views rule conditions see from the whole tables.
+pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable) -> NetFacts {
+    let connected = connected_subnets(&tables);
+    let own: HashSet<IpAddr> = tables.addresses.iter().map(|a| a.local).collect();
+    let local = local_addresses(&tables);
     let connected_known = !tables.addresses.is_empty();
 
     let links: HashMap<&str, &Link> = tables.links.iter().map(|l| (l.name.as_str(), l)).collect();
