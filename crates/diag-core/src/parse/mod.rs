@@ -8,12 +8,15 @@
 pub mod events;
 pub mod kernel_log;
 pub mod kernel_sources;
+pub mod md;
+pub mod mdstat;
 pub mod net;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
 use crate::source::Keep;
 use kernel_log::LogEntry;
+use md::{MdArray, MdFacts, MdMember};
 use net::{Interface, NeighCacheStats, Route};
 use serde::Serialize;
 
@@ -86,6 +89,19 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/net/ipv4/neigh/default/gc_thresh3"),
     head("proc/net/route"),
     head("sys/class/net/*/flags"),
+    head("proc/mdstat"),
+    head("sys/block/md*/md/array_state"),
+    head("sys/block/md*/md/level"),
+    head("sys/block/md*/md/raid_disks"),
+    head("sys/block/md*/md/degraded"),
+    head("sys/block/md*/md/sync_action"),
+    head("sys/block/md*/md/sync_completed"),
+    head("sys/block/md*/md/last_sync_action"),
+    head("sys/block/md*/md/mismatch_cnt"),
+    head("sys/block/md*/md/metadata_version"),
+    head("sys/block/md*/md/dev-*/state"),
+    head("sys/block/md*/md/dev-*/slot"),
+    head("commands/mdadm_--detail_*"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
@@ -144,6 +160,8 @@ pub struct Facts {
     pub routes: Vec<Route>,
     /// Network interfaces.
     pub interfaces: Vec<Interface>,
+    /// Software RAID (md) arrays.
+    pub md: MdFacts,
 }
 
 impl Facts {
@@ -163,6 +181,15 @@ impl Facts {
             },
             routes: vec![Route::default()],
             interfaces: vec![Interface::default()],
+            md: MdFacts {
+                personalities: vec![String::new()],
+                arrays: vec![MdArray {
+                    members: vec![MdMember::default()],
+                    missing_slots: vec![0],
+                    sources: vec![String::new()],
+                    ..MdArray::default()
+                }],
+            },
             ..Facts::default()
         }
     }
@@ -234,6 +261,8 @@ impl Facts {
                 Err(note) => notes.push(note),
             }
         }
+
+        facts.md = md::from_snapshot(snapshot, &mut notes);
         (facts, notes)
     }
 }
