@@ -6,11 +6,13 @@
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
 pub mod events;
+pub mod json_records;
 pub mod kernel_log;
 pub mod kernel_sources;
 pub mod md;
 pub mod mdstat;
 pub mod net;
+pub mod netstate;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
