@@ -6,6 +6,7 @@
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
 pub mod events;
+pub mod fs;
 pub mod json_records;
 pub mod kernel_log;
 pub mod kernel_sources;
@@ -17,6 +18,7 @@ pub mod netstate;
 use crate::model::Note;
 use crate::snapshot::Snapshot;
 use crate::source::Keep;
+use fs::{BlockDevice, FsFacts, FsUsage, Mount, QuotaProcess};
 use kernel_log::LogEntry;
 use md::{MdArray, MdFacts, MdMember};
 use net::{Interface, NeighCacheStats, Route};
@@ -104,6 +106,16 @@ pub const INPUTS: &[InputSpec] = &[
     head("sys/block/md*/md/dev-*/state"),
     head("sys/block/md*/md/dev-*/slot"),
     head("commands/mdadm_--detail_*"),
+    head("proc/mounts"),
+    head("etc/fstab"),
+    head("proc/diskstats"),
+    head("sys/block/*/holders/*/dev"),
+    head("sys/block/*/slaves/*/dev"),
+    // Process names only: a quota tool's command line comes from
+    // `source::storage::quota_cmdlines` (other command lines can hold
+    // secrets and stay out of bundles).
+    head("proc/*/comm"),
+    head("fs/statvfs.json"),
 ];
 
 /// The kernel log, from whichever source the snapshot had.
@@ -164,6 +176,8 @@ pub struct Facts {
     pub interfaces: Vec<Interface>,
     /// Software RAID (md) arrays.
     pub md: MdFacts,
+    /// Mounts, filesystem usage, block devices, quota tools.
+    pub fs: FsFacts,
 }
 
 impl Facts {
@@ -190,6 +204,23 @@ impl Facts {
                     missing_slots: vec![0],
                     sources: vec![String::new()],
                     ..MdArray::default()
+                }],
+            },
+            fs: FsFacts {
+                mounts: vec![Mount {
+                    options: vec![String::new()],
+                    quota: vec![String::new()],
+                    ..Mount::default()
+                }],
+                usage: vec![FsUsage::default()],
+                block_devices: vec![BlockDevice {
+                    holders: vec![String::new()],
+                    slaves: vec![String::new()],
+                    ..BlockDevice::default()
+                }],
+                quota_processes: vec![QuotaProcess {
+                    filesystems: vec![String::new()],
+                    ..QuotaProcess::default()
                 }],
             },
             ..Facts::default()
@@ -265,6 +296,7 @@ impl Facts {
         }
 
         facts.md = md::from_snapshot(snapshot, &mut notes);
+        facts.fs = fs::from_snapshot(snapshot, &mut notes);
         (facts, notes)
     }
 }

@@ -15,6 +15,7 @@
 
 mod bundle;
 mod live;
+pub mod storage;
 
 pub use bundle::Bundle;
 pub use live::LiveHost;
@@ -107,7 +108,9 @@ pub enum ReadError {
 impl ReadError {
     fn from_io(err: &io::Error) -> Self {
         match err.kind() {
-            io::ErrorKind::NotFound => ReadError::NotFound,
+            // `proc/cpuinfo/comm` (a pattern's `*` matched a file, not a
+            // directory) does not exist either.
+            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ReadError::NotFound,
             io::ErrorKind::PermissionDenied => ReadError::Denied(err.to_string()),
             _ => ReadError::Failed(err.to_string()),
         }
