@@ -187,8 +187,8 @@ pub struct MdArray {
     pub mismatch_cnt: u64,
     /// `mdadm --detail` `State :` line, empty when not read.
     pub mdadm_state: String,
-    /// A one-line description for summaries (`raid1 [2/1] [_U], faulty:
-    /// sda1, no spare`).
+    /// A one-line description for summaries (`degraded raid1 [2/1] [_U];
+    /// faulty: sda1; empty slot(s) 0; no spare`).
     pub summary: String,
     /// Every input that described the array.
     pub sources: Vec<String>,
@@ -490,7 +490,7 @@ impl MdArray {
         if !self.container.is_empty() {
             parts.push(format!("in container {}", self.container));
         }
-        parts.join(", ")
+        parts.join("; ")
     }
 }
 

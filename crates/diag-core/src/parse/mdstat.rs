@@ -514,7 +514,7 @@ unused devices: <none>
         assert_eq!(a.spares, 0);
         assert_eq!(
             a.summary,
-            "degraded raid1 [2/1] [_U], faulty: sda1, empty slot(s) 0, no spare"
+            "degraded raid1 [2/1] [_U]; faulty: sda1; empty slot(s) 0; no spare"
         );
     }
 
