@@ -862,8 +862,14 @@ pub fn parse_mdadm_detail(input: &str, text: &str) -> (Vec<MdadmDetail>, Vec<Not
                     None => {}
                 }
             } else if fields.len() >= 3 && fields[0] == "-" {
-                // Container members: "   -   8   0   -   /dev/sda"
-                if let Some(dev) = fields.last().filter(|f| f.starts_with('/')) {
+                // mdadm 3.3+: "   -   0   0   1   removed"; container
+                // members: "   -   8   0   -   /dev/sda".
+                excerpt.push(raw.trim_end().to_string());
+                if fields.last() == Some(&"removed") {
+                    if let Some(slot) = fields.get(3).and_then(|s| s.parse::<u64>().ok()) {
+                        detail.removed_slots.push(slot);
+                    }
+                } else if let Some(dev) = fields.last().filter(|f| f.starts_with('/')) {
                     detail.members.push((
                         dev.trim_start_matches("/dev/").to_string(),
                         -1,
@@ -1099,6 +1105,11 @@ fn apply_sysfs(array: &mut MdArray, sys: SysfsMd, notes: &mut Vec<Note>) {
     }
     if let Some(n) = sys.raid_disks {
         if n > 0 {
+            if array.raid_disks == 0 && sys.degraded.is_none() {
+                // raid0/linear: no [n/m] in mdstat and no `degraded` file;
+                // nothing says a slot is empty.
+                array.working_disks = n;
+            }
             array.raid_disks = n;
         }
     }
