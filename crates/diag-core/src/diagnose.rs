@@ -11,14 +11,14 @@
 //!    Causes are ranked by confidence (see `docs/rules.md`).
 
 use crate::diagnosis::{Cause, Diagnosis, Finding, RuledOut, SourceDescription, SCHEMA};
-use crate::model::{Evidence, Note};
+use crate::model::{Evidence, Note, Severity};
 use crate::parse::kernel_log::LogEntry;
 use crate::parse::Facts;
 use crate::rules::{render_template, BootFilter, Condition, LogPattern, Rule, RuleKind, RuleSet};
 use crate::snapshot::Snapshot;
 use cel::objects::{Key, Map};
 use cel::{Context, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::SystemTime;
 
@@ -85,9 +85,11 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
     let log_hits = match_log(&facts.kernel_log.entries, rules);
     let facts_value = to_cel(&serde_json::to_value(facts).unwrap_or(serde_json::Value::Null));
     let mut fired_map: HashMap<Key, Value> = HashMap::new();
+    let mut unchecked: HashSet<&str> = HashSet::new();
 
     for (index, rule) in rules.rules().iter().enumerate() {
         let mut context = Context::default();
+        add_functions(&mut context);
         context.add_variable_from_value("facts", facts_value.clone());
         context.add_variable_from_value(
             "findings",
@@ -102,7 +104,10 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
         if let Some(needs) = &rule.needs {
             match eval.truth(needs) {
                 Ok(true) => {}
-                Ok(false) => continue,
+                Ok(false) => {
+                    unchecked.insert(rule.id.as_str());
+                    continue;
+                }
                 Err(note) => {
                     out.notes.push(note);
                     continue;
@@ -205,16 +210,27 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
             fired.evidence.drain(half..half + extra);
             fired.omitted += extra;
         }
+        let mut severity = rule.severity;
+        for (level, condition) in &rule.severity_when {
+            match eval.truth(condition) {
+                Ok(true) => {
+                    severity = *level;
+                    break;
+                }
+                Ok(false) => {}
+                Err(note) => out.notes.push(note),
+            }
+        }
         let summary = render_template(&rule.summary, &fired.fields);
         fired_map.insert(
             Key::String(Arc::new(rule.id.clone())),
-            finding_value(rule, &summary, &fired),
+            finding_value(rule, severity, &summary, &fired),
         );
         match rule.kind {
             RuleKind::Finding => out.findings.push(Finding {
                 id: rule.id.clone(),
                 title: rule.title.clone(),
-                severity: rule.severity,
+                severity,
                 summary,
                 count: fired.count,
                 evidence: fired.evidence,
@@ -224,8 +240,15 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
             RuleKind::Cause => out.causes.push(Cause {
                 id: rule.id.clone(),
                 title: rule.title.clone(),
-                severity: rule.severity,
-                confidence: confidence(rule, explained.len()),
+                severity,
+                confidence: confidence(
+                    rule,
+                    explained.len(),
+                    rule.explains
+                        .iter()
+                        .filter(|id| !unchecked.contains(id.as_str()))
+                        .count(),
+                ),
                 summary,
                 explains: explained,
                 evidence: fired.evidence,
@@ -248,8 +271,13 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
 /// The confidence model (docs/rules.md): a cause whose condition holds
 /// starts at half its rule's confidence; each explained finding present
 /// adds an equal share of the other half.
-pub fn confidence(rule: &Rule, explained_present: usize) -> f64 {
-    let total = rule.explains.len().max(1);
+///
+/// `checkable` is how many of the explained findings could be checked on
+/// this input (their rule's `needs` held): a finding about a table the
+/// snapshot does not have is unknown, not absent, and does not count
+/// against the cause.
+pub fn confidence(rule: &Rule, explained_present: usize, checkable: usize) -> f64 {
+    let total = checkable.min(rule.explains.len()).max(1);
     let support = explained_present.min(total) as f64 / total as f64;
     let value = rule.confidence * (0.5 + 0.5 * support);
     (value * 1000.0).round() / 1000.0
@@ -544,12 +572,12 @@ impl Evaluator<'_> {
     }
 }
 
-fn finding_value(rule: &Rule, summary: &str, fired: &Fired) -> Value {
+fn finding_value(rule: &Rule, severity: Severity, summary: &str, fired: &Fired) -> Value {
     let mut map: HashMap<Key, Value> = HashMap::new();
     let key = |k: &str| Key::String(Arc::new(k.to_string()));
     map.insert(
         key("severity"),
-        Value::String(Arc::new(rule.severity.as_str().into())),
+        Value::String(Arc::new(severity.as_str().into())),
     );
     map.insert(key("title"), Value::String(Arc::new(rule.title.clone())));
     map.insert(key("summary"), Value::String(Arc::new(summary.into())));
@@ -597,6 +625,21 @@ pub(crate) fn to_cel(json: &serde_json::Value) -> Value {
     }
 }
 
+/// Functions rule conditions may use besides CEL's standard ones:
+/// `list.join(sep)` joins the elements as text (what a template shows).
+pub(crate) fn add_functions(context: &mut Context<'_, '_>) {
+    // The name is not one of CEL's own, so this cannot conflict.
+    let _ = context.add_function(
+        "join",
+        |cel::extractors::This(list): cel::extractors::This<Arc<Vec<Value>>>, sep: Arc<String>| {
+            list.iter()
+                .map(display)
+                .collect::<Vec<_>>()
+                .join(sep.as_str())
+        },
+    );
+}
+
 /// A CEL value as text for a message template.
 fn display(value: &Value) -> String {
     match value {
@@ -622,6 +665,9 @@ pub struct CaseOutcome {
     pub expected_fire: bool,
     /// Whether it fired.
     pub fired: bool,
+    /// Conditions of any rule that failed to evaluate on the case's input
+    /// (a type error, a missing key): a case with one does not pass.
+    pub rule_errors: Vec<String>,
     /// Rule file and line, for the report.
     pub location: String,
 }
@@ -629,7 +675,7 @@ pub struct CaseOutcome {
 impl CaseOutcome {
     /// Whether the case passed.
     pub fn passed(&self) -> bool {
-        self.expected_fire == self.fired
+        self.expected_fire == self.fired && self.rule_errors.is_empty()
     }
 }
 
@@ -646,6 +692,12 @@ pub fn test_rules(rules: &RuleSet) -> Vec<CaseOutcome> {
                 case: case.name.clone(),
                 expected_fire: case.fires,
                 fired: diagnosis.has(&rule.id),
+                rule_errors: diagnosis
+                    .notes
+                    .iter()
+                    .filter(|n| n.input.starts_with("rule:"))
+                    .map(|n| format!("{}: {}", n.input, n.message))
+                    .collect(),
                 location: format!("{}:{}", rule.file, rule.line),
             });
         }
@@ -784,12 +836,61 @@ pattern = 'Memory cgroup out of memory'
     }
 
     #[test]
+    fn severity_when_raises_the_severity_and_join_joins() {
+        let text = [
+            r#"
+[[rule]]
+id = "test.addr"
+title = "addresses"
+severity = "info"
+summary = "{names}"
+when = "size(facts.net.addresses) > 0"
+[rule.fields]
+names = "facts.net.addresses.map(a, a.local).join(' + ')"
+[rule.severity_when]
+warning = "size(facts.net.addresses) > 0"
+critical = "facts.net.addresses.exists(a, a.ifname == 'eth1')"
+"#,
+            CASES,
+        ]
+        .concat();
+        let rules = RuleSet::from_files(&[("t.toml".into(), text)]).expect("rules");
+        let addr = |ifname: &str| {
+            format!(
+                r#"[{{"ifname":"{ifname}","flags":["UP"],"addr_info":[{{"family":"inet","local":"192.0.2.2","prefixlen":24,"scope":"global"}},{{"family":"inet","local":"192.0.2.3","prefixlen":24,"scope":"global"}}]}}]"#
+            )
+        };
+        let d = diagnose(
+            &Snapshot::from_inputs([("net/addr.json", addr("eth0"))]),
+            &rules,
+        );
+        assert_eq!(d.findings[0].severity, Severity::Warning);
+        assert_eq!(d.findings[0].summary, "192.0.2.2 + 192.0.2.3");
+        let d = diagnose(
+            &Snapshot::from_inputs([("net/addr.json", addr("eth1"))]),
+            &rules,
+        );
+        assert_eq!(d.findings[0].severity, Severity::Critical);
+        let bad = [
+            "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"true\"\n[rule.severity_when]\nurgent = \"true\"\n",
+            CASES,
+        ]
+        .concat();
+        let err = RuleSet::from_files(&[("t.toml".into(), bad)]).expect_err("bad level");
+        assert!(err.to_string().contains("urgent"), "{err}");
+    }
+
+    #[test]
     fn confidence_model() {
         let rules = RuleSet::builtin().expect("rules");
         let rule = rules.get("route.gateway-misconfigured").expect("rule");
-        assert_eq!(confidence(rule, 0), 0.45);
-        assert_eq!(confidence(rule, 1), 0.675);
-        assert_eq!(confidence(rule, 2), 0.9);
+        // It explains three findings.
+        assert_eq!(rule.explains.len(), 3);
+        assert!((confidence(rule, 0, 3) - 0.45).abs() < 1e-9);
+        assert!((confidence(rule, 1, 3) - 0.6).abs() < 1e-9);
+        assert!((confidence(rule, 3, 3) - 0.9).abs() < 1e-9);
+        // One explained finding could not be checked: 2 of 2 is full support.
+        assert!((confidence(rule, 2, 2) - 0.9).abs() < 1e-9);
     }
 }
 

@@ -195,10 +195,14 @@ impl Snapshot {
                 }
                 match source.read(&name, &limits) {
                     Ok(raw) => {
+                        let bytes = match spec.redact {
+                            Some(redact) => redact(&raw.bytes),
+                            None => raw.bytes,
+                        };
                         snapshot.inputs.insert(
                             name,
                             Input {
-                                bytes: raw.bytes,
+                                bytes,
                                 truncated: raw.truncated,
                             },
                         );
@@ -209,6 +213,29 @@ impl Snapshot {
                         reason: err.to_string(),
                     }),
                 }
+            }
+        }
+        // Second samples of counters whose growth matters (a neighbour
+        // table overflowing *now*), taken at the end of collection and
+        // stored beside the first as `NAME.end`.
+        // A bundle holds the second sample under its own name.
+        for name in crate::parse::RESAMPLED {
+            if !snapshot.inputs.contains_key(*name) {
+                continue;
+            }
+            let read = if source.kind() == SourceKind::Live {
+                source.read(name, &options.limits)
+            } else {
+                source.read(&format!("{name}.end"), &options.limits)
+            };
+            if let Ok(raw) = read {
+                snapshot.inputs.insert(
+                    format!("{name}.end"),
+                    Input {
+                        bytes: raw.bytes,
+                        truncated: raw.truncated,
+                    },
+                );
             }
         }
         snapshot

@@ -296,6 +296,9 @@ fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
                     "{verdict} {} / {}: expected {expected}, {got}  ({})",
                     outcome.rule, outcome.case, outcome.location
                 );
+                for error in &outcome.rule_errors {
+                    println!("     condition error: {error}");
+                }
                 if !outcome.passed() {
                     failed += 1;
                 }

@@ -5,6 +5,7 @@
 //! the notes (lines that could not be used). [`INPUTS`] lists every input a
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
+pub mod counters;
 pub mod events;
 pub mod fs;
 pub mod json_records;
@@ -13,7 +14,12 @@ pub mod kernel_sources;
 pub mod md;
 pub mod mdstat;
 pub mod net;
+pub mod netconfig;
 pub mod netstate;
+pub mod nettext;
+pub mod netview;
+pub mod sockets;
+pub mod sysctl;
 
 use crate::model::Note;
 use crate::snapshot::Snapshot;
@@ -21,8 +27,12 @@ use crate::source::Keep;
 use fs::{BlockDevice, FsFacts, FsUsage, Mount, QuotaProcess};
 use kernel_log::LogEntry;
 use md::{MdArray, MdFacts, MdMember};
-use net::{Interface, NeighCacheStats, Route};
+use net::NeighCacheStats;
+use netview::NetFacts;
 use serde::Serialize;
+
+/// Rewrites an input's bytes as they are collected.
+pub type Redact = fn(&[u8]) -> Vec<u8>;
 
 /// One input (or family of inputs) that a parser understands.
 #[derive(Debug, Clone, Copy)]
@@ -34,9 +44,20 @@ pub struct InputSpec {
     /// Keep only this many matches of a pattern, the newest by name
     /// (rotated logs: the live file and the most recent rotations).
     pub newest: Option<usize>,
+    /// Rewrites the input as it is collected, so secrets it holds never
+    /// reach a bundle (NetworkManager keyfiles keep Wi-Fi and VPN
+    /// passwords next to the addresses diag needs).
+    pub redact: Option<Redact>,
 }
 
 impl InputSpec {
+    const fn redacted(self, redact: Redact) -> Self {
+        InputSpec {
+            redact: Some(redact),
+            ..self
+        }
+    }
+
     const fn newest(self, n: usize) -> Self {
         InputSpec {
             newest: Some(n),
@@ -62,6 +83,7 @@ const fn head(pattern: &'static str) -> InputSpec {
         pattern,
         keep: Keep::Head,
         newest: None,
+        redact: None,
     }
 }
 
@@ -70,6 +92,7 @@ const fn tail(pattern: &'static str) -> InputSpec {
         pattern,
         keep: Keep::Tail,
         newest: None,
+        redact: None,
     }
 }
 
@@ -91,8 +114,48 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/net/ipv4/neigh/default/gc_thresh1"),
     head("proc/sys/net/ipv4/neigh/default/gc_thresh2"),
     head("proc/sys/net/ipv4/neigh/default/gc_thresh3"),
+    head("net/link.json"),
+    head("net/addr.json"),
+    head("net/route.json"),
+    head("net/route6.json"),
+    head("net/neigh.json"),
+    head("net/rule.json"),
+    head("net/rule6.json"),
     head("proc/net/route"),
+    head("proc/net/ipv6_route"),
+    head("proc/net/arp"),
+    head("commands/ip_*"),
     head("sys/class/net/*/flags"),
+    head("sys/class/net/*/speed"),
+    head("sys/class/net/*/duplex"),
+    head("proc/net/tcp"),
+    head("proc/net/tcp6"),
+    head("proc/net/udp"),
+    head("proc/net/udp6"),
+    head("proc/sys/net/ipv4/ip_forward"),
+    head("proc/sys/net/ipv4/conf/*/rp_filter"),
+    head("proc/sys/net/ipv4/conf/*/arp_ignore"),
+    head("proc/sys/net/ipv4/conf/*/arp_announce"),
+    head("proc/sys/net/ipv4/conf/*/forwarding"),
+    head("proc/sys/net/ipv6/conf/*/forwarding"),
+    head("proc/sys/net/ipv4/tcp_syncookies"),
+    head("proc/sys/net/ipv4/tcp_max_syn_backlog"),
+    head("proc/sys/net/core/somaxconn"),
+    head("proc/sys/net/netfilter/nf_conntrack_max"),
+    head("proc/sys/net/netfilter/nf_conntrack_count"),
+    head("proc/net/snmp"),
+    head("proc/net/netstat"),
+    head("proc/net/dev"),
+    head("etc/ips"),
+    head("etc/ipaddrpool"),
+    head("etc/network/interfaces"),
+    head("etc/network/interfaces.d/*"),
+    head("etc/netplan/*"),
+    head("etc/sysconfig/network-scripts/ifcfg-*"),
+    head("etc/systemd/network/*.network"),
+    head("etc/NetworkManager/system-connections/*").redacted(redact_keyfile_secrets),
+    head("etc/resolv.conf"),
+    head("etc/hosts"),
     head("proc/mdstat"),
     head("sys/block/md*/md/array_state"),
     head("sys/block/md*/md/level"),
@@ -117,6 +180,51 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/*/comm"),
     head("fs/statvfs.json"),
 ];
+
+/// Replaces the values of secret keys in an INI-style keyfile (`psk=`,
+/// `password=`, `wep-key0=`, `pin=`, anything with `secret` or `password`
+/// in its name, and every key of a `[vpn-secrets]` section) by
+/// `<redacted by diag>`. Everything else is kept byte for byte.
+pub fn redact_keyfile_secrets(bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut out = String::with_capacity(text.len());
+    let mut secret_section = false;
+    for line in text.split_inclusive('\n') {
+        let trimmed = line.trim_start();
+        if trimmed.starts_with('[') {
+            secret_section = trimmed.to_ascii_lowercase().starts_with("[vpn-secrets");
+            out.push_str(line);
+            continue;
+        }
+        let Some((key, _)) = line.split_once('=') else {
+            out.push_str(line);
+            continue;
+        };
+        let k = key.trim().to_ascii_lowercase();
+        let secret = secret_section
+            || k.contains("psk")
+            || k.contains("password")
+            || k.contains("secret")
+            || k.starts_with("wep-key")
+            || k == "pin"
+            || k == "puk";
+        if secret && !trimmed.starts_with('#') {
+            out.push_str(key);
+            out.push_str("=<redacted by diag>");
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.into_bytes()
+}
+
+/// Inputs a live collection reads twice, at its start and at its end (the
+/// second sample is stored as `NAME.end`): counters whose growth tells
+/// what is happening now.
+pub const RESAMPLED: &[&str] = &["proc/net/stat/arp_cache", "proc/net/stat/ndisc_cache"];
 
 /// The kernel log, from whichever source the snapshot had.
 ///
@@ -170,10 +278,8 @@ pub struct Facts {
     pub kernel_log: KernelLog,
     /// Neighbour tables.
     pub neigh: Neighbours,
-    /// Routes (IPv4 main table, from `/proc/net/route`).
-    pub routes: Vec<Route>,
-    /// Network interfaces.
-    pub interfaces: Vec<Interface>,
+    /// Network state: addresses, links, routes, neighbours, rules.
+    pub net: NetFacts,
     /// Software RAID (md) arrays.
     pub md: MdFacts,
     /// Mounts, filesystem usage, block devices, quota tools.
@@ -195,8 +301,7 @@ impl Facts {
                 caches: vec![NeighCacheStats::default()],
                 ..Neighbours::default()
             },
-            routes: vec![Route::default()],
-            interfaces: vec![Interface::default()],
+            net: NetFacts::schema_sample(),
             md: MdFacts {
                 personalities: vec![String::new()],
                 arrays: vec![MdArray {
@@ -258,8 +363,25 @@ impl Facts {
             let name = format!("proc/net/stat/{table}");
             if let Some(text) = snapshot.text(&name) {
                 let (stats, more) = net::parse_neigh_cache_stats(&name, table, &text);
-                facts.neigh.caches.extend(stats);
                 notes.extend(more);
+                let Some(mut stats) = stats else { continue };
+                let end = format!("{name}.end");
+                if let Some(text) = snapshot.text(&end) {
+                    let (later, more) = net::parse_neigh_cache_stats(&end, table, &text);
+                    notes.extend(more);
+                    if let Some(later) = later {
+                        stats.sampled_twice = true;
+                        stats.table_fulls_growth =
+                            later.table_fulls.saturating_sub(stats.table_fulls);
+                        if stats.table_fulls_growth > 0 {
+                            stats.excerpt.push_str(&format!(
+                                "; table_fulls grew by {} during collection ({} at the end)",
+                                stats.table_fulls_growth, later.table_fulls
+                            ));
+                        }
+                    }
+                }
+                facts.neigh.caches.push(stats);
             }
         }
         for (n, slot) in [
@@ -276,27 +398,48 @@ impl Facts {
             }
         }
 
-        if let Some(text) = snapshot.text("proc/net/route") {
-            let (routes, more) = net::parse_proc_net_route("proc/net/route", &text);
-            facts.routes = routes;
-            notes.extend(more);
-        }
-
-        for (name, input) in &snapshot.inputs {
-            let Some(iface) = name
-                .strip_prefix("sys/class/net/")
-                .and_then(|rest| rest.strip_suffix("/flags"))
-            else {
-                continue;
-            };
-            match net::parse_interface_flags(iface, name, &input.text()) {
-                Ok(interface) => facts.interfaces.push(interface),
-                Err(note) => notes.push(note),
-            }
-        }
+        netview::fill(&mut facts, snapshot, &mut notes);
 
         facts.md = md::from_snapshot(snapshot, &mut notes);
         facts.fs = fs::from_snapshot(snapshot, &mut notes);
         (facts, notes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::CollectOptions;
+    use crate::source::LiveHost;
+
+    /// A NetworkManager keyfile as NetworkManager 1.42 (RHEL 9) writes it,
+    /// with a Wi-Fi password and a VPN secret.
+    const KEYFILE: &str = "[connection]\nid=office\ntype=wifi\ninterface-name=wlan0\n\n[wifi-security]\nkey-mgmt=wpa-psk\npsk=hunter2hunter2\n\n[ipv4]\naddress1=192.0.2.44/24,192.0.2.1\nmethod=manual\n\n[vpn-secrets]\nsome-token=abc123\n";
+
+    #[test]
+    fn keyfile_secrets_never_reach_the_snapshot() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("etc/NetworkManager/system-connections");
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        std::fs::write(dir.join("office.nmconnection"), KEYFILE).expect("write");
+        let snapshot = Snapshot::collect(
+            &LiveHost::with_root(root.path()),
+            &CollectOptions::default(),
+        );
+        let text = snapshot
+            .text("etc/NetworkManager/system-connections/office.nmconnection")
+            .expect("collected")
+            .into_owned();
+        assert!(
+            !text.contains("hunter2") && !text.contains("abc123"),
+            "{text}"
+        );
+        assert!(text.contains("psk=<redacted by diag>\n"), "{text}");
+        assert!(
+            text.contains("address1=192.0.2.44/24,192.0.2.1\n"),
+            "{text}"
+        );
+        let (config, _) = netconfig::from_snapshot(&snapshot);
+        assert_eq!(config.expected[0].address.to_string(), "192.0.2.44");
     }
 }

@@ -25,6 +25,11 @@ pub struct NeighCacheStats {
     pub table_fulls: u64,
     /// Number of per-CPU rows read.
     pub cpus: u64,
+    /// Whether a second sample was taken at the end of collection.
+    pub sampled_twice: bool,
+    /// How much `table_fulls` grew between the two samples: the table is
+    /// overflowing right now.
+    pub table_fulls_growth: u64,
     /// Canonical input name.
     pub input: String,
     /// Line of the header (the counters are summed over all rows).

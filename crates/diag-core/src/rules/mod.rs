@@ -176,6 +176,9 @@ pub struct Rule {
     pub evidence: Option<Condition>,
     /// Template fields computed by expressions.
     pub fields: Vec<(String, Condition)>,
+    /// Severity overrides (`[rule.severity_when]`), highest first: the
+    /// first whose condition holds when the rule fires sets its severity.
+    pub severity_when: Vec<(Severity, Condition)>,
     /// For a cause: the findings it explains.
     pub explains: Vec<String>,
     /// For a cause: confidence when every explained finding is present.
@@ -228,6 +231,8 @@ struct RawRule {
     evidence: Option<Spanned<String>>,
     #[serde(default)]
     fields: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    severity_when: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     explains: Vec<Spanned<String>>,
     #[serde(default)]
@@ -553,6 +558,25 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
             fields.push((name, c));
         }
     }
+    let mut severity_when = Vec::new();
+    let mut bad_levels = Vec::new();
+    for (name, expr) in raw.severity_when {
+        let span = expr.span();
+        let level = Severity::parse(&name);
+        if let Some(c) = compile(Some(expr)) {
+            match level {
+                Some(level) => severity_when.push((level, c)),
+                None => bad_levels.push(at.at(
+                    span.start,
+                    format!(
+                        "[rule.severity_when] key {name:?} is not one of info, warning, critical"
+                    ),
+                )),
+            }
+        }
+    }
+    problems.extend(bad_levels);
+    severity_when.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
 
     let kind = if raw.explains.is_empty() {
         RuleKind::Finding
@@ -638,6 +662,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
         unless,
         evidence,
         fields,
+        severity_when,
         explains,
         confidence,
         ruled_out: raw.ruled_out,
@@ -750,13 +775,14 @@ fn finish(
 /// The finding ids a rule must be evaluated after.
 fn dependencies(rule: &Rule) -> Vec<String> {
     let mut deps: Vec<String> = rule.explains.clone();
-    for c in [&rule.when, &rule.needs, &rule.evidence]
+    for c in [&rule.when, &rule.needs, &rule.unless, &rule.evidence]
         .into_iter()
         .flatten()
     {
         deps.extend(c.refers_to.iter().cloned());
     }
-    for (_, c) in &rule.fields {
+    let conditions = rule.fields.iter().map(|(_, c)| c);
+    for c in conditions.chain(rule.severity_when.iter().map(|(_, c)| c)) {
         deps.extend(c.refers_to.iter().cloned());
     }
     deps.sort();

@@ -64,11 +64,11 @@ fn unknown_key_is_reported() {
 #[test]
 fn unknown_field_in_condition_points_into_the_expression() {
     let text = format!(
-        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"facts.routes.exists(r, r.gatway == '')\"\n{CASES}"
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"facts.net.default_routes.exists(r, r.gatway == '')\"\n{CASES}"
     );
     let problems = problems_of(&text);
     assert_eq!(problems.len(), 1, "{problems:?}");
-    // `r.gatway` starts at column 32 of line 6.
+    // `r.gatway` is on line 6.
     assert!(problems[0].starts_with("r.toml:6:"), "{problems:?}");
     assert!(
         problems[0].contains("unknown field `gatway`"),

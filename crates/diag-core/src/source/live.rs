@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 ///
 /// `dev/kmsg` is read record by record when it is the kernel's character
 /// device (non-blocking, so the read ends at the newest record), and as a
-/// plain file when `root` is a directory of copied files.
+/// plain file when `root` is a directory of copied files. The network
+/// tables (`net/*.json`) are dumped from netlink in the process's network
+/// namespace when `root` is `/`, and read as files below any other root.
 #[derive(Debug, Clone)]
 pub struct LiveHost {
     root: PathBuf,
@@ -55,8 +57,18 @@ impl Source for LiveHost {
 
     fn read(&self, name: &str, limits: &Limits) -> Result<RawInput, ReadError> {
         check_name(name)?;
-        let path = self.root.join(name);
         let limits = *limits;
+        if self.root == Path::new("/") && super::netlink::INPUTS.contains(&name) {
+            let name = name.to_string();
+            return bounded(limits.timeout, move || {
+                let bytes = super::netlink::generate(&name)?;
+                Ok(RawInput {
+                    bytes,
+                    truncated: false,
+                })
+            });
+        }
+        let path = self.root.join(name);
         bounded(limits.timeout, move || {
             let meta = std::fs::metadata(&path).map_err(|e| ReadError::from_io(&e))?;
             if meta.file_type().is_char_device() {

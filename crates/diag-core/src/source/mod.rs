@@ -15,6 +15,7 @@
 
 mod bundle;
 mod live;
+pub mod netlink;
 pub mod storage;
 
 pub use bundle::Bundle;
@@ -108,9 +109,13 @@ pub enum ReadError {
 impl ReadError {
     fn from_io(err: &io::Error) -> Self {
         match err.kind() {
-            // `proc/cpuinfo/comm` (a pattern's `*` matched a file, not a
-            // directory) does not exist either.
-            io::ErrorKind::NotFound | io::ErrorKind::NotADirectory => ReadError::NotFound,
+            // EINVAL from sysfs means the attribute does not apply to this
+            // device (`speed` of a loopback or a down link): not an input.
+            // ENOTDIR: `proc/cpuinfo/comm` (a pattern's `*` matched a file,
+            // not a directory) does not exist either.
+            io::ErrorKind::NotFound
+            | io::ErrorKind::InvalidInput
+            | io::ErrorKind::NotADirectory => ReadError::NotFound,
             io::ErrorKind::PermissionDenied => ReadError::Denied(err.to_string()),
             _ => ReadError::Failed(err.to_string()),
         }
@@ -185,7 +190,9 @@ pub(crate) fn read_capped(
     let mut file = File::open(path).map_err(|e| ReadError::from_io(&e))?;
     let meta = file.metadata().map_err(|e| ReadError::from_io(&e))?;
     if meta.is_dir() {
-        return Err(ReadError::Failed("is a directory".into()));
+        // A directory matched by a `*` pattern (`etc/netplan/*`): not an
+        // input, and nothing the operator needs to hear about.
+        return Err(ReadError::NotFound);
     }
     let cap = max_bytes as u64;
     if keep == Keep::Tail && meta.is_file() && meta.len() > cap {
