@@ -174,10 +174,11 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/diskstats"),
     head("sys/block/*/holders/*/dev"),
     head("sys/block/*/slaves/*/dev"),
-    // Process names only: a quota tool's command line comes from
-    // `source::storage::quota_cmdlines` (other command lines can hold
-    // secrets and stay out of bundles).
     head("proc/*/comm"),
+    // A live host hands out only quota tools' command lines
+    // (`source::storage::cmdline_wanted`): others can hold secrets.
+    head("proc/*/cmdline"),
+    // Made by statvfs of every mount on a live host (`source::storage`).
     head("fs/statvfs.json"),
 ];
 

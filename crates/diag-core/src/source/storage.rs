@@ -1,24 +1,25 @@
-//! Live storage inputs made by system calls rather than read from a file:
+//! Live storage inputs made by system calls, or read only under a
+//! condition:
 //!
 //! | input | what |
 //! |---|---|
 //! | `fs/statvfs.json` | `statvfs(2)` of every mount ([`generate_statvfs`]) |
-//! | `proc/PID/cmdline` | command lines of quota tools only ([`quota_cmdlines`]) |
+//! | `proc/PID/cmdline` | read for quota tools only ([`cmdline_wanted`]) |
 //!
 //! `statvfs` on a mount whose server is gone (NFS `hard`, CIFS) blocks in
 //! the kernel, uninterruptibly, for as long as the server stays away. Each
 //! call therefore runs on its own thread with its own deadline (the same
-//! idea as the bounded reads of every source, many at a time): a mount that does not answer
-//! in time is recorded as `"timed_out": true` (a finding, not a hang), its
-//! thread is abandoned, and the others go on. With `N` hung mounts the
-//! whole run takes about `ceil(N / IN_FLIGHT)` timeouts.
+//! idea as the bounded reads of every source, many at a time): a mount that
+//! does not answer in time is recorded as `"timed_out": true` (a finding,
+//! not a hang), its thread is abandoned, and the others go on. With `N`
+//! hung mounts the whole run takes about `ceil(N / IN_FLIGHT)` timeouts.
 //!
 //! Command lines are collected for quota tools only: other processes'
 //! command lines can hold secrets and have no place in a bundle.
 //!
-//! These functions are not yet called by [`crate::snapshot::Snapshot::collect`]
-//! (live collection reads files only); a generated-input hook registers
-//! them by the names in [`INPUTS`].
+//! [`super::LiveHost`] calls these when it reads those names below `/`
+//! (like the netlink tables); below any other root the names are plain
+//! files.
 
 use super::{bounded, read_capped, Keep, ReadError};
 use crate::parse::fs::{
@@ -215,33 +216,25 @@ pub fn generate_statvfs(root: &Path, timeout: Duration) -> Result<Vec<u8>, ReadE
     Ok(records_json(&records))
 }
 
-/// `proc/PID/cmdline` of every running quota tool (`quotacheck`, ...)
-/// below `root`, as (canonical name, bytes). Every read is bounded: the
-/// command line of a process stuck in the kernel can block its reader.
-pub fn quota_cmdlines(root: &Path, timeout: Duration) -> Vec<(String, Vec<u8>)> {
-    let proc_dir = root.join("proc");
-    let Ok(pids) = bounded(timeout, move || super::list_dir(&proc_dir)) else {
-        return Vec::new();
+/// Whether `name` may be read: anything but a process's command line, and
+/// the command line of a quota tool (`proc/PID/comm` below `root` names
+/// one of [`QUOTA_TOOLS`]). The `comm` read is bounded: a process stuck in
+/// the kernel can block readers of its files.
+pub fn cmdline_wanted(root: &Path, name: &str, timeout: Duration) -> bool {
+    let Some(pid) = name
+        .strip_prefix("proc/")
+        .and_then(|rest| rest.strip_suffix("/cmdline"))
+    else {
+        return true;
     };
-    let mut out = Vec::new();
-    for pid in pids
-        .iter()
-        .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        let comm_path = root.join("proc").join(pid).join("comm");
-        let Ok(comm) = bounded(timeout, move || read_capped(&comm_path, 64, Keep::Head)) else {
-            continue;
-        };
-        let comm = String::from_utf8_lossy(&comm.bytes).trim().to_string();
-        if !QUOTA_TOOLS.contains(&comm.as_str()) {
-            continue;
-        }
-        let cmd_path = root.join("proc").join(pid).join("cmdline");
-        if let Ok(cmdline) = bounded(timeout, move || read_capped(&cmd_path, 4096, Keep::Head)) {
-            out.push((format!("proc/{pid}/cmdline"), cmdline.bytes));
-        }
+    if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
     }
-    out
+    let comm_path = root.join("proc").join(pid).join("comm");
+    match bounded(timeout, move || read_capped(&comm_path, 64, Keep::Head)) {
+        Ok(comm) => QUOTA_TOOLS.contains(&String::from_utf8_lossy(&comm.bytes).trim()),
+        Err(_) => false,
+    }
 }
 
 #[cfg(test)]
@@ -376,14 +369,12 @@ server:/e /home nfs4 rw 0 0
             std::fs::write(dir.join("comm"), comm).expect("write");
             std::fs::write(dir.join("cmdline"), cmdline).expect("write");
         }
-        std::fs::create_dir_all(root.path().join("proc/self")).expect("mkdir");
-        let got = quota_cmdlines(root.path(), Duration::from_secs(5));
-        assert_eq!(
-            got,
-            vec![(
-                "proc/100/cmdline".to_string(),
-                b"quotacheck\0-avug\0".to_vec()
-            )]
-        );
+        let t = Duration::from_secs(5);
+        assert!(cmdline_wanted(root.path(), "proc/100/cmdline", t));
+        assert!(!cmdline_wanted(root.path(), "proc/200/cmdline", t));
+        assert!(!cmdline_wanted(root.path(), "proc/self/cmdline", t));
+        assert!(!cmdline_wanted(root.path(), "proc/300/cmdline", t));
+        assert!(cmdline_wanted(root.path(), "proc/100/comm", t));
+        assert!(cmdline_wanted(root.path(), "proc/mdstat", t));
     }
 }
