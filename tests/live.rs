@@ -212,3 +212,47 @@ fn injected_failures_of_every_pack_are_reported_live() {
         );
     }
 }
+
+/// `diag collect` on the live host: statvfs of every mount lands in
+/// `fs/statvfs.json` (with `/`), a process named quotacheck has its command
+/// line collected, and no other process's command line reaches the bundle
+/// (they can hold secrets).
+#[test]
+fn live_statvfs_and_only_quota_tools_command_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A stand-in quotacheck: sleep under that name, with a secret-looking
+    // argument on a second process that must not be collected.
+    let tool = dir.path().join("quotacheck");
+    std::fs::copy("/bin/sleep", &tool).expect("copy /bin/sleep");
+    let mut quota = std::process::Command::new(&tool)
+        .arg("30")
+        .spawn()
+        .expect("spawn quotacheck stand-in");
+    let mut other = std::process::Command::new("/bin/sleep")
+        .arg("31")
+        .spawn()
+        .expect("spawn sleep");
+    let bundle = dir.path().join("bundle");
+    let out = diag(&["collect", "-o", bundle.to_str().expect("utf8")]);
+    let _ = quota.kill();
+    let _ = other.kill();
+    let _ = quota.wait();
+    let _ = other.wait();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let statvfs = std::fs::read_to_string(bundle.join("fs/statvfs.json")).expect("fs/statvfs.json");
+    assert!(statvfs.contains(r#""mount":"/","#), "{statvfs}");
+    let quota_cmdline = bundle.join(format!("proc/{}/cmdline", quota.id()));
+    let got = std::fs::read(&quota_cmdline).expect("the quota tool's cmdline");
+    assert!(got.ends_with(b"quotacheck\x0030\x00"), "{got:?}");
+    assert!(bundle.join(format!("proc/{}/comm", other.id())).exists());
+    assert!(!bundle.join(format!("proc/{}/cmdline", other.id())).exists());
+    let cmdlines = std::fs::read_dir(bundle.join("proc"))
+        .expect("proc/")
+        .filter(|e| {
+            e.as_ref()
+                .map(|e| e.path().join("cmdline").exists())
+                .unwrap_or(false)
+        })
+        .count();
+    assert_eq!(cmdlines, 1, "only the quota tool's command line");
+}

@@ -19,6 +19,17 @@ fuzz_target!(|data: &[u8]| {
         "proc/stat",
         "etc/localtime",
         "sys/class/net/eth0/flags",
+        "proc/mdstat",
+        "sys/block/md0/md/array_state",
+        "sys/block/md0/md/degraded",
+        "sys/block/md0/md/dev-sda1/state",
+        "commands/mdadm_--detail_md0",
+        "proc/mounts",
+        "etc/fstab",
+        "fs/statvfs.json",
+        "proc/diskstats",
+        "proc/1/comm",
+        "proc/1/cmdline",
     ];
     let snapshot = Snapshot::from_inputs(names.iter().map(|n| (*n, data.to_vec())));
     let _ = diagnose(&snapshot, &RULES);

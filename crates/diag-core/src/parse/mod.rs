@@ -7,9 +7,12 @@
 
 pub mod counters;
 pub mod events;
+pub mod fs;
 pub mod json_records;
 pub mod kernel_log;
 pub mod kernel_sources;
+pub mod md;
+pub mod mdstat;
 pub mod net;
 pub mod netconfig;
 pub mod netstate;
@@ -21,7 +24,9 @@ pub mod sysctl;
 use crate::model::Note;
 use crate::snapshot::Snapshot;
 use crate::source::Keep;
+use fs::{BlockDevice, FsFacts, FsUsage, Mount, QuotaProcess};
 use kernel_log::LogEntry;
+use md::{MdArray, MdFacts, MdMember};
 use net::NeighCacheStats;
 use netview::NetFacts;
 use serde::Serialize;
@@ -153,6 +158,30 @@ pub const INPUTS: &[InputSpec] = &[
     head("etc/hosts"),
     head("capture/*.pcap"),
     head("capture/*.pcapng"),
+    head("proc/mdstat"),
+    head("sys/block/md*/md/array_state"),
+    head("sys/block/md*/md/level"),
+    head("sys/block/md*/md/raid_disks"),
+    head("sys/block/md*/md/degraded"),
+    head("sys/block/md*/md/sync_action"),
+    head("sys/block/md*/md/sync_completed"),
+    head("sys/block/md*/md/last_sync_action"),
+    head("sys/block/md*/md/mismatch_cnt"),
+    head("sys/block/md*/md/metadata_version"),
+    head("sys/block/md*/md/dev-*/state"),
+    head("sys/block/md*/md/dev-*/slot"),
+    head("commands/mdadm_--detail_*"),
+    head("proc/mounts"),
+    head("etc/fstab"),
+    head("proc/diskstats"),
+    head("sys/block/*/holders/*/dev"),
+    head("sys/block/*/slaves/*/dev"),
+    head("proc/*/comm"),
+    // A live host hands out only quota tools' command lines
+    // (`source::storage::cmdline_wanted`): others can hold secrets.
+    head("proc/*/cmdline"),
+    // Made by statvfs of every mount on a live host (`source::storage`).
+    head("fs/statvfs.json"),
 ];
 
 /// Replaces the values of secret keys in an INI-style keyfile (`psk=`,
@@ -257,6 +286,10 @@ pub struct Facts {
     /// Packet captures: one summary per capture input, joined with the
     /// host's connected subnets.
     pub capture: crate::capture::CaptureFacts,
+    /// Software RAID (md) arrays.
+    pub md: MdFacts,
+    /// Mounts, filesystem usage, block devices, quota tools.
+    pub fs: FsFacts,
 }
 
 impl Facts {
@@ -279,6 +312,32 @@ impl Facts {
                 captures: vec![crate::capture::CaptureSummary::schema_sample()],
                 arp_offlink_samples: vec![netview::Record::default()],
                 ..crate::capture::CaptureFacts::default()
+            },
+            md: MdFacts {
+                personalities: vec![String::new()],
+                arrays: vec![MdArray {
+                    members: vec![MdMember::default()],
+                    missing_slots: vec![0],
+                    sources: vec![String::new()],
+                    ..MdArray::default()
+                }],
+            },
+            fs: FsFacts {
+                mounts: vec![Mount {
+                    options: vec![String::new()],
+                    quota: vec![String::new()],
+                    ..Mount::default()
+                }],
+                usage: vec![FsUsage::default()],
+                block_devices: vec![BlockDevice {
+                    holders: vec![String::new()],
+                    slaves: vec![String::new()],
+                    ..BlockDevice::default()
+                }],
+                quota_processes: vec![QuotaProcess {
+                    filesystems: vec![String::new()],
+                    ..QuotaProcess::default()
+                }],
             },
             ..Facts::default()
         }
@@ -352,6 +411,9 @@ impl Facts {
 
         netview::fill(&mut facts, snapshot, &mut notes);
         crate::capture::fill(&mut facts, snapshot, &mut notes);
+
+        facts.md = md::from_snapshot(snapshot, &mut notes);
+        facts.fs = fs::from_snapshot(snapshot, &mut notes);
         (facts, notes)
     }
 }

@@ -15,7 +15,10 @@ use std::path::{Path, PathBuf};
 /// device (non-blocking, so the read ends at the newest record), and as a
 /// plain file when `root` is a directory of copied files. The network
 /// tables (`net/*.json`) are dumped from netlink in the process's network
-/// namespace when `root` is `/`, and read as files below any other root.
+/// namespace when `root` is `/`, and read as files below any other root;
+/// so is `fs/statvfs.json` (statvfs of every mount, see
+/// [`super::storage`]). Of the processes' command lines only quota tools'
+/// are read.
 #[derive(Debug, Clone)]
 pub struct LiveHost {
     root: PathBuf,
@@ -67,6 +70,21 @@ impl Source for LiveHost {
                     truncated: false,
                 })
             });
+        }
+        if self.root == Path::new("/") && super::storage::INPUTS.contains(&name) {
+            // Not wrapped in `bounded`: every statvfs call has its own
+            // timeout inside, and a hung mount must become a record, not
+            // a lost file.
+            return super::storage::generate_statvfs(&self.root, limits.timeout).map(|bytes| {
+                RawInput {
+                    bytes,
+                    truncated: false,
+                }
+            });
+        }
+        if !super::storage::cmdline_wanted(&self.root, name, limits.timeout) {
+            // Only quota tools' command lines are collected.
+            return Err(ReadError::NotFound);
         }
         let path = self.root.join(name);
         bounded(limits.timeout, move || {

@@ -16,6 +16,7 @@
 mod bundle;
 mod live;
 pub mod netlink;
+pub mod storage;
 
 pub use bundle::Bundle;
 pub use live::LiveHost;
@@ -110,7 +111,11 @@ impl ReadError {
         match err.kind() {
             // EINVAL from sysfs means the attribute does not apply to this
             // device (`speed` of a loopback or a down link): not an input.
-            io::ErrorKind::NotFound | io::ErrorKind::InvalidInput => ReadError::NotFound,
+            // ENOTDIR: `proc/cpuinfo/comm` (a pattern's `*` matched a file,
+            // not a directory) does not exist either.
+            io::ErrorKind::NotFound
+            | io::ErrorKind::InvalidInput
+            | io::ErrorKind::NotADirectory => ReadError::NotFound,
             io::ErrorKind::PermissionDenied => ReadError::Denied(err.to_string()),
             _ => ReadError::Failed(err.to_string()),
         }
