@@ -9,7 +9,13 @@
 //! must_not = ["..."]                          # ... that must not appear
 //! ruled_out = ["..."]                         # hypotheses that must be ruled out
 //! exit_code = 2                               # optional
+//! [corpus]                                    # optional: inputs taken from
+//! "proc/mdstat" = "mdstat/some-file"          # ../shared/corpus by path
 //! ```
+//!
+//! A `[corpus]` input is placed into a temporary copy of the fixture before
+//! the analysis: real inputs from other machines are referenced, never
+//! copied into the repository.
 
 mod common;
 
@@ -31,6 +37,22 @@ struct Expected {
     ruled_out: Vec<String>,
     #[serde(default)]
     exit_code: Option<i32>,
+    #[serde(default)]
+    corpus: std::collections::BTreeMap<String, String>,
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_tree(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 fn check_fixture(dir: &std::path::Path) -> Result<(), String> {
@@ -47,9 +69,25 @@ fn check_fixture(dir: &std::path::Path) -> Result<(), String> {
             "{name}: expected.toml must say where the fixture comes from (origin)"
         ));
     }
+    let assembled = tempfile::tempdir().map_err(|e| format!("{name}: {e}"))?;
+    let bundle = if expected.corpus.is_empty() {
+        dir.to_path_buf()
+    } else {
+        let root = assembled.path().join(&name);
+        copy_tree(dir, &root).map_err(|e| format!("{name}: copy: {e}"))?;
+        for (input, path) in &expected.corpus {
+            let target = root.join(input);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| format!("{name}: {e}"))?;
+            }
+            std::fs::copy(common::corpus().join(path), &target)
+                .map_err(|e| format!("{name}: corpus {path}: {e}"))?;
+        }
+        root
+    };
     let (json, code) = diag_json(&[
         "analyze",
-        dir.to_str().unwrap_or_default(),
+        bundle.to_str().unwrap_or_default(),
         "--format",
         "json",
     ]);
