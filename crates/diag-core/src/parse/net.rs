@@ -1,9 +1,8 @@
-//! Network state from procfs and sysfs: neighbour-cache statistics, the IPv4
-//! routing table, interface flags.
+//! Network state from procfs and sysfs: neighbour-cache statistics and
+//! interface flags. (`/proc/net/route` is read by `nettext`.)
 
 use crate::model::Note;
 use serde::Serialize;
-use std::net::Ipv4Addr;
 
 /// Totals of one neighbour cache (`/proc/net/stat/arp_cache` or
 /// `ndisc_cache`), summed over the per-CPU rows. `table_fulls` counts the
@@ -102,104 +101,6 @@ pub fn parse_neigh_cache_stats(
     (Some(stats), notes)
 }
 
-/// One route of the IPv4 main table as `/proc/net/route` shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Route {
-    /// `inet` or `inet6`.
-    pub family: String,
-    /// Destination prefix, `0.0.0.0/0` for the default route.
-    pub dst: String,
-    /// Whether this is a default route.
-    pub default: bool,
-    /// Next hop, empty when the route is on-link (no gateway).
-    pub gateway: String,
-    /// Outgoing interface.
-    pub dev: String,
-    /// Route metric.
-    pub metric: u64,
-    /// Whether the route is up (RTF_UP).
-    pub up: bool,
-    /// Canonical input name.
-    pub input: String,
-    /// 1-based line in the input.
-    pub line: u32,
-    /// The raw line.
-    pub excerpt: String,
-}
-
-const RTF_UP: u32 = 0x1;
-const RTF_GATEWAY: u32 = 0x2;
-
-/// Parses `/proc/net/route`: a tab-separated table of little-endian hex
-/// addresses, lines padded with spaces.
-pub fn parse_proc_net_route(input: &str, text: &str) -> (Vec<Route>, Vec<Note>) {
-    let mut routes = Vec::new();
-    let mut notes = Vec::new();
-    let mut lines = text.lines().enumerate();
-    match lines.next() {
-        Some((_, header)) if header.trim_start().starts_with("Iface") => {}
-        Some(_) => {
-            notes.push(Note::line(input, 1, "header does not start with 'Iface'"));
-            return (routes, notes);
-        }
-        None => return (routes, notes),
-    }
-    for (index, raw) in lines {
-        let line = index + 1;
-        let fields: Vec<&str> = raw.split_whitespace().collect();
-        if fields.is_empty() {
-            continue;
-        }
-        if fields.len() < 8 {
-            notes.push(Note::line(input, line, "expected at least 8 columns"));
-            continue;
-        }
-        let dst = hex_ipv4(fields[1]);
-        let gateway = hex_ipv4(fields[2]);
-        let flags = u32::from_str_radix(fields[3], 16).ok();
-        let metric = fields[6].parse::<u64>().ok();
-        let mask = hex_ipv4(fields[7]);
-        let (Some(dst), Some(gateway), Some(flags), Some(metric), Some(mask)) =
-            (dst, gateway, flags, metric, mask)
-        else {
-            notes.push(Note::line(
-                input,
-                line,
-                "malformed route (bad hex address, flags or metric)",
-            ));
-            continue;
-        };
-        let prefix = u32::from(mask).count_ones();
-        routes.push(Route {
-            family: "inet".into(),
-            dst: format!("{dst}/{prefix}"),
-            default: prefix == 0,
-            gateway: if flags & RTF_GATEWAY != 0 {
-                gateway.to_string()
-            } else {
-                String::new()
-            },
-            dev: fields[0].to_string(),
-            metric,
-            up: flags & RTF_UP != 0,
-            input: input.to_string(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
-            excerpt: raw.trim_end().to_string(),
-        });
-    }
-    (routes, notes)
-}
-
-/// `/proc/net/route` prints addresses as the host-order hex of the
-/// network-order bytes, i.e. little-endian on every machine diag targets.
-fn hex_ipv4(field: &str) -> Option<Ipv4Addr> {
-    if field.len() != 8 {
-        return None;
-    }
-    let value = u32::from_str_radix(field, 16).ok()?;
-    Some(Ipv4Addr::from(value.swap_bytes()))
-}
-
 /// A network interface and the flags sysfs reports for it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Interface {
@@ -280,44 +181,6 @@ mod tests {
         assert!(none.is_none() && notes.len() == 1);
         let (none, _) = parse_neigh_cache_stats("x", "arp_cache", "");
         assert!(none.is_none());
-    }
-
-    #[test]
-    fn proc_net_route_default_and_onlink() {
-        let text = "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT                                                       \n\
-eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0                                                                               \n\
-eth1\t00000000\t00000000\t0001\t0\t0\t0\t00000000\t0\t0\t0\n\
-eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n\
-eth0\tZZZZ\n";
-        let (routes, notes) = parse_proc_net_route("proc/net/route", text);
-        assert_eq!(routes.len(), 3);
-        assert_eq!(
-            (
-                routes[0].dst.as_str(),
-                routes[0].gateway.as_str(),
-                routes[0].metric
-            ),
-            ("0.0.0.0/0", "192.0.2.1", 100)
-        );
-        assert!(routes[1].default && routes[1].gateway.is_empty());
-        assert_eq!(routes[2].dst, "192.0.2.0/24");
-        assert!(!routes[2].default);
-        assert_eq!(notes.len(), 1);
-        assert_eq!(notes[0].line, Some(5));
-    }
-
-    #[test]
-    fn corpus_routes_parse() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/route");
-        for file in std::fs::read_dir(dir).expect("corpus/route") {
-            let path = file.expect("entry").path();
-            let text = String::from_utf8_lossy(&std::fs::read(&path).expect("read")).into_owned();
-            let (routes, _notes) = parse_proc_net_route("proc/net/route", &text);
-            if text.starts_with("Iface") {
-                assert!(!routes.is_empty(), "{}", path.display());
-            }
-        }
     }
 
     #[test]

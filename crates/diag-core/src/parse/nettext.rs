@@ -1288,8 +1288,6 @@ fn hex_ipv4(field: &str) -> Option<Ipv4Addr> {
 /// Parses `/proc/net/route` (the IPv4 main table: tab-separated, addresses
 /// in little-endian hex, lines padded with spaces) into the same routes as
 /// `ip route`. `RTF_REJECT` routes are unreachable; a device of `*` is none.
-/// (`net::parse_proc_net_route` reads the same file into the older
-/// `net::Route`.)
 pub fn parse_proc_net_route(
     input: &str,
     text: &str,

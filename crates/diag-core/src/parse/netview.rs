@@ -12,9 +12,7 @@
 
 use super::counters::{self, NetCounters};
 use super::netconfig::{self, ExpectedAddress, HostsEntry, Nameserver};
-use super::netstate::{
-    self, Address, Interner, Link, Neighbour, NetTables, PolicyRule, Route, RouteKind,
-};
+use super::netstate::{self, Address, Interner, Link, Neighbour, NetTables, PolicyRule, RouteKind};
 use super::nettext;
 use super::sockets::{self, Socket, SocketTable};
 use super::sysctl::{self, NetSysctls};
@@ -359,13 +357,11 @@ pub fn tables_from_snapshot(
     }
     if t.routes_input.is_empty() {
         if let Some(text) = snapshot.text("proc/net/route") {
-            let (routes, more) = net::parse_proc_net_route("proc/net/route", &text);
+            let (routes, more) =
+                nettext::parse_proc_net_route("proc/net/route", &text, &mut interner);
             notes.extend(more);
             t.routes_input = "proc/net/route".into();
-            t.routes = routes
-                .iter()
-                .filter_map(|r| legacy_route(r, &mut interner))
-                .collect();
+            t.routes = routes;
             used("proc/net/route", &mut inputs);
         }
     }
@@ -502,23 +498,6 @@ pub fn tables_from_snapshot(
         }
     }
     (t, inputs)
-}
-
-fn legacy_route(r: &net::Route, interner: &mut Interner) -> Option<Route> {
-    Some(Route {
-        dst: r.dst.parse().ok()?,
-        kind: RouteKind::Unicast,
-        table: netstate::TABLE_MAIN,
-        gateway: r.gateway.parse().ok(),
-        dev: interner.get(&r.dev),
-        metric: u32::try_from(r.metric).unwrap_or(u32::MAX),
-        protocol: interner.get(""),
-        scope: interner.get(if r.gateway.is_empty() { "link" } else { "" }),
-        prefsrc: None,
-        onlink: false,
-        linkdown: false,
-        line: r.line,
-    })
 }
 
 fn legacy_link(flags: &net::Interface, input: &str) -> Link {

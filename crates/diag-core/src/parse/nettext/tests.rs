@@ -514,15 +514,6 @@ fn proc_net_route_of_this_vm() {
         (r[1].dst, r[1].gateway, r[1].line),
         (net("192.0.2.0/24"), None, 3)
     );
-    // The same facts as the older parser, which stays as it is.
-    let (old, _) = super::super::net::parse_proc_net_route("proc/net/route", PROC_NET_ROUTE);
-    for (new, old) in r.iter().zip(&old) {
-        assert_eq!(new.dst.to_string(), old.dst);
-        assert_eq!(
-            new.gateway.map(|g| g.to_string()).unwrap_or_default(),
-            old.gateway
-        );
-    }
     // A reject route, a blackhole (`*`), a cut line, a bad header.
     let text =
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
