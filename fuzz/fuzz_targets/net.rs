@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let mut interner = netstate::Interner::default();
     let _ = netstate::parse_ip_addr_json("net/addr.json", &text);
     let _ = netstate::parse_ip_link_json("net/link.json", &text);
-    let _ = netstate::parse_ip_route_json("net/route.json", &text, None, &mut interner);
+    let _ = netstate::parse_ip_route_json("net/route.json", &text, None);
     let _ = netstate::parse_ip_neigh_json("net/neigh.json", &text, &mut interner);
     let _ = netstate::parse_ip_rule_json("net/rule.json", &text, "inet");
     if let Some(format) = nettext::sniff(&text) {

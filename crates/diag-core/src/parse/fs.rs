@@ -424,22 +424,7 @@ pub fn parse_statvfs_json(input: &str, text: &str) -> (Vec<FsUsage>, Vec<Note>) 
             )),
         }
     }
-    match problem {
-        None => {}
-        Some(json_records::Problem::NotAnArray) => {
-            notes.push(Note::input(input, "not a JSON array of statvfs records"))
-        }
-        Some(json_records::Problem::Truncated(line)) => notes.push(Note::line(
-            input,
-            line as usize,
-            "file ends inside a record (cut short)",
-        )),
-        Some(json_records::Problem::Junk(line)) => notes.push(Note::line(
-            input,
-            line as usize,
-            "unexpected text between records",
-        )),
-    }
+    json_records::problem_note(input, problem, &mut notes);
     (usage, notes)
 }
 

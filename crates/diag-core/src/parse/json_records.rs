@@ -7,6 +7,8 @@
 //! record, and keeps memory flat: each element is deserialised straight into
 //! its compact fact type, with no intermediate `serde_json::Value` tree.
 
+use crate::model::Note;
+
 /// One top-level element of a JSON array.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Element<'a> {
@@ -19,6 +21,8 @@ pub struct Element<'a> {
 /// What [`split`] found besides the elements.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
+    /// The text is empty or only whitespace (a dump that wrote nothing).
+    Empty,
     /// The text is not a JSON array at all.
     NotAnArray,
     /// The text ends inside an element (a cut file): the element starting
@@ -44,7 +48,7 @@ pub fn split(text: &str) -> (Vec<Element<'_>>, Option<Problem>) {
         i += 1;
     }
     if i == bytes.len() {
-        return (elements, None);
+        return (elements, Some(Problem::Empty));
     }
     if bytes[i] != b'[' {
         return (elements, Some(Problem::NotAnArray));
@@ -131,6 +135,32 @@ pub fn split(text: &str) -> (Vec<Element<'_>>, Option<Problem>) {
     }
 }
 
+/// The note, if any, for what [`split`] found besides the elements.
+pub(crate) fn problem_note(input: &str, problem: Option<Problem>, notes: &mut Vec<Note>) {
+    match problem {
+        None => {}
+        Some(Problem::Empty) => notes.push(Note::input(
+            input,
+            "empty file: no records (the dump wrote nothing)",
+        )),
+        Some(Problem::NotAnArray) => notes.push(Note::line(
+            input,
+            1,
+            "expected a JSON array of records (as `ip -j` prints)",
+        )),
+        Some(Problem::Truncated(line)) => notes.push(Note::line(
+            input,
+            line as usize,
+            "file ends inside a record (cut short); the complete records before it are used",
+        )),
+        Some(Problem::Junk(line)) => notes.push(Note::line(
+            input,
+            line as usize,
+            "unexpected text between records; the records before it are used",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,7 +186,8 @@ mod tests {
         assert_eq!(els.len(), 1);
         assert_eq!(problem, Some(Problem::Junk(1)));
         assert_eq!(split("{\"a\":1}").1, Some(Problem::NotAnArray));
-        assert_eq!(split("  ").0.len(), 0);
+        assert_eq!(split("  "), (Vec::new(), Some(Problem::Empty)));
+        assert_eq!(split(""), (Vec::new(), Some(Problem::Empty)));
         assert_eq!(split("[]").0.len(), 0);
         assert_eq!(split("[1, 2]").0.len(), 2);
         assert_eq!(split("[").1, Some(Problem::Truncated(1)));

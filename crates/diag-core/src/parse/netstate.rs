@@ -13,7 +13,7 @@
 //! protocol) and the tables are never handed to rule conditions whole:
 //! `parse/netview.rs` derives the small views rules need.
 
-use super::json_records::{self, Problem};
+use super::json_records;
 use crate::model::Note;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
@@ -147,7 +147,15 @@ pub enum RouteKind {
 impl RouteKind {
     fn parse(name: &str) -> RouteKind {
         match name {
-            "" | "unicast" => RouteKind::Unicast,
+            "" => RouteKind::Unicast,
+            other => RouteKind::from_name(other).unwrap_or(RouteKind::Other),
+        }
+    }
+
+    /// The type `ip route` names with `name`, if it is one.
+    pub(crate) fn from_name(name: &str) -> Option<RouteKind> {
+        Some(match name {
+            "unicast" => RouteKind::Unicast,
             "local" => RouteKind::Local,
             "broadcast" => RouteKind::Broadcast,
             "anycast" => RouteKind::Anycast,
@@ -157,8 +165,8 @@ impl RouteKind {
             "prohibit" => RouteKind::Prohibit,
             "throw" => RouteKind::Throw,
             "nat" => RouteKind::Nat,
-            _ => RouteKind::Other,
-        }
+            _ => return None,
+        })
     }
 
     /// The name `ip route` uses.
@@ -392,6 +400,15 @@ impl Interner {
     }
 }
 
+/// The default route's destination of one family (`0.0.0.0/0`, `::/0`).
+pub(crate) fn default_net(v6: bool) -> IpNet {
+    if v6 {
+        IpNet::V6(ipnet::Ipv6Net::default())
+    } else {
+        IpNet::V4(ipnet::Ipv4Net::default())
+    }
+}
+
 /// Parses `A.B.C.D/len`, `A::B/len` or a bare address (a host route), with
 /// the host bits cleared; faster than the generic parser on a million
 /// routes.
@@ -435,7 +452,7 @@ where
             format!("{} more unreadable records", bad - 20),
         ));
     }
-    problem_note(input, problem, notes);
+    json_records::problem_note(input, problem, notes);
 }
 
 /// Like [`for_each_record`] for big tables: the elements are deserialised
@@ -513,32 +530,11 @@ where
             format!("{extra} more unreadable records"),
         ));
     }
-    problem_note(input, problem, notes);
+    json_records::problem_note(input, problem, notes);
     out
 }
 
-fn problem_note(input: &str, problem: Option<Problem>, notes: &mut Vec<Note>) {
-    match problem {
-        None => {}
-        Some(Problem::NotAnArray) => notes.push(Note::line(
-            input,
-            1,
-            "expected a JSON array as `ip -j` prints",
-        )),
-        Some(Problem::Truncated(line)) => notes.push(Note::line(
-            input,
-            line as usize,
-            "file ends inside a record (cut short); the complete records before it are used",
-        )),
-        Some(Problem::Junk(line)) => notes.push(Note::line(
-            input,
-            line as usize,
-            "unexpected text between records; the records before it are used",
-        )),
-    }
-}
-
-fn parse_ip(s: &str) -> Option<IpAddr> {
+pub(crate) fn parse_ip(s: &str) -> Option<IpAddr> {
     // Scoped IPv6 (`fe80::1%eth0`) keeps only the address.
     s.split('%').next()?.parse().ok()
 }
@@ -699,8 +695,11 @@ pub fn render_link(link: &Link) -> String {
     out
 }
 
-const ADDR_FLAGS: &[&str] = &[
+/// Address flags as `ip addr` prints them (words in the text form,
+/// `"flag": true` keys in `ip -j`).
+pub(crate) const ADDR_FLAGS: &[&str] = &[
     "secondary",
+    "primary",
     "tentative",
     "dadfailed",
     "deprecated",
@@ -712,6 +711,8 @@ const ADDR_FLAGS: &[&str] = &[
     "mngtmpaddr",
     "temporary",
     "permanent",
+    "stable-privacy",
+    "autojoin",
 ];
 
 /// Parses `ip -j addr` output: links with their `addr_info`.
@@ -843,11 +844,8 @@ pub fn parse_ip_route_json(
     input: &str,
     text: &str,
     family_hint: Option<&str>,
-    interner: &mut Interner,
 ) -> (Vec<Route>, Vec<Note>) {
-    // Each thread interns on its own; the caller's interner is only used
-    // to keep the signature of the text parsers.
-    let _ = interner;
+    // Interned per thread (see `convert_records`).
     let mut notes = Vec::new();
     let routes = convert_records(
         input,
@@ -1082,8 +1080,7 @@ mod tests {
         // default route, an unreachable route, a multipath route and a
         // numbered table.
         let text = r#"[{"dst":"default","dev":"eth0","scope":"link","flags":[]},{"dst":"192.0.2.0/24","dev":"eth0","protocol":"kernel","scope":"link","prefsrc":"192.0.2.2","flags":["linkdown"]},{"type":"local","dst":"192.0.2.2","dev":"eth0","table":"local","protocol":"kernel","scope":"host","prefsrc":"192.0.2.2","flags":[]},{"dst":"default","gateway":"fd00::1","dev":"eth0","metric":1024,"flags":[],"pref":"medium"},{"type":"unreachable","dst":"198.51.100.0/24","table":"100","flags":[]},{"dst":"203.0.113.0/24","protocol":"bgp","metric":20,"flags":[],"nexthops":[{"gateway":"192.0.2.1","dev":"eth0","weight":1,"flags":[]}]},{"dst":"default","dev":"eth0","metric":1024,"flags":[],"pref":"medium"}]"#;
-        let mut interner = Interner::default();
-        let (routes, notes) = parse_ip_route_json("net/route.json", text, None, &mut interner);
+        let (routes, notes) = parse_ip_route_json("net/route.json", text, None);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(routes.len(), 7);
         assert!(routes[0].is_default() && routes[0].gateway.is_none());
@@ -1140,8 +1137,7 @@ mod tests {
             ));
         }
         text.push_str("\n]\n");
-        let mut interner = Interner::default();
-        let (routes, notes) = parse_ip_route_json("net/route.json", &text, None, &mut interner);
+        let (routes, notes) = parse_ip_route_json("net/route.json", &text, None);
         assert_eq!(routes.len(), 59_999);
         assert_eq!(notes.len(), 1, "{notes:?}");
         assert_eq!(notes[0].line, Some(30_002));
@@ -1171,5 +1167,8 @@ mod tests {
         assert_eq!(lines, vec![Some(3), Some(5)], "{notes:?}");
         let (links, addrs, notes) = parse_ip_addr_json("net/addr.json", "not json");
         assert!(links.is_empty() && addrs.is_empty() && notes.len() == 1);
+        let (links, _, notes) = parse_ip_addr_json("net/addr.json", "");
+        assert!(links.is_empty());
+        assert!(notes[0].message.starts_with("empty file"), "{notes:?}");
     }
 }

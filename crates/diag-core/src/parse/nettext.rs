@@ -37,6 +37,9 @@
 //!   `PERMANENT`, the others `INCOMPLETE` (`FAILED` looks the same there).
 
 use super::netstate::{
+    default_net, parse_ip as ip_addr, parse_prefix as ip_or_net, ADDR_FLAGS as KNOWN_ADDR_FLAGS,
+};
+use super::netstate::{
     table_number, Address, Interner, Link, LinkStats, Neighbour, NetTables, PolicyRule, Route,
     RouteKind, TABLE_LOCAL, TABLE_MAIN,
 };
@@ -318,28 +321,6 @@ fn line_u32(line: usize) -> u32 {
     u32::try_from(line).unwrap_or(u32::MAX)
 }
 
-/// An address; scoped IPv6 (`fe80::1%eth0`) keeps only the address.
-fn ip_addr(s: &str) -> Option<IpAddr> {
-    s.split('%').next()?.parse().ok()
-}
-
-/// A prefix (`192.0.2.0/24`) or a bare address (a host prefix).
-fn ip_or_net(s: &str) -> Option<IpNet> {
-    if s.contains('/') {
-        s.parse::<IpNet>().ok()
-    } else {
-        ip_addr(s).map(IpNet::from)
-    }
-}
-
-fn default_net(v6: bool) -> IpNet {
-    if v6 {
-        IpNet::V6(Ipv6Net::default())
-    } else {
-        IpNet::V4(Ipv4Net::default())
-    }
-}
-
 // ---------------------------------------------------------------------------
 // ip addr / ip link
 
@@ -386,26 +367,6 @@ fn is_oneline_addr(tokens: &[&str]) -> bool {
             .is_some_and(|n| n.parse::<u32>().is_ok())
         && matches!(tokens[2], "inet" | "inet6")
 }
-
-/// Address flags `ip addr` prints (anything else after the address that is
-/// not a keyword is kept as a flag too, except an IPv4 label).
-const KNOWN_ADDR_FLAGS: &[&str] = &[
-    "secondary",
-    "primary",
-    "tentative",
-    "dadfailed",
-    "deprecated",
-    "dynamic",
-    "optimistic",
-    "noprefixroute",
-    "home",
-    "nodad",
-    "mngtmpaddr",
-    "temporary",
-    "permanent",
-    "stable-privacy",
-    "autojoin",
-];
 
 /// `ip -d link` detail lines start with the link kind.
 const LINK_KINDS: &[&str] = &[
@@ -767,19 +728,7 @@ fn parse_address(words: &[&str], line: usize, notes: &mut Notes<'_>) -> Option<A
 // ip route
 
 fn route_kind(word: &str) -> Option<RouteKind> {
-    Some(match word {
-        "unicast" => RouteKind::Unicast,
-        "local" => RouteKind::Local,
-        "broadcast" => RouteKind::Broadcast,
-        "anycast" => RouteKind::Anycast,
-        "multicast" => RouteKind::Multicast,
-        "blackhole" => RouteKind::Blackhole,
-        "unreachable" => RouteKind::Unreachable,
-        "prohibit" => RouteKind::Prohibit,
-        "throw" => RouteKind::Throw,
-        "nat" => RouteKind::Nat,
-        _ => return None,
-    })
+    RouteKind::from_name(word)
 }
 
 /// `ip route` attributes followed by one value.

@@ -346,7 +346,7 @@ pub fn tables_from_snapshot(
     }
     for (name, hint) in [("net/route.json", None), ("net/route6.json", Some("inet6"))] {
         if let Some(text) = snapshot.text(name) {
-            let (routes, more) = netstate::parse_ip_route_json(name, &text, hint, &mut interner);
+            let (routes, more) = netstate::parse_ip_route_json(name, &text, hint);
             if t.routes_input.is_empty() {
                 t.routes_input = name.to_string();
             }

@@ -743,7 +743,7 @@ fn rule_json(rule: &RuleMessage) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::parse::netstate::{self, Interner};
+    use crate::parse::netstate;
 
     /// The dumps of this process's own namespace parse back without a note,
     /// and agree with what the kernel has for loopback.
@@ -760,9 +760,7 @@ mod tests {
             .any(|a| a.local.to_string() == "127.0.0.1" && a.prefixlen == 8));
 
         let routes = String::from_utf8(generate("net/route.json").expect("routes")).expect("utf-8");
-        let mut interner = Interner::default();
-        let (routes, notes) =
-            netstate::parse_ip_route_json("net/route.json", &routes, None, &mut interner);
+        let (routes, notes) = netstate::parse_ip_route_json("net/route.json", &routes, None);
         assert!(notes.is_empty(), "{notes:?}");
         assert!(routes
             .iter()
