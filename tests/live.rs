@@ -256,3 +256,76 @@ fn live_statvfs_and_only_quota_tools_command_lines() {
         .count();
     assert_eq!(cmdlines, 1, "only the quota tool's command line");
 }
+
+/// `diag watch` on the real /dev/kmsg: a kernel-log finding is printed
+/// within a second or two of its line, once per interval with the count,
+/// and lines written before the watch started are not reported.
+#[test]
+fn watch_prints_kernel_findings_as_their_lines_arrive() {
+    let _guard = LIVE.lock().unwrap_or_else(|e| e.into_inner());
+    let tag = format!("diagwatch-{}", std::process::id());
+    let oom = |pid: u32| {
+        format!(
+            "<3>Out of memory: Killed process {pid} ({tag}) total-vm:1049176kB, anon-rss:1038088kB, file-rss:4kB, shmem-rss:0kB, UID:0 pgtables:2092kB oom_score_adj:0"
+        )
+    };
+    // Before the watch: must not be reported (the watch starts at the end).
+    inject(&[&oom(1)]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_diag"))
+        .args(["watch", "--interval", "0.2", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn diag watch");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().expect("stdout");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut child = Kill(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // The watcher prints its banner on stderr once the device is open (the
+    // rules load first, which takes a while on a busy machine).
+    let mut banner = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stderr), &mut banner)
+        .expect("read stderr");
+    assert!(banner.starts_with("diag: watching /dev/kmsg"), "{banner}");
+    inject(&[&oom(2), &oom(3)]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut ours = Vec::new();
+    while std::time::Instant::now() < deadline && ours.is_empty() {
+        if let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(200)) {
+            let update: serde_json::Value = serde_json::from_str(&line).expect("JSON line");
+            if line.contains(&tag) {
+                ours.push(update);
+            }
+        }
+    }
+    let update = ours.first().expect("the OOM kill was reported within 20 s");
+    assert_eq!(update["finding"]["id"], "mem.oom-kill", "{update}");
+    assert_eq!(update["first"], true);
+    let summary = update["finding"]["summary"].as_str().expect("summary");
+    assert!(summary.contains("pid 2, 3"), "{summary}");
+    assert!(
+        !summary.contains("pid 1,"),
+        "a line from before the watch: {summary}"
+    );
+    assert_eq!(
+        child.0.try_wait().expect("try_wait"),
+        None,
+        "still watching"
+    );
+}

@@ -3,63 +3,20 @@
 //! same text as a reference measured in the same run (the machine is
 //! shared; compare the ratio, not the absolute time).
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use diag_core::diagnose::{diagnose, evaluate};
-use diag_core::parse::kernel_log;
 use diag_core::rules::RuleSet;
 use diag_core::{Facts, Snapshot};
-use std::fmt::Write;
 use std::hint::black_box;
 use std::process::Command;
 
 const ENTRIES: usize = 100_000;
 
-/// Real kernel messages: every line of `../shared/corpus/kmsg` (63 logs
-/// from other machines: crashes, OOMs, link flaps, RAID failures...) and
-/// this project's healthy-VM fixture, cycled to 100,000 `/dev/kmsg`
-/// records. Varied text matters: a uniform synthetic log hides how a large
-/// pattern set behaves when its DFA cache fills.
-fn kmsg_text() -> String {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut sources: Vec<std::path::PathBuf> =
-        std::fs::read_dir(root.join("../shared/corpus/kmsg"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-    sources.sort();
-    sources.push(root.join("fixtures/healthy-vm/dev/kmsg"));
-    let mut messages = Vec::new();
-    for path in &sources {
-        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
-        let (records, _) = kernel_log::parse_kmsg("x", &text);
-        let entries = if records.is_empty() {
-            kernel_log::parse_dmesg("x", &text).0
-        } else {
-            records
-        };
-        messages.extend(entries.into_iter().map(|e| e.message));
-    }
-    assert!(
-        messages.len() > 1000,
-        "corpus not found beside the checkout"
-    );
-    let mut text = String::with_capacity(ENTRIES * 100);
-    for seq in 0..ENTRIES {
-        let usec = 1_000_000 + seq as u64 * 10_000;
-        let message = if seq % 1000 == 999 {
-            "net_ratelimit: 2127 callbacks suppressed"
-        } else if seq % 100 == 99 {
-            "neighbour: arp_cache: neighbor table overflow!"
-        } else {
-            messages[seq % messages.len()].as_str()
-        };
-        let _ = writeln!(text, "6,{seq},{usec},-;{message}");
-    }
-    text
-}
-
 fn bench(c: &mut Criterion) {
     let rules = RuleSet::builtin().expect("built-in rules");
-    let text = kmsg_text();
+    let text = common::kmsg_text(&common::corpus_messages(), ENTRIES, usize::MAX);
     let snapshot = Snapshot::from_inputs([("dev/kmsg", text.clone())]);
     let (facts, _) = Facts::from_snapshot(&snapshot);
     assert_eq!(facts.kernel_log.entries.len(), ENTRIES);

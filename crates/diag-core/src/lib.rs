@@ -41,6 +41,7 @@ pub mod report;
 pub mod rules;
 pub mod snapshot;
 pub mod source;
+pub mod watch;
 
 pub use diagnosis::Diagnosis;
 pub use error::{Error, Result};

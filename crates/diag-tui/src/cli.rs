@@ -84,6 +84,9 @@ enum Command {
         #[command(flatten)]
         read: ReadArgs,
     },
+    /// Follow the kernel log and print each kernel-log finding as its
+    /// lines arrive (a flood: one line per interval with its count).
+    Watch(crate::watch_cmd::WatchArgs),
     /// Work on rule files.
     Rules {
         #[command(subcommand)]
@@ -175,6 +178,7 @@ fn execute(cli: Cli) -> Result<u8> {
             }
             Ok(0)
         }
+        Command::Watch(args) => crate::watch_cmd::run(&args, &load_rules(&cli.rules)?),
         Command::Rules { command } => rules_command(command, &cli.rules),
     }
 }

@@ -1,0 +1,105 @@
+//! `diag watch`: follow the kernel log and print each kernel-log finding as
+//! its lines arrive (see `diag_core::watch`).
+
+use anyhow::{bail, Result};
+use clap::Args;
+use diag_core::model::Severity;
+use diag_core::rules::RuleSet;
+use diag_core::watch::{Follower, Start, Update, Watcher};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Arguments of `diag watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// The kernel log device, or a file of /dev/kmsg records that grows.
+    #[arg(long, value_name = "PATH", default_value = "/dev/kmsg")]
+    device: PathBuf,
+    /// Diagnose at most once every SECONDS (a flood becomes one line per
+    /// interval, with its count).
+    #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
+    interval: f64,
+    /// Start with the records the kernel still holds, not only new ones.
+    #[arg(long)]
+    from_start: bool,
+    /// Keep the newest KiB of records for rules that count over a window.
+    #[arg(long, value_name = "KIB", default_value_t = 1024)]
+    window_kib: usize,
+    /// One JSON object per update instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Runs until interrupted (SIGINT/SIGTERM end the process) or stdout is
+/// closed.
+pub fn run(args: &WatchArgs, rules: &RuleSet) -> Result<u8> {
+    if !(args.interval.is_finite() && args.interval > 0.0 && args.interval <= 3600.0) {
+        bail!("--interval must be between 0 and 3600 seconds");
+    }
+    if args.window_kib == 0 || args.window_kib > 1 << 20 {
+        bail!("--window-kib must be between 1 and 1048576");
+    }
+    let start = if args.from_start {
+        Start::Beginning
+    } else {
+        Start::End
+    };
+    let follower = Follower::open(&args.device, start, args.window_kib << 10)?;
+    let interval = Duration::from_secs_f64(args.interval);
+    let mut watcher = Watcher::new(follower, rules, interval);
+    eprintln!(
+        "diag: watching {} (new findings every {:.1} s at most; ^C stops)",
+        args.device.display(),
+        args.interval
+    );
+    let mut out = std::io::stdout().lock();
+    loop {
+        let updates = watcher.step(interval)?;
+        if updates.is_empty() {
+            continue;
+        }
+        let now = jiff::Timestamp::now();
+        let mut text = String::new();
+        for update in &updates {
+            if args.json {
+                let line = serde_json::json!({
+                    "time": now.to_string(),
+                    "first": update.first,
+                    "finding": update.finding,
+                });
+                text.push_str(&line.to_string());
+                text.push('\n');
+            } else {
+                text.push_str(&render(&now, update));
+            }
+        }
+        match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
+            other => other?,
+        }
+    }
+}
+
+fn render(now: &jiff::Timestamp, update: &Update) -> String {
+    let f = &update.finding;
+    let level = match f.severity {
+        Severity::Critical => "CRIT",
+        Severity::Warning => "WARN",
+        Severity::Info => "INFO",
+    };
+    let mark = if update.first { "new" } else { "again" };
+    let mut text = format!(
+        "{} {level} {} ({mark}, {} in window): {}\n",
+        now.strftime("%H:%M:%SZ"),
+        f.id,
+        f.count,
+        f.summary
+    );
+    if let Some(newest) = f.evidence.last() {
+        let line = newest.line_end.or(newest.line).unwrap_or(0);
+        let excerpt = newest.excerpt.lines().next().unwrap_or("");
+        text.push_str(&format!("    {}:{line}: {excerpt}\n", newest.input));
+    }
+    text
+}
