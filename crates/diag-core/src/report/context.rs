@@ -21,7 +21,7 @@ use crate::snapshot::Snapshot;
 use crate::source::SourceKind;
 use regex::RegexSet;
 use schemars::JsonSchema;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
@@ -31,18 +31,19 @@ pub const TIMELINE_MAX: usize = 200;
 /// A diagnosis with everything its report shows. Serialised, the
 /// diagnosis' own members come first (it *is* a `diag/1` document) and the
 /// rest is under `report`.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// The diagnosis.
     #[serde(flatten)]
     pub diagnosis: Diagnosis,
-    /// Timeline, facts tables, provenance.
-    #[serde(rename = "report")]
+    /// Timeline, facts tables, provenance. Optional in the schema: a
+    /// plain diagnosis (`diag check --format json`) has none.
+    #[serde(rename = "report", default)]
     pub context: ReportContext,
 }
 
 /// Timeline, facts tables and provenance of a report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ReportContext {
     /// When the state was read (RFC 3339): the bundle's `collected_at`,
     /// or the time of the live read; absent for a bundle without manifest.
@@ -61,7 +62,7 @@ pub struct ReportContext {
 }
 
 /// A span of wall-clock time (RFC 3339, UTC).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct TimeWindow {
     /// The earliest time.
     pub start: String,
@@ -70,7 +71,9 @@ pub struct TimeWindow {
 }
 
 /// What kind of thing happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EventKind {
     /// A boot began (its first kernel log line).
@@ -100,7 +103,7 @@ impl EventKind {
 }
 
 /// One event of the timeline.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TimelineEvent {
     /// Wall-clock time (RFC 3339, UTC), when known.
     pub time: Option<String>,
@@ -127,7 +130,7 @@ pub struct TimelineEvent {
 }
 
 /// The state tables of a report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct FactTables {
     /// Addresses the configuration expects, checked against the host.
     pub expected_addresses: Vec<ExpectedAddressRow>,
@@ -146,7 +149,7 @@ pub struct FactTables {
 }
 
 /// An address the configuration expects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ExpectedAddressRow {
     /// Address, with `/prefix` when configured.
     pub address: String,
@@ -165,7 +168,7 @@ pub struct ExpectedAddressRow {
 }
 
 /// An address bound to an interface.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct BoundAddressRow {
     /// Interface.
     pub interface: String,
@@ -179,7 +182,7 @@ pub struct BoundAddressRow {
 }
 
 /// A default route.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct DefaultRouteRow {
     /// `inet` or `inet6`.
     pub family: String,
@@ -196,7 +199,7 @@ pub struct DefaultRouteRow {
 }
 
 /// A software RAID array.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct ArrayRow {
     /// `md0`.
     pub name: String,
@@ -217,7 +220,7 @@ pub struct ArrayRow {
 }
 
 /// A mounted filesystem.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct MountRow {
     /// Device.
     pub device: String,
@@ -234,7 +237,7 @@ pub struct MountRow {
 }
 
 /// A packet capture.
-#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaptureRow {
     /// Canonical input name.
     pub input: String,
@@ -253,7 +256,7 @@ pub struct CaptureRow {
 }
 
 /// How a report was made.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Provenance {
     /// diag's version.
     pub diag_version: String,
