@@ -9,8 +9,8 @@
 //! (an addition, so every `diag/1` reader still reads it).
 //!
 //! Everything here is computed from facts once; the renderers
-//! ([`markdown`](super::markdown), [`html`](super::html),
-//! [`json`](super::json)) only lay it out.
+//! ([`markdown`](super::markdown()), [`html`](super::html()),
+//! [`json`](super::json())) only lay it out.
 
 use crate::diagnosis::Diagnosis;
 use crate::model::Severity;
@@ -363,6 +363,17 @@ fn timeline(
         }
     }
 
+    let severity_of: BTreeMap<&str, Severity> = diagnosis
+        .causes
+        .iter()
+        .map(|c| (c.id.as_str(), c.severity))
+        .chain(
+            diagnosis
+                .findings
+                .iter()
+                .map(|f| (f.id.as_str(), f.severity)),
+        )
+        .collect();
     let mut events = Vec::new();
     let mut boots_seen = BTreeSet::new();
     for entry in &facts.kernel_log.entries {
@@ -400,11 +411,17 @@ fn timeline(
         } else {
             EventKind::Kernel
         };
-        let severity = match entry.level {
+        // The line's own level, raised to that of the rules citing it (a
+        // dmesg text file has no levels).
+        let level = match entry.level {
             Some(0..=2) => Severity::Critical,
             Some(3..=4) => Severity::Warning,
             _ => Severity::Info,
         };
+        let severity = rules
+            .iter()
+            .filter_map(|id| severity_of.get(id.as_str()).copied())
+            .fold(level, Severity::max);
         events.push(kernel_event(
             entry,
             kind,

@@ -268,27 +268,44 @@ fn sev_text(severity: Severity) -> &'static str {
     }
 }
 
-/// The events with a wall-clock time as an SVG chart: one lane per kind,
-/// a dot per event (a bar for a capture's duration), the window's ends
-/// labelled below.
+/// The events as an SVG chart: one lane per kind, a dot per event (a bar
+/// for a capture's duration), the window's ends labelled below. The axis
+/// is wall-clock time; when no event has one (a dmesg without the boot
+/// time), it is the uptime of the newest boot in the log.
 fn chart(events: &[TimelineEvent]) -> Markup {
     const WIDTH: f64 = 900.0;
     const LEFT: f64 = 90.0;
     const RIGHT: f64 = 20.0;
     const LANE: f64 = 26.0;
-    let timed: Vec<(&TimelineEvent, i64)> = events
+    let mut points: Vec<(&TimelineEvent, i64)> = events
         .iter()
         .filter_map(|e| e.wall_us.map(|w| (e, w)))
         .collect();
-    if timed.is_empty() {
-        return html! { p { "No event has a wall-clock time (the boot time is unknown), so there is no chart; the table lists them by boot and uptime." } };
+    let wall = !points.is_empty();
+    let boot = events.iter().map(|e| e.boot).max().unwrap_or(0);
+    if !wall {
+        points = events
+            .iter()
+            .filter(|e| e.boot == boot)
+            .filter_map(|e| e.uptime.map(|u| (e, (u * 1e6) as i64)))
+            .collect();
     }
-    let start = timed.iter().map(|(_, w)| *w).min().unwrap_or(0);
-    let end = timed
+    if points.is_empty() {
+        return html! { p { "No event has a time, so there is no chart." } };
+    }
+    let start = points.iter().map(|(_, w)| *w).min().unwrap_or(0);
+    let end = points
         .iter()
         .map(|(e, w)| w + e.duration.map_or(0, |d| (d * 1e6) as i64))
         .max()
         .unwrap_or(start);
+    let label = |us: i64| {
+        if wall {
+            super::context::rfc3339(us).map(|t| format!("{} UTC", display_time(&t)))
+        } else {
+            Some(format!("boot {boot}, +{:.3} s", us as f64 / 1e6))
+        }
+    };
     let span = (end - start).max(1) as f64;
     let x = |w: i64| LEFT + (w - start) as f64 / span * (WIDTH - LEFT - RIGHT);
     let height = LANE * LANES.len() as f64 + 40.0;
@@ -301,31 +318,29 @@ fn chart(events: &[TimelineEvent]) -> Markup {
         Severity::Warning => "#f9a825",
         Severity::Info => "#1565c0",
     };
-    let start_label = super::context::rfc3339(start).map(|t| display_time(&t));
-    let end_label = super::context::rfc3339(end).map(|t| display_time(&t));
     html! {
         svg xmlns="http://www.w3.org/2000/svg" role="img" width=(WIDTH) height=(height)
             viewBox=(format!("0 0 {WIDTH} {height}")) font-family="sans-serif" font-size="11" {
-            title { "Timeline of " (timed.len()) " event(s)" }
+            title { "Timeline of " (points.len()) " event(s)" }
             @for kind in LANES {
                 text x="8" y=(lane_y(kind) + 4.0) fill="#333" { (kind.as_str()) }
                 line x1=(LEFT) x2=(WIDTH - RIGHT) y1=(lane_y(kind)) y2=(lane_y(kind)) stroke="#ddd" {}
             }
-            @for (event, wall) in &timed {
+            @for (event, at) in &points {
                 @let y = lane_y(event.kind);
                 @if let Some(d) = event.duration.filter(|d| *d > 0.0) {
-                    rect x=(format!("{:.1}", x(*wall))) y=(y - 5.0)
+                    rect x=(format!("{:.1}", x(*at))) y=(y - 5.0)
                         width=(format!("{:.1}", (d * 1e6 / span * (WIDTH - LEFT - RIGHT)).max(2.0)))
                         height="10" fill=(colour(event.severity)) fill-opacity="0.6" {
                         title { (event_time(event)) ": " (visible(&event.text)) }
                     }
                 } @else {
-                    circle cx=(format!("{:.1}", x(*wall))) cy=(y) r="4" fill=(colour(event.severity)) fill-opacity="0.8" {
+                    circle cx=(format!("{:.1}", x(*at))) cy=(y) r="4" fill=(colour(event.severity)) fill-opacity="0.8" {
                         title { (event_time(event)) ": " (visible(&event.text)) }
                     }
                 }
             }
-            @if let (Some(s), Some(e)) = (start_label, end_label) {
+            @if let (Some(s), Some(e)) = (label(start), label(end)) {
                 text x=(LEFT) y=(height - 8.0) fill="#333" { (s) }
                 text x=(WIDTH - RIGHT) y=(height - 8.0) fill="#333" text-anchor="end" { (e) }
             }
