@@ -689,3 +689,150 @@ fn tables(facts: &Facts) -> FactTables {
         captures,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::Snapshot;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    const BTIME: u64 = 1_790_000_000;
+
+    /// A pcap with two ARP requests, at `BTIME + 3` and `BTIME + 5` s.
+    fn arp_pcap() -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        out.extend_from_slice(&2u16.to_le_bytes());
+        out.extend_from_slice(&4u16.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&65535u32.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        for (offset, target) in [(3u32, [10, 0, 0, 2]), (5, [10, 0, 0, 3])] {
+            let mut frame = vec![0xff; 6];
+            frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 0x08, 0x06]);
+            frame.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
+            frame.extend_from_slice(&[2, 0, 0, 0, 0, 1, 10, 0, 0, 1]);
+            frame.extend_from_slice(&[0; 6]);
+            frame.extend_from_slice(&target);
+            let secs = u32::try_from(BTIME).expect("fits") + offset;
+            out.extend_from_slice(&secs.to_le_bytes());
+            out.extend_from_slice(&0u32.to_le_bytes());
+            let len = u32::try_from(frame.len()).expect("fits");
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.extend_from_slice(&frame);
+        }
+        out
+    }
+
+    fn report(kmsg: &str, pcap: Option<Vec<u8>>) -> Report {
+        let mut inputs = vec![
+            (
+                "proc/stat",
+                format!("cpu  1 2 3\nbtime {BTIME}\n").into_bytes(),
+            ),
+            ("dev/kmsg", kmsg.as_bytes().to_vec()),
+        ];
+        if let Some(pcap) = pcap {
+            inputs.push(("capture/eth0.pcap", pcap));
+        }
+        let mut snapshot = Snapshot::from_inputs(inputs);
+        snapshot.source.kind = SourceKind::Live;
+        snapshot.taken_at = UNIX_EPOCH + Duration::from_secs(BTIME + 60);
+        let rules = RuleSet::builtin().expect("rules");
+        crate::report::from_snapshot(&snapshot, &rules, Vec::new())
+    }
+
+    #[test]
+    fn timeline_merges_kernel_state_capture_and_collection_by_wall_clock() {
+        let kmsg = "6,0,1000000,-;Linux version 6.1.0 (x) #1\n\
+                    6,1,2000000,-;e1000e: eth0 NIC Link is Down\n\
+                    6,2,2500000,-;nothing anyone cares about\n\
+                    2,3,4000000,-;something critical happened\n";
+        let r = report(kmsg, Some(arp_pcap()));
+        let got: Vec<(EventKind, Option<u64>)> = r
+            .context
+            .timeline
+            .iter()
+            .map(|e| (e.kind, e.wall_us.map(|w| (w / 1_000_000) as u64 - BTIME)))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (EventKind::Boot, Some(1)),
+                (EventKind::State, Some(2)),
+                (EventKind::Capture, Some(3)),
+                (EventKind::Kernel, Some(4)),
+                (EventKind::Collection, Some(60)),
+            ]
+        );
+        let capture = &r.context.timeline[2];
+        assert_eq!(capture.duration, Some(2.0));
+        assert!(capture.text.contains("2 ARP requests"), "{}", capture.text);
+        assert_eq!(r.context.timeline[3].severity, Severity::Critical);
+        let window = r.context.window.expect("window");
+        assert_eq!(
+            window.start,
+            rfc3339((BTIME as i64 + 1) * 1_000_000).expect("time")
+        );
+        assert_eq!(
+            window.end,
+            rfc3339((BTIME as i64 + 60) * 1_000_000).expect("time")
+        );
+        assert_eq!(r.context.tables.captures.len(), 1);
+        assert_eq!(r.context.tables.captures[0].arp_requests, 2);
+    }
+
+    #[test]
+    fn evidence_lines_are_on_the_timeline_with_their_rules() {
+        let kmsg = "6,0,1000000,-;Linux version 6.1.0 (x) #1\n\
+                    4,1,2000000,-;neighbour: arp_cache: neighbor table overflow!\n";
+        let r = report(kmsg, None);
+        let event = r
+            .context
+            .timeline
+            .iter()
+            .find(|e| e.line == Some(2))
+            .expect("the overflow line");
+        assert!(
+            event.rules.contains(&"neigh.table-overflow".to_string()),
+            "{event:?}"
+        );
+        assert_eq!(event.severity, Severity::Critical, "raised to the rule's");
+    }
+
+    #[test]
+    fn a_long_timeline_keeps_its_first_and_last_events() {
+        let mut kmsg = String::new();
+        for i in 0..500u64 {
+            let updown = if i % 2 == 0 { "Down" } else { "Up" };
+            kmsg.push_str(&format!(
+                "6,{i},{},-;eth0: Link is {updown}\n",
+                (i + 1) * 1000
+            ));
+        }
+        let r = report(&kmsg, None);
+        let timeline = &r.context.timeline;
+        assert_eq!(timeline.len(), TIMELINE_MAX);
+        // 500 lines, the boot's first line and the collection.
+        assert_eq!(r.context.timeline_omitted, 502 - TIMELINE_MAX);
+        assert_eq!(timeline[0].kind, EventKind::Boot);
+        assert_eq!(timeline[TIMELINE_MAX - 1].kind, EventKind::Collection);
+        assert_eq!(timeline[TIMELINE_MAX - 2].line, Some(500));
+    }
+
+    #[test]
+    fn without_boot_time_events_follow_by_uptime() {
+        let mut snapshot = Snapshot::from_inputs([(
+            "commands/dmesg",
+            "[    2.000000] eth0: Link is Down\n[    1.000000] eth0: Link is Up\n",
+        )]);
+        snapshot.taken_at = UNIX_EPOCH + Duration::from_secs(BTIME);
+        let rules = RuleSet::builtin().expect("rules");
+        let r = crate::report::from_snapshot(&snapshot, &rules, Vec::new());
+        let uptimes: Vec<Option<f64>> = r.context.timeline.iter().map(|e| e.uptime).collect();
+        assert!(r.context.timeline.iter().all(|e| e.wall_us.is_none()));
+        assert_eq!(uptimes, vec![Some(1.0), Some(2.0), Some(2.0)]);
+        assert!(r.context.window.is_none());
+    }
+}

@@ -908,3 +908,35 @@ pub(crate) fn render_template(template: &str, fields: &BTreeMap<String, String>)
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::RuleSet;
+
+    fn set(host: &str) -> RuleSet {
+        let text = format!(
+            r#"[[rule]]
+id = "x.y"
+title = "t"
+severity = "warning"
+summary = "s"
+when = "facts.host.hostname == '{host}'"
+[[rule.case]]
+name = "fires"
+expect = "fires"
+inputs = {{ "proc/sys/kernel/hostname" = "{host}" }}
+[[rule.case]]
+name = "quiet"
+expect = "quiet"
+inputs = {{ "proc/sys/kernel/hostname" = "other" }}
+"#
+        );
+        RuleSet::from_files(&[("x.toml".into(), text)]).expect("valid rule")
+    }
+
+    #[test]
+    fn fingerprint_changes_with_a_condition() {
+        assert_eq!(set("a").fingerprint(), set("a").fingerprint());
+        assert_ne!(set("a").fingerprint(), set("b").fingerprint());
+    }
+}
