@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 pub const SCHEMA: &str = "diag/1";
 
 /// Where the diagnosed state came from.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SourceDescription {
     /// Live host or bundle.
     pub kind: SourceKind,
@@ -25,7 +25,7 @@ pub struct SourceDescription {
 }
 
 /// A hypothesis that explains findings, with its confidence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cause {
     /// Stable rule id.
     pub id: String,
@@ -49,7 +49,7 @@ pub struct Cause {
 }
 
 /// A symptom.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Finding {
     /// Stable rule id.
     pub id: String,
@@ -72,7 +72,7 @@ pub struct Finding {
 }
 
 /// A hypothesis whose precondition was checked and failed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct RuledOut {
     /// Stable rule id.
     pub id: String,
@@ -83,7 +83,7 @@ pub struct RuledOut {
 }
 
 /// The result of diagnosing one snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Diagnosis {
     /// Always [`SCHEMA`].
     pub schema: String,

@@ -4,7 +4,19 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// How bad a finding or cause is. Ordered: `Info < Warning < Critical`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing, nothing is wrong by itself.
@@ -44,7 +56,7 @@ impl fmt::Display for Severity {
 
 /// A pointer to the raw input that supports a finding: the canonical input
 /// name, the 1-based line (or record) where there is one, and the raw text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Evidence {
     /// Canonical input name, e.g. `dev/kmsg` or `proc/net/route`.
     pub input: String,
@@ -61,7 +73,7 @@ pub struct Evidence {
 
 /// Something a parser or the engine could not use, kept so nothing is lost
 /// silently: a malformed line, an unknown field, a rule that failed to run.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Note {
     /// Canonical input name (or `rule:<id>` for an evaluation problem).
     pub input: String,
@@ -93,7 +105,7 @@ impl Note {
 }
 
 /// An input or collector that could not be read, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Skipped {
     /// The collector or canonical input name.
     pub collector: String,

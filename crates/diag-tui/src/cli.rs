@@ -34,7 +34,7 @@ struct Cli {
 }
 
 #[derive(Debug, Args, Clone, Default)]
-struct RuleArgs {
+pub(crate) struct RuleArgs {
     /// Add the rule files (*.toml) of DIR; a rule with a built-in rule's id
     /// replaces it. Repeatable.
     #[arg(long = "rules", value_name = "DIR", global = true)]
@@ -42,7 +42,7 @@ struct RuleArgs {
 }
 
 #[derive(Debug, Args, Clone)]
-struct ReadArgs {
+pub(crate) struct ReadArgs {
     /// Give up on one input after this many seconds (a hung mount must not
     /// hang diag).
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
@@ -87,6 +87,9 @@ enum Command {
     /// Follow the kernel log and print each kernel-log finding as its
     /// lines arrive (a flood: one line per interval with its count).
     Watch(crate::watch_cmd::WatchArgs),
+    /// Write a postmortem report (Markdown, HTML, JSON) of the live host or
+    /// of a bundle; several -o share one diagnosis.
+    Report(crate::report_cmd::ReportArgs),
     /// Work on rule files.
     Rules {
         #[command(subcommand)]
@@ -179,11 +182,12 @@ fn execute(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Watch(args) => crate::watch_cmd::run(&args, &load_rules(&cli.rules)?),
+        Command::Report(args) => crate::report_cmd::run(args, &cli.rules),
         Command::Rules { command } => rules_command(command, &cli.rules),
     }
 }
 
-fn live(root: Option<PathBuf>) -> Result<LiveHost> {
+pub(crate) fn live(root: Option<PathBuf>) -> Result<LiveHost> {
     match root {
         None => Ok(LiveHost::new()),
         Some(root) => {
@@ -195,7 +199,7 @@ fn live(root: Option<PathBuf>) -> Result<LiveHost> {
     }
 }
 
-fn options(read: &ReadArgs) -> Result<CollectOptions> {
+pub(crate) fn options(read: &ReadArgs) -> Result<CollectOptions> {
     if !(read.read_timeout.is_finite() && read.read_timeout > 0.0 && read.read_timeout <= 600.0) {
         bail!("--read-timeout must be between 0 and 600 seconds");
     }
@@ -208,7 +212,7 @@ fn options(read: &ReadArgs) -> Result<CollectOptions> {
     })
 }
 
-fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
+pub(crate) fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
     for dir in &args.dirs {
         if !dir.is_dir() {
             bail!(

@@ -7,6 +7,7 @@
 
 mod cli;
 mod watch_cmd;
+mod report_cmd;
 
 use std::process::ExitCode;
 

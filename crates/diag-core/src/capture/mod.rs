@@ -207,6 +207,9 @@ pub struct CaptureSummary {
     pub bytes: u64,
     /// Seconds from the first packet to the last.
     pub duration: f64,
+    /// Wall-clock time of the first packet, microseconds since the Unix
+    /// epoch; 0 when there is no packet.
+    pub start_us: i64,
     /// The file ends inside a record (what came before was analysed).
     pub truncated: bool,
     /// Packets that could not be decoded as far as their headers claim.
@@ -616,6 +619,9 @@ impl Analyser {
         s.truncated = info.truncated;
         let duration_ns = self.last_ns.saturating_sub(self.first_ns.unwrap_or(0));
         s.duration = duration_ns as f64 / 1e9;
+        s.start_us = self
+            .first_ns
+            .map_or(0, |ns| i64::try_from(ns / 1000).unwrap_or(i64::MAX));
         let per_second = |n: u64| {
             if s.duration > 0.0 {
                 n as f64 / s.duration

@@ -1,9 +1,103 @@
 //! Present: renderers of a [`Diagnosis`]. They compute nothing; they only
 //! lay out what the diagnosis says.
+//!
+//! - [`text`]: the terminal form of `diag check` and `diag analyze`.
+//! - The postmortem reports of `diag report`: [`markdown()`], [`html()`]
+//!   and [`json()`] render a [`Report`]: the diagnosis with a
+//!   [`ReportContext`] (timeline, facts tables, provenance) derived from
+//!   the facts by [`Report::new`]. [`build`] makes one from a source in a
+//!   single call; [`write_atomic`] writes a rendered report without ever
+//!   leaving half a file under its name. `docs/reports.md` describes the
+//!   formats.
+
+pub mod context;
+pub mod html;
+pub mod json;
+pub mod markdown;
+
+pub use context::{Provenance, Report, ReportContext};
+pub use html::html;
+pub use json::{json, schema};
+pub use markdown::markdown;
 
 use crate::diagnosis::Diagnosis;
 use crate::model::Evidence;
+use crate::rules::RuleSet;
+use crate::snapshot::{CollectOptions, Snapshot};
+use crate::source::Source;
+use crate::{Error, Result};
 use std::fmt::Write;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Source → Parse → Diagnose → [`Report`] in one call: what `diag report`
+/// does before rendering. `command_line` is recorded in the report
+/// (empty for a library call).
+pub fn build(
+    source: &dyn Source,
+    rules: &RuleSet,
+    options: &CollectOptions,
+    command_line: Vec<String>,
+) -> Report {
+    let snapshot = Snapshot::collect(source, options);
+    from_snapshot(&snapshot, rules, command_line)
+}
+
+/// Diagnoses `snapshot` and makes its [`Report`].
+pub fn from_snapshot(snapshot: &Snapshot, rules: &RuleSet, command_line: Vec<String>) -> Report {
+    let (diagnosis, facts) = crate::diagnose::diagnose_with_facts(snapshot, rules);
+    Report::new(
+        diagnosis,
+        &facts,
+        snapshot,
+        Provenance::new(rules, command_line),
+    )
+}
+
+/// Writes `contents` to `path` atomically: into a temporary file in the
+/// same directory, flushed to disk, then renamed over `path`. A crash or a
+/// full disk leaves the old file (or none), never half a report.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "report".into());
+    let mut file = tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".partial")
+        .tempfile_in(&parent)
+        .map_err(|e| Error::io(&parent, e))?;
+    file.write_all(contents)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| Error::io(path, e))?;
+    file.persist(path).map_err(|e| Error::io(path, e.error))?;
+    Ok(())
+}
+
+/// `text` with control characters made visible: C0 controls (an ANSI
+/// escape's ESC) as their Unicode control pictures (`␛`), DEL as `␡`, C1
+/// controls and bidirectional overrides as U+FFFD. Line breaks and tabs
+/// are kept. Every report applies it to every string from the host.
+pub fn visible(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\n' | '\t' => c,
+            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
+            '\u{7f}' => '\u{2421}',
+            '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
+            _ => c,
+        })
+        .collect()
+}
+
+/// An RFC 3339 time as reports show it: `2026-11-21 07:15:49.123`.
+pub fn display_time(rfc3339: &str) -> String {
+    visible(rfc3339.trim_end_matches('Z')).replacen('T', " ", 1)
+}
 
 /// How many notes the text report lists before summarising the rest.
 const TEXT_NOTES: usize = 10;

@@ -363,12 +363,46 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
-    /// A stable hash of the rule set (ids and sources), for reports.
+    /// A stable hash of the rule set, for reports: it changes when a rule
+    /// is added or removed, or when anything that decides whether or how it
+    /// fires changes (patterns, conditions, severities, confidence, texts).
     pub fn fingerprint(&self) -> String {
-        // FNV-1a over the rule ids, files and patterns: cheap and stable.
+        // FNV-1a over every rule's parts: cheap and stable across builds.
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for rule in &self.rules {
-            for part in [rule.id.as_str(), rule.file.as_str(), rule.summary.as_str()] {
+            let condition = |c: &Option<Condition>| c.as_ref().map(|c| c.source.clone());
+            let log = rule.log.as_ref().map(|l| {
+                format!(
+                    "{} {} {:?} {:?}",
+                    l.regex.as_str(),
+                    l.threshold,
+                    l.window,
+                    l.boot
+                )
+            });
+            let mut parts = vec![
+                rule.id.clone(),
+                rule.file.clone(),
+                rule.title.clone(),
+                rule.summary.clone(),
+                rule.severity.to_string(),
+                format!("{:?} {}", rule.kind, rule.confidence),
+                log.unwrap_or_default(),
+                condition(&rule.when).unwrap_or_default(),
+                condition(&rule.needs).unwrap_or_default(),
+                condition(&rule.unless).unwrap_or_default(),
+                condition(&rule.evidence).unwrap_or_default(),
+                rule.ruled_out.clone().unwrap_or_default(),
+            ];
+            parts.extend(rule.next_steps.iter().cloned());
+            parts.extend(rule.explains.iter().cloned());
+            for (name, c) in &rule.fields {
+                parts.push(format!("{name}={}", c.source));
+            }
+            for (severity, c) in &rule.severity_when {
+                parts.push(format!("{severity}={}", c.source));
+            }
+            for part in &parts {
                 for byte in part.bytes().chain([0]) {
                     hash ^= u64::from(byte);
                     hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -874,3 +908,35 @@ pub(crate) fn render_template(template: &str, fields: &BTreeMap<String, String>)
 
 #[cfg(test)]
 pub(crate) mod tests;
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::RuleSet;
+
+    fn set(host: &str) -> RuleSet {
+        let text = format!(
+            r#"[[rule]]
+id = "x.y"
+title = "t"
+severity = "warning"
+summary = "s"
+when = "facts.host.hostname == '{host}'"
+[[rule.case]]
+name = "fires"
+expect = "fires"
+inputs = {{ "proc/sys/kernel/hostname" = "{host}" }}
+[[rule.case]]
+name = "quiet"
+expect = "quiet"
+inputs = {{ "proc/sys/kernel/hostname" = "other" }}
+"#
+        );
+        RuleSet::from_files(&[("x.toml".into(), text)]).expect("valid rule")
+    }
+
+    #[test]
+    fn fingerprint_changes_with_a_condition() {
+        assert_eq!(set("a").fingerprint(), set("a").fingerprint());
+        assert_ne!(set("a").fingerprint(), set("b").fingerprint());
+    }
+}

@@ -31,7 +31,7 @@ use std::thread;
 use std::time::Duration;
 
 /// What kind of place the inputs come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SourceKind {
     /// The running host (or a root directory standing in for it).
