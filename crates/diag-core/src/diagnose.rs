@@ -29,6 +29,12 @@ const NOTES_MAX: usize = 200;
 
 /// Parses and diagnoses a snapshot.
 pub fn diagnose(snapshot: &Snapshot, rules: &RuleSet) -> Diagnosis {
+    diagnose_facts(snapshot, rules).1
+}
+
+/// Parses and diagnoses a snapshot, and keeps the facts: what the TUI's
+/// browsers show beside the diagnosis, parsed once.
+pub fn diagnose_facts(snapshot: &Snapshot, rules: &RuleSet) -> (Facts, Diagnosis) {
     let (facts, mut notes) = Facts::from_snapshot(snapshot);
     let evaluation = evaluate(&facts, rules);
     notes.extend(evaluation.notes);
@@ -41,7 +47,7 @@ pub fn diagnose(snapshot: &Snapshot, rules: &RuleSet) -> Diagnosis {
             message: format!("{extra} more notes not shown"),
         });
     }
-    Diagnosis {
+    let diagnosis = Diagnosis {
         schema: SCHEMA.into(),
         generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
         source: SourceDescription {
@@ -55,7 +61,8 @@ pub fn diagnose(snapshot: &Snapshot, rules: &RuleSet) -> Diagnosis {
         ruled_out: evaluation.ruled_out,
         skipped: snapshot.skipped.clone(),
         notes,
-    }
+    };
+    (facts, diagnosis)
 }
 
 /// What the rules made of a set of facts.

@@ -6,6 +6,7 @@
 //! the file (and line); never a panic or a backtrace.
 
 mod cli;
+mod tui;
 
 use std::process::ExitCode;
 
