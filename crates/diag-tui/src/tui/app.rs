@@ -87,7 +87,7 @@ pub const KEYS: &[(&str, &str)] = &[
 ];
 
 /// The TUI state.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct App {
     /// Colour and symbols.
     pub theme: Theme,
@@ -113,8 +113,8 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// The help overlay is shown.
     pub help: bool,
-    /// A collection is running.
-    pub refreshing: bool,
+    /// A collection is running, since then.
+    pub refreshing: Option<SystemTime>,
     /// Capture was asked for (`c`).
     pub capture: bool,
     /// The last change of the top cause.
@@ -144,7 +144,7 @@ impl App {
             source: None,
             prompt: None,
             help: false,
-            refreshing: false,
+            refreshing: None,
             capture: false,
             top_change: None,
             failed: None,
@@ -156,13 +156,13 @@ impl App {
     /// Takes an update from the worker.
     pub fn update(&mut self, update: Update, now: SystemTime) {
         match update {
-            Update::Started => self.refreshing = true,
+            Update::Started => self.refreshing = Some(now),
             Update::Failed(reason) => {
-                self.refreshing = false;
+                self.refreshing = None;
                 self.failed = Some(reason);
             }
             Update::Ready(model) => {
-                self.refreshing = false;
+                self.refreshing = None;
                 let top = |m: &Model| {
                     m.diagnosis
                         .causes

@@ -102,10 +102,15 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
     if let Some(up) = model.snapshot.uptime() {
         fields.push(format!("up {}", coarse(up)));
     }
-    fields.push(format!(
-        "snapshot {}",
-        humantime::format_rfc3339_seconds(model.snapshot.taken_at)
-    ));
+    // A bundle's manifest says when it was collected; without one (a
+    // directory of copied files) only the time it was read is known.
+    fields.push(match &model.snapshot.manifest {
+        Some(m) => format!("collected {}", m.collected_at),
+        None => format!(
+            "read {}",
+            humantime::format_rfc3339_seconds(model.snapshot.taken_at)
+        ),
+    });
     spans.push(Span::raw(t.clean(&fields.join(&dot))));
     spans.push(Span::raw(dot));
     match app.interval {
@@ -120,7 +125,10 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
         }
         None => spans.push(Span::raw(format!("bundle {}", t.clean(&d.source.path)))),
     }
-    if app.refreshing {
+    // Only a slow collection is worth a word: a quick one would make
+    // every refresh write to the terminal.
+    let since = app.refreshing.and_then(|s| now.duration_since(s).ok());
+    if since.is_some_and(|s| s >= Duration::from_secs(1)) {
         spans.push(Span::styled(" refreshing", t.dim()));
     }
     Line::from(spans)

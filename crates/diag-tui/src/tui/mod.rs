@@ -18,6 +18,9 @@ pub mod model;
 pub mod theme;
 pub mod views;
 
+#[cfg(test)]
+mod tests;
+
 use anyhow::Result;
 use app::App;
 use clap::Args;
@@ -130,8 +133,10 @@ where
     while !app.quit && !stop.load(Ordering::Relaxed) {
         let now = SystemTime::now();
         while let Some(update) = worker.try_recv() {
+            // A collection starting shows nothing until it is slow (the
+            // header's clock text says so).
+            dirty |= !matches!(update, model::Update::Started);
             app.update(update, now);
-            dirty = true;
         }
         let clock = draw::header_text(app, now);
         if clock != shown_clock {

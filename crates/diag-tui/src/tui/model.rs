@@ -38,6 +38,34 @@ pub struct Model {
     pub generation: u64,
 }
 
+impl Model {
+    /// Parses and diagnoses `snapshot` (refresh number `generation`;
+    /// `took`: how long collection took so far).
+    pub fn new(snapshot: Snapshot, rules: &RuleSet, took: Duration, generation: u64) -> Model {
+        let started = Instant::now();
+        let (facts, diagnosis) = diagnose::diagnose_facts(&snapshot, rules);
+        let cause_spans = diagnosis
+            .causes
+            .iter()
+            .map(|c| spans(rules, &c.id, &c.evidence))
+            .collect();
+        let finding_spans = diagnosis
+            .findings
+            .iter()
+            .map(|f| spans(rules, &f.id, &f.evidence))
+            .collect();
+        Model {
+            snapshot,
+            facts,
+            diagnosis,
+            cause_spans,
+            finding_spans,
+            took: took + started.elapsed(),
+            generation,
+        }
+    }
+}
+
 /// Where the models come from.
 #[derive(Debug, Clone)]
 pub enum Feed {
@@ -162,27 +190,8 @@ fn work(
                 }
             },
         };
-        let (facts, diagnosis) = diagnose::diagnose_facts(&snapshot, rules);
         generation += 1;
-        let cause_spans = diagnosis
-            .causes
-            .iter()
-            .map(|c| spans(rules, &c.id, &c.evidence))
-            .collect();
-        let finding_spans = diagnosis
-            .findings
-            .iter()
-            .map(|f| spans(rules, &f.id, &f.evidence))
-            .collect();
-        let model = Model {
-            snapshot,
-            facts,
-            diagnosis,
-            cause_spans,
-            finding_spans,
-            took: started.elapsed(),
-            generation,
-        };
+        let model = Model::new(snapshot, rules, started.elapsed(), generation);
         if updates.send(Update::Ready(Arc::new(model))).is_err() {
             return;
         }

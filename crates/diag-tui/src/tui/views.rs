@@ -442,7 +442,7 @@ fn packets(model: &Model, theme: &Theme) -> Browser {
         }
         for t in &c.top_talkers {
             rows.push(Row::new(format!(
-                "  talker {:<40} {:>8} pk {:>10}",
+                "  talker {:<22} {:>8} pk {:>10}",
                 t.address,
                 t.packets,
                 bytes(t.bytes)
@@ -450,7 +450,7 @@ fn packets(model: &Model, theme: &Theme) -> Browser {
         }
         for t in &c.arp.top_unanswered {
             rows.push(Row::new(format!(
-                "  ARP target {:<36} {:>8} requests, unanswered",
+                "  ARP target {:<16} {:>8} requests, unanswered",
                 t.address, t.requests
             )));
         }
