@@ -1,7 +1,7 @@
 //! Drawing: reads the [`App`] state, never changes it.
 //!
 //! ```text
-//! diag host · kernel · up 3 d · snapshot 2026-..Z · live, age 2s  STALE
+//! diag live, age 2s STALE · host · kernel · up 3d · 2026-..Z
 //! 1 Overview 2 Kernel 3 Addrs 4 Routes 5 Neigh 6 RAID 7 Mounts 8 Ifaces 9 Pkts
 //! +- body: overview, detail, source view or an area browser ----------------+
 //! |                                                                          |
@@ -95,7 +95,27 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
         return Line::from(spans);
     };
     let d = &model.diagnosis;
+    // What ages comes first: on 80 columns the end of the line is cut.
+    match app.interval {
+        Some(interval) => {
+            let age = age(model, now);
+            spans.push(Span::raw(format!("live, age {}", coarse(age))));
+            // Stale: three refreshes missed (a collector hangs, or the
+            // machine is too busy to run the worker).
+            if age > interval * 3 + model.took {
+                spans.push(Span::styled(" STALE", t.alert()));
+            }
+            // Only a slow collection is worth a word: a quick one would
+            // make every refresh write to the terminal.
+            let since = app.refreshing.and_then(|s| now.duration_since(s).ok());
+            if since.is_some_and(|s| s >= Duration::from_secs(1)) {
+                spans.push(Span::styled(" refreshing", t.dim()));
+            }
+        }
+        None => spans.push(Span::raw("bundle")),
+    }
     let mut fields = vec![
+        String::new(),
         d.source.host.clone().unwrap_or_else(|| "host ?".into()),
         d.source.kernel.clone().unwrap_or_else(|| "kernel ?".into()),
     ];
@@ -106,31 +126,18 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
     // directory of copied files) only the time it was read is known.
     fields.push(match &model.snapshot.manifest {
         Some(m) => format!("collected {}", m.collected_at),
+        None if app.interval.is_some() => {
+            humantime::format_rfc3339_seconds(model.snapshot.taken_at).to_string()
+        }
         None => format!(
             "read {}",
             humantime::format_rfc3339_seconds(model.snapshot.taken_at)
         ),
     });
+    if app.interval.is_none() {
+        fields.push(d.source.path.clone());
+    }
     spans.push(Span::raw(t.clean(&fields.join(&dot))));
-    spans.push(Span::raw(dot));
-    match app.interval {
-        Some(interval) => {
-            let age = age(model, now);
-            spans.push(Span::raw(format!("live, age {}", coarse(age))));
-            // Stale: three refreshes missed (a collector hangs, or the
-            // machine is too busy to run the worker).
-            if age > interval * 3 + model.took {
-                spans.push(Span::styled(" STALE", t.alert()));
-            }
-        }
-        None => spans.push(Span::raw(format!("bundle {}", t.clean(&d.source.path)))),
-    }
-    // Only a slow collection is worth a word: a quick one would make
-    // every refresh write to the terminal.
-    let since = app.refreshing.and_then(|s| now.duration_since(s).ok());
-    if since.is_some_and(|s| s >= Duration::from_secs(1)) {
-        spans.push(Span::styled(" refreshing", t.dim()));
-    }
     Line::from(spans)
 }
 
