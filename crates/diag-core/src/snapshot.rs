@@ -290,6 +290,14 @@ impl Snapshot {
             .filter(|k| !k.is_empty())
     }
 
+    /// How long the host had been up when the snapshot was taken, from
+    /// `proc/uptime` (its first number, seconds).
+    pub fn uptime(&self) -> Option<Duration> {
+        let text = self.text("proc/uptime")?;
+        let seconds: f64 = text.split_whitespace().next()?.parse().ok()?;
+        (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
+    }
+
     /// The manifest this snapshot would be written with.
     pub fn to_manifest(&self) -> Manifest {
         Manifest {

@@ -23,7 +23,7 @@ pub const EXIT_UNKNOWN: u8 = 3;
 )]
 #[command(
     after_help = "Exit status: 0 nothing above info, 1 warning, 2 critical, 3 diag could not run.\n\
-Without a command, diag runs `check` on the live host."
+Without a command, diag opens the terminal UI on the live host when stdin and stdout are terminals, and runs `check` otherwise."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -31,6 +31,9 @@ struct Cli {
 
     #[command(flatten)]
     rules: RuleArgs,
+
+    #[command(flatten)]
+    tui: crate::tui::TuiArgs,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -81,6 +84,17 @@ enum Command {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Open the terminal UI on the bundle instead of printing.
+        #[arg(long)]
+        tui: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+    },
+    /// Open the terminal UI on the live host (refreshed every --interval).
+    Tui {
+        /// Read the host's files below DIR instead of /.
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -144,11 +158,16 @@ pub fn run() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> Result<u8> {
-    let command = cli.command.unwrap_or(Command::Check {
-        root: None,
-        format: Format::Text,
-        read: ReadArgs { read_timeout: 5.0 },
-    });
+    let read = ReadArgs { read_timeout: 5.0 };
+    let command = match cli.command {
+        Some(command) => command,
+        None if crate::tui::interactive() => Command::Tui { root: None, read },
+        None => Command::Check {
+            root: None,
+            format: Format::Text,
+            read,
+        },
+    };
     match command {
         Command::Check { root, format, read } => {
             let rules = load_rules(&cli.rules)?;
@@ -156,7 +175,29 @@ fn execute(cli: Cli) -> Result<u8> {
             let diagnosis = diag_core::analyze(&source, &rules, &options(&read)?);
             print_diagnosis(&diagnosis, format)
         }
-        Command::Analyze { path, format, read } => {
+        Command::Analyze {
+            path,
+            tui: true,
+            read,
+            ..
+        } => {
+            let rules = load_rules(&cli.rules)?;
+            Bundle::open(&path)?;
+            let feed = crate::tui::model::Feed::Bundle(path);
+            crate::tui::run(feed, rules, options(&read)?, &cli.tui)?;
+            Ok(0)
+        }
+        Command::Tui { root, read } => {
+            let rules = load_rules(&cli.rules)?;
+            live(root.clone())?;
+            let interval = cli.tui.interval()?;
+            let feed = crate::tui::model::Feed::Live { root, interval };
+            crate::tui::run(feed, rules, options(&read)?, &cli.tui)?;
+            Ok(0)
+        }
+        Command::Analyze {
+            path, format, read, ..
+        } => {
             let rules = load_rules(&cli.rules)?;
             let bundle = Bundle::open(&path)?;
             let diagnosis = diag_core::analyze(&bundle, &rules, &options(&read)?);

@@ -6,8 +6,9 @@
 //! the file (and line); never a panic or a backtrace.
 
 mod cli;
-mod watch_cmd;
 mod report_cmd;
+mod tui;
+mod watch_cmd;
 
 use std::process::ExitCode;
 

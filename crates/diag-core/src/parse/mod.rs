@@ -100,6 +100,7 @@ const fn tail(pattern: &'static str) -> InputSpec {
 pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/kernel/hostname"),
     head("proc/sys/kernel/osrelease"),
+    head("proc/uptime"),
     head("proc/stat"),
     head("etc/localtime"),
     tail("dev/kmsg"),

@@ -752,6 +752,26 @@ fn summarise_neighbours(
 }
 
 impl NetFacts {
+    /// For each entry of `tables.neighbours`, in order: whether it is an
+    /// off-link entry (a unicast address outside every connected subnet),
+    /// by the same test as [`NeighSummary::offlink`]. All false when no
+    /// address was collected (connected subnets unknown).
+    pub fn neighbour_offlink(&self) -> Vec<bool> {
+        let known = !self.tables.addresses.is_empty();
+        let connected = connected_subnets(&self.tables);
+        self.tables
+            .neighbours
+            .iter()
+            .map(|n| {
+                known
+                    && !n.state.contains("NOARP")
+                    && !n.dst.is_multicast()
+                    && !n.dst.is_unspecified()
+                    && !connected.contains(n.dst)
+            })
+            .collect()
+    }
+
     /// Reads and derives the network facts of `snapshot`.
     pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> NetFacts {
         let (tables, inputs) = tables_from_snapshot(snapshot, notes);

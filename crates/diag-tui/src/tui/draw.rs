@@ -1,0 +1,518 @@
+//! Drawing: reads the [`App`] state, never changes it.
+//!
+//! ```text
+//! diag live, age 2s STALE · host · kernel · up 3d · 2026-..Z
+//! 1 Overview 2 Kernel 3 Addrs 4 Routes 5 Neigh 6 RAID 7 Mounts 8 Ifaces 9 Pkts
+//! +- body: overview, detail, source view or an area browser ----------------+
+//! |                                                                          |
+//! +--------------------------------------------------------------------------+
+//! status: typed search, a message, a top-cause change, or the key hints
+//! ```
+//!
+//! Text that changes by itself (the snapshot age) is coarse on purpose:
+//! an idle screen redraws only when a visible character changes.
+
+use super::app::{App, Prompt, Screen, Target, KEYS};
+use super::browser::highlight;
+use super::model::age;
+use super::theme::severity_word;
+use super::views::Area;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::Frame;
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime};
+
+/// Short tab names, so the tab line fits 80 columns.
+fn tab_name(screen: Screen) -> &'static str {
+    match screen {
+        Screen::Area(Area::Kernel) => "Kernel",
+        Screen::Area(Area::Addresses) => "Addrs",
+        Screen::Area(Area::Routes) => "Routes",
+        Screen::Area(Area::Neighbours) => "Neigh",
+        Screen::Area(Area::Raid) => "RAID",
+        Screen::Area(Area::Mounts) => "Mounts",
+        Screen::Area(Area::Interfaces) => "Ifaces",
+        Screen::Area(Area::Packets) => "Pkts",
+        _ => "Overview",
+    }
+}
+
+/// Draws the whole screen at time `now`.
+pub fn draw(frame: &mut Frame, app: &App, now: SystemTime) {
+    let area = frame.area();
+    let [header, tabs, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(header_line(app, now)), header);
+    frame.render_widget(Paragraph::new(tab_line(app)), tabs);
+    match app.screen {
+        Screen::Overview => overview(frame, app, body),
+        Screen::Detail(target) => detail(frame, app, target, body),
+        Screen::Source => {
+            if let Some((title, browser)) = &app.source {
+                browser.render(frame, body, &format!("source {title}"), &app.theme);
+            }
+        }
+        Screen::Area(a) => {
+            let i = super::app::area_index(a);
+            app.browsers[i].render(frame, body, a.name(), &app.theme);
+        }
+    }
+    frame.render_widget(Paragraph::new(status_line(app)), status);
+    if app.help {
+        help(frame, app, area);
+    }
+}
+
+/// A duration in one coarse unit: `42s`, `5m`, `3h`, `2d`.
+pub fn coarse(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m", s / 60),
+        3600..=86_399 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86_400),
+    }
+}
+
+fn header_line(app: &App, now: SystemTime) -> Line<'static> {
+    let t = &app.theme;
+    let dot = format!(" {} ", t.dot());
+    let mut spans = vec![Span::styled("diag ", t.heading())];
+    let Some(model) = &app.model else {
+        let text = match &app.failed {
+            Some(reason) => format!("cannot read the source: {}", t.clean(reason)),
+            None => "collecting...".to_string(),
+        };
+        spans.push(Span::styled(text, t.alert()));
+        return Line::from(spans);
+    };
+    let d = &model.diagnosis;
+    // What ages comes first: on 80 columns the end of the line is cut.
+    match app.interval {
+        Some(interval) => {
+            let age = age(model, now);
+            spans.push(Span::raw(format!("live, age {}", coarse(age))));
+            // Stale: three refreshes missed (a collector hangs, or the
+            // machine is too busy to run the worker).
+            if age > interval * 3 + model.took {
+                spans.push(Span::styled(" STALE", t.alert()));
+            }
+            // Only a slow collection is worth a word: a quick one would
+            // make every refresh write to the terminal.
+            let since = app.refreshing.and_then(|s| now.duration_since(s).ok());
+            if since.is_some_and(|s| s >= Duration::from_secs(1)) {
+                spans.push(Span::styled(" refreshing", t.dim()));
+            }
+        }
+        None => spans.push(Span::raw("bundle")),
+    }
+    let mut fields = vec![
+        String::new(),
+        d.source.host.clone().unwrap_or_else(|| "host ?".into()),
+        d.source.kernel.clone().unwrap_or_else(|| "kernel ?".into()),
+    ];
+    if let Some(up) = model.snapshot.uptime() {
+        fields.push(format!("up {}", coarse(up)));
+    }
+    // A bundle's manifest says when it was collected; without one (a
+    // directory of copied files) only the time it was read is known.
+    fields.push(match &model.snapshot.manifest {
+        Some(m) => format!("collected {}", m.collected_at),
+        None if app.interval.is_some() => {
+            humantime::format_rfc3339_seconds(model.snapshot.taken_at).to_string()
+        }
+        None => format!(
+            "read {}",
+            humantime::format_rfc3339_seconds(model.snapshot.taken_at)
+        ),
+    });
+    if app.interval.is_none() {
+        fields.push(d.source.path.clone());
+    }
+    spans.push(Span::raw(t.clean(&fields.join(&dot))));
+    Line::from(spans)
+}
+
+fn tab_line(app: &App) -> Line<'static> {
+    let current = match app.screen {
+        Screen::Detail(_) | Screen::Source => Screen::Overview,
+        s => s,
+    };
+    let screens =
+        std::iter::once(Screen::Overview).chain(Area::ALL.iter().map(|&a| Screen::Area(a)));
+    let mut spans = Vec::new();
+    for (i, screen) in screens.enumerate() {
+        let label = format!("{} {}", i + 1, tab_name(screen));
+        let style = if screen == current {
+            app.theme.selected()
+        } else {
+            Style::default()
+        };
+        spans.push(Span::styled(label, style));
+        spans.push(Span::raw(" "));
+    }
+    Line::from(spans)
+}
+
+fn status_line(app: &App) -> Line<'static> {
+    let t = &app.theme;
+    if let Some(prompt) = &app.prompt {
+        let (sign, text) = match prompt {
+            Prompt::Search(text) => ("/", text),
+            Prompt::Filter(text) => ("&", text),
+        };
+        return Line::from(format!("{sign}{}_", t.clean(text)));
+    }
+    if let Some(message) = &app.message {
+        return Line::styled(t.clean(message), t.heading());
+    }
+    if let Some(change) = &app.top_change {
+        return Line::styled(
+            format!(
+                "! top cause changed at {}: {} -> {}",
+                humantime::format_rfc3339_seconds(change.at),
+                change.from,
+                change.to
+            ),
+            t.alert(),
+        );
+    }
+    let hints = match app.screen {
+        Screen::Overview => "? help  q quit  j/k move  Enter detail  Tab/2-9 browsers",
+        Screen::Detail(_) => "? help  Esc back  j/k evidence  v/Enter source at the line",
+        Screen::Source | Screen::Area(_) => {
+            "? help  Esc back  / search  n/N next  & filter  e next mark  v source"
+        }
+    };
+    Line::styled(hints, t.dim())
+}
+
+fn boxed(app: &App, title: String) -> Block<'static> {
+    Block::default()
+        .borders(Borders::ALL)
+        .border_set(app.theme.border())
+        .title(Span::styled(title, app.theme.heading()))
+}
+
+fn overview(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let block = boxed(app, " Overview ".into());
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(model) = &app.model else {
+        frame.render_widget(Paragraph::new("collecting..."), inner);
+        return;
+    };
+    let d = &model.diagnosis;
+    let width = usize::from(inner.width).max(1);
+    let mut lines: Vec<Line> = Vec::new();
+    let mut selected_line = 0;
+    if let Some(change) = &app.top_change {
+        lines.push(Line::styled(
+            format!("! top cause changed: {} -> {}", change.from, change.to),
+            t.alert(),
+        ));
+    }
+    lines.push(Line::styled(
+        format!("Causes ({}), most likely first", d.causes.len()),
+        t.heading(),
+    ));
+    if d.causes.is_empty() {
+        lines.push(Line::raw("  none: no rule's hypothesis holds"));
+    }
+    for (i, c) in d.causes.iter().enumerate() {
+        let selected = app.overview_cursor == i;
+        if selected {
+            selected_line = lines.len();
+        }
+        let line = Line::from(vec![
+            Span::raw(if selected { "> " } else { "  " }),
+            Span::styled(severity_word(c.severity), t.severity(c.severity)),
+            Span::raw(format!(
+                " {:>3}% {} {}",
+                (c.confidence * 100.0).round(),
+                c.id,
+                t.clean(&c.title)
+            )),
+        ]);
+        lines.push(if selected {
+            line.style(t.selected())
+        } else {
+            line
+        });
+        if i == 0 {
+            for w in wrap(&t.clean(&c.summary), width.saturating_sub(8)) {
+                lines.push(Line::raw(format!("        {w}")));
+            }
+            if !c.explains.is_empty() {
+                lines.push(Line::styled(
+                    format!("        explains: {}", c.explains.join(", ")),
+                    t.dim(),
+                ));
+            }
+        }
+    }
+    let mut areas: BTreeMap<&str, usize> = BTreeMap::new();
+    for f in &d.findings {
+        *areas
+            .entry(f.id.split('.').next().unwrap_or(&f.id))
+            .or_default() += 1;
+    }
+    let by_area: Vec<String> = areas.iter().map(|(a, n)| format!("{a} {n}")).collect();
+    lines.push(Line::styled(
+        format!(
+            "Findings ({}){}{}",
+            d.findings.len(),
+            if by_area.is_empty() { "" } else { " by area: " },
+            by_area.join(", ")
+        ),
+        t.heading(),
+    ));
+    for (i, f) in d.findings.iter().enumerate() {
+        let selected = app.overview_cursor == d.causes.len() + i;
+        if selected {
+            selected_line = lines.len();
+        }
+        let line = Line::from(vec![
+            Span::raw(if selected { "> " } else { "  " }),
+            Span::styled(severity_word(f.severity), t.severity(f.severity)),
+            Span::raw(format!(" {} {} (x{})", f.id, t.clean(&f.title), f.count)),
+        ]);
+        lines.push(if selected {
+            line.style(t.selected())
+        } else {
+            line
+        });
+    }
+    lines.push(Line::styled(
+        format!("Skipped inputs ({})", d.skipped.len()),
+        t.heading(),
+    ));
+    for s in &d.skipped {
+        lines.push(Line::raw(
+            t.clean(&format!("  {}: {}", s.collector, s.reason)),
+        ));
+    }
+    if !d.ruled_out.is_empty() {
+        lines.push(Line::styled(
+            format!("Ruled out ({})", d.ruled_out.len()),
+            t.heading(),
+        ));
+        for r in &d.ruled_out {
+            lines.push(Line::raw(t.clean(&format!("  {}: {}", r.id, r.reason))));
+        }
+    }
+    lines.push(Line::styled(
+        format!(
+            "{} inputs, {} notes, diagnosed in {} ms",
+            model.facts.inputs.len(),
+            d.notes.len(),
+            model.took.as_millis()
+        ),
+        t.dim(),
+    ));
+    render_paged(frame, inner, lines, selected_line);
+}
+
+/// Renders `lines`, starting at the page that holds `keep`.
+fn render_paged(frame: &mut Frame, area: Rect, lines: Vec<Line>, keep: usize) {
+    let height = usize::from(area.height).max(1);
+    let first = keep / height * height;
+    let lines: Vec<Line> = lines.into_iter().skip(first).collect();
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn detail(frame: &mut Frame, app: &App, target: Target, area: Rect) {
+    let t = &app.theme;
+    let Some(model) = &app.model else { return };
+    let d = &model.diagnosis;
+    let (kind, id, title, severity, summary, next_steps, evidence, omitted, spans, extra) =
+        match target {
+            Target::Cause(i) => {
+                let Some(c) = d.causes.get(i) else { return };
+                (
+                    "cause",
+                    &c.id,
+                    &c.title,
+                    c.severity,
+                    &c.summary,
+                    &c.next_steps,
+                    &c.evidence,
+                    c.evidence_omitted,
+                    model.cause_spans.get(i),
+                    format!(
+                        "confidence {:.0}%{}",
+                        c.confidence * 100.0,
+                        if c.explains.is_empty() {
+                            String::new()
+                        } else {
+                            format!(", explains {}", c.explains.join(", "))
+                        }
+                    ),
+                )
+            }
+            Target::Finding(i) => {
+                let Some(f) = d.findings.get(i) else { return };
+                (
+                    "finding",
+                    &f.id,
+                    &f.title,
+                    f.severity,
+                    &f.summary,
+                    &f.next_steps,
+                    &f.evidence,
+                    f.evidence_omitted,
+                    model.finding_spans.get(i),
+                    format!("{} matching lines or records", f.count),
+                )
+            }
+        };
+    let block = boxed(app, format!(" {kind} {id} "));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width).max(1);
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(severity_word(severity), t.severity(severity)),
+            Span::raw(format!(" {}", t.clean(title))),
+        ]),
+        Line::styled(extra, t.dim()),
+    ];
+    for w in wrap(&t.clean(summary), width) {
+        lines.push(Line::raw(w));
+    }
+    if !next_steps.is_empty() {
+        lines.push(Line::styled("Next steps", t.heading()));
+        for step in next_steps {
+            for (n, w) in wrap(&t.clean(step), width.saturating_sub(4))
+                .into_iter()
+                .enumerate()
+            {
+                lines.push(Line::raw(format!(
+                    "{} {w}",
+                    if n == 0 { "  -" } else { "   " }
+                )));
+            }
+        }
+    }
+    lines.push(Line::styled(
+        format!(
+            "Evidence ({}{})",
+            evidence.len(),
+            if omitted > 0 {
+                format!(", {omitted} more not kept")
+            } else {
+                String::new()
+            }
+        ),
+        t.heading(),
+    ));
+    let mut selected_line = 0;
+    for (i, e) in evidence.iter().enumerate() {
+        let selected = i == app.evidence_cursor;
+        if selected {
+            selected_line = lines.len();
+        }
+        let place = match (e.line, e.line_end) {
+            (Some(a), Some(b)) if b != a => format!("{}:{a}-{b}", e.input),
+            (Some(a), _) => format!("{}:{a}", e.input),
+            _ => e.input.clone(),
+        };
+        let mut row = vec![
+            Span::raw(if selected { "> " } else { "  " }),
+            Span::styled(t.clean(&place), t.dim()),
+            Span::raw(" "),
+        ];
+        let excerpt = e.excerpt.lines().next().unwrap_or_default();
+        match spans.and_then(|s| s.get(i)).cloned().flatten() {
+            Some(range) if excerpt.get(range.clone()).is_some() => {
+                row.push(Span::raw(t.clean(&excerpt[..range.start])));
+                row.push(Span::styled(t.clean(&excerpt[range.clone()]), t.matched()));
+                row.push(Span::raw(t.clean(&excerpt[range.end..])));
+            }
+            _ => row.extend(highlight(&t.clean(excerpt), "", t)),
+        }
+        let line = Line::from(row);
+        lines.push(if selected {
+            line.style(t.selected())
+        } else {
+            line
+        });
+    }
+    render_paged(frame, inner, lines, selected_line);
+}
+
+fn help(frame: &mut Frame, app: &App, area: Rect) {
+    let width = area.width.min(78);
+    let height = area.height.min(KEYS.len() as u16 + 2);
+    let popup = Rect {
+        x: area.x + (area.width - width) / 2,
+        y: area.y + (area.height - height) / 2,
+        width,
+        height,
+    };
+    frame.render_widget(Clear, popup);
+    let block = boxed(app, " Keys (any key closes) ".into());
+    let inner = block.inner(popup);
+    frame.render_widget(block, popup);
+    let lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![
+                Span::styled(format!("{keys:<19}"), app.theme.heading()),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Word-wraps `text` at `width` columns (characters); a word longer than
+/// the width is cut.
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let mut word: String = word.to_string();
+        while word.chars().count() > width {
+            if !line.is_empty() {
+                lines.push(std::mem::take(&mut line));
+            }
+            let head: String = word.chars().take(width).collect();
+            word = word.chars().skip(width).collect();
+            lines.push(head);
+        }
+        let needed = line.chars().count() + usize::from(!line.is_empty()) + word.chars().count();
+        if needed > width && !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The header's text at `now`: the one part of the screen that changes
+/// with time alone (snapshot age, STALE), so the loop redraws when it
+/// differs from what is shown.
+pub fn header_text(app: &App, now: SystemTime) -> String {
+    header_line(app, now)
+        .spans
+        .iter()
+        .map(|s| s.content.as_ref())
+        .collect()
+}

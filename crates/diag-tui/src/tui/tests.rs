@@ -1,0 +1,420 @@
+//! Screen and state tests on fixture bundles: every screen at 80x24 and
+//! 300x100 (insta snapshots at 80x24), resize storms, no colour and ASCII
+//! only, and the bytes a frame writes.
+
+use super::app::{App, Screen};
+use super::draw::draw;
+use super::model::{Feed, Model, Update, Worker};
+use super::theme::Theme;
+use super::views::Area;
+use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use diag_core::rules::RuleSet;
+use diag_core::snapshot::{CollectOptions, Input, Snapshot};
+use diag_core::source::Bundle;
+use ratatui::backend::{CrosstermBackend, TestBackend};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::Color;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+const PLAIN: Theme = Theme {
+    color: false,
+    ascii: true,
+};
+const RICH: Theme = Theme {
+    color: true,
+    ascii: false,
+};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn fixture(name: &str) -> PathBuf {
+    workspace().join("fixtures").join(name)
+}
+
+fn snapshot(name: &str) -> Snapshot {
+    let bundle = Bundle::open(fixture(name)).expect("fixture");
+    Snapshot::collect(&bundle, &CollectOptions::default())
+}
+
+fn model(snapshot: Snapshot) -> Arc<Model> {
+    let rules = RuleSet::builtin().expect("built-in rules");
+    Arc::new(Model::new(snapshot, &rules, Duration::ZERO, 1))
+}
+
+/// The http6 incident with a real ARP capture from the corpus added, so
+/// the packets browser has something to show.
+fn http6_with_capture() -> Arc<Model> {
+    let mut snap = snapshot("http6-gateway-typo");
+    let pcap = workspace().join("../shared/corpus/pcap/sgr__hs-arpScan.pcap");
+    let bytes = std::fs::read(&pcap).expect("corpus pcap");
+    snap.inputs.insert(
+        "capture/eth0.pcap".into(),
+        Input {
+            bytes,
+            truncated: false,
+        },
+    );
+    model(snap)
+}
+
+fn app(model: Arc<Model>, theme: Theme) -> App {
+    let mut app = App::new(theme, None);
+    app.update(Update::Ready(model), SystemTime::now());
+    app
+}
+
+fn press(app: &mut App, keys: &str) {
+    for c in keys.chars() {
+        let code = match c {
+            '\n' => KeyCode::Enter,
+            '\x1b' => KeyCode::Esc,
+            '\t' => KeyCode::Tab,
+            c => KeyCode::Char(c),
+        };
+        app.key(KeyEvent::new(code, KeyModifiers::NONE));
+    }
+}
+
+fn render(app: &App, width: u16, height: u16) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+    terminal
+        .draw(|f| draw(f, app, SystemTime::now()))
+        .expect("draw");
+    terminal.backend().buffer().clone()
+}
+
+fn text(buffer: &Buffer) -> String {
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        for x in 0..buffer.area.width {
+            out.push_str(buffer[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Every screen, as the keys that reach it from the overview.
+const SCREENS: &[(&str, &str)] = &[
+    ("overview", ""),
+    ("cause", "\n"),
+    ("finding", "j\n"),
+    ("finding_2", "jj\n"),
+    ("source", "\nv"),
+    ("kernel_log", "2"),
+    ("kernel_search", "2/overflow\n"),
+    ("kernel_filter_warn", "2s&ratelimit\n"),
+    ("addresses", "3"),
+    ("routes", "4"),
+    ("neighbours", "5"),
+    ("raid", "6"),
+    ("mounts", "7"),
+    ("interfaces", "8"),
+    ("packets", "9"),
+    ("help", "?"),
+];
+
+/// The screen text without the header line (it holds the time a bundle
+/// was read) and without the diagnosis time.
+fn stable_text(buffer: &Buffer) -> String {
+    text(buffer)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            if let Some(at) = l.find("diagnosed in") {
+                format!("{}diagnosed in (time)", &l[..at])
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn every_screen_at_80x24_matches_its_snapshot() {
+    let model = http6_with_capture();
+    for (name, keys) in SCREENS {
+        let mut plain = app(Arc::clone(&model), PLAIN);
+        press(&mut plain, keys);
+        let screen = stable_text(&render(&plain, 80, 24));
+        insta::assert_snapshot!(format!("http6_{name}"), screen);
+        // With colour the text is the same: colour adds nothing that is
+        // not also written.
+        let mut rich = app(
+            Arc::clone(&model),
+            Theme {
+                ascii: true,
+                ..RICH
+            },
+        );
+        press(&mut rich, keys);
+        assert_eq!(stable_text(&render(&rich, 80, 24)), screen, "{name}");
+    }
+}
+
+#[test]
+fn screens_show_what_the_facts_hold() {
+    let model = http6_with_capture();
+    let shown = |keys: &str, w, h| {
+        let mut a = app(Arc::clone(&model), PLAIN);
+        press(&mut a, keys);
+        text(&render(&a, w, h))
+    };
+    let overview = shown("", 300, 100);
+    assert!(
+        overview.contains("route.gateway-misconfigured"),
+        "{overview}"
+    );
+    assert!(overview.contains("CRIT"), "{overview}");
+    assert!(overview.contains("by area: kmsg 1, neigh 1"), "{overview}");
+    let source = shown("\nv", 80, 24);
+    assert!(source.contains("source proc/net/route:2"), "{source}");
+    assert!(source.contains(">         2 eth0 00000000"), "{source}");
+    let kernel = shown("2/overflow\n", 80, 24);
+    assert!(kernel.contains("/overflow"), "{kernel}");
+    assert!(kernel.contains("> ") && kernel.contains("Neighbour table overflow"));
+    let packets = shown("9", 300, 100);
+    assert!(packets.contains("capture/eth0.pcap"), "{packets}");
+    assert!(packets.contains("arp"), "{packets}");
+    let routes = shown("4", 80, 24);
+    assert!(
+        routes.contains(">    default dev eth0"),
+        "evidence marked: {routes}"
+    );
+}
+
+#[test]
+fn raid_mounts_and_neighbours_on_their_fixtures() {
+    let raid = app(model(snapshot("md-raid5-degraded-spare-rebuilding")), PLAIN);
+    let mut a = raid.clone();
+    press(&mut a, "6");
+    let screen = text(&render(&a, 120, 40));
+    assert!(screen.contains("md"), "{screen}");
+    assert!(screen.contains("recovery [#"), "progress bar: {screen}");
+    assert!(
+        screen.contains("WARN") || screen.contains("CRIT"),
+        "{screen}"
+    );
+    let mut fs = app(model(snapshot("fs-full-and-hung-nfs")), PLAIN);
+    press(&mut fs, "7");
+    let screen = text(&render(&fs, 120, 40));
+    assert!(
+        screen.contains("TIMED OUT") || screen.contains('%'),
+        "{screen}"
+    );
+}
+
+#[test]
+fn resize_storms_never_panic() {
+    let sizes = [
+        (80, 24),
+        (1, 1),
+        (0, 0),
+        (300, 100),
+        (0, 24),
+        (80, 0),
+        (2, 1),
+        (10, 3),
+        (79, 23),
+        (1, 100),
+        (300, 1),
+        (5, 5),
+    ];
+    let model = http6_with_capture();
+    for theme in [PLAIN, RICH] {
+        for (name, keys) in SCREENS {
+            let mut a = app(Arc::clone(&model), theme);
+            press(&mut a, keys);
+            let mut terminal = Terminal::new(TestBackend::new(80, 24)).expect("terminal");
+            for (w, h) in sizes.iter().chain(sizes.iter().rev()) {
+                terminal.backend_mut().resize(*w, *h);
+                terminal
+                    .draw(|f| draw(f, &a, SystemTime::now()))
+                    .unwrap_or_else(|e| panic!("{name} at {w}x{h}: {e}"));
+                // Keys between resizes, as a user would press them.
+                press(&mut a, "jG");
+            }
+        }
+    }
+}
+
+#[test]
+fn no_colour_and_ascii_write_neither() {
+    let models = [
+        http6_with_capture(),
+        model(snapshot("md-raid5-degraded-spare-rebuilding")),
+        model(snapshot("healthy-vm")),
+    ];
+    for model in models {
+        for (name, keys) in SCREENS {
+            let mut a = app(Arc::clone(&model), PLAIN);
+            press(&mut a, keys);
+            for (w, h) in [(80, 24), (300, 100)] {
+                let buffer = render(&a, w, h);
+                for cell in buffer.content() {
+                    assert!(
+                        cell.fg == Color::Reset && cell.bg == Color::Reset,
+                        "{name}: colour in {cell:?}"
+                    );
+                    assert!(cell.symbol().is_ascii(), "{name}: {:?}", cell.symbol());
+                }
+            }
+        }
+    }
+    // And colour is used when allowed (so the test above can fail).
+    let buffer = render(&app(http6_with_capture(), RICH), 80, 24);
+    assert!(buffer.content().iter().any(|c| c.fg != Color::Reset));
+    assert!(buffer.content().iter().any(|c| !c.symbol().is_ascii()));
+}
+
+#[test]
+fn keys_navigate_and_come_back() {
+    let mut a = app(http6_with_capture(), PLAIN);
+    press(&mut a, "\t");
+    assert_eq!(a.screen, Screen::Area(Area::Kernel));
+    a.key(KeyEvent::new(KeyCode::BackTab, KeyModifiers::NONE));
+    assert_eq!(a.screen, Screen::Overview);
+    press(&mut a, "\nv");
+    assert_eq!(a.screen, Screen::Source);
+    press(&mut a, "\x1b\x1b");
+    assert_eq!(a.screen, Screen::Overview);
+    press(&mut a, "2F");
+    let browser = &a.browsers[0];
+    assert!(browser.follow);
+    assert_eq!(browser.counts().0, 11);
+    press(&mut a, "s");
+    assert_eq!(a.browsers[0].max_level, Some(4));
+    press(&mut a, "?");
+    assert!(a.help);
+    press(&mut a, "x");
+    assert!(!a.help && !a.quit, "any key closes help, and only that");
+    press(&mut a, "/zzz-nothing\n");
+    assert_eq!(a.message.as_deref(), Some("no match for zzz-nothing"));
+    assert_eq!(
+        a.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE)),
+        Some(super::model::Command::SetCapture(true))
+    );
+    a.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(a.quit);
+}
+
+#[test]
+fn a_new_top_cause_is_marked() {
+    let mut a = app(model(snapshot("healthy-vm")), PLAIN);
+    a.update(Update::Ready(http6_with_capture()), SystemTime::now());
+    let change = a.top_change.clone().expect("marked");
+    assert_eq!(change.to, "route.gateway-misconfigured");
+    let screen = text(&render(&a, 80, 24));
+    assert!(screen.contains("! top cause changed"), "{screen}");
+}
+
+/// A `Write` that counts bytes.
+#[derive(Debug, Clone, Default)]
+struct Counter(Arc<AtomicUsize>);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.fetch_add(buf.len(), Ordering::Relaxed);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn counting_terminal(counter: &Counter) -> Terminal<CrosstermBackend<Counter>> {
+    Terminal::with_options(
+        CrosstermBackend::new(counter.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .expect("terminal")
+}
+
+/// Bytes per frame at 80x24 (numbers in docs/tui.md; run with
+/// `--nocapture` to see them).
+#[test]
+fn frames_at_80x24_write_a_few_kilobytes_and_repeats_nothing() {
+    for theme in [PLAIN, RICH] {
+        let mut a = app(http6_with_capture(), theme);
+        let counter = Counter::default();
+        let mut terminal = counting_terminal(&counter);
+        let mut frame = |a: &App| {
+            let before = counter.0.load(Ordering::Relaxed);
+            terminal
+                .draw(|f| draw(f, a, SystemTime::now()))
+                .expect("draw");
+            counter.0.load(Ordering::Relaxed) - before
+        };
+        let full = frame(&a);
+        let again = frame(&a);
+        press(&mut a, "j");
+        let move_down = frame(&a);
+        press(&mut a, "2");
+        let kernel = frame(&a);
+        press(&mut a, "?");
+        let help = frame(&a);
+        eprintln!(
+            "theme {theme:?}: overview {full} B, same frame again {again} B, j {move_down} B, kernel log {kernel} B, help {help} B"
+        );
+        for (what, bytes) in [("full", full), ("kernel", kernel), ("help", help)] {
+            assert!(bytes <= 4096, "{what}: {bytes} bytes");
+        }
+        // Only the cursor is hidden and placed again: the loop does not even
+        // do that when nothing changed (see the next test).
+        assert!(again <= 32, "an unchanged frame wrote {again} bytes");
+        assert!(
+            move_down <= 1024,
+            "moving the cursor wrote {move_down} bytes"
+        );
+    }
+}
+
+/// The real loop, fed by the real worker on a bundle: once the diagnosis
+/// is on screen, idle ticks write nothing at all.
+#[test]
+fn the_idle_loop_writes_nothing() {
+    let counter = Counter::default();
+    let mut terminal = counting_terminal(&counter);
+    let mut a = App::new(PLAIN, None);
+    let worker = Worker::start(
+        Feed::Bundle(fixture("http6-gateway-typo")),
+        RuleSet::builtin().expect("rules"),
+        CollectOptions::default(),
+    );
+    let stop = AtomicBool::new(false);
+    let mut calls = 0;
+    let mut at_shown = 0;
+    let mut idle_bytes = None;
+    super::event_loop(&mut terminal, &mut a, &worker, &stop, |_| {
+        calls += 1;
+        std::thread::sleep(Duration::from_millis(20));
+        let written = counter.0.load(Ordering::Relaxed);
+        if calls == 400 {
+            return Ok(Some(Event::Key(KeyEvent::new(
+                KeyCode::Char('q'),
+                KeyModifiers::NONE,
+            ))));
+        }
+        if calls == 300 {
+            idle_bytes = Some(written - at_shown);
+        }
+        if calls == 200 {
+            at_shown = written;
+        }
+        Ok(None)
+    })
+    .expect("loop");
+    assert!(a.model.is_some(), "the worker delivered within 4 s");
+    assert_eq!(idle_bytes, Some(0), "100 idle ticks wrote bytes");
+}

@@ -1,0 +1,498 @@
+//! The area browsers' rows, laid out from the facts (one function per
+//! area). Nothing here diagnoses: rows show what diag-core parsed and
+//! marks come from the diagnosis (evidence lines) or from facts diag-core
+//! derived (off-link neighbours, unbound expected addresses). Interface
+//! rates are the one computation: counter differences between two
+//! refreshes, divided by the time between them.
+
+use super::browser::{Browser, Mark, Row, LEVELS};
+use super::model::Model;
+use super::theme::Theme;
+use diag_core::model::Severity;
+use std::collections::HashSet;
+
+/// An area browser.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// The kernel log.
+    Kernel,
+    /// Expected vs bound addresses.
+    Addresses,
+    /// Routes of every table.
+    Routes,
+    /// Neighbour entries.
+    Neighbours,
+    /// md RAID arrays.
+    Raid,
+    /// Mounts and filesystem usage.
+    Mounts,
+    /// Interfaces with counter rates.
+    Interfaces,
+    /// Packet capture summaries.
+    Packets,
+}
+
+impl Area {
+    /// Every area, in tab order (digits 2 to 9).
+    pub const ALL: [Area; 8] = [
+        Area::Kernel,
+        Area::Addresses,
+        Area::Routes,
+        Area::Neighbours,
+        Area::Raid,
+        Area::Mounts,
+        Area::Interfaces,
+        Area::Packets,
+    ];
+
+    /// The tab name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Area::Kernel => "Kernel log",
+            Area::Addresses => "Addresses",
+            Area::Routes => "Routes",
+            Area::Neighbours => "Neighbours",
+            Area::Raid => "RAID",
+            Area::Mounts => "Mounts",
+            Area::Interfaces => "Interfaces",
+            Area::Packets => "Packets",
+        }
+    }
+
+    /// The browser of this area over `model` (`previous`: the model before
+    /// it, for rates).
+    pub fn browser(self, model: &Model, previous: Option<&Model>, theme: &Theme) -> Browser {
+        let mut browser = match self {
+            Area::Kernel => kernel_log(model),
+            Area::Addresses => addresses(model),
+            Area::Routes => routes(model),
+            Area::Neighbours => neighbours(model),
+            Area::Raid => raid(model, theme),
+            Area::Mounts => mounts(model),
+            Area::Interfaces => interfaces(model, previous),
+            Area::Packets => packets(model, theme),
+        };
+        // A row that is evidence of a cause or finding is marked as such.
+        let evidence = evidence_lines(model);
+        for row in &mut browser.rows {
+            if row.mark == Mark::None
+                && row
+                    .source
+                    .as_ref()
+                    .is_some_and(|s| evidence.contains(&(s.input.as_str(), s.line)))
+            {
+                row.mark = Mark::Evidence;
+            }
+        }
+        browser
+    }
+}
+
+/// Every (input, line) that is evidence of a cause or finding.
+fn evidence_lines(model: &Model) -> HashSet<(&str, u32)> {
+    let d = &model.diagnosis;
+    d.causes
+        .iter()
+        .flat_map(|c| &c.evidence)
+        .chain(d.findings.iter().flat_map(|f| &f.evidence))
+        .filter_map(|e| Some((e.input.as_str(), e.line?)))
+        .collect()
+}
+
+fn kernel_log(model: &Model) -> Browser {
+    let rows = model
+        .facts
+        .kernel_log
+        .entries
+        .iter()
+        .map(|e| {
+            let time = match e.time_us {
+                Some(us) => format!("{:>6}.{:06}", us / 1_000_000, us % 1_000_000),
+                None => " ".repeat(13),
+            };
+            let level = e
+                .level
+                .map(|l| LEVELS[usize::from(l.min(7))])
+                .unwrap_or("    ");
+            let boot = if e.boot == 0 {
+                String::new()
+            } else {
+                format!("boot{} ", e.boot)
+            };
+            Row {
+                level: e.level,
+                ..Row::new(format!("{time} {level} {boot}{}", e.message)).source(&e.input, e.line)
+            }
+        })
+        .collect();
+    Browser::new(
+        "time (s since boot) level message",
+        rows,
+        "no kernel log in this snapshot",
+    )
+}
+
+fn addresses(model: &Model) -> Browser {
+    let net = &model.facts.net;
+    let mut rows: Vec<Row> = net
+        .expected
+        .iter()
+        .map(|e| {
+            let expected = if e.prefixlen > 0 {
+                format!("{}/{}", e.address, e.prefixlen)
+            } else {
+                e.address.clone()
+            };
+            let bound = if e.bound {
+                format!("bound on {}", or_dash(&e.bound_on))
+            } else {
+                "NOT BOUND".to_string()
+            };
+            let served = if e.served {
+                format!("tcp {}", e.ports)
+            } else {
+                "-".into()
+            };
+            let mark = if e.bound {
+                Mark::None
+            } else if e.on_boot {
+                Mark::Severity(Severity::Critical)
+            } else {
+                Mark::Word("OFF")
+            };
+            Row::new(format!(
+                "{:<22} {:<10} {:<18} {:<10} {}:{} ({})",
+                expected,
+                or_dash(&e.interface),
+                bound,
+                served,
+                e.input,
+                e.line,
+                e.origin
+            ))
+            .mark(mark)
+            .source(&e.input, e.line)
+        })
+        .collect();
+    let expected: HashSet<&str> = net.expected.iter().map(|e| e.address.as_str()).collect();
+    for a in &net.addresses {
+        if expected.contains(a.local.to_string().as_str()) {
+            continue;
+        }
+        rows.push(
+            Row::new(format!(
+                "{:<22} {:<10} {:<18} {:<10} (bound, not in any configuration read) {}",
+                "-",
+                "-",
+                format!("{}/{} on {}", a.local, a.prefixlen, a.ifname),
+                a.scope,
+                a.flags.join(",")
+            ))
+            .source(&a.input, a.line),
+        );
+    }
+    Browser::new(
+        "expected              iface      bound              served     config file:line (format)",
+        rows,
+        "no configured or bound address in this snapshot",
+    )
+}
+
+fn routes(model: &Model) -> Browser {
+    let tables = &model.facts.net.tables;
+    let rows = tables
+        .routes
+        .iter()
+        .map(|r| Row::new(r.render()).source(&tables.routes_input, r.line))
+        .collect();
+    Browser::new(
+        "route (as `ip route` prints it; every table)",
+        rows,
+        "no route table in this snapshot",
+    )
+}
+
+fn neighbours(model: &Model) -> Browser {
+    let net = &model.facts.net;
+    let offlink = net.neighbour_offlink();
+    let rows = net
+        .tables
+        .neighbours
+        .iter()
+        .zip(offlink)
+        .map(|(n, off)| {
+            let mark = if off {
+                Mark::Word("OFFL")
+            } else if n.unresolved() {
+                Mark::Word("FAIL")
+            } else {
+                Mark::None
+            };
+            Row::new(n.render())
+                .mark(mark)
+                .source(&net.tables.neighbours_input, n.line)
+        })
+        .collect();
+    let s = &net.neigh;
+    Browser::new(
+        format!(
+            "neighbour  ({} unresolved, {} off-link = OFFL, outside every connected subnet)",
+            s.unresolved, s.offlink
+        ),
+        rows,
+        "no neighbour table in this snapshot",
+    )
+}
+
+fn raid(model: &Model, theme: &Theme) -> Browser {
+    let mut rows = Vec::new();
+    for a in &model.facts.md.arrays {
+        let mark = if a.failed {
+            Mark::Severity(Severity::Critical)
+        } else if a.degraded {
+            Mark::Severity(Severity::Warning)
+        } else {
+            Mark::None
+        };
+        rows.push(
+            Row::new(format!(
+                "{} {} {} [{}/{}] {}",
+                a.name,
+                or_dash(&a.level),
+                or_dash(&a.state),
+                a.working_disks,
+                a.raid_disks,
+                a.summary
+            ))
+            .mark(mark)
+            .source(&a.input, a.line),
+        );
+        if !a.sync.action.is_empty() {
+            rows.push(Row::new(format!(
+                "  {} {} {:.1}%{}",
+                a.sync.action,
+                theme.bar(a.sync.percent, 20),
+                a.sync.percent,
+                if a.sync.eta_minutes > 0.0 {
+                    format!(" finish in {:.1} min", a.sync.eta_minutes)
+                } else {
+                    String::new()
+                }
+            )));
+        }
+        for m in &a.members {
+            let mark = if m.faulty {
+                Mark::Word("FLTY")
+            } else if m.rebuilding {
+                Mark::Word("REBL")
+            } else {
+                Mark::None
+            };
+            rows.push(
+                Row::new(format!(
+                    "  {:<12} slot {:>3} {:<12} {}",
+                    m.name, m.slot, m.role, m.sysfs_state
+                ))
+                .mark(mark),
+            );
+        }
+        for slot in &a.missing_slots {
+            rows.push(Row::new(format!("  (missing)    slot {slot:>3}")).mark(Mark::Word("MISS")));
+        }
+    }
+    Browser::new(
+        "array level state [working/disks]; members, slot, role, sysfs state",
+        rows,
+        "no md array in this snapshot",
+    )
+}
+
+fn mounts(model: &Model) -> Browser {
+    let fs = &model.facts.fs;
+    let rows = fs
+        .mounts
+        .iter()
+        .filter(|m| !m.pseudo)
+        .map(|m| {
+            let usage = fs.usage.iter().find(|u| u.mount == m.mountpoint);
+            let used = match usage {
+                Some(u) if u.timed_out => "TIMED OUT".to_string(),
+                Some(u) if !u.error.is_empty() => format!("error: {}", u.error),
+                Some(u) if u.meaningful => format!(
+                    "{:>3}% of {:>9}, inodes {:>3}%",
+                    u.used_pct,
+                    bytes(u.size_bytes),
+                    u.inodes_pct
+                ),
+                _ => "-".into(),
+            };
+            let mark = if m.unexpected_read_only || usage.is_some_and(|u| u.timed_out) {
+                Mark::Severity(Severity::Critical)
+            } else if m.read_only {
+                Mark::Word("RO")
+            } else {
+                Mark::None
+            };
+            Row::new(format!(
+                "{:<24} {:<8} {:<28} {}",
+                m.mountpoint, m.fstype, used, m.device
+            ))
+            .mark(mark)
+            .source(&m.input, m.line)
+        })
+        .collect();
+    Browser::new(
+        "mount point              type     used                         device",
+        rows,
+        "no mount table in this snapshot",
+    )
+}
+
+fn interfaces(model: &Model, previous: Option<&Model>) -> Browser {
+    let net = &model.facts.net;
+    let seconds = previous.and_then(|p| {
+        model
+            .snapshot
+            .taken_at
+            .duration_since(p.snapshot.taken_at)
+            .ok()
+            .map(|d| d.as_secs_f64())
+            .filter(|s| *s > 0.0)
+    });
+    let rows = net
+        .counters
+        .interfaces
+        .iter()
+        .map(|c| {
+            let link = net.links.iter().find(|l| l.name == c.iface);
+            let state = link.map(|l| l.operstate.as_str()).unwrap_or("-");
+            let before = previous.and_then(|p| {
+                p.facts
+                    .net
+                    .counters
+                    .interfaces
+                    .iter()
+                    .find(|b| b.iface == c.iface)
+            });
+            let rates = match (before, seconds) {
+                (Some(b), Some(s)) => format!(
+                    "rx {:>9}/s {:>7} pk/s  tx {:>9}/s {:>7} pk/s",
+                    bytes(rate(c.rx_bytes, b.rx_bytes, s)),
+                    rate(c.rx_packets, b.rx_packets, s),
+                    bytes(rate(c.tx_bytes, b.tx_bytes, s)),
+                    rate(c.tx_packets, b.tx_packets, s)
+                ),
+                _ => format!(
+                    "rx {:>9} total        tx {:>9} total",
+                    bytes(c.rx_bytes),
+                    bytes(c.tx_bytes)
+                ),
+            };
+            let errors = c.rx_errs + c.rx_drop + c.tx_errs;
+            let mark = if link.is_some_and(|l| !l.up) || state == "down" {
+                Mark::Word("DOWN")
+            } else if errors > 0 {
+                Mark::Word("ERRS")
+            } else {
+                Mark::None
+            };
+            Row::new(format!(
+                "{:<12} {:<8} {} err {} drop {}",
+                c.iface,
+                state,
+                rates,
+                c.rx_errs + c.tx_errs,
+                c.rx_drop
+            ))
+            .mark(mark)
+        })
+        .collect();
+    let header = if seconds.is_some() {
+        "iface        state    rates between the last two refreshes"
+    } else {
+        "iface        state    counters (rates appear after the next refresh)"
+    };
+    Browser::new(header, rows, "no /proc/net/dev in this snapshot")
+}
+
+fn packets(model: &Model, theme: &Theme) -> Browser {
+    let capture = &model.facts.capture;
+    let mut rows = Vec::new();
+    for c in &capture.captures {
+        let duration = if c.duration > 0.0 { c.duration } else { 1.0 };
+        rows.push(
+            Row::new(format!(
+                "{}: {} packets, {} in {:.1} s{}",
+                c.input,
+                c.packets,
+                bytes(c.bytes),
+                c.duration,
+                if c.truncated { " (truncated)" } else { "" }
+            ))
+            .mark(Mark::Word("CAP")),
+        );
+        let top = c.protocols.values().copied().max().unwrap_or(1).max(1);
+        for (proto, count) in &c.protocols {
+            rows.push(Row::new(format!(
+                "  {:<10} {:>9.1} pk/s {}",
+                proto,
+                *count as f64 / duration,
+                theme.bar(*count as f64 * 100.0 / top as f64, 20)
+            )));
+        }
+        for t in &c.top_talkers {
+            rows.push(Row::new(format!(
+                "  talker {:<22} {:>8} pk {:>10}",
+                t.address,
+                t.packets,
+                bytes(t.bytes)
+            )));
+        }
+        for t in &c.arp.top_unanswered {
+            rows.push(Row::new(format!(
+                "  ARP target {:<16} {:>8} requests, unanswered",
+                t.address, t.requests
+            )));
+        }
+    }
+    for s in &capture.arp_offlink_samples {
+        rows.push(
+            Row::new(format!("  ARP for off-link target: {}", s.excerpt))
+                .mark(Mark::Word("OFFL"))
+                .source(&s.input, s.line),
+        );
+    }
+    Browser::new(
+        "per-protocol rates, top talkers, ARP targets",
+        rows,
+        "no packet capture in this snapshot (capture: `c` once live capture is available)",
+    )
+}
+
+fn rate(now: u64, before: u64, seconds: f64) -> u64 {
+    (now.saturating_sub(before) as f64 / seconds).round() as u64
+}
+
+fn or_dash(s: &str) -> &str {
+    if s.is_empty() {
+        "-"
+    } else {
+        s
+    }
+}
+
+/// Bytes in binary units (`1.5 GiB`).
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 6] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

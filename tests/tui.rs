@@ -1,0 +1,226 @@
+//! End-to-end: the real `diag` binary's terminal UI in tmux, driven by
+//! keys (overview → detail → kernel log search → help → quit), and the
+//! terminal restored after `q` and after SIGHUP. Needs `tmux` (`.ci/run`
+//! installs it).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// One tmux server on its own socket, killed on drop.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A server with one 80x24 session running a plain shell.
+    fn start(name: &str) -> Tmux {
+        let tmux = Tmux {
+            socket: format!("diag-test-{name}-{}", std::process::id()),
+        };
+        let status = Command::new("tmux")
+            .args(["-L", &tmux.socket, "-f", "/dev/null", "new-session", "-d"])
+            .args(["-x", "80", "-y", "24", "-s", "t"])
+            .args(["env", "TERM=xterm-256color", "LANG=C.UTF-8", "PS1=$ "])
+            .args(["bash", "--norc", "--noprofile"])
+            .status()
+            .expect("run tmux (apt-get install tmux)");
+        assert!(status.success(), "tmux new-session failed");
+        tmux
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket])
+            .args(args)
+            .output()
+            .expect("tmux");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Types `keys` (tmux key names: `Enter`, `Escape`, `/`, ...).
+    fn keys(&self, keys: &[&str]) {
+        for key in keys {
+            self.tmux(&["send-keys", "-t", "t", key]);
+            // Two Escs in one read are Alt-Esc to a terminal program: type
+            // like a person.
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Types a line of text and Enter.
+    fn line(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "t", "-l", text]);
+        self.keys(&["Enter"]);
+    }
+
+    fn pane(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "t"])
+    }
+
+    /// Waits until the pane shows `text`; panics with the pane if it
+    /// does not within 30 s (a debug build on a busy machine).
+    fn wait_for(&self, text: &str) -> String {
+        let started = Instant::now();
+        loop {
+            let pane = self.pane();
+            if pane.contains(text) {
+                return pane;
+            }
+            if started.elapsed() > Duration::from_secs(30) {
+                panic!("pane never showed {text:?}:\n{pane}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alternate_screen(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "t", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+fn diag_command(tail: &str) -> String {
+    let bundle = common::workspace().join("fixtures/http6-gateway-typo");
+    format!(
+        "{} analyze {} --tui{tail}",
+        env!("CARGO_BIN_EXE_diag"),
+        bundle.display()
+    )
+}
+
+/// After diag, `stty` says whether the terminal is back in cooked mode
+/// with echo (raw mode would show `-icanon -echo`).
+const AFTER: &str = "; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e -icanon -e icanon -e -echo -e echo | tr '\\n' ' '; echo DONE$((1+1))";
+
+#[test]
+fn overview_detail_kernel_search_help_quit_in_tmux() {
+    let tmux = Tmux::start("keys");
+    tmux.line(&format!("{}{AFTER}", diag_command("")));
+    let overview = tmux.wait_for("Causes (1), most likely first");
+    assert!(
+        overview.contains("CRIT  90% route.gateway-misconfigured"),
+        "{overview}"
+    );
+    assert!(
+        overview.contains("Findings (2) by area: kmsg 1, neigh 1"),
+        "{overview}"
+    );
+    assert!(tmux.alternate_screen());
+
+    tmux.keys(&["Enter"]);
+    let detail = tmux.wait_for("cause route.gateway-misconfigured");
+    assert!(detail.contains("Next steps"), "{detail}");
+    assert!(
+        detail.contains("proc/net/route:2 default dev eth0"),
+        "{detail}"
+    );
+
+    tmux.keys(&["v"]);
+    let source = tmux.wait_for("source proc/net/route:2");
+    assert!(source.contains("2 eth0 00000000 00000000"), "{source}");
+
+    tmux.keys(&["Escape", "Escape", "j", "Enter"]);
+    tmux.wait_for("finding neigh.table-overflow");
+
+    tmux.keys(&["2"]);
+    tmux.wait_for("Kernel log 1/11");
+    tmux.keys(&["/"]);
+    tmux.tmux(&["send-keys", "-t", "t", "-l", "callbacks"]);
+    tmux.wait_for("/callbacks_");
+    tmux.keys(&["Enter"]);
+    let found = tmux.wait_for("Kernel log 7/11 /callbacks");
+    assert!(
+        found.contains("net_ratelimit: 2127 callbacks suppressed"),
+        "{found}"
+    );
+    tmux.keys(&["n"]);
+    tmux.wait_for("Kernel log 10/11 /callbacks");
+
+    tmux.keys(&["?"]);
+    let help = tmux.wait_for("Keys (any key closes)");
+    assert!(help.contains("follow mode"), "{help}");
+    tmux.keys(&["x"]);
+    tmux.wait_for("Kernel log 10/11");
+
+    tmux.keys(&["q"]);
+    let after = tmux.wait_for("DONE2");
+    assert!(after.contains("EXIT=0"), "{after}");
+    assert!(
+        after.contains("icanon echo"),
+        "terminal not restored:\n{after}"
+    );
+    assert!(!tmux.alternate_screen(), "still on the alternate screen");
+}
+
+#[test]
+fn sighup_exits_and_restores_the_terminal() {
+    let tmux = Tmux::start("hup");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("pid");
+    // The shell writes its pid and becomes diag (exec), so the pid is
+    // diag's.
+    tmux.line(&format!(
+        "sh -c 'echo $$ > {}; exec {}'{AFTER}",
+        pid_file.display(),
+        diag_command(" --ascii")
+    ));
+    let overview = tmux.wait_for("Causes (1), most likely first");
+    assert!(
+        overview.contains("+ Overview -"),
+        "ASCII borders: {overview}"
+    );
+    let pid = read_pid(&pid_file);
+    let status = Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let after = tmux.wait_for("DONE2");
+    assert!(after.contains("EXIT=0"), "{after}");
+    assert!(
+        after.contains("icanon echo"),
+        "terminal not restored:\n{after}"
+    );
+    assert!(!tmux.alternate_screen(), "still on the alternate screen");
+}
+
+fn read_pid(path: &Path) -> String {
+    let started = Instant::now();
+    loop {
+        if let Ok(pid) = std::fs::read_to_string(path) {
+            if !pid.trim().is_empty() {
+                return pid.trim().to_string();
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "no pid file");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn without_a_terminal_diag_runs_check_and_tui_refuses() {
+    // No terminal on stdin/stdout: `diag` alone is `check`, as before.
+    let out = common::diag(&[]);
+    assert!(matches!(out.status.code(), Some(0..=2)), "{out:?}");
+    assert!(!out.stdout.is_empty(), "check printed its diagnosis");
+    let bundle = common::workspace().join("fixtures/http6-gateway-typo");
+    let out = common::diag(&["analyze", bundle.to_str().expect("utf-8"), "--tui"]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        common::stderr(&out).contains("the TUI needs a terminal"),
+        "{}",
+        common::stderr(&out)
+    );
+}
