@@ -61,6 +61,10 @@ enum Command {
         format: Format,
         #[command(flatten)]
         read: ReadArgs,
+        /// Also run the active probes (TCP to this host's addresses, DNS,
+        /// gateway): they send traffic, so they are off by default.
+        #[arg(long)]
+        probe: bool,
     },
     /// Save the live host's state as a bundle (a directory, or a .tar.zst
     /// archive when PATH ends in .tar.zst) for later analysis.
@@ -73,6 +77,9 @@ enum Command {
         root: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
+        /// Also run the active probes and store them as probe/*.json.
+        #[arg(long)]
+        probe: bool,
     },
     /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
     /// diagnoses the live host.
@@ -83,6 +90,14 @@ enum Command {
         format: Format,
         #[command(flatten)]
         read: ReadArgs,
+    },
+    /// Active checks (TCP connect, DNS, gateway and beyond), printed like
+    /// a monitoring plugin: one status line, details, exit 0/1/2/3.
+    Probe {
+        #[command(flatten)]
+        args: crate::probe_cmd::ProbeArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
     },
     /// Work on rule files.
     Rules {
@@ -142,13 +157,22 @@ fn execute(cli: Cli) -> Result<u8> {
         root: None,
         format: Format::Text,
         read: ReadArgs { read_timeout: 5.0 },
+        probe: false,
     });
     match command {
-        Command::Check { root, format, read } => {
+        Command::Check {
+            root,
+            format,
+            read,
+            probe,
+        } => {
             let rules = load_rules(&cli.rules)?;
             let source = live(root)?;
-            let diagnosis = diag_core::analyze(&source, &rules, &options(&read)?);
-            print_diagnosis(&diagnosis, format)
+            let mut snapshot = Snapshot::collect(&source, &options(&read)?);
+            if probe {
+                crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
+            }
+            print_diagnosis(&diagnose::diagnose(&snapshot, &rules), format)
         }
         Command::Analyze { path, format, read } => {
             let rules = load_rules(&cli.rules)?;
@@ -156,9 +180,17 @@ fn execute(cli: Cli) -> Result<u8> {
             let diagnosis = diag_core::analyze(&bundle, &rules, &options(&read)?);
             print_diagnosis(&diagnosis, format)
         }
-        Command::Collect { output, root, read } => {
+        Command::Collect {
+            output,
+            root,
+            read,
+            probe,
+        } => {
             let source = live(root)?;
-            let snapshot = Snapshot::collect(&source, &options(&read)?);
+            let mut snapshot = Snapshot::collect(&source, &options(&read)?);
+            if probe {
+                crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
+            }
             snapshot
                 .write_bundle(&output)
                 .with_context(|| format!("cannot write bundle {}", output.display()))?;
@@ -174,6 +206,9 @@ fn execute(cli: Cli) -> Result<u8> {
                 eprintln!("diag: skipped {}: {}", skipped.collector, skipped.reason);
             }
             Ok(0)
+        }
+        Command::Probe { args, format } => {
+            crate::probe_cmd::run(&args, &load_rules(&cli.rules)?, format == Format::Json)
         }
         Command::Rules { command } => rules_command(command, &cli.rules),
     }
@@ -229,7 +264,7 @@ fn print_diagnosis(diagnosis: &Diagnosis, format: Format) -> Result<u8> {
     Ok(u8::try_from(diagnosis.exit_code()).unwrap_or(EXIT_UNKNOWN))
 }
 
-fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         // A closed pipe (`diag check | head`) is not an error.
