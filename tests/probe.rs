@@ -121,6 +121,28 @@ fn unbound_configured_addresses_are_unreachable_from_another_host() {
     assert!(summary.contains("does not carry"), "{summary}");
     assert!(summary.contains("etc/ips:3"), "{summary}");
 
+    // On the host itself (`check --probe`): the unbound configuration is
+    // the cause, and it explains the unreachable addresses.
+    let (out, code) = diag_in(
+        &host,
+        Some(etc.path()),
+        &["check", "--probe", "--format", "json"],
+    );
+    let doc = json(&out);
+    assert_eq!(code, 2, "{out}");
+    let cause = item(&doc, "addr.configured-not-bound").expect("cause");
+    let explains: Vec<&str> = cause["explains"]
+        .as_array()
+        .expect("explains")
+        .iter()
+        .filter_map(|e| e.as_str())
+        .collect();
+    assert!(explains.contains(&"addr.unreachable"), "{out}");
+    assert_eq!(
+        evidence_addresses(item(&doc, "addr.unreachable").expect("symptom")),
+        ["192.0.2.12", "192.0.2.13", "192.0.2.14"]
+    );
+
     // The plugin form: status line first, exit code 2.
     let (text, code) = diag_in(&client, None, &probe);
     assert_eq!(code, 2);
@@ -230,4 +252,33 @@ fn upstream_and_resolver_failures_from_behind_a_router() {
     assert_eq!(code, 2, "{out}");
     assert!(cause_ids(&doc).is_empty(), "{out}");
     assert_eq!(finding_ids(&doc), ["dns.resolver-failing"], "{out}");
+}
+
+/// `--every` prints the full result once, then only changes, and stops
+/// with the last status's exit code on SIGTERM.
+#[test]
+fn every_prints_changes_only_and_stops_on_sigterm() {
+    let host = Ns::new();
+    let _web = host.spawn(&[
+        "python3",
+        "-c",
+        "import socket\ns=socket.socket()\ns.bind(('127.0.0.1',8080))\ns.listen(64)\nwhile True:\n  c,_=s.accept(); c.close()",
+    ]);
+    wait_for_tcp(&host, "127.0.0.1", 8080);
+    let child = host
+        .command(None, env!("CARGO_BIN_EXE_diag"))
+        .args(["probe", "--every", "1s", "--no-dns", "--no-path"])
+        .args(["127.0.0.1:8080", "--timeout", "1"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start diag");
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let pid = child.id().to_string();
+    // `ip netns exec` execs diag in place: the pid is diag's.
+    ns::must(&["kill", "-TERM", &pid]);
+    let out = child.wait_with_output().expect("wait");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches("DIAG PROBE OK").count(), 1, "{text}");
+    assert_eq!(text.lines().count(), 2, "{text}");
 }
