@@ -17,6 +17,7 @@
 use crate::model::Note;
 use crate::snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// TCP connect results.
 pub const TCP_INPUT: &str = "probe/tcp.json";
@@ -26,6 +27,9 @@ pub const DNS_INPUT: &str = "probe/dns.json";
 pub const PATH_INPUT: &str = "probe/path.json";
 /// Every probe input, in the order they are parsed.
 pub const PROBE_INPUTS: [&str; 3] = [TCP_INPUT, DNS_INPUT, PATH_INPUT];
+
+/// Addresses listed in [`ProbeFacts::unanswered`]; the rest are counted.
+const MAX_ADDRESSES_LISTED: usize = 10;
 
 /// At most this many malformed-line notes per input.
 const MAX_LINE_NOTES: usize = 20;
@@ -233,8 +237,17 @@ pub struct ProbeFacts {
     pub collected: bool,
     /// The probe inputs present.
     pub inputs: Vec<String>,
-    /// Every TCP result.
+    /// Every TCP result. Not exposed to rule conditions (they read
+    /// `addresses`): 10,000 records would make every condition slow.
+    #[serde(skip)]
     pub tcp: Vec<Located<TcpRecord>>,
+    /// TCP records read.
+    pub tcp_count: u64,
+    /// Addresses that answered on no port.
+    pub unanswered_count: u64,
+    /// The first of them with their results, for messages (`192.0.2.12
+    /// (8080 timeout; from etc/ips:3), ... and 7 more`).
+    pub unanswered: String,
     /// TCP results grouped by address.
     pub addresses: Vec<AddressProbe>,
     /// Every DNS result.
@@ -396,8 +409,14 @@ pub fn parse_path(input: &str, text: &str) -> (Vec<Located<PathRecord>>, Vec<Not
     parse_lines(input, text)
 }
 
+/// Ports listed per address in [`AddressProbe::results`]; the rest are
+/// counted.
+const MAX_PORTS_LISTED: usize = 8;
+
 fn group_addresses(tcp: &[Located<TcpRecord>]) -> Vec<AddressProbe> {
     let mut out: Vec<AddressProbe> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut listed: Vec<usize> = Vec::new();
     for t in tcp {
         let r = &t.record;
         let bound = match r.bound {
@@ -405,34 +424,42 @@ fn group_addresses(tcp: &[Located<TcpRecord>]) -> Vec<AddressProbe> {
             Some(false) => "no",
             None => "unknown",
         };
-        let entry = match out.iter_mut().position(|a| a.address == r.address) {
-            Some(i) => &mut out[i],
-            None => {
-                out.push(AddressProbe {
-                    address: r.address.clone(),
-                    bound: bound.to_string(),
-                    origin: r.origin.clone(),
-                    input: t.input.clone(),
-                    line: t.line,
-                    excerpt: t.excerpt.clone(),
-                    ..AddressProbe::default()
-                });
-                let n = out.len() - 1;
-                &mut out[n]
-            }
-        };
+        let i = *index.entry(r.address.as_str()).or_insert_with(|| {
+            out.push(AddressProbe {
+                address: r.address.clone(),
+                bound: bound.to_string(),
+                origin: r.origin.clone(),
+                input: t.input.clone(),
+                line: t.line,
+                excerpt: t.excerpt.clone(),
+                ..AddressProbe::default()
+            });
+            listed.push(0);
+            out.len() - 1
+        });
+        let entry = &mut out[i];
         entry.answered |= t.answered;
         entry.open |= r.result == Outcome::Open;
         entry.expected |= r.expected;
         if entry.bound == "unknown" {
             entry.bound = bound.to_string();
         }
-        if !entry.results.is_empty() {
-            entry.results.push_str(", ");
+        listed[i] += 1;
+        if listed[i] <= MAX_PORTS_LISTED {
+            if !entry.results.is_empty() {
+                entry.results.push_str(", ");
+            }
+            entry
+                .results
+                .push_str(&format!("{} {}", r.port, r.result.as_str()));
         }
-        entry
-            .results
-            .push_str(&format!("{} {}", r.port, r.result.as_str()));
+    }
+    for (entry, n) in out.iter_mut().zip(listed) {
+        if n > MAX_PORTS_LISTED {
+            entry
+                .results
+                .push_str(&format!(" and {} more port(s)", n - MAX_PORTS_LISTED));
+        }
     }
     out
 }
@@ -442,6 +469,7 @@ fn group_resolvers(dns: &[Located<DnsRecord>]) -> Vec<ResolverProbe> {
     for d in dns {
         let r = &d.record;
         let usable = r.result == Outcome::Reply;
+        // At most a few nameservers: a linear search is the cheap one.
         let i = match out.iter().position(|x| x.server == r.server) {
             Some(i) => i,
             None => {
@@ -497,6 +525,28 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> ProbeFacts {
     }
     facts.collected = !facts.inputs.is_empty();
     facts.addresses = group_addresses(&facts.tcp);
+    facts.tcp_count = facts.tcp.len() as u64;
+    let unanswered: Vec<&AddressProbe> = facts.addresses.iter().filter(|a| !a.answered).collect();
+    facts.unanswered_count = unanswered.len() as u64;
+    facts.unanswered = unanswered
+        .iter()
+        .take(MAX_ADDRESSES_LISTED)
+        .map(|a| {
+            let origin = if a.origin.is_empty() {
+                String::new()
+            } else {
+                format!("; from {}", a.origin)
+            };
+            format!("{} ({}{origin})", a.address, a.results)
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if unanswered.len() > MAX_ADDRESSES_LISTED {
+        facts.unanswered.push_str(&format!(
+            " and {} more",
+            unanswered.len() - MAX_ADDRESSES_LISTED
+        ));
+    }
     facts.resolvers = group_resolvers(&facts.dns);
     facts.gateway_answered = facts
         .path
