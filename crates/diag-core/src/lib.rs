@@ -37,6 +37,7 @@ pub mod diagnosis;
 mod error;
 pub mod model;
 pub mod parse;
+pub mod probe;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

@@ -64,6 +64,10 @@ enum Command {
         format: Format,
         #[command(flatten)]
         read: ReadArgs,
+        /// Also run the active probes (TCP to this host's addresses, DNS,
+        /// gateway): they send traffic, so they are off by default.
+        #[arg(long)]
+        probe: bool,
     },
     /// Save the live host's state as a bundle (a directory, or a .tar.zst
     /// archive when PATH ends in .tar.zst) for later analysis.
@@ -76,6 +80,9 @@ enum Command {
         root: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
+        /// Also run the active probes and store them as probe/*.json.
+        #[arg(long)]
+        probe: bool,
     },
     /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
     /// diagnoses the live host.
@@ -104,6 +111,14 @@ enum Command {
     /// Write a postmortem report (Markdown, HTML, JSON) of the live host or
     /// of a bundle; several -o share one diagnosis.
     Report(crate::report_cmd::ReportArgs),
+    /// Active checks (TCP connect, DNS, gateway and beyond), printed like
+    /// a monitoring plugin: one status line, details, exit 0/1/2/3.
+    Probe {
+        #[command(flatten)]
+        args: crate::probe_cmd::ProbeArgs,
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
     /// Work on rule files.
     Rules {
         #[command(subcommand)]
@@ -166,14 +181,23 @@ fn execute(cli: Cli) -> Result<u8> {
             root: None,
             format: Format::Text,
             read,
+            probe: false,
         },
     };
     match command {
-        Command::Check { root, format, read } => {
+        Command::Check {
+            root,
+            format,
+            read,
+            probe,
+        } => {
             let rules = load_rules(&cli.rules)?;
             let source = live(root)?;
-            let diagnosis = diag_core::analyze(&source, &rules, &options(&read)?);
-            print_diagnosis(&diagnosis, format)
+            let mut snapshot = Snapshot::collect(&source, &options(&read)?);
+            if probe {
+                crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
+            }
+            print_diagnosis(&diagnose::diagnose(&snapshot, &rules), format)
         }
         Command::Analyze {
             path,
@@ -203,9 +227,17 @@ fn execute(cli: Cli) -> Result<u8> {
             let diagnosis = diag_core::analyze(&bundle, &rules, &options(&read)?);
             print_diagnosis(&diagnosis, format)
         }
-        Command::Collect { output, root, read } => {
+        Command::Collect {
+            output,
+            root,
+            read,
+            probe,
+        } => {
             let source = live(root)?;
-            let snapshot = Snapshot::collect(&source, &options(&read)?);
+            let mut snapshot = Snapshot::collect(&source, &options(&read)?);
+            if probe {
+                crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
+            }
             snapshot
                 .write_bundle(&output)
                 .with_context(|| format!("cannot write bundle {}", output.display()))?;
@@ -224,6 +256,9 @@ fn execute(cli: Cli) -> Result<u8> {
         }
         Command::Watch(args) => crate::watch_cmd::run(&args, &load_rules(&cli.rules)?),
         Command::Report(args) => crate::report_cmd::run(args, &cli.rules),
+        Command::Probe { args, format } => {
+            crate::probe_cmd::run(&args, &load_rules(&cli.rules)?, format == Format::Json)
+        }
         Command::Rules { command } => rules_command(command, &cli.rules),
     }
 }
@@ -278,7 +313,7 @@ fn print_diagnosis(diagnosis: &Diagnosis, format: Format) -> Result<u8> {
     Ok(u8::try_from(diagnosis.exit_code()).unwrap_or(EXIT_UNKNOWN))
 }
 
-fn write_stdout(text: &str) -> Result<()> {
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         // A closed pipe (`diag check | head`) is not an error.

@@ -6,6 +6,7 @@
 //! the file (and line); never a panic or a backtrace.
 
 mod cli;
+mod probe_cmd;
 mod report_cmd;
 mod tui;
 mod watch_cmd;

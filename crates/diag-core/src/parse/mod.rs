@@ -18,6 +18,7 @@ pub mod netconfig;
 pub mod netstate;
 pub mod nettext;
 pub mod netview;
+pub mod probe;
 pub mod sockets;
 pub mod sysctl;
 
@@ -183,6 +184,8 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/*/cmdline"),
     // Made by statvfs of every mount on a live host (`source::storage`).
     head("fs/statvfs.json"),
+    // Written only by `diag collect --probe` / `check --probe` (crate::probe).
+    head("probe/*.json"),
 ];
 
 /// Replaces the values of secret keys in an INI-style keyfile (`psk=`,
@@ -291,6 +294,8 @@ pub struct Facts {
     pub md: MdFacts,
     /// Mounts, filesystem usage, block devices, quota tools.
     pub fs: FsFacts,
+    /// Results of active probes (`probe/*.json`), when they were run.
+    pub probe: probe::ProbeFacts,
 }
 
 impl Facts {
@@ -340,6 +345,7 @@ impl Facts {
                     ..QuotaProcess::default()
                 }],
             },
+            probe: probe::ProbeFacts::schema_sample(),
             ..Facts::default()
         }
     }
@@ -415,6 +421,7 @@ impl Facts {
 
         facts.md = md::from_snapshot(snapshot, &mut notes);
         facts.fs = fs::from_snapshot(snapshot, &mut notes);
+        facts.probe = probe::from_snapshot(snapshot, &mut notes);
         (facts, notes)
     }
 }

@@ -1,0 +1,540 @@
+//! `diag probe`: active checks, printed like a monitoring plugin.
+//!
+//! ```text
+//! DIAG PROBE CRITICAL - addr.unreachable: 3 address(es) did not answer ... | tcp=6;answered=3 ...
+//! <one line per finding and cause>
+//! <one line per probe result>
+//! ```
+//!
+//! The first line is the status (OK, WARNING, CRITICAL, UNKNOWN) with
+//! performance data after `|`; the exit code is the matching
+//! monitoring-plugin code (0, 1, 2, 3). The results are diagnosed alone (a
+//! snapshot holding only `probe/*.json`), so the status is about the
+//! probes, never about whatever else the prober's host has wrong.
+//! `--every` repeats until SIGINT or SIGTERM, printing only what changed.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use diag_core::parse::Facts;
+use diag_core::probe::{self, PathTarget, Plan, ProbeOptions, Target};
+use diag_core::rules::RuleSet;
+use diag_core::snapshot::{CollectOptions, Snapshot};
+use diag_core::source::{Bundle, LiveHost};
+use diag_core::{diagnose, Diagnosis};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// Options of `diag probe` (also the probe settings of `check --probe` and
+/// `collect --probe`, which use their defaults).
+#[derive(Debug, Args, Clone)]
+pub struct ProbeArgs {
+    /// Addresses to connect to: `ADDRESS`, `ADDRESS:PORT` or `[IPv6]:PORT`.
+    /// Without targets (and without --targets-from / --targets-file), this
+    /// host's own addresses: configured and bound, on their listening ports.
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
+    /// Read targets from FILE: one per line (or comma-separated), `#`
+    /// comments.
+    #[arg(long, value_name = "FILE")]
+    targets_file: Option<PathBuf>,
+    /// Probe the host under test as described by its bundle (directory or
+    /// .tar.zst): its expected and bound addresses, on its listening ports
+    /// (or --port).
+    #[arg(long, value_name = "BUNDLE")]
+    targets_from: Option<PathBuf>,
+    /// Port to try on every target without one. Repeatable.
+    #[arg(long = "port", value_name = "PORT")]
+    ports: Vec<u16>,
+    /// A target beyond the gateway: ADDRESS (ICMP echo) or ADDRESS:PORT
+    /// (TCP connect). Repeatable, at most 16.
+    #[arg(long = "beyond", value_name = "TARGET")]
+    beyond: Vec<String>,
+    /// A name to resolve through every nameserver of /etc/resolv.conf
+    /// (besides this host's own name). Repeatable, at most 4.
+    #[arg(long = "dns-name", value_name = "NAME")]
+    dns_names: Vec<String>,
+    /// Do not query the nameservers.
+    #[arg(long)]
+    no_dns: bool,
+    /// Do not probe the gateways (nor --beyond targets).
+    #[arg(long)]
+    no_path: bool,
+    /// Seconds to wait for one attempt.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    timeout: f64,
+    /// More attempts after a timed-out or unreachable one (at most 5).
+    #[arg(long, default_value_t = 1)]
+    retries: u32,
+    /// Connections in flight at once (at most 1024).
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Connection attempts per second, over all connections (at most 10000).
+    #[arg(long, default_value_t = 1000)]
+    rate: u32,
+    /// Refuse to run with more address:port targets than this (at most 65536).
+    #[arg(long, default_value_t = 10_000)]
+    max_targets: usize,
+    /// TCP port tried on the gateway besides an ICMP echo (a reset counts
+    /// as an answer).
+    #[arg(long, default_value_t = 22)]
+    gateway_port: u16,
+    /// Repeat every DURATION (`15m`, `30s`) until SIGINT/SIGTERM, printing
+    /// only changes.
+    #[arg(long, value_name = "DURATION")]
+    every: Option<humantime::Duration>,
+    /// Also write the results as a bundle in DIR (`diag analyze DIR`).
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
+impl Default for ProbeArgs {
+    fn default() -> Self {
+        ProbeArgs {
+            targets: Vec::new(),
+            targets_file: None,
+            targets_from: None,
+            ports: Vec::new(),
+            beyond: Vec::new(),
+            dns_names: Vec::new(),
+            no_dns: false,
+            no_path: false,
+            timeout: 2.0,
+            retries: 1,
+            concurrency: 64,
+            rate: 1000,
+            max_targets: 10_000,
+            gateway_port: 22,
+            every: None,
+            output: None,
+        }
+    }
+}
+
+impl ProbeArgs {
+    fn options(&self) -> Result<ProbeOptions> {
+        if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 30.0) {
+            bail!("--timeout must be above 0 and at most 30 seconds");
+        }
+        let options = ProbeOptions {
+            timeout: Duration::from_secs_f64(self.timeout),
+            retries: self.retries,
+            concurrency: self.concurrency,
+            rate: self.rate,
+            max_targets: self.max_targets,
+            dns_names: self.dns_names.clone(),
+            gateway_port: self.gateway_port,
+        };
+        options.validate()?;
+        Ok(options)
+    }
+
+    /// The plan: targets, nameservers and gateways. `local` are this
+    /// host's facts (its resolvers and routes; its addresses when no other
+    /// targets are given).
+    fn plan(&self, local: &Facts) -> Result<Plan> {
+        let mut plan = Plan {
+            dns_names: self.dns_names.clone(),
+            ..Plan::default()
+        };
+        let mut listed = Vec::new();
+        for (i, t) in self.targets.iter().enumerate() {
+            let (ip, port) =
+                probe::parse_target(t).map_err(|m| anyhow::anyhow!("target {}: {m}", i + 1))?;
+            listed.push((ip, port, "command line".to_string()));
+        }
+        if let Some(file) = &self.targets_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let name = file.display().to_string();
+            for (ip, port) in probe::parse_target_list(&name, &text)? {
+                listed.push((ip, port, name.clone()));
+            }
+        }
+        for (ip, port, origin) in listed {
+            let ports = match port {
+                Some(p) => vec![p],
+                None if !self.ports.is_empty() => self.ports.clone(),
+                None => bail!("{ip} ({origin}): no port; give ADDRESS:PORT or --port"),
+            };
+            match plan.targets.iter_mut().find(|t| t.address == ip) {
+                Some(t) => {
+                    t.ports.extend(ports);
+                    t.ports.sort_unstable();
+                    t.ports.dedup();
+                }
+                None => plan.targets.push(Target {
+                    address: ip,
+                    ports,
+                    expected: true,
+                    bound: None,
+                    origin,
+                }),
+            }
+        }
+        if let Some(path) = &self.targets_from {
+            let facts = bundle_facts(path)?;
+            plan.add_host_targets(&facts, &self.ports, &format!("{}:", path.display()));
+        }
+        if self.targets.is_empty() && self.targets_file.is_none() && self.targets_from.is_none() {
+            plan.add_host_targets(local, &self.ports, "");
+        }
+        plan.add_local_path(local, self.gateway_port);
+        if self.no_dns {
+            plan.nameservers.clear();
+        }
+        if self.no_path {
+            plan.gateways.clear();
+        } else {
+            for b in &self.beyond {
+                let (address, port) =
+                    probe::parse_target(b).map_err(|m| anyhow::anyhow!("--beyond {m}"))?;
+                plan.beyond.push(PathTarget {
+                    address,
+                    port,
+                    neigh_state: String::new(),
+                    origin: "command line".into(),
+                });
+            }
+        }
+        Ok(plan)
+    }
+}
+
+/// The facts of the host under test, from its bundle.
+fn bundle_facts(path: &Path) -> Result<Facts> {
+    let bundle = Bundle::open(path)?;
+    let snapshot = Snapshot::collect(&bundle, &CollectOptions::default());
+    let (facts, _) = Facts::from_snapshot(&snapshot);
+    if facts.net.expected.is_empty() && facts.net.addresses.is_empty() {
+        bail!(
+            "{}: the bundle holds neither configured nor bound addresses (no net/addr.json, etc/ips, ifcfg, ...)",
+            path.display()
+        );
+    }
+    Ok(facts)
+}
+
+/// Runs the probes of this host (its own addresses, resolvers and
+/// gateways) with default settings and adds `probe/*.json` to `snapshot`:
+/// `check --probe` and `collect --probe`.
+pub fn add_to_snapshot(snapshot: &mut Snapshot) -> Result<()> {
+    let (facts, _) = Facts::from_snapshot(snapshot);
+    let args = ProbeArgs::default();
+    let plan = args.plan(&facts)?;
+    let results = probe::run(&plan, &args.options()?)?;
+    for (name, bytes) in results.inputs() {
+        snapshot.inputs.insert(
+            name,
+            diag_core::snapshot::Input {
+                bytes,
+                truncated: false,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// One run: probe, diagnose the results alone.
+struct Round {
+    diagnosis: Diagnosis,
+    results: BTreeMap<String, String>,
+    snapshot: Snapshot,
+    plan_size: usize,
+    elapsed: Duration,
+}
+
+fn round(args: &ProbeArgs, rules: &RuleSet) -> Result<Round> {
+    let local = Snapshot::collect(&LiveHost::new(), &CollectOptions::default());
+    let (facts, _) = Facts::from_snapshot(&local);
+    let plan = args.plan(&facts)?;
+    let plan_size =
+        plan.tcp_count() + plan.nameservers.len() + plan.gateways.len() + plan.beyond.len();
+    let started = Instant::now();
+    let results = probe::run(&plan, &args.options()?)?;
+    let elapsed = started.elapsed();
+    let mut inputs = results.inputs();
+    if let Some(host) = local.text("proc/sys/kernel/hostname") {
+        inputs.push(("proc/sys/kernel/hostname".into(), host.as_bytes().to_vec()));
+    }
+    let mut snapshot = Snapshot::from_inputs(inputs);
+    snapshot.source.path = "probe".into();
+    for left in &plan.left_out {
+        snapshot.skipped.push(diag_core::model::Skipped {
+            collector: "probe".into(),
+            reason: format!("not probed: {left}"),
+        });
+    }
+    let diagnosis = diagnose::diagnose(&snapshot, rules);
+    let mut lines = BTreeMap::new();
+    for r in &results.tcp {
+        let key = format!("tcp {}", sock(&r.address, r.port));
+        lines.insert(key, format!("{} {}ms", r.result.as_str(), r.latency_ms));
+    }
+    for r in &results.dns {
+        let rcode = if r.rcode.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", r.rcode)
+        };
+        let answers = if r.answers.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", r.answers.join(" "))
+        };
+        lines.insert(
+            format!("dns {} {} {}", r.server, r.name, r.qtype),
+            format!("{}{rcode}{answers} {}ms", r.result.as_str(), r.latency_ms),
+        );
+    }
+    for r in &results.path {
+        let target = if r.port == 0 {
+            format!("{} icmp", r.address)
+        } else {
+            format!("{} tcp", sock(&r.address, r.port))
+        };
+        let extra = if r.error.is_empty() || r.result.answered() {
+            String::new()
+        } else {
+            format!(" ({})", r.error)
+        };
+        lines.insert(
+            format!("{} {target}", r.role),
+            format!("{} {}ms{extra}", r.result.as_str(), r.latency_ms),
+        );
+    }
+    Ok(Round {
+        diagnosis,
+        results: lines,
+        snapshot,
+        plan_size,
+        elapsed,
+    })
+}
+
+fn sock(address: &str, port: u16) -> String {
+    if address.contains(':') {
+        format!("[{address}]:{port}")
+    } else {
+        format!("{address}:{port}")
+    }
+}
+
+fn status_word(code: i32) -> &'static str {
+    match code {
+        0 => "OK",
+        1 => "WARNING",
+        2 => "CRITICAL",
+        _ => "UNKNOWN",
+    }
+}
+
+/// The first line: status, summary, performance data.
+fn status_line(round: &Round) -> (i32, String) {
+    let d = &round.diagnosis;
+    let code = if round.plan_size == 0 {
+        3
+    } else {
+        d.exit_code()
+    };
+    let summary = if round.plan_size == 0 {
+        "nothing to probe: no targets (give TARGET, --targets-file, --targets-from or --port), no nameserver, no gateway".to_string()
+    } else if let Some(top) = d.causes.first() {
+        format!("{}: {}", top.id, top.summary)
+    } else if let Some(top) = d.findings.first() {
+        format!("{}: {}", top.id, top.summary)
+    } else {
+        format!("{} probe(s), every one answered", round.results.len())
+    };
+    let count = |word: &str| {
+        round
+            .results
+            .iter()
+            .filter(|(k, v)| {
+                k.starts_with(word)
+                    && !v.starts_with("timeout")
+                    && !v.starts_with("unreachable")
+                    && !v.starts_with("error")
+                    && !v.starts_with("failed")
+                    && !v.starts_with("skipped")
+            })
+            .count()
+    };
+    let total = |word: &str| round.results.keys().filter(|k| k.starts_with(word)).count();
+    let perf = format!(
+        "tcp={} tcp_answered={} dns={} dns_answered={} path={} path_answered={} time={:.3}s",
+        total("tcp "),
+        count("tcp "),
+        total("dns "),
+        count("dns "),
+        total("gateway ") + total("beyond "),
+        count("gateway ") + count("beyond "),
+        round.elapsed.as_secs_f64()
+    );
+    (
+        code,
+        format!("DIAG PROBE {} - {summary} | {perf}", status_word(code)),
+    )
+}
+
+fn details(round: &Round) -> String {
+    let mut out = String::new();
+    let d = &round.diagnosis;
+    for c in &d.causes {
+        out.push_str(&format!(
+            "{} {} (cause, {:.0}%): {}\n",
+            c.severity.as_str().to_uppercase(),
+            c.id,
+            c.confidence * 100.0,
+            c.summary
+        ));
+    }
+    for f in &d.findings {
+        out.push_str(&format!(
+            "{} {}: {}\n",
+            f.severity.as_str().to_uppercase(),
+            f.id,
+            f.summary
+        ));
+    }
+    for (k, v) in &round.results {
+        out.push_str(&format!("{k} {v}\n"));
+    }
+    for s in &d.skipped {
+        out.push_str(&format!("skipped {}: {}\n", s.collector, s.reason));
+    }
+    for n in &d.notes {
+        out.push_str(&format!("note {}: {}\n", n.input, n.message));
+    }
+    out
+}
+
+/// `diag probe`.
+pub fn run(args: &ProbeArgs, rules: &RuleSet, json: bool) -> Result<u8> {
+    args.options()?;
+    let Some(every) = args.every else {
+        let round = round(args, rules)?;
+        return finish(args, &round, json);
+    };
+    let every: Duration = every.into();
+    if every < Duration::from_secs(1) {
+        bail!("--every must be at least 1s");
+    }
+    if args.output.is_some() {
+        bail!("--output writes one run's results; it cannot be combined with --every");
+    }
+    let stop = stop_signal()?;
+    let mut previous: Option<Round> = None;
+    let mut code;
+    loop {
+        let round = round(args, rules)?;
+        let (c, line) = status_line(&round);
+        code = c;
+        let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+        match &previous {
+            None => {
+                crate::cli::write_stdout(&format!("{now} {line}\n{}", details(&round)))?;
+            }
+            Some(prev) => {
+                let (prev_code, prev_line) = status_line(prev);
+                let mut out = String::new();
+                if prev_code != code || strip_perf(&prev_line) != strip_perf(&line) {
+                    out.push_str(&format!("{now} {line}\n"));
+                }
+                for (k, v) in &round.results {
+                    let was = prev.results.get(k);
+                    let word = |s: &str| s.split(' ').next().unwrap_or_default().to_string();
+                    match was {
+                        Some(w) if word(w) == word(v) => {}
+                        Some(w) => {
+                            out.push_str(&format!("{now} changed {k}: {} -> {}\n", word(w), v))
+                        }
+                        None => out.push_str(&format!("{now} new {k}: {v}\n")),
+                    }
+                }
+                for k in prev
+                    .results
+                    .keys()
+                    .filter(|k| !round.results.contains_key(*k))
+                {
+                    out.push_str(&format!("{now} gone {k}\n"));
+                }
+                crate::cli::write_stdout(&out)?;
+            }
+        }
+        previous = Some(round);
+        if stop.recv_timeout(every).is_ok() {
+            break;
+        }
+    }
+    Ok(u8::try_from(code).unwrap_or(3))
+}
+
+fn strip_perf(line: &str) -> &str {
+    line.split(" | ").next().unwrap_or(line)
+}
+
+fn finish(args: &ProbeArgs, round: &Round, json: bool) -> Result<u8> {
+    let (code, line) = status_line(round);
+    if let Some(dir) = &args.output {
+        round
+            .snapshot
+            .write_bundle(dir)
+            .with_context(|| format!("cannot write {}", dir.display()))?;
+    }
+    if json {
+        let mut text = serde_json::to_string_pretty(&round.diagnosis)?;
+        text.push('\n');
+        crate::cli::write_stdout(&text)?;
+    } else {
+        crate::cli::write_stdout(&format!("{line}\n{}", details(round)))?;
+    }
+    Ok(u8::try_from(code).unwrap_or(3))
+}
+
+/// A channel that receives once SIGINT or SIGTERM arrives. The signals are
+/// blocked in every thread (threads started later inherit the mask) and
+/// taken by one waiting thread: no handler, no unsafe code.
+fn stop_signal() -> Result<std::sync::mpsc::Receiver<()>> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.thread_block().context("cannot block SIGINT/SIGTERM")?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        if set.wait().is_ok() {
+            let _ = tx.send(());
+        }
+    });
+    Ok(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_from_the_command_line() {
+        let args = ProbeArgs {
+            targets: vec!["192.0.2.10".into(), "192.0.2.11:443".into()],
+            ports: vec![80, 8080],
+            no_dns: true,
+            no_path: true,
+            ..ProbeArgs::default()
+        };
+        let plan = args.plan(&Facts::default()).expect("plan");
+        assert_eq!(plan.targets.len(), 2);
+        assert_eq!(plan.targets[0].ports, [80, 8080]);
+        assert_eq!(plan.targets[1].ports, [443]);
+        let bare = ProbeArgs {
+            targets: vec!["192.0.2.10".into()],
+            ..ProbeArgs::default()
+        };
+        let err = bare.plan(&Facts::default()).expect_err("no port");
+        assert!(
+            err.to_string().contains("give ADDRESS:PORT or --port"),
+            "{err}"
+        );
+    }
+}
