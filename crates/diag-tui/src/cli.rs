@@ -61,6 +61,10 @@ enum Command {
         format: Format,
         #[command(flatten)]
         read: ReadArgs,
+        /// Compare with a baseline saved by `diag baseline save`: what
+        /// changed since becomes findings, with the change as evidence.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Save the live host's state as a bundle (a directory, or a .tar.zst
     /// archive when PATH ends in .tar.zst) for later analysis.
@@ -81,6 +85,17 @@ enum Command {
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Compare with a baseline saved by `diag baseline save`.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+    },
+    /// Record what the host looks like on a healthy day, for `check
+    /// --baseline`.
+    Baseline {
+        #[command(subcommand)]
+        command: crate::baseline_cmd::BaselineCommand,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -142,20 +157,38 @@ fn execute(cli: Cli) -> Result<u8> {
         root: None,
         format: Format::Text,
         read: ReadArgs { read_timeout: 5.0 },
+        baseline: None,
     });
     match command {
-        Command::Check { root, format, read } => {
+        Command::Check {
+            root,
+            format,
+            read,
+            baseline,
+        } => {
             let rules = load_rules(&cli.rules)?;
             let source = live(root)?;
-            let diagnosis = diag_core::analyze(&source, &rules, &options(&read)?);
-            print_diagnosis(&diagnosis, format)
+            let mut snapshot = Snapshot::collect(&source, &options(&read)?);
+            if let Some(file) = &baseline {
+                crate::baseline_cmd::attach(&mut snapshot, file, Some(source.root()))?;
+            }
+            print_diagnosis(&diagnose::diagnose(&snapshot, &rules), format)
         }
-        Command::Analyze { path, format, read } => {
+        Command::Analyze {
+            path,
+            format,
+            read,
+            baseline,
+        } => {
             let rules = load_rules(&cli.rules)?;
             let bundle = Bundle::open(&path)?;
-            let diagnosis = diag_core::analyze(&bundle, &rules, &options(&read)?);
-            print_diagnosis(&diagnosis, format)
+            let mut snapshot = Snapshot::collect(&bundle, &options(&read)?);
+            if let Some(file) = &baseline {
+                crate::baseline_cmd::attach(&mut snapshot, file, None)?;
+            }
+            print_diagnosis(&diagnose::diagnose(&snapshot, &rules), format)
         }
+        Command::Baseline { command, read } => crate::baseline_cmd::run(command, &options(&read)?),
         Command::Collect { output, root, read } => {
             let source = live(root)?;
             let snapshot = Snapshot::collect(&source, &options(&read)?);
@@ -179,7 +212,7 @@ fn execute(cli: Cli) -> Result<u8> {
     }
 }
 
-fn live(root: Option<PathBuf>) -> Result<LiveHost> {
+pub(crate) fn live(root: Option<PathBuf>) -> Result<LiveHost> {
     match root {
         None => Ok(LiveHost::new()),
         Some(root) => {
