@@ -21,16 +21,26 @@ use std::time::{Duration, Instant};
 
 const PIECE: usize = 16 << 20;
 
+/// The end of the last whole line within the first `max` bytes (all of
+/// `text` when it is shorter; `max` itself if no line ends before it).
+fn line_end_before(text: &str, max: usize) -> usize {
+    if text.len() <= max {
+        return text.len();
+    }
+    // '\n' is never inside a multi-byte character: a char boundary.
+    text.as_bytes()[..max]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(text.len(), |i| i + 1)
+}
+
 /// Parses and evaluates `text` piece by piece; returns the findings fired
 /// over all pieces (so the work cannot be optimised away).
 fn run_pipeline(text: &str, rules: &RuleSet) -> usize {
     let mut fired = 0;
     let mut rest = text;
     while !rest.is_empty() {
-        let mut end = rest.len().min(PIECE);
-        if end < rest.len() {
-            end = rest[..end].rfind('\n').map_or(end, |i| i + 1);
-        }
+        let end = line_end_before(rest, PIECE);
         let (piece, tail) = rest.split_at(end);
         rest = tail;
         let snapshot = Snapshot::from_inputs([("dev/kmsg", piece)]);
@@ -59,7 +69,7 @@ fn bench(c: &mut Criterion) {
         text.len() >> 20,
         rules.rules().iter().filter(|r| r.log.is_some()).count()
     );
-    assert!(run_pipeline(&text[..text.len().min(PIECE)], &rules) > 0);
+    assert!(run_pipeline(&text[..line_end_before(&text, PIECE)], &rules) > 0);
 
     let mut group = c.benchmark_group("kernel_log");
     group.sample_size(10);
@@ -81,7 +91,7 @@ fn bench(c: &mut Criterion) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(64 << 20)
         .min(text.len());
-    let cut = text[..grep_bytes].rfind('\n').map_or(grep_bytes, |i| i + 1);
+    let cut = line_end_before(&text, grep_bytes);
     let prefix = dir.path().join("kmsg-prefix");
     std::fs::write(&prefix, &text[..cut]).expect("write prefix");
     let start = Instant::now();

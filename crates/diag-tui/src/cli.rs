@@ -68,6 +68,10 @@ enum Command {
         /// gateway): they send traffic, so they are off by default.
         #[arg(long)]
         probe: bool,
+        /// Compare with a baseline saved by `diag baseline save`: what
+        /// changed since becomes findings, with the change as evidence.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
     },
     /// Save the live host's state as a bundle (a directory, or a .tar.zst
     /// archive when PATH ends in .tar.zst) for later analysis.
@@ -94,6 +98,17 @@ enum Command {
         /// Open the terminal UI on the bundle instead of printing.
         #[arg(long)]
         tui: bool,
+        #[command(flatten)]
+        read: ReadArgs,
+        /// Compare with a baseline saved by `diag baseline save`.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+    },
+    /// Record what the host looks like on a healthy day, for `check
+    /// --baseline`.
+    Baseline {
+        #[command(subcommand)]
+        command: crate::baseline_cmd::BaselineCommand,
         #[command(flatten)]
         read: ReadArgs,
     },
@@ -182,6 +197,7 @@ fn execute(cli: Cli) -> Result<u8> {
             format: Format::Text,
             read,
             probe: false,
+            baseline: None,
         },
     };
     match command {
@@ -190,12 +206,16 @@ fn execute(cli: Cli) -> Result<u8> {
             format,
             read,
             probe,
+            baseline,
         } => {
             let rules = load_rules(&cli.rules)?;
             let source = live(root)?;
             let mut snapshot = Snapshot::collect(&source, &options(&read)?);
             if probe {
                 crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
+            }
+            if let Some(file) = &baseline {
+                crate::baseline_cmd::attach(&mut snapshot, file, Some(source.root()))?;
             }
             print_diagnosis(&diagnose::diagnose(&snapshot, &rules), format)
         }
@@ -220,13 +240,21 @@ fn execute(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Analyze {
-            path, format, read, ..
+            path,
+            format,
+            read,
+            baseline,
+            ..
         } => {
             let rules = load_rules(&cli.rules)?;
             let bundle = Bundle::open(&path)?;
-            let diagnosis = diag_core::analyze(&bundle, &rules, &options(&read)?);
-            print_diagnosis(&diagnosis, format)
+            let mut snapshot = Snapshot::collect(&bundle, &options(&read)?);
+            if let Some(file) = &baseline {
+                crate::baseline_cmd::attach(&mut snapshot, file, None)?;
+            }
+            print_diagnosis(&diagnose::diagnose(&snapshot, &rules), format)
         }
+        Command::Baseline { command, read } => crate::baseline_cmd::run(command, &options(&read)?),
         Command::Collect {
             output,
             root,

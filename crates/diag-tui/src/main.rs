@@ -5,6 +5,7 @@
 //! bundle, broken rule file). Errors are one clear line on stderr naming
 //! the file (and line); never a panic or a backtrace.
 
+mod baseline_cmd;
 mod cli;
 mod probe_cmd;
 mod report_cmd;

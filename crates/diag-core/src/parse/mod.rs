@@ -5,6 +5,7 @@
 //! the notes (lines that could not be used). [`INPUTS`] lists every input a
 //! parser knows: it is what `diag collect` reads and what a bundle holds.
 
+pub mod baseline;
 pub mod counters;
 pub mod events;
 pub mod fs;
@@ -19,6 +20,7 @@ pub mod netstate;
 pub mod nettext;
 pub mod netview;
 pub mod probe;
+pub mod services;
 pub mod sockets;
 pub mod sysctl;
 
@@ -186,6 +188,32 @@ pub const INPUTS: &[InputSpec] = &[
     head("fs/statvfs.json"),
     // Written only by `diag collect --probe` / `check --probe` (crate::probe).
     head("probe/*.json"),
+    // Services and baselines (`parse::services`, `parse::baseline`).
+    head("proc/cmdline"),
+    head("etc/passwd"),
+    head("etc/group"),
+    head("etc/apache2/envvars"),
+    head("etc/apache2/apache2.conf"),
+    head("etc/apache2/ports.conf"),
+    head("etc/apache2/conf-enabled/*"),
+    head("etc/apache2/sites-enabled/*"),
+    head("etc/httpd/conf/httpd.conf"),
+    head("etc/httpd/conf.d/*"),
+    head("etc/nginx/nginx.conf"),
+    head("etc/nginx/conf.d/*"),
+    head("etc/nginx/sites-enabled/*"),
+    tail("var/log/apache2/error.log*").newest(2),
+    tail("var/log/httpd/error_log*").newest(2),
+    tail("var/log/nginx/error.log*").newest(2),
+    head("run/*.pid"),
+    head("run/*/*.pid"),
+    // Made from systemctl/journalctl on a live host (`source::services`).
+    head("systemd/list-units.json"),
+    head("systemd/show/*"),
+    tail("systemd/journal/*"),
+    // Made by stat of watched and service paths (`source::services`).
+    head("services/paths.json"),
+    head("baseline/baseline.json"),
 ];
 
 /// Replaces the values of secret keys in an INI-style keyfile (`psk=`,
@@ -296,6 +324,10 @@ pub struct Facts {
     pub fs: FsFacts,
     /// Results of active probes (`probe/*.json`), when they were run.
     pub probe: probe::ProbeFacts,
+    /// What changed since the baseline, when one was given.
+    pub baseline: baseline::BaselineFacts,
+    /// Failed services, their logs, and the paths their users cannot reach.
+    pub services: services::ServiceFacts,
 }
 
 impl Facts {
@@ -346,6 +378,11 @@ impl Facts {
                 }],
             },
             probe: probe::ProbeFacts::schema_sample(),
+            baseline: baseline::BaselineFacts {
+                changes: vec![baseline::Change::default()],
+                ..baseline::BaselineFacts::default()
+            },
+            services: services::ServiceFacts::schema_sample(),
             ..Facts::default()
         }
     }
@@ -422,6 +459,8 @@ impl Facts {
         facts.md = md::from_snapshot(snapshot, &mut notes);
         facts.fs = fs::from_snapshot(snapshot, &mut notes);
         facts.probe = probe::from_snapshot(snapshot, &mut notes);
+        facts.baseline = baseline::compare(snapshot, &facts, &mut notes);
+        services::fill(&mut facts, snapshot, &mut notes);
         (facts, notes)
     }
 }

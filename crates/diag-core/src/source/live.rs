@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 /// namespace when `root` is `/`, and read as files below any other root;
 /// so is `fs/statvfs.json` (statvfs of every mount, see
 /// [`super::storage`]). Of the processes' command lines only quota tools'
-/// are read.
+/// are read. `services/paths.json` (stat of watched paths) and the
+/// `systemd/*` outputs come from [`super::services`].
 #[derive(Debug, Clone)]
 pub struct LiveHost {
     root: PathBuf,
@@ -82,6 +83,9 @@ impl Source for LiveHost {
                 }
             });
         }
+        if let Some(generated) = super::services::read(&self.root, name, &limits) {
+            return generated;
+        }
         if !super::storage::cmdline_wanted(&self.root, name, limits.timeout) {
             // Only quota tools' command lines are collected.
             return Err(ReadError::NotFound);
@@ -104,6 +108,9 @@ impl Source for LiveHost {
 
     fn list(&self, dir: &str, limits: &Limits) -> Result<Vec<String>, ReadError> {
         check_name(dir)?;
+        if let Some(units) = super::services::list(&self.root, dir, limits) {
+            return units;
+        }
         let path = self.root.join(dir);
         bounded(limits.timeout, move || list_dir(&path))
     }

@@ -16,6 +16,7 @@
 mod bundle;
 mod live;
 pub mod netlink;
+pub mod services;
 pub mod storage;
 
 pub use bundle::Bundle;

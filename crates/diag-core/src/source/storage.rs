@@ -190,8 +190,8 @@ where
 }
 
 /// Records as a JSON array, one record per line (so evidence can name the
-/// line of a mount).
-pub fn records_json(records: &[StatvfsRecord]) -> Vec<u8> {
+/// line of a mount, or of a path in `services/paths.json`).
+pub fn records_json<T: serde::Serialize>(records: &[T]) -> Vec<u8> {
     let mut out = b"[\n".to_vec();
     for (i, record) in records.iter().enumerate() {
         if let Ok(line) = serde_json::to_vec(record) {
