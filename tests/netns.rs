@@ -13,84 +13,11 @@
 
 mod common;
 
+#[path = "common/netns.rs"]
+mod netns;
+
 use common::{cause_ids, finding_ids};
-use std::process::{Command, Output};
-use std::time::{SystemTime, UNIX_EPOCH};
-
-fn run(args: &[&str]) -> Output {
-    let out = Command::new(args[0])
-        .args(&args[1..])
-        .output()
-        .unwrap_or_else(|e| panic!("{args:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!(
-        "{prefix}{:x}{:x}",
-        std::process::id() & 0xfff,
-        nanos & 0xfffff
-    )
-}
-
-/// A network namespace, deleted on drop.
-struct Netns {
-    name: String,
-}
-
-impl Netns {
-    fn new() -> Self {
-        let name = unique("diagt");
-        run(&["ip", "netns", "add", &name]);
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    fn exec(&self, args: &[&str]) -> Output {
-        let mut all = vec!["ip", "netns", "exec", &self.name];
-        all.extend_from_slice(args);
-        run(&all)
-    }
-
-    fn ip(&self, args: &[&str]) -> Output {
-        let mut all = vec!["ip"];
-        all.extend_from_slice(args);
-        self.exec(&all)
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .output();
-    }
-}
-
-/// Connects two namespaces with a veth pair created under random names in
-/// the root namespace, moved at once, and renamed to `a_name`/`b_name`
-/// only inside the namespaces.
-fn veth(a: &Netns, a_name: &str, b: &Netns, b_name: &str) {
-    let x = unique("dva");
-    let y = unique("dvb");
-    run(&["ip", "link", "add", &x, "type", "veth", "peer", "name", &y]);
-    run(&["ip", "link", "set", &x, "netns", &a.name]);
-    run(&["ip", "link", "set", &y, "netns", &b.name]);
-    a.ip(&["link", "set", &x, "name", a_name]);
-    b.ip(&["link", "set", &y, "name", b_name]);
-    a.ip(&["link", "set", a_name, "up"]);
-    b.ip(&["link", "set", b_name, "up"]);
-}
+use netns::{veth, Ns as Netns};
 
 /// Lowers `net.ipv4.neigh.default.gc_thresh1..3` and restores the values
 /// it found when dropped (also while a failing test unwinds).
@@ -128,24 +55,7 @@ impl Drop for GcThresh {
 /// mount namespace: nothing of the host's /etc is touched), and parses its
 /// JSON.
 fn diag_in(ns: &Netns, etc: Option<&std::path::Path>, args: &[&str]) -> serde_json::Value {
-    let bin = env!("CARGO_BIN_EXE_diag");
-    let mut command = Command::new("ip");
-    command.args(["netns", "exec", &ns.name]);
-    match etc {
-        Some(dir) => {
-            let script = format!(
-                "mount -t tmpfs diag-test-etc /etc && cp -a {}/. /etc/ && exec \"$0\" \"$@\"",
-                dir.display()
-            );
-            command
-                .args(["unshare", "--mount", "--propagation", "private", "sh", "-c"])
-                .arg(script)
-                .arg(bin);
-        }
-        None => {
-            command.arg(bin);
-        }
-    }
+    let mut command = ns.command(etc, env!("CARGO_BIN_EXE_diag"));
     let out = command
         .args(args)
         .env("NO_COLOR", "1")
@@ -189,19 +99,11 @@ fn half_bound_aliases_are_reported_with_their_config_lines() {
     .expect("write ips");
     std::fs::write(etc.path().join("hostname"), "web1\n").expect("hostname");
     // A web server on the wildcard address, as Apache on a cPanel host.
-    let server = Command::new("ip")
-        .args(["netns", "exec", &host.name, "python3", "-c"])
-        .arg("import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',8080))\ns.listen(8)\ntime.sleep(60)")
-        .spawn()
-        .expect("start listener");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _server = Kill(server);
+    let _server = host.spawn(&[
+        "python3",
+        "-c",
+        "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',8080))\ns.listen(8)\ntime.sleep(60)",
+    ]);
     // Wait for the listener.
     for _ in 0..50 {
         let out = host.exec(&["cat", "/proc/net/tcp"]);
