@@ -211,7 +211,11 @@ fn half_bound_aliases_are_reported_with_their_config_lines() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 
-    let json = diag_in(&host, Some(etc.path()), &["check", "--format", "json"]);
+    let json = diag_in(
+        &host,
+        Some(etc.path()),
+        &["check", "--format", "json", "--capture-seconds", "0"],
+    );
     let finding = item(&json, "causes", "addr.configured-not-bound")
         .or_else(|| item(&json, "findings", "addr.configured-not-bound"))
         .unwrap_or_else(|| panic!("no addr.configured-not-bound in {json:#}"));
@@ -256,7 +260,11 @@ fn half_bound_aliases_are_reported_with_their_config_lines() {
     for missing in ["192.0.2.12", "192.0.2.13", "192.0.2.14"] {
         host.ip(&["addr", "add", &format!("{missing}/24"), "dev", "eth0"]);
     }
-    let json = diag_in(&host, Some(etc.path()), &["check", "--format", "json"]);
+    let json = diag_in(
+        &host,
+        Some(etc.path()),
+        &["check", "--format", "json", "--capture-seconds", "0"],
+    );
     assert!(
         !cause_ids(&json).contains(&"addr.configured-not-bound".to_string())
             && !finding_ids(&json).contains(&"addr.configured-not-bound".to_string()),
@@ -293,7 +301,11 @@ fn onlink_default_route_overflows_the_neighbour_table() {
             "for i in $(seq 0 399); do echo x 2>/dev/null > /dev/udp/10.201.$((i / 200)).$((i % 200 + 1))/9; done; sleep 1",
         ]);
 
-        let json = diag_in(&host, None, &["check", "--format", "json"]);
+        let json = diag_in(
+            &host,
+            None,
+            &["check", "--format", "json", "--capture-seconds", "0"],
+        );
         let causes = cause_ids(&json);
         assert_eq!(
             causes.first().map(String::as_str),
@@ -342,7 +354,11 @@ fn onlink_default_route_overflows_the_neighbour_table() {
             "-c",
             "for i in $(seq 0 99); do echo x 2>/dev/null > /dev/udp/10.201.1.$((i + 1))/9; done; sleep 1",
         ]);
-        let json = diag_in(&own, None, &["check", "--format", "json"]);
+        let json = diag_in(
+            &own,
+            None,
+            &["check", "--format", "json", "--capture-seconds", "0"],
+        );
         assert_eq!(
             cause_ids(&json).first().map(String::as_str),
             Some("route.gateway-misconfigured"),
@@ -372,7 +388,11 @@ fn onlink_default_route_overflows_the_neighbour_table() {
         "-c",
         "for i in $(seq 0 99); do echo x 2>/dev/null > /dev/udp/10.201.0.$((i + 1))/9; done; sleep 1",
     ]);
-    let json = diag_in(&fixed, None, &["check", "--format", "json"]);
+    let json = diag_in(
+        &fixed,
+        None,
+        &["check", "--format", "json", "--capture-seconds", "0"],
+    );
     assert!(
         !cause_ids(&json).contains(&"route.gateway-misconfigured".to_string()),
         "{json:#}"
@@ -387,6 +407,140 @@ fn onlink_default_route_overflows_the_neighbour_table() {
     if finding_ids(&json).contains(&"neigh.table-overflow".to_string()) {
         assert!(
             common::ids(&json["ruled_out"]).contains(&"route.gateway-misconfigured".to_string()),
+            "{json:#}"
+        );
+    }
+}
+
+// ---- live capture ----------------------------------------------------------
+
+/// Traffic from `tests/traffic/gen.py` running in a namespace; killed (by
+/// its own pid) and reaped on drop if still running.
+struct Traffic(std::process::Child);
+
+impl Traffic {
+    fn start(ns: &Netns, args: &[&str]) -> Self {
+        let script = common::workspace().join("tests/traffic/gen.py");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "python3"])
+            .arg(script)
+            .args(args)
+            .spawn()
+            .expect("python3 (tests/traffic/gen.py)");
+        // Let it start sending before diag's capture window opens.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Traffic(child)
+    }
+}
+
+impl Drop for Traffic {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const CAPTURE_IDS: [&str; 6] = [
+    "capture.arp-offlink-targets",
+    "capture.handshakes-unanswered",
+    "capture.dns-unanswered",
+    "capture.port-scan",
+    "capture.ip-conflict",
+    "net.syn-flood",
+];
+
+fn reported(json: &serde_json::Value) -> Vec<String> {
+    let mut ids = cause_ids(json);
+    ids.extend(finding_ids(json));
+    ids
+}
+
+/// `diag check` captures by default: in a namespace pair joined by a veth,
+/// normal traffic (collected, stored, analysed) reports none of the capture
+/// findings; ARP for off-link targets, a spoofed SYN flood and DNS queries
+/// nobody answers each report theirs.
+#[test]
+fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
+    let host = Netns::new();
+    let peer = Netns::new();
+    veth(&host, "eth0", &peer, "eth0");
+    host.ip(&["addr", "add", "10.210.0.1/24", "dev", "eth0"]);
+    peer.ip(&["addr", "add", "10.210.0.2/24", "dev", "eth0"]);
+
+    // Normal: connections to a server that accepts them.
+    {
+        let _server = Traffic::start(&peer, &["serve", "8080", "6"]);
+        let _client = Traffic::start(&host, &["connect", "10.210.0.2", "8080", "5"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bundle = dir.path().join("bundle");
+        let bin = env!("CARGO_BIN_EXE_diag");
+        let out = host.exec(&[bin, "collect", "-o", bundle.to_str().expect("utf8")]);
+        assert!(out.status.success());
+        let pcap = std::fs::read(bundle.join("capture/eth0.pcap")).expect("capture stored");
+        let (summary, notes) = diag_core::capture::analyse("capture/eth0.pcap", &pcap);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(summary.tcp.synack >= 10, "{:?}", summary.tcp);
+        let stats = std::fs::read_to_string(bundle.join("capture/stats.json")).expect("stats");
+        assert!(stats.contains("\"kernel_drops\": 0"), "{stats}");
+        let json = diag_in(
+            &host,
+            None,
+            &[
+                "analyze",
+                bundle.to_str().expect("utf8"),
+                "--format",
+                "json",
+            ],
+        );
+        let ids = reported(&json);
+        for id in CAPTURE_IDS {
+            assert!(
+                !ids.contains(&id.to_string()),
+                "normal traffic: {id}\n{json:#}"
+            );
+        }
+    }
+
+    // The gateway typo: every destination is on-link, so the host ARPs
+    // for remote addresses.
+    host.ip(&["route", "add", "default", "dev", "eth0"]);
+    {
+        let _t = Traffic::start(&host, &["offlink", "4"]);
+        let json = diag_in(&host, None, &["check", "--format", "json"]);
+        let ids = reported(&json);
+        assert!(
+            ids.contains(&"capture.arp-offlink-targets".to_string()),
+            "{json:#}"
+        );
+        assert_eq!(
+            cause_ids(&json).first().map(String::as_str),
+            Some("route.gateway-misconfigured"),
+            "{json:#}"
+        );
+        assert!(!ids.contains(&"net.syn-flood".to_string()), "{json:#}");
+    }
+    host.ip(&["route", "del", "default", "dev", "eth0"]);
+
+    // A SYN flood from spoofed sources to a port nobody listens on.
+    {
+        let _t = Traffic::start(&peer, &["synflood", "10.210.0.1", "80", "4"]);
+        let json = diag_in(&host, None, &["check", "--format", "json"]);
+        assert!(
+            cause_ids(&json).contains(&"net.syn-flood".to_string()),
+            "{json:#}"
+        );
+    }
+
+    // DNS queries to an address where nothing listens on port 53.
+    {
+        let _t = Traffic::start(&host, &["dns", "10.210.0.2", "5"]);
+        let json = diag_in(
+            &host,
+            None,
+            &["check", "--format", "json", "--capture-seconds", "3"],
+        );
+        assert!(
+            reported(&json).contains(&"capture.dns-unanswered".to_string()),
             "{json:#}"
         );
     }

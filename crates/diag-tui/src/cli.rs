@@ -49,6 +49,50 @@ struct ReadArgs {
     read_timeout: f64,
 }
 
+/// Live packet capture (see docs/capture.md).
+#[derive(Debug, Args, Clone)]
+struct CaptureArgs {
+    /// Capture packets for this many seconds while collecting (needs
+    /// CAP_NET_RAW, else skipped); 0 turns capture off.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    capture_seconds: f64,
+    /// Capture on this interface (repeat for several); default: every
+    /// interface that is up, the loopback excepted.
+    #[arg(long = "capture-interface", value_name = "IFACE")]
+    capture_interfaces: Vec<String>,
+    /// Stop capturing after this many packets (all interfaces).
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    capture_packets: u64,
+    /// Stop capturing after this many megabytes (all interfaces).
+    #[arg(long, value_name = "MB", default_value_t = 8)]
+    capture_mb: u64,
+    /// Bytes kept of each packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 256)]
+    snaplen: u32,
+    /// Put the interfaces in promiscuous mode.
+    #[arg(long)]
+    promiscuous: bool,
+}
+
+impl CaptureArgs {
+    fn options(&self) -> Result<diag_core::source::capture::CaptureOptions> {
+        if !(self.capture_seconds.is_finite() && (0.0..=600.0).contains(&self.capture_seconds)) {
+            bail!("--capture-seconds must be between 0 and 600");
+        }
+        if self.snaplen < 64 {
+            bail!("--snaplen must be at least 64 bytes (the headers diag decodes)");
+        }
+        Ok(diag_core::source::capture::CaptureOptions {
+            interfaces: self.capture_interfaces.clone(),
+            duration: Duration::from_secs_f64(self.capture_seconds),
+            max_packets: self.capture_packets,
+            max_bytes: self.capture_mb.saturating_mul(1 << 20),
+            snaplen: self.snaplen,
+            promiscuous: self.promiscuous,
+        })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Diagnose the live host once and print the result.
@@ -61,6 +105,8 @@ enum Command {
         format: Format,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        capture: CaptureArgs,
     },
     /// Save the live host's state as a bundle (a directory, or a .tar.zst
     /// archive when PATH ends in .tar.zst) for later analysis.
@@ -73,6 +119,8 @@ enum Command {
         root: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        capture: CaptureArgs,
     },
     /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
     /// diagnoses the live host.
@@ -142,12 +190,27 @@ fn execute(cli: Cli) -> Result<u8> {
         root: None,
         format: Format::Text,
         read: ReadArgs { read_timeout: 5.0 },
+        capture: CaptureArgs {
+            capture_seconds: 2.0,
+            capture_interfaces: Vec::new(),
+            capture_packets: 200_000,
+            capture_mb: 8,
+            snaplen: 256,
+            promiscuous: false,
+        },
     });
     match command {
-        Command::Check { root, format, read } => {
+        Command::Check {
+            root,
+            format,
+            read,
+            capture,
+        } => {
             let rules = load_rules(&cli.rules)?;
             let source = live(root)?;
-            let diagnosis = diag_core::analyze(&source, &rules, &options(&read)?);
+            let mut options = options(&read)?;
+            options.capture = capture.options()?;
+            let diagnosis = diag_core::analyze(&source, &rules, &options);
             print_diagnosis(&diagnosis, format)
         }
         Command::Analyze { path, format, read } => {
@@ -156,9 +219,16 @@ fn execute(cli: Cli) -> Result<u8> {
             let diagnosis = diag_core::analyze(&bundle, &rules, &options(&read)?);
             print_diagnosis(&diagnosis, format)
         }
-        Command::Collect { output, root, read } => {
+        Command::Collect {
+            output,
+            root,
+            read,
+            capture,
+        } => {
             let source = live(root)?;
-            let snapshot = Snapshot::collect(&source, &options(&read)?);
+            let mut options = options(&read)?;
+            options.capture = capture.options()?;
+            let snapshot = Snapshot::collect(&source, &options);
             snapshot
                 .write_bundle(&output)
                 .with_context(|| format!("cannot write bundle {}", output.display()))?;

@@ -848,6 +848,9 @@ pub struct CaptureFacts {
     pub arp_conflicts: u64,
     /// One record per conflict, all captures.
     pub arp_conflict_samples: Vec<Record>,
+    /// Packets the kernel dropped during a live capture (all interfaces,
+    /// from `capture/stats.json`).
+    pub kernel_drops: u64,
 }
 
 impl CaptureFacts {
@@ -967,6 +970,41 @@ pub fn fill(facts: &mut crate::Facts, snapshot: &crate::Snapshot, notes: &mut Ve
         summaries.push(summary);
     }
     facts.capture = view(summaries, &facts.net);
+    if let Some(stats) = snapshot.inputs.get(STATS) {
+        let (drops, more) = parse_stats(&stats.bytes);
+        facts.capture.kernel_drops = drops;
+        notes.extend(more);
+    }
+}
+
+/// The counts a live capture wrote beside its pcaps.
+pub const STATS: &str = "capture/stats.json";
+
+/// Reads `capture/stats.json` ([`crate::source::capture::InterfaceStats`]
+/// records): the packets the kernel dropped, all interfaces, and a note
+/// for each interface that dropped any or a file that does not parse.
+pub fn parse_stats(bytes: &[u8]) -> (u64, Vec<Note>) {
+    let stats: Vec<crate::source::capture::InterfaceStats> = match serde_json::from_slice(bytes) {
+        Ok(stats) => stats,
+        Err(err) => return (0, vec![Note::input(STATS, format!("unreadable: {err}"))]),
+    };
+    let mut notes = Vec::new();
+    let mut drops = 0;
+    for s in &stats {
+        drops += s.kernel_drops;
+        if s.kernel_drops > 0 {
+            notes.push(Note::input(
+                STATS,
+                format!(
+                    "{}: the kernel dropped {} of {} packets during the capture (socket buffer full): counts and rates are lower bounds",
+                    s.interface,
+                    s.kernel_drops,
+                    s.kernel_packets + s.kernel_drops
+                ),
+            ));
+        }
+    }
+    (drops, notes)
 }
 
 #[cfg(test)]
@@ -1103,6 +1141,22 @@ mod tests {
                 "rules/capture.toml lacks the {name} capture"
             );
         }
+    }
+
+    #[test]
+    fn capture_stats_give_drops_and_notes() {
+        let text = br#"[{"interface":"eth0","packets":90,"bytes":9000,"kernel_packets":90,"kernel_drops":10,"stopped_by":"duration"},
+{"interface":"eth1","packets":5,"bytes":500,"kernel_packets":5,"kernel_drops":0,"stopped_by":"packets"}]"#;
+        let (drops, notes) = parse_stats(text);
+        assert_eq!(drops, 10);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].message.contains("dropped 10 of 100"), "{notes:?}");
+        for bad in [&b""[..], b"[{\"interface\":", b"{}", b"garbage"] {
+            let (drops, notes) = parse_stats(bad);
+            assert_eq!((drops, notes.len()), (0, 1), "{bad:?}");
+        }
+        let (drops, notes) = parse_stats(b"[]");
+        assert_eq!((drops, notes.len()), (0, 0));
     }
 
     #[test]
