@@ -92,21 +92,33 @@ fn veth(a: &Netns, a_name: &str, b: &Netns, b_name: &str) {
     b.ip(&["link", "set", b_name, "up"]);
 }
 
+/// Serialises the tests that depend on the machine's global neighbour
+/// state (gc_thresh sysctls, the rate-limited overflow messages) under
+/// plain `cargo test`, which runs them in parallel threads (nextest runs
+/// this binary one test at a time anyway).
+static NEIGH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn neigh_lock() -> std::sync::MutexGuard<'static, ()> {
+    NEIGH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Lowers `net.ipv4.neigh.default.gc_thresh1..3` and restores the values
 /// it found when dropped (also while a failing test unwinds).
 struct GcThresh {
     saved: Vec<(String, String)>,
+    _lock: std::sync::MutexGuard<'static, ()>,
 }
 
 impl GcThresh {
     fn lower(values: [u32; 3]) -> Self {
+        let lock = neigh_lock();
         let mut saved = Vec::new();
         for n in 1..=3 {
             let path = format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
             let old = std::fs::read_to_string(&path).expect("read gc_thresh");
             saved.push((path.clone(), old.trim().to_string()));
         }
-        let guard = GcThresh { saved };
+        let guard = GcThresh { saved, _lock: lock };
         // Raise-safe order: thresh3 first when lowering.
         for (n, value) in [(3, values[2]), (2, values[1]), (1, values[0])] {
             let path = format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
@@ -461,6 +473,8 @@ fn reported(json: &serde_json::Value) -> Vec<String> {
 /// nobody answers each report theirs.
 #[test]
 fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
+    // Its off-link phase fills neighbour tables too.
+    let _neigh = neigh_lock();
     let host = Netns::new();
     let peer = Netns::new();
     veth(&host, "eth0", &peer, "eth0");
