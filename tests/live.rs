@@ -73,9 +73,15 @@ fn check_and_collect_then_analyze_agree_on_injected_kernel_lines() {
     let mut round = 0;
     let (live, live_code, replayed, replayed_code) = loop {
         round += 1;
-        let (live, live_code) = diag_json(&["check", "--format", "json"]);
+        let (live, live_code) = diag_json(&["check", "--format", "json", "--capture-seconds", "0"]);
         let bundle = dir.path().join(format!("bundle-{round}"));
-        let out = diag(&["collect", "-o", bundle.to_str().expect("utf8")]);
+        let out = diag(&[
+            "collect",
+            "-o",
+            bundle.to_str().expect("utf8"),
+            "--capture-seconds",
+            "0",
+        ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let (replayed, replayed_code) = diag_json(&[
             "analyze",
@@ -129,7 +135,13 @@ fn tar_zst_bundle_of_the_live_host_replays_the_same() {
     let archive = dir.path().join("host.tar.zst");
     let plain = dir.path().join("host");
     for path in [&archive, &plain] {
-        let out = diag(&["collect", "-o", path.to_str().expect("utf8")]);
+        let out = diag(&[
+            "collect",
+            "-o",
+            path.to_str().expect("utf8"),
+            "--capture-seconds",
+            "0",
+        ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
     assert!(archive.is_file());
@@ -180,6 +192,18 @@ fn unprivileged_check_reports_what_it_could_not_read() {
     } else {
         assert!(kmsg_skipped.is_none());
     }
+    // Capture needs CAP_NET_RAW: skipped, with that reason.
+    assert!(
+        json["skipped"]
+            .as_array()
+            .expect("skipped")
+            .iter()
+            .any(|s| s["collector"] == "capture"
+                && s["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.contains("CAP_NET_RAW"))),
+        "{json:#}"
+    );
     // The rest was read: routes and neighbour statistics are world-readable.
     assert!(json["source"]["host"].is_string());
 }
@@ -197,7 +221,7 @@ fn injected_failures_of_every_pack_are_reported_live() {
         "<5>audit: type=1400 audit(1392023100.123:42): apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/sbin/apache2\" name=\"/var/www/aliases/\" pid=1234 comm=\"apache2\" requested_mask=\"r\" denied_mask=\"r\" fsuid=33 ouid=0".to_string(),
     ];
     inject(&lines.iter().map(String::as_str).collect::<Vec<_>>());
-    let (json, code) = diag_json(&["check", "--format", "json"]);
+    let (json, code) = diag_json(&["check", "--format", "json", "--capture-seconds", "0"]);
     assert_eq!(code, 2);
     let oom = format!("Killed process {pid} (diagtest)");
     for (id, needle) in [
@@ -233,7 +257,13 @@ fn live_statvfs_and_only_quota_tools_command_lines() {
         .spawn()
         .expect("spawn sleep");
     let bundle = dir.path().join("bundle");
-    let out = diag(&["collect", "-o", bundle.to_str().expect("utf8")]);
+    let out = diag(&[
+        "collect",
+        "-o",
+        bundle.to_str().expect("utf8"),
+        "--capture-seconds",
+        "0",
+    ]);
     let _ = quota.kill();
     let _ = other.kill();
     let _ = quota.wait();

@@ -19,21 +19,33 @@ mod netns;
 use common::{cause_ids, finding_ids};
 use netns::{veth, Ns as Netns};
 
+/// Serialises the tests that depend on the machine's global neighbour
+/// state (gc_thresh sysctls, the rate-limited overflow messages) under
+/// plain `cargo test`, which runs them in parallel threads (nextest runs
+/// this binary one test at a time anyway).
+static NEIGH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn neigh_lock() -> std::sync::MutexGuard<'static, ()> {
+    NEIGH.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Lowers `net.ipv4.neigh.default.gc_thresh1..3` and restores the values
 /// it found when dropped (also while a failing test unwinds).
 struct GcThresh {
     saved: Vec<(String, String)>,
+    _lock: std::sync::MutexGuard<'static, ()>,
 }
 
 impl GcThresh {
     fn lower(values: [u32; 3]) -> Self {
+        let lock = neigh_lock();
         let mut saved = Vec::new();
         for n in 1..=3 {
             let path = format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
             let old = std::fs::read_to_string(&path).expect("read gc_thresh");
             saved.push((path.clone(), old.trim().to_string()));
         }
-        let guard = GcThresh { saved };
+        let guard = GcThresh { saved, _lock: lock };
         // Raise-safe order: thresh3 first when lowering.
         for (n, value) in [(3, values[2]), (2, values[1]), (1, values[0])] {
             let path = format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
@@ -113,7 +125,11 @@ fn half_bound_aliases_are_reported_with_their_config_lines() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 
-    let json = diag_in(&host, Some(etc.path()), &["check", "--format", "json"]);
+    let json = diag_in(
+        &host,
+        Some(etc.path()),
+        &["check", "--format", "json", "--capture-seconds", "0"],
+    );
     let finding = item(&json, "causes", "addr.configured-not-bound")
         .or_else(|| item(&json, "findings", "addr.configured-not-bound"))
         .unwrap_or_else(|| panic!("no addr.configured-not-bound in {json:#}"));
@@ -158,7 +174,11 @@ fn half_bound_aliases_are_reported_with_their_config_lines() {
     for missing in ["192.0.2.12", "192.0.2.13", "192.0.2.14"] {
         host.ip(&["addr", "add", &format!("{missing}/24"), "dev", "eth0"]);
     }
-    let json = diag_in(&host, Some(etc.path()), &["check", "--format", "json"]);
+    let json = diag_in(
+        &host,
+        Some(etc.path()),
+        &["check", "--format", "json", "--capture-seconds", "0"],
+    );
     assert!(
         !cause_ids(&json).contains(&"addr.configured-not-bound".to_string())
             && !finding_ids(&json).contains(&"addr.configured-not-bound".to_string()),
@@ -195,7 +215,11 @@ fn onlink_default_route_overflows_the_neighbour_table() {
             "for i in $(seq 0 399); do echo x 2>/dev/null > /dev/udp/10.201.$((i / 200)).$((i % 200 + 1))/9; done; sleep 1",
         ]);
 
-        let json = diag_in(&host, None, &["check", "--format", "json"]);
+        let json = diag_in(
+            &host,
+            None,
+            &["check", "--format", "json", "--capture-seconds", "0"],
+        );
         let causes = cause_ids(&json);
         assert_eq!(
             causes.first().map(String::as_str),
@@ -244,7 +268,11 @@ fn onlink_default_route_overflows_the_neighbour_table() {
             "-c",
             "for i in $(seq 0 99); do echo x 2>/dev/null > /dev/udp/10.201.1.$((i + 1))/9; done; sleep 1",
         ]);
-        let json = diag_in(&own, None, &["check", "--format", "json"]);
+        let json = diag_in(
+            &own,
+            None,
+            &["check", "--format", "json", "--capture-seconds", "0"],
+        );
         assert_eq!(
             cause_ids(&json).first().map(String::as_str),
             Some("route.gateway-misconfigured"),
@@ -274,7 +302,11 @@ fn onlink_default_route_overflows_the_neighbour_table() {
         "-c",
         "for i in $(seq 0 99); do echo x 2>/dev/null > /dev/udp/10.201.0.$((i + 1))/9; done; sleep 1",
     ]);
-    let json = diag_in(&fixed, None, &["check", "--format", "json"]);
+    let json = diag_in(
+        &fixed,
+        None,
+        &["check", "--format", "json", "--capture-seconds", "0"],
+    );
     assert!(
         !cause_ids(&json).contains(&"route.gateway-misconfigured".to_string()),
         "{json:#}"
@@ -289,6 +321,142 @@ fn onlink_default_route_overflows_the_neighbour_table() {
     if finding_ids(&json).contains(&"neigh.table-overflow".to_string()) {
         assert!(
             common::ids(&json["ruled_out"]).contains(&"route.gateway-misconfigured".to_string()),
+            "{json:#}"
+        );
+    }
+}
+
+// ---- live capture ----------------------------------------------------------
+
+/// Traffic from `tests/traffic/gen.py` running in a namespace; killed (by
+/// its own pid) and reaped on drop if still running.
+struct Traffic(std::process::Child);
+
+impl Traffic {
+    fn start(ns: &Netns, args: &[&str]) -> Self {
+        let script = common::workspace().join("tests/traffic/gen.py");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &ns.name, "python3"])
+            .arg(script)
+            .args(args)
+            .spawn()
+            .expect("python3 (tests/traffic/gen.py)");
+        // Let it start sending before diag's capture window opens.
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        Traffic(child)
+    }
+}
+
+impl Drop for Traffic {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+const CAPTURE_IDS: [&str; 6] = [
+    "capture.arp-offlink-targets",
+    "capture.handshakes-unanswered",
+    "capture.dns-unanswered",
+    "capture.port-scan",
+    "capture.ip-conflict",
+    "net.syn-flood",
+];
+
+fn reported(json: &serde_json::Value) -> Vec<String> {
+    let mut ids = cause_ids(json);
+    ids.extend(finding_ids(json));
+    ids
+}
+
+/// `diag check` captures by default: in a namespace pair joined by a veth,
+/// normal traffic (collected, stored, analysed) reports none of the capture
+/// findings; ARP for off-link targets, a spoofed SYN flood and DNS queries
+/// nobody answers each report theirs.
+#[test]
+fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
+    // Its off-link phase fills neighbour tables too.
+    let _neigh = neigh_lock();
+    let host = Netns::new();
+    let peer = Netns::new();
+    veth(&host, "eth0", &peer, "eth0");
+    host.ip(&["addr", "add", "10.210.0.1/24", "dev", "eth0"]);
+    peer.ip(&["addr", "add", "10.210.0.2/24", "dev", "eth0"]);
+
+    // Normal: connections to a server that accepts them.
+    {
+        let _server = Traffic::start(&peer, &["serve", "8080", "6"]);
+        let _client = Traffic::start(&host, &["connect", "10.210.0.2", "8080", "5"]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let bundle = dir.path().join("bundle");
+        let bin = env!("CARGO_BIN_EXE_diag");
+        let out = host.exec(&[bin, "collect", "-o", bundle.to_str().expect("utf8")]);
+        assert!(out.status.success());
+        let pcap = std::fs::read(bundle.join("capture/eth0.pcap")).expect("capture stored");
+        let (summary, notes) = diag_core::capture::analyse("capture/eth0.pcap", &pcap);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert!(summary.tcp.synack >= 10, "{:?}", summary.tcp);
+        let stats = std::fs::read_to_string(bundle.join("capture/stats.json")).expect("stats");
+        assert!(stats.contains("\"kernel_drops\": 0"), "{stats}");
+        let json = diag_in(
+            &host,
+            None,
+            &[
+                "analyze",
+                bundle.to_str().expect("utf8"),
+                "--format",
+                "json",
+            ],
+        );
+        let ids = reported(&json);
+        for id in CAPTURE_IDS {
+            assert!(
+                !ids.contains(&id.to_string()),
+                "normal traffic: {id}\n{json:#}"
+            );
+        }
+    }
+
+    // The gateway typo: every destination is on-link, so the host ARPs
+    // for remote addresses.
+    host.ip(&["route", "add", "default", "dev", "eth0"]);
+    {
+        let _t = Traffic::start(&host, &["offlink", "4"]);
+        let json = diag_in(&host, None, &["check", "--format", "json"]);
+        let ids = reported(&json);
+        assert!(
+            ids.contains(&"capture.arp-offlink-targets".to_string()),
+            "{json:#}"
+        );
+        assert_eq!(
+            cause_ids(&json).first().map(String::as_str),
+            Some("route.gateway-misconfigured"),
+            "{json:#}"
+        );
+        assert!(!ids.contains(&"net.syn-flood".to_string()), "{json:#}");
+    }
+    host.ip(&["route", "del", "default", "dev", "eth0"]);
+
+    // A SYN flood from spoofed sources to a port nobody listens on.
+    {
+        let _t = Traffic::start(&peer, &["synflood", "10.210.0.1", "80", "4"]);
+        let json = diag_in(&host, None, &["check", "--format", "json"]);
+        assert!(
+            cause_ids(&json).contains(&"net.syn-flood".to_string()),
+            "{json:#}"
+        );
+    }
+
+    // DNS queries to an address where nothing listens on port 53.
+    {
+        let _t = Traffic::start(&host, &["dns", "10.210.0.2", "5"]);
+        let json = diag_in(
+            &host,
+            None,
+            &["check", "--format", "json", "--capture-seconds", "3"],
+        );
+        assert!(
+            reported(&json).contains(&"capture.dns-unanswered".to_string()),
             "{json:#}"
         );
     }

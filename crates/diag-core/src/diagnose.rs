@@ -166,7 +166,17 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
         }
         if log_fired.is_none() && !condition_holds {
             if rule.kind == RuleKind::Cause && !explained.is_empty() {
-                let fields = BTreeMap::from([("explains".to_string(), explained.join(", "))]);
+                // The rule's own fields (measured values) are there too, so
+                // the reason can say what was measured; one that cannot be
+                // evaluated is left out.
+                let mut fields: BTreeMap<String, String> = rule
+                    .fields
+                    .iter()
+                    .filter_map(|(name, expr)| {
+                        eval.value(expr).ok().map(|v| (name.clone(), display(&v)))
+                    })
+                    .collect();
+                fields.insert("explains".to_string(), explained.join(", "));
                 let reason = match &rule.ruled_out {
                     Some(template) => render_template(template, &fields),
                     None => format!(
@@ -891,8 +901,9 @@ critical = "facts.net.addresses.exists(a, a.ifname == 'eth1')"
     fn confidence_model() {
         let rules = RuleSet::builtin().expect("rules");
         let rule = rules.get("route.gateway-misconfigured").expect("rule");
-        // It explains four findings.
-        assert_eq!(rule.explains.len(), 4);
+        // It explains five findings (the fifth: handshakes that get no
+        // answer on the wire).
+        assert_eq!(rule.explains.len(), 5);
         assert!((confidence(rule, 0, 4) - 0.45).abs() < 1e-9);
         assert!((confidence(rule, 1, 4) - 0.5625).abs() < 1e-3);
         assert!((confidence(rule, 4, 4) - 0.9).abs() < 1e-9);

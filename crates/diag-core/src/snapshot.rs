@@ -96,13 +96,16 @@ pub struct Snapshot {
 }
 
 /// Bounds on a whole collection.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CollectOptions {
     /// Limits on each read.
     pub limits: Limits,
     /// After this, inputs not yet read are skipped; a box with many hung
     /// mounts still gets a diagnosis in bounded time.
     pub deadline: Duration,
+    /// Live packet capture (live host at `/` only), in parallel with the
+    /// other collectors; see [`crate::source::capture`].
+    pub capture: crate::source::capture::CaptureOptions,
 }
 
 impl Default for CollectOptions {
@@ -110,6 +113,7 @@ impl Default for CollectOptions {
         CollectOptions {
             limits: Limits::default(),
             deadline: Duration::from_secs(30),
+            capture: crate::source::capture::CaptureOptions::default(),
         }
     }
 }
@@ -163,6 +167,7 @@ impl Snapshot {
         if source.kind() != SourceKind::Live {
             snapshot.read_manifest(source, &options.limits);
         }
+        let capture = crate::source::capture::start(source, &options.capture);
         for spec in INPUTS {
             let limits = Limits {
                 keep: spec.keep,
@@ -215,6 +220,7 @@ impl Snapshot {
                 }
             }
         }
+        crate::source::capture::finish(capture, &mut snapshot);
         // Second samples of counters whose growth matters (a neighbour
         // table overflowing *now*), taken at the end of collection and
         // stored beside the first as `NAME.end`.

@@ -42,7 +42,7 @@ fn every_corpus_capture_reads_without_panic() {
                 s.tcp.syn, s.tcp.synack, s.tcp.rst, s.tcp.syn_sources, s.tcp.top_service, s.tcp.top_service_syns, s.tcp.top_service_sources,
                 s.scans.iter().map(|x| (x.kind.clone(), x.probed)).collect::<Vec<_>>(),
                 s.dns.queries, s.dns.responses, s.dns.unanswered, s.dns.servfail, s.dns.nxdomain, s.dns.malformed,
-                s.dns.resolvers.iter().map(|r| r.rcodes.clone()).collect::<Vec<_>>(),
+                s.dns.resolvers.iter().map(|r| (r.address.clone(), r.queries, r.unanswered, r.rcodes.clone())).collect::<Vec<_>>(),
                 notes.iter().map(|n| n.message.clone()).collect::<Vec<_>>(),
             );
         }
@@ -136,4 +136,51 @@ fn floods_scans_arp_and_dns_failures_are_reported() {
     assert!(notes.is_empty());
     let (s, _) = load("zeek__tcp_rst-inject-rae.pcap");
     assert_eq!(s.tcp.rst, 3);
+}
+
+/// The ids the whole pipeline (built-in rules) reports for one corpus
+/// capture given as `capture/<name>`, findings and causes together.
+fn reported(name: &str) -> Vec<String> {
+    let bytes = std::fs::read(corpus().join(name)).expect(name);
+    let snapshot = diag_core::Snapshot::from_inputs([(format!("capture/{name}"), bytes)]);
+    let rules = diag_core::rules::RuleSet::builtin().expect("built-in rules");
+    let d = diag_core::diagnose::diagnose(&snapshot, &rules);
+    d.causes
+        .iter()
+        .map(|c| c.id.clone())
+        .chain(d.findings.iter().map(|f| f.id.clone()))
+        .collect()
+}
+
+#[test]
+fn floods_scans_and_dns_failures_become_findings() {
+    if !have_corpus() {
+        return;
+    }
+    for (name, id) in [
+        (
+            "sgr__pkt.TCP.synflood.spoofed.first24999.pcap",
+            "net.syn-flood",
+        ),
+        ("sgr__pkt.TCP.DOMINATE.syn.ecn.cwr.pcapng", "net.syn-flood"),
+        ("sgr__portScan_1_to_10000.pcapng", "capture.port-scan"),
+        ("sgr__hs-tcp_synPingSweepRand.pcapng", "capture.port-scan"),
+        ("zeek__ticks-dns.pcap", "capture.dns-unanswered"),
+        ("sgr__dgapcap.pcapng", "capture.dns-unanswered"),
+    ] {
+        let ids = reported(name);
+        assert!(ids.iter().any(|i| i == id), "{name}: {id} not in {ids:?}");
+    }
+    // A port scan is not a flood, and a single handshake is nothing.
+    for (name, id) in [
+        ("sgr__portScan_1_to_10000.pcapng", "net.syn-flood"),
+        (
+            "tcpdump__tcp-handshake-nano.pcap",
+            "capture.handshakes-unanswered",
+        ),
+        ("zeek__dns_long-connection.pcap", "capture.dns-unanswered"),
+    ] {
+        let ids = reported(name);
+        assert!(!ids.iter().any(|i| i == id), "{name}: {id} in {ids:?}");
+    }
 }

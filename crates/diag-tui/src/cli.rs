@@ -52,6 +52,65 @@ pub(crate) struct ReadArgs {
     read_timeout: f64,
 }
 
+/// Live packet capture (see docs/capture.md).
+#[derive(Debug, Args, Clone)]
+struct CaptureArgs {
+    /// Capture packets for this many seconds while collecting (needs
+    /// CAP_NET_RAW, else skipped); 0 turns capture off.
+    #[arg(long, value_name = "SECONDS", default_value_t = 2.0)]
+    capture_seconds: f64,
+    /// Capture on this interface (repeat for several); default: every
+    /// interface that is up, the loopback excepted.
+    #[arg(long = "capture-interface", value_name = "IFACE")]
+    capture_interfaces: Vec<String>,
+    /// Stop capturing after this many packets (all interfaces).
+    #[arg(long, value_name = "N", default_value_t = 200_000)]
+    capture_packets: u64,
+    /// Stop capturing after this many megabytes (all interfaces).
+    #[arg(long, value_name = "MB", default_value_t = 8)]
+    capture_mb: u64,
+    /// Bytes kept of each packet.
+    #[arg(long, value_name = "BYTES", default_value_t = 256)]
+    snaplen: u32,
+    /// Put the interfaces in promiscuous mode.
+    #[arg(long)]
+    promiscuous: bool,
+}
+
+impl Default for CaptureArgs {
+    /// The library's defaults (what `diag` without a command uses).
+    fn default() -> Self {
+        let d = diag_core::source::capture::CaptureOptions::default();
+        CaptureArgs {
+            capture_seconds: d.duration.as_secs_f64(),
+            capture_interfaces: d.interfaces,
+            capture_packets: d.max_packets,
+            capture_mb: d.max_bytes >> 20,
+            snaplen: d.snaplen,
+            promiscuous: d.promiscuous,
+        }
+    }
+}
+
+impl CaptureArgs {
+    fn options(&self) -> Result<diag_core::source::capture::CaptureOptions> {
+        if !(self.capture_seconds.is_finite() && (0.0..=600.0).contains(&self.capture_seconds)) {
+            bail!("--capture-seconds must be between 0 and 600");
+        }
+        if self.snaplen < 64 {
+            bail!("--snaplen must be at least 64 bytes (the headers diag decodes)");
+        }
+        Ok(diag_core::source::capture::CaptureOptions {
+            interfaces: self.capture_interfaces.clone(),
+            duration: Duration::from_secs_f64(self.capture_seconds),
+            max_packets: self.capture_packets,
+            max_bytes: self.capture_mb.saturating_mul(1 << 20),
+            snaplen: self.snaplen,
+            promiscuous: self.promiscuous,
+        })
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Diagnose the live host once and print the result.
@@ -72,6 +131,8 @@ enum Command {
         /// changed since becomes findings, with the change as evidence.
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
+        #[command(flatten)]
+        capture: CaptureArgs,
     },
     /// Save the live host's state as a bundle (a directory, or a .tar.zst
     /// archive when PATH ends in .tar.zst) for later analysis.
@@ -87,6 +148,8 @@ enum Command {
         /// Also run the active probes and store them as probe/*.json.
         #[arg(long)]
         probe: bool,
+        #[command(flatten)]
+        capture: CaptureArgs,
     },
     /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
     /// diagnoses the live host.
@@ -198,6 +261,7 @@ fn execute(cli: Cli) -> Result<u8> {
             read,
             probe: false,
             baseline: None,
+            capture: CaptureArgs::default(),
         },
     };
     match command {
@@ -207,10 +271,13 @@ fn execute(cli: Cli) -> Result<u8> {
             read,
             probe,
             baseline,
+            capture,
         } => {
             let rules = load_rules(&cli.rules)?;
             let source = live(root)?;
-            let mut snapshot = Snapshot::collect(&source, &options(&read)?);
+            let mut options = options(&read)?;
+            options.capture = capture.options()?;
+            let mut snapshot = Snapshot::collect(&source, &options);
             if probe {
                 crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
             }
@@ -260,9 +327,12 @@ fn execute(cli: Cli) -> Result<u8> {
             root,
             read,
             probe,
+            capture,
         } => {
             let source = live(root)?;
-            let mut snapshot = Snapshot::collect(&source, &options(&read)?);
+            let mut options = options(&read)?;
+            options.capture = capture.options()?;
+            let mut snapshot = Snapshot::collect(&source, &options);
             if probe {
                 crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
             }

@@ -90,17 +90,24 @@ pub fn dns(id: u16, name: &str, response: Option<u8>) -> Vec<u8> {
     m
 }
 
-/// A classic pcap file (microsecond timestamps, little-endian, link type
-/// `link_type`) holding `frames`, each with its time in microseconds.
-pub fn pcap(link_type: u32, frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
-    let mut out = Vec::new();
+/// The 24-byte header of a classic pcap file: little-endian, microsecond
+/// timestamps, version 2.4.
+pub fn pcap_header(link_type: u32, snaplen: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24);
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
     out.extend_from_slice(&0i32.to_le_bytes());
     out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&262_144u32.to_le_bytes());
+    out.extend_from_slice(&snaplen.to_le_bytes());
     out.extend_from_slice(&link_type.to_le_bytes());
+    out
+}
+
+/// A classic pcap file (microsecond timestamps, little-endian, link type
+/// `link_type`) holding `frames`, each with its time in microseconds.
+pub fn pcap(link_type: u32, frames: &[(u64, Vec<u8>)]) -> Vec<u8> {
+    let mut out = pcap_header(link_type, 262_144);
     for (micros, data) in frames {
         let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
         out.extend_from_slice(

@@ -20,6 +20,7 @@
 pub mod build;
 pub mod decode;
 pub mod file;
+pub mod scenarios;
 
 use crate::model::Note;
 use crate::parse::netview::{NetFacts, Record};
@@ -836,6 +837,44 @@ pub struct CaptureFacts {
     /// SYN sources that were themselves ARPed for as off-link targets:
     /// the host tries to answer clients it wrongly thinks are on its link.
     pub syn_sources_arped_offlink: u64,
+    /// TCP set-up of the capture with the most SYNs: what `net.syn-flood`
+    /// and `capture.handshakes-unanswered` weigh.
+    pub tcp: TcpSummary,
+    /// Of that capture's SYNs, the share that repeated one already seen
+    /// (clients retrying), in per cent.
+    pub syn_retransmit_percent: u64,
+    /// Every scan of every capture (each one is also an evidence record).
+    pub scans: Vec<Scan>,
+    /// Unicast resolvers of every capture (multicast mDNS/LLMNR groups
+    /// left out), most queries first.
+    pub resolvers: Vec<ResolverStats>,
+    /// Unanswered and SERVFAIL queries of all resolvers, as evidence.
+    pub dns_failure_samples: Vec<Record>,
+    /// Addresses claimed by two hardware addresses, all captures.
+    pub arp_conflicts: u64,
+    /// One record per conflict, all captures.
+    pub arp_conflict_samples: Vec<Record>,
+    /// Packets the kernel dropped during a live capture (all interfaces,
+    /// from `capture/stats.json`).
+    pub kernel_drops: u64,
+}
+
+impl CaptureFacts {
+    /// Capture facts with one default element in every list (the shape
+    /// rule conditions are checked against).
+    pub fn schema_sample() -> Self {
+        let one = CaptureSummary::schema_sample();
+        CaptureFacts {
+            tcp: one.tcp.clone(),
+            scans: one.scans.clone(),
+            resolvers: one.dns.resolvers.clone(),
+            arp_offlink_samples: vec![Record::default()],
+            dns_failure_samples: vec![Record::default()],
+            arp_conflict_samples: vec![Record::default()],
+            captures: vec![one],
+            ..CaptureFacts::default()
+        }
+    }
 }
 
 /// Joins capture summaries with the host's addresses and routes.
@@ -884,6 +923,41 @@ pub fn view(captures: Vec<CaptureSummary>, net: &NetFacts) -> CaptureFacts {
             .filter(|ip| connected_known && !connected.contains(IpAddr::V4(**ip)))
             .count() as u64;
     }
+    if let Some(busiest) = captures.iter().max_by_key(|c| c.tcp.syn) {
+        facts.tcp = busiest.tcp.clone();
+        facts.syn_retransmit_percent = (busiest.tcp.syn_retransmits * 100)
+            .checked_div(busiest.tcp.syn)
+            .unwrap_or(0);
+    }
+    for c in &captures {
+        facts.scans.extend(c.scans.iter().cloned());
+        // mDNS and LLMNR queries go to multicast groups, which no single
+        // resolver answers: they are not resolvers.
+        facts.resolvers.extend(
+            c.dns
+                .resolvers
+                .iter()
+                .filter(|r| {
+                    !r.address
+                        .parse::<IpAddr>()
+                        .is_ok_and(|ip| ip.is_multicast())
+                })
+                .cloned(),
+        );
+        facts.arp_conflicts += c.arp.conflicts;
+        facts
+            .arp_conflict_samples
+            .extend(c.arp.conflict_samples.iter().cloned());
+    }
+    facts
+        .resolvers
+        .sort_by(|a, b| b.queries.cmp(&a.queries).then(a.address.cmp(&b.address)));
+    facts.dns_failure_samples = facts
+        .resolvers
+        .iter()
+        .flat_map(|r| r.samples.iter().cloned())
+        .take(SAMPLES)
+        .collect();
     facts.captures = captures;
     facts
 }
@@ -902,6 +976,41 @@ pub fn fill(facts: &mut crate::Facts, snapshot: &crate::Snapshot, notes: &mut Ve
         summaries.push(summary);
     }
     facts.capture = view(summaries, &facts.net);
+    if let Some(stats) = snapshot.inputs.get(STATS) {
+        let (drops, more) = parse_stats(&stats.bytes);
+        facts.capture.kernel_drops = drops;
+        notes.extend(more);
+    }
+}
+
+/// The counts a live capture wrote beside its pcaps.
+pub const STATS: &str = "capture/stats.json";
+
+/// Reads `capture/stats.json` ([`crate::source::capture::InterfaceStats`]
+/// records): the packets the kernel dropped, all interfaces, and a note
+/// for each interface that dropped any or a file that does not parse.
+pub fn parse_stats(bytes: &[u8]) -> (u64, Vec<Note>) {
+    let stats: Vec<crate::source::capture::InterfaceStats> = match serde_json::from_slice(bytes) {
+        Ok(stats) => stats,
+        Err(err) => return (0, vec![Note::input(STATS, format!("unreadable: {err}"))]),
+    };
+    let mut notes = Vec::new();
+    let mut drops = 0;
+    for s in &stats {
+        drops += s.kernel_drops;
+        if s.kernel_drops > 0 {
+            notes.push(Note::input(
+                STATS,
+                format!(
+                    "{}: the kernel dropped {} of {} packets during the capture (socket buffer full): counts and rates are lower bounds",
+                    s.interface,
+                    s.kernel_drops,
+                    s.kernel_packets + s.kernel_drops
+                ),
+            ));
+        }
+    }
+    (drops, notes)
 }
 
 #[cfg(test)]
@@ -1004,6 +1113,56 @@ mod tests {
             (s.format.as_str(), s.arp.requests, s.arp.distinct_targets),
             ("pcapng", 10, 10)
         );
+    }
+
+    /// Every scenario behind a rule case is ASCII, reads without a note,
+    /// and `rules/capture.toml` holds its bytes exactly (regenerate with
+    /// `DIAG_PRINT_CASE=1`).
+    #[test]
+    fn print_rule_cases() {
+        let rules = include_str!("../../../../rules/capture.toml");
+        let fixture = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../fixtures/http6-gateway-typo-capture/capture/eth0.pcapng"
+        );
+        let typo = pcapng(1, &scenarios::gateway_typo());
+        if std::env::var_os("DIAG_PRINT_CASE").is_some() {
+            std::fs::write(fixture, &typo).expect("write the fixture capture");
+        }
+        assert!(
+            std::fs::read(fixture).ok() == Some(typo),
+            "{fixture} differs from capture::scenarios::gateway_typo"
+        );
+        for (name, frames) in scenarios::all() {
+            let bytes = pcapng(1, &frames);
+            let text = toml_string(&bytes).unwrap_or_else(|| panic!("{name} is not ASCII"));
+            if std::env::var_os("DIAG_PRINT_CASE").is_some() {
+                println!("@@{name}@@ = {text}");
+                continue;
+            }
+            let (_, notes) = analyse("capture/eth0.pcapng", &bytes);
+            assert!(notes.is_empty(), "{name}: {notes:?}");
+            assert!(
+                rules.contains(&format!("\"capture/eth0.pcapng\" = {text}")),
+                "rules/capture.toml lacks the {name} capture"
+            );
+        }
+    }
+
+    #[test]
+    fn capture_stats_give_drops_and_notes() {
+        let text = br#"[{"interface":"eth0","packets":90,"bytes":9000,"kernel_packets":90,"kernel_drops":10,"stopped_by":"duration"},
+{"interface":"eth1","packets":5,"bytes":500,"kernel_packets":5,"kernel_drops":0,"stopped_by":"packets"}]"#;
+        let (drops, notes) = parse_stats(text);
+        assert_eq!(drops, 10);
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].message.contains("dropped 10 of 100"), "{notes:?}");
+        for bad in [&b""[..], b"[{\"interface\":", b"{}", b"garbage"] {
+            let (drops, notes) = parse_stats(bad);
+            assert_eq!((drops, notes.len()), (0, 1), "{bad:?}");
+        }
+        let (drops, notes) = parse_stats(b"[]");
+        assert_eq!((drops, notes.len()), (0, 0));
     }
 
     #[test]

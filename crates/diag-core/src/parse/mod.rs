@@ -346,11 +346,7 @@ impl Facts {
                 ..Neighbours::default()
             },
             net: NetFacts::schema_sample(),
-            capture: crate::capture::CaptureFacts {
-                captures: vec![crate::capture::CaptureSummary::schema_sample()],
-                arp_offlink_samples: vec![netview::Record::default()],
-                ..crate::capture::CaptureFacts::default()
-            },
+            capture: crate::capture::CaptureFacts::schema_sample(),
             md: MdFacts {
                 personalities: vec![String::new()],
                 arrays: vec![MdArray {

@@ -14,6 +14,7 @@
 //! cancelled, but the run goes on.
 
 mod bundle;
+pub mod capture;
 mod live;
 pub mod netlink;
 pub mod services;

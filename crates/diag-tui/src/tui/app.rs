@@ -83,7 +83,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("s", "kernel log: severity filter (all, warn, err, crit)"),
     ("F", "kernel log: follow mode (stay at the newest line)"),
     ("r", "refresh now"),
-    ("c", "ask for packet capture in live refreshes (on/off)"),
+    ("c", "packet capture in live refreshes on/off"),
 ];
 
 /// The TUI state.
@@ -313,7 +313,7 @@ impl App {
             KeyCode::Char('c') => {
                 self.capture = !self.capture;
                 self.message = Some(if self.capture {
-                    "capture asked for: this build's collection has no capture yet".into()
+                    "capture on: the next refreshes capture packets (needs CAP_NET_RAW)".into()
                 } else {
                     "capture off".into()
                 });

@@ -80,6 +80,9 @@ pub fn run(feed: Feed, rules: RuleSet, collect: CollectOptions, args: &TuiArgs) 
     }
     let theme = Theme::detect(args.no_color, args.ascii);
     let mut app = App::new(theme, feed.interval());
+    // Live capture is on when the collection options ask for it (the
+    // default: 2 s per refresh); `c` turns it off and on.
+    app.capture = matches!(feed, Feed::Live { .. }) && !collect.capture.duration.is_zero();
     let worker = Worker::start(feed, rules, collect);
 
     let stop = Arc::new(AtomicBool::new(false));

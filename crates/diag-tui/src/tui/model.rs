@@ -9,6 +9,7 @@
 use diag_core::model::Evidence;
 use diag_core::rules::RuleSet;
 use diag_core::snapshot::{CollectOptions, Snapshot};
+use diag_core::source::capture::CaptureOptions;
 use diag_core::source::{Bundle, LiveHost, Source};
 use diag_core::{diagnose, Diagnosis, Facts};
 use std::ops::Range;
@@ -113,13 +114,17 @@ pub enum Update {
 
 /// The collection options of one run, with what the UI toggles.
 ///
-/// **Capture toggle:** `capture` is what the `c` key sets. `CollectOptions`
-/// has no capture settings yet (live capture, `--capture-seconds`, is
-/// being added separately); when it gains them, set them here from
-/// `capture` and the key starts and stops capture with no other change.
+/// **Capture toggle:** `capture` is what the `c` key sets: off, the
+/// collection captures nothing; on, it captures for the duration given on
+/// the command line, or the library's default (2 s) when that was 0.
 pub fn collect_options(base: &CollectOptions, capture: bool) -> CollectOptions {
-    let _ = capture;
-    *base
+    let mut options = base.clone();
+    if !capture {
+        options.capture.duration = Duration::ZERO;
+    } else if options.capture.duration.is_zero() {
+        options.capture.duration = CaptureOptions::default().duration;
+    }
+    options
 }
 
 /// The collection and diagnosis thread.
@@ -166,7 +171,7 @@ fn work(
     commands: &Receiver<Command>,
     updates: &Sender<Update>,
 ) {
-    let mut capture = false;
+    let mut capture = !base.capture.duration.is_zero();
     let mut generation = 0;
     loop {
         if updates.send(Update::Started).is_err() {

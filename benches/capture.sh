@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Capture benchmark (docs/capture.md): diag's offline analysis of a
+# generated 1,000,000-packet mixed pcap against tcpdump on the same file,
+# then live capture on a veth pair between two namespaces.
+# Needs root (namespaces); installs tcpdump with apt when it is missing.
+# Usage: bash benches/capture.sh [PACKETS] [LIVE_SECONDS] [SENDERS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PACKETS=${1:-1000000}
+LIVE=${2:-3}
+SENDERS=${3:-2}
+
+command -v tcpdump >/dev/null || {
+    apt-get update && apt-get install -y --no-install-recommends tcpdump
+}
+cargo build --release -q -p diag-tui -p diag-core --bin diag --examples
+DIAG=target/release/diag
+work=$(mktemp -d)
+cleanup() {
+    [ -n "${A:-}" ] && ip netns del "$A" 2>/dev/null || true
+    [ -n "${B:-}" ] && ip netns del "$B" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/bundle/capture"
+FILE="$work/bundle/capture/mixed.pcap"
+target/release/examples/gen_pcap "$FILE" "$PACKETS"
+echo "file: $PACKETS packets, $(stat -c %s "$FILE") bytes"
+cat "$FILE" > /dev/null # page cache
+
+best() { # best wall time of 3 runs, in seconds
+    local best=999999 start end
+    for _ in 1 2 3; do
+        start=$(date +%s.%N)
+        "$@" > /dev/null 2>&1
+        end=$(date +%s.%N)
+        best=$(awk -v s="$start" -v e="$end" -v b="$best" 'BEGIN { t = e - s; print (t < b) ? t : b }')
+    done
+    echo "$best"
+}
+t_diag=$(best "$DIAG" analyze "$work/bundle" --format json)
+t_text=$(best tcpdump -nr "$FILE")
+t_copy=$(best tcpdump -r "$FILE" -w /dev/null)
+awk -v n="$PACKETS" -v d="$t_diag" -v a="$t_text" -v b="$t_copy" 'BEGIN {
+    printf "diag analyze (whole pipeline): %6.2f s  %5.2f Mpkt/s\n", d, n / d / 1e6
+    printf "tcpdump -nr FILE > /dev/null:  %6.2f s  %5.2f Mpkt/s  diag is %.1fx faster\n", a, n / a / 1e6, a / d
+    printf "tcpdump -r FILE -w /dev/null:  %6.2f s  %5.2f Mpkt/s  diag is %.1fx faster\n", b, n / b / 1e6, b / d
+}'
+
+# Live: blast UDP from one namespace, capture with diag in the other.
+R=$$$RANDOM
+A=dbcap$R; B=dbsnd$R
+ip netns add "$A"; ip netns add "$B"
+ip link add "bx$R" type veth peer name "by$R"
+ip link set "bx$R" netns "$A"; ip link set "by$R" netns "$B"
+ip -n "$A" link set "bx$R" name eth0; ip -n "$B" link set "by$R" name eth0
+ip -n "$A" addr add 10.220.0.1/24 dev eth0; ip -n "$B" addr add 10.220.0.9/24 dev eth0
+ip -n "$A" link set eth0 up; ip -n "$B" link set eth0 up
+for s in $(seq "$SENDERS"); do
+    ip netns exec "$B" target/release/examples/blast eth0 "$((LIVE + 2))" 10.220.0.1 > "$work/sent$s" &
+done
+sleep 1
+ip netns exec "$A" "$DIAG" collect -o "$work/live" --capture-seconds "$LIVE" \
+    --capture-packets 100000000 --capture-mb 4096 --snaplen 64 > /dev/null 2>&1
+wait
+python3 - "$work/live/capture/stats.json" "$LIVE" "$(cat "$work"/sent* | awk '{ n += $1 } END { print n }')" "$SENDERS" <<'PY'
+import json, sys
+stats = [s for s in json.load(open(sys.argv[1])) if s["interface"] == "eth0"][0]
+secs, sent = float(sys.argv[2]), int(sys.argv[3])
+pps = stats["packets"] / secs
+delivered = stats["kernel_packets"] + stats["kernel_drops"]
+print(f"live: {sys.argv[4]} sender(s): {sent} frames in {secs + 2:.0f} s; diag captured {stats['packets']} in {secs:.0f} s = {pps:,.0f} pkt/s; "
+      f"kernel drops {stats['kernel_drops']} of {delivered} ({100.0 * stats['kernel_drops'] / max(delivered, 1):.2f}%)")
+PY

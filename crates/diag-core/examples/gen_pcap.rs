@@ -1,0 +1,80 @@
+//! Writes a pcap of mixed traffic for the capture benchmark
+//! (`benches/capture.sh`): `gen_pcap OUT PACKETS`.
+//!
+//! Per 20 packets: 8 TCP segments of ten connections (SYN, SYN-ACK, data
+//! with 200-byte payloads), 4 UDP datagrams, 2 DNS queries and 2 DNS
+//! responses, 2 ARP requests and 1 reply, 1 ICMP echo; 1,000 client
+//! addresses, 10 µs apart.
+
+use diag_core::capture::build::{arp, dns, ethernet, ipv4, tcp, udp};
+use std::io::Write;
+use std::net::Ipv4Addr;
+
+fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let out = args.next().unwrap_or_else(|| "mixed.pcap".into());
+    let n: u64 = args
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
+    file.write_all(&diag_core::capture::build::pcap_header(1, 65_535))?;
+    let server = Ipv4Addr::new(10, 0, 0, 2);
+    let a = [2, 0, 0, 0, 0, 1];
+    let b = [2, 0, 0, 0, 0, 2];
+    let payload = vec![0x41u8; 200];
+    for i in 0..n {
+        let c = (i / 20) % 1000;
+        let client = Ipv4Addr::new(10, 1, (c / 250) as u8, (c % 250) as u8 + 1);
+        let sport = 20_000 + (i % 10_000) as u16;
+        let frame = match i % 20 {
+            0 => ethernet(
+                b,
+                a,
+                0x0800,
+                &ipv4(client, server, 6, &tcp(sport, 443, 1, 0x02)),
+            ),
+            1 => ethernet(
+                a,
+                b,
+                0x0800,
+                &ipv4(server, client, 6, &tcp(443, sport, 9, 0x12)),
+            ),
+            2..=7 => {
+                let mut seg = tcp(sport, 443, i as u32, 0x18);
+                seg.extend_from_slice(&payload);
+                ethernet(b, a, 0x0800, &ipv4(client, server, 6, &seg))
+            }
+            8..=11 => ethernet(
+                b,
+                a,
+                0x0800,
+                &ipv4(client, server, 17, &udp(sport, 5000, &payload[..64])),
+            ),
+            12 | 13 => {
+                let q = dns((i % 65_536) as u16, "www.example.org", None);
+                ethernet(b, a, 0x0800, &ipv4(client, server, 17, &udp(sport, 53, &q)))
+            }
+            14 | 15 => {
+                let r = dns(((i - 2) % 65_536) as u16, "www.example.org", Some(0));
+                ethernet(a, b, 0x0800, &ipv4(server, client, 17, &udp(53, sport, &r)))
+            }
+            16 | 17 => arp(1, a, client, [0; 6], server),
+            18 => arp(2, b, server, a, client),
+            _ => ethernet(
+                b,
+                a,
+                0x0800,
+                &ipv4(client, server, 1, &[8, 0, 0, 0, 0, 1, 0, 1]),
+            ),
+        };
+        let micros = i * 10;
+        file.write_all(&((micros / 1_000_000) as u32).to_le_bytes())?;
+        file.write_all(&((micros % 1_000_000) as u32).to_le_bytes())?;
+        let len = (frame.len() as u32).to_le_bytes();
+        file.write_all(&len)?;
+        file.write_all(&len)?;
+        file.write_all(&frame)?;
+    }
+    file.flush()
+}
