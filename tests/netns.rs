@@ -328,30 +328,17 @@ fn onlink_default_route_overflows_the_neighbour_table() {
 
 // ---- live capture ----------------------------------------------------------
 
-/// Traffic from `tests/traffic/gen.py` running in a namespace; killed (by
-/// its own pid) and reaped on drop if still running.
-struct Traffic(std::process::Child);
-
-impl Traffic {
-    fn start(ns: &Netns, args: &[&str]) -> Self {
-        let script = common::workspace().join("tests/traffic/gen.py");
-        let child = Command::new("ip")
-            .args(["netns", "exec", &ns.name, "python3"])
-            .arg(script)
-            .args(args)
-            .spawn()
-            .expect("python3 (tests/traffic/gen.py)");
-        // Let it start sending before diag's capture window opens.
-        std::thread::sleep(std::time::Duration::from_millis(300));
-        Traffic(child)
-    }
-}
-
-impl Drop for Traffic {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Traffic from `tests/traffic/gen.py` running in a namespace; killed and
+/// reaped on drop if still running.
+fn traffic(ns: &Netns, args: &[&str]) -> netns::Killed {
+    let script = common::workspace().join("tests/traffic/gen.py");
+    let script = script.to_str().expect("UTF-8 path");
+    let mut all = vec!["python3", script];
+    all.extend_from_slice(args);
+    let child = ns.spawn(&all);
+    // Let it start sending before diag's capture window opens.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child
 }
 
 const CAPTURE_IDS: [&str; 6] = [
@@ -385,8 +372,8 @@ fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
 
     // Normal: connections to a server that accepts them.
     {
-        let _server = Traffic::start(&peer, &["serve", "8080", "6"]);
-        let _client = Traffic::start(&host, &["connect", "10.210.0.2", "8080", "5"]);
+        let _server = traffic(&peer, &["serve", "8080", "6"]);
+        let _client = traffic(&host, &["connect", "10.210.0.2", "8080", "5"]);
         let dir = tempfile::tempdir().expect("tempdir");
         let bundle = dir.path().join("bundle");
         let bin = env!("CARGO_BIN_EXE_diag");
@@ -421,7 +408,7 @@ fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
     // for remote addresses.
     host.ip(&["route", "add", "default", "dev", "eth0"]);
     {
-        let _t = Traffic::start(&host, &["offlink", "4"]);
+        let _t = traffic(&host, &["offlink", "4"]);
         let json = diag_in(&host, None, &["check", "--format", "json"]);
         let ids = reported(&json);
         assert!(
@@ -439,7 +426,7 @@ fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
 
     // A SYN flood from spoofed sources to a port nobody listens on.
     {
-        let _t = Traffic::start(&peer, &["synflood", "10.210.0.1", "80", "4"]);
+        let _t = traffic(&peer, &["synflood", "10.210.0.1", "80", "4"]);
         let json = diag_in(&host, None, &["check", "--format", "json"]);
         assert!(
             cause_ids(&json).contains(&"net.syn-flood".to_string()),
@@ -449,7 +436,7 @@ fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
 
     // DNS queries to an address where nothing listens on port 53.
     {
-        let _t = Traffic::start(&host, &["dns", "10.210.0.2", "5"]);
+        let _t = traffic(&host, &["dns", "10.210.0.2", "5"]);
         let json = diag_in(
             &host,
             None,
