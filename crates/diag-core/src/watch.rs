@@ -19,7 +19,7 @@
 //!   message.
 //!
 //! The cost is one parse and one `RegexSet` pass over at most the window
-//! per interval, whatever the message rate: `benches/kmsg_flood.rs`
+//! per interval, whatever the message rate: `benches/kmsg_flood.sh`
 //! measures it under 4,500 OOM kills a minute (see README).
 
 use crate::diagnose::diagnose;
