@@ -196,6 +196,37 @@ fn sighup_exits_and_restores_the_terminal() {
     assert!(!tmux.alternate_screen(), "still on the alternate screen");
 }
 
+/// The terminal itself goes away (tmux killed, as an SSH session that
+/// drops): diag must notice and exit, not spin on a hung-up pty (it once
+/// did, at 40% of a core, deaf to SIGTERM).
+#[test]
+fn a_lost_terminal_ends_diag() {
+    let tmux = Tmux::start("lost");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("pid");
+    tmux.line(&format!(
+        "sh -c 'echo $$ > {}; exec {}'",
+        pid_file.display(),
+        diag_command("")
+    ));
+    tmux.wait_for("Causes (1), most likely first");
+    let pid = read_pid(&pid_file);
+    tmux.tmux(&["kill-server"]);
+    let started = Instant::now();
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // A zombie (reaped by nobody yet) has exited.
+        if state.split_whitespace().nth(2) == Some("Z") {
+            break;
+        }
+        if started.elapsed() > Duration::from_secs(10) {
+            let _ = Command::new("kill").args(["-9", &pid]).status();
+            panic!("diag still running 10 s after its terminal went away");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 fn read_pid(path: &Path) -> String {
     let started = Instant::now();
     loop {

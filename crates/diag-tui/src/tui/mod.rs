@@ -99,12 +99,9 @@ pub fn run(feed: Feed, rules: RuleSet, collect: CollectOptions, args: &TuiArgs) 
     let result = (|| -> Result<()> {
         let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         terminal.clear()?;
+        let lost = Arc::clone(&stop);
         event_loop(&mut terminal, &mut app, &worker, &stop, |timeout| {
-            if crossterm::event::poll(timeout)? {
-                Ok(Some(crossterm::event::read()?))
-            } else {
-                Ok(None)
-            }
+            next_terminal_event(timeout, &lost)
         })
     })();
     drop(guard);
@@ -112,6 +109,66 @@ pub fn run(feed: Feed, rules: RuleSet, collect: CollectOptions, args: &TuiArgs) 
         signal_hook::low_level::unregister(id);
     }
     result
+}
+
+/// Waits up to `timeout` for a terminal event. A terminal that is gone
+/// (the pty's other side closed: tmux killed, an SSH session dropped)
+/// sets `lost` and returns no event, so the loop ends and diag exits.
+///
+/// crossterm alone is not enough here: on a hung-up pty its `poll` keeps
+/// reading end-of-file without ever returning, and the process spins at
+/// 40% of a core, deaf to SIGTERM (the flag is never looked at). So
+/// poll(2) on stdin is asked first, and crossterm only when it has
+/// something, or may have buffered something (checked with a zero
+/// timeout).
+fn next_terminal_event(timeout: Duration, lost: &AtomicBool) -> io::Result<Option<Event>> {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::AsFd;
+    let hung_up = |millis: u16| -> io::Result<Option<bool>> {
+        let stdin = io::stdin();
+        let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(millis)) {
+            Ok(0) => Ok(Some(false)),
+            Ok(_) => {
+                let revents = fds[0].revents().unwrap_or(PollFlags::empty());
+                let gone = PollFlags::POLLHUP | PollFlags::POLLERR | PollFlags::POLLNVAL;
+                Ok(if revents.intersects(gone) {
+                    None
+                } else {
+                    Some(true)
+                })
+            }
+            Err(nix::errno::Errno::EINTR) => Ok(Some(false)),
+            Err(errno) => Err(io::Error::from(errno)),
+        }
+    };
+    // Keys crossterm already holds (a paste) come first, without waiting.
+    match hung_up(0)? {
+        None => {
+            lost.store(true, Ordering::Relaxed);
+            return Ok(None);
+        }
+        Some(true) => {}
+        Some(false) => {
+            if crossterm::event::poll(Duration::ZERO)? {
+                return Ok(Some(crossterm::event::read()?));
+            }
+            let millis = u16::try_from(timeout.as_millis()).unwrap_or(u16::MAX);
+            match hung_up(millis)? {
+                None => {
+                    lost.store(true, Ordering::Relaxed);
+                    return Ok(None);
+                }
+                Some(false) => return Ok(None),
+                Some(true) => {}
+            }
+        }
+    }
+    if crossterm::event::poll(Duration::ZERO)? {
+        Ok(Some(crossterm::event::read()?))
+    } else {
+        Ok(None)
+    }
 }
 
 /// How long the loop waits for a key before it looks at the worker and the
