@@ -95,20 +95,7 @@ fn item<'a>(json: &'a serde_json::Value, list: &str, id: &str) -> Option<&'a ser
 /// and line each came from.
 #[test]
 fn half_bound_aliases_are_reported_with_their_config_lines() {
-    let host = Netns::new();
-    let client = Netns::new();
-    veth(&host, "eth0", &client, "eth0");
-    host.ip(&["addr", "add", "192.0.2.2/24", "dev", "eth0"]);
-    client.ip(&["addr", "add", "192.0.2.200/24", "dev", "eth0"]);
-    for bound in ["192.0.2.10", "192.0.2.11"] {
-        host.ip(&["addr", "add", &format!("{bound}/24"), "dev", "eth0"]);
-    }
-    let etc = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        etc.path().join("ips"),
-        "192.0.2.10:255.255.255.0:192.0.2.255\n192.0.2.11:255.255.255.0:192.0.2.255\n192.0.2.12:255.255.255.0:192.0.2.255\n192.0.2.13:255.255.255.0:192.0.2.255\n192.0.2.14:255.255.255.0:192.0.2.255\n",
-    )
-    .expect("write ips");
+    let (host, _client, etc) = netns::half_bound_aliases();
     std::fs::write(etc.path().join("hostname"), "web1\n").expect("hostname");
     // A web server on the wildcard address, as Apache on a cPanel host.
     let _server = host.spawn(&[
@@ -116,14 +103,7 @@ fn half_bound_aliases_are_reported_with_their_config_lines() {
         "-c",
         "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',8080))\ns.listen(8)\ntime.sleep(60)",
     ]);
-    // Wait for the listener.
-    for _ in 0..50 {
-        let out = host.exec(&["cat", "/proc/net/tcp"]);
-        if String::from_utf8_lossy(&out.stdout).contains(":1F90 00000000:0000 0A") {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    netns::wait_for_tcp(&host, "192.0.2.10", 8080);
 
     let json = diag_in(
         &host,

@@ -69,19 +69,7 @@ fn evidence_addresses(finding: &serde_json::Value) -> Vec<String> {
 /// it is OK.
 #[test]
 fn unbound_configured_addresses_are_unreachable_from_another_host() {
-    let host = Ns::new();
-    let client = Ns::new();
-    veth(&host, "eth0", &client, "eth0");
-    host.ip(&["addr", "add", "192.0.2.2/24", "dev", "eth0"]);
-    client.ip(&["addr", "add", "192.0.2.200/24", "dev", "eth0"]);
-    for bound in ["192.0.2.10", "192.0.2.11"] {
-        host.ip(&["addr", "add", &format!("{bound}/24"), "dev", "eth0"]);
-    }
-    let etc = tempfile::tempdir().expect("tempdir");
-    let ips: String = (10..=14)
-        .map(|n| format!("192.0.2.{n}:255.255.255.0:192.0.2.255\n"))
-        .collect();
-    std::fs::write(etc.path().join("ips"), ips).expect("write ips");
+    let (host, client, etc) = ns::half_bound_aliases();
     let _web = host.spawn(&[
         "python3",
         "-c",

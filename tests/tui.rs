@@ -155,45 +155,24 @@ fn overview_detail_kernel_search_help_quit_in_tmux() {
     tmux.wait_for("Kernel log 10/11");
 
     tmux.keys(&["q"]);
-    let after = tmux.wait_for("DONE2");
-    assert!(after.contains("EXIT=0"), "{after}");
-    assert!(
-        after.contains("icanon echo"),
-        "terminal not restored:\n{after}"
-    );
-    assert!(!tmux.alternate_screen(), "still on the alternate screen");
+    assert_exited_and_restored(&tmux);
 }
 
 #[test]
 fn sighup_exits_and_restores_the_terminal() {
     let tmux = Tmux::start("hup");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pid_file = dir.path().join("pid");
-    // The shell writes its pid and becomes diag (exec), so the pid is
-    // diag's.
-    tmux.line(&format!(
-        "sh -c 'echo $$ > {}; exec {}'{AFTER}",
-        pid_file.display(),
-        diag_command(" --ascii")
-    ));
+    let pid = start_with_pid(&tmux, " --ascii", AFTER);
     let overview = tmux.wait_for("Causes (1), most likely first");
     assert!(
         overview.contains("+ Overview -"),
         "ASCII borders: {overview}"
     );
-    let pid = read_pid(&pid_file);
     let status = Command::new("kill")
         .args(["-HUP", &pid])
         .status()
         .expect("kill");
     assert!(status.success());
-    let after = tmux.wait_for("DONE2");
-    assert!(after.contains("EXIT=0"), "{after}");
-    assert!(
-        after.contains("icanon echo"),
-        "terminal not restored:\n{after}"
-    );
-    assert!(!tmux.alternate_screen(), "still on the alternate screen");
+    assert_exited_and_restored(&tmux);
 }
 
 /// The terminal itself goes away (tmux killed, as an SSH session that
@@ -202,15 +181,8 @@ fn sighup_exits_and_restores_the_terminal() {
 #[test]
 fn a_lost_terminal_ends_diag() {
     let tmux = Tmux::start("lost");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pid_file = dir.path().join("pid");
-    tmux.line(&format!(
-        "sh -c 'echo $$ > {}; exec {}'",
-        pid_file.display(),
-        diag_command("")
-    ));
+    let pid = start_with_pid(&tmux, "", "");
     tmux.wait_for("Causes (1), most likely first");
-    let pid = read_pid(&pid_file);
     tmux.tmux(&["kill-server"]);
     let started = Instant::now();
     while std::path::Path::new(&format!("/proc/{pid}")).exists() {
@@ -225,6 +197,31 @@ fn a_lost_terminal_ends_diag() {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Starts diag (with `args`, then `after` on the shell line) so that its
+/// pid is known: the shell writes its own pid and becomes diag (exec).
+fn start_with_pid(tmux: &Tmux, args: &str, after: &str) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pid_file = dir.path().join("pid");
+    tmux.line(&format!(
+        "sh -c 'echo $$ > {}; exec {}'{after}",
+        pid_file.display(),
+        diag_command(args)
+    ));
+    read_pid(&pid_file)
+}
+
+/// diag has exited 0 (the shell line's `AFTER` printed it) and left the
+/// terminal cooked and off the alternate screen.
+fn assert_exited_and_restored(tmux: &Tmux) {
+    let after = tmux.wait_for("DONE2");
+    assert!(after.contains("EXIT=0"), "{after}");
+    assert!(
+        after.contains("icanon echo"),
+        "terminal not restored:\n{after}"
+    );
+    assert!(!tmux.alternate_screen(), "still on the alternate screen");
 }
 
 fn read_pid(path: &Path) -> String {

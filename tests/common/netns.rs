@@ -144,3 +144,24 @@ pub fn wait_for_tcp(ns: &Ns, addr: &str, port: u16) {
     );
     ns.exec(&["python3", "-c", &check]);
 }
+
+/// Founding incident 000's host: `host` and `client` joined by a veth
+/// (192.0.2.2 and 192.0.2.200/24), an `/etc/ips` (in the returned
+/// directory, to lay over /etc with [`Ns::command`]) listing 192.0.2.10 to
+/// .14, of which only .10 and .11 are bound, as after the reboot.
+pub fn half_bound_aliases() -> (Ns, Ns, tempfile::TempDir) {
+    let host = Ns::new();
+    let client = Ns::new();
+    veth(&host, "eth0", &client, "eth0");
+    host.ip(&["addr", "add", "192.0.2.2/24", "dev", "eth0"]);
+    client.ip(&["addr", "add", "192.0.2.200/24", "dev", "eth0"]);
+    for bound in ["192.0.2.10", "192.0.2.11"] {
+        host.ip(&["addr", "add", &format!("{bound}/24"), "dev", "eth0"]);
+    }
+    let etc = tempfile::tempdir().expect("tempdir");
+    let ips: String = (10..=14)
+        .map(|n| format!("192.0.2.{n}:255.255.255.0:192.0.2.255\n"))
+        .collect();
+    std::fs::write(etc.path().join("ips"), ips).expect("write ips");
+    (host, client, etc)
+}

@@ -9,8 +9,9 @@
 //! - [`Follower`] reads new `/dev/kmsg` records without blocking and keeps
 //!   the newest of them in a window bounded in bytes (the kernel's own ring
 //!   buffer is the model: old records fall out). Records the kernel
-//!   overwrote before they were read are counted, and the window's sequence
-//!   numbers show the gap as a note.
+//!   overwrote before they were read are counted
+//!   ([`Follower::overwritten`]; `diag watch` prints a NOTE line when the
+//!   count grows).
 //! - [`Watcher`] re-diagnoses the window with the full rule set, at most
 //!   once per interval and only when records arrived, and hands back the
 //!   kernel-log findings with new lines since the last report. Windowed

@@ -290,8 +290,8 @@ fn hostile_strings_keep_json_valid() {
 
 // ---- the embedding example -------------------------------------------------
 
-#[test]
-fn top_cause_example_prints_the_top_cause() {
+/// Runs the `top_cause` example on a fixture; its stdout.
+fn top_cause(fixture: &str) -> String {
     let out = std::process::Command::new(env!("CARGO"))
         .current_dir(workspace())
         .args([
@@ -302,34 +302,25 @@ fn top_cause_example_prints_the_top_cause() {
             "--example",
             "top_cause",
             "--",
-            "fixtures/http6-gateway-typo",
         ])
+        .arg(format!("fixtures/{fixture}"))
         .output()
         .expect("run cargo");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    stdout
+}
+
+#[test]
+fn top_cause_example_prints_the_top_cause() {
+    let stdout = top_cause("http6-gateway-typo");
     assert!(
         stdout.starts_with("route.gateway-misconfigured"),
         "{stdout}"
     );
-    let out = std::process::Command::new(env!("CARGO"))
-        .current_dir(workspace())
-        .args([
-            "run",
-            "--quiet",
-            "-p",
-            "diag-core",
-            "--example",
-            "top_cause",
-            "--",
-            "fixtures/healthy-vm",
-        ])
-        .output()
-        .expect("run cargo");
-    assert!(out.status.success());
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "no cause found\n");
+    assert_eq!(top_cause("healthy-vm"), "no cause found\n");
 }

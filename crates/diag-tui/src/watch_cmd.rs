@@ -35,7 +35,7 @@ pub struct WatchArgs {
 /// closed.
 pub fn run(args: &WatchArgs, rules: &RuleSet) -> Result<u8> {
     if !(args.interval.is_finite() && args.interval > 0.0 && args.interval <= 3600.0) {
-        bail!("--interval must be between 0 and 3600 seconds");
+        bail!("--interval must be more than 0 and at most 3600 seconds");
     }
     if args.window_kib == 0 || args.window_kib > 1 << 20 {
         bail!("--window-kib must be between 1 and 1048576");
@@ -54,13 +54,30 @@ pub fn run(args: &WatchArgs, rules: &RuleSet) -> Result<u8> {
         args.interval
     );
     let mut out = std::io::stdout().lock();
+    let mut overwritten = 0;
     loop {
         let updates = watcher.step(interval)?;
-        if updates.is_empty() {
+        // Records the kernel overwrote before diag read them are gone:
+        // the operator must know the window is incomplete.
+        let lost = watcher.follower().overwritten() - overwritten;
+        if updates.is_empty() && lost == 0 {
             continue;
         }
+        overwritten += lost;
         let now = jiff::Timestamp::now();
         let mut text = String::new();
+        if lost > 0 {
+            let message = format!(
+                "the kernel overwrote records before diag read them ({lost} time(s); {overwritten} in all): the ring buffer fills faster than it is read"
+            );
+            if args.json {
+                let line = serde_json::json!({ "time": now.to_string(), "lost": message });
+                text.push_str(&line.to_string());
+                text.push('\n');
+            } else {
+                text.push_str(&format!("{} NOTE {message}\n", now.strftime("%H:%M:%SZ")));
+            }
+        }
         for update in &updates {
             if args.json {
                 let line = serde_json::json!({

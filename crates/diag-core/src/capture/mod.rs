@@ -1168,51 +1168,21 @@ mod tests {
     #[test]
     fn arp_conflicts_and_syn_counts() {
         let a = ip("192.0.2.7");
+        let segment = |src: &str, dst: &str, sport, dport, seq, flags| {
+            ethernet(
+                HOST,
+                HOST,
+                0x0800,
+                &ipv4(ip(src), ip(dst), 6, &tcp(sport, dport, seq, flags)),
+            )
+        };
         let frames = vec![
             (0, arp(2, [2, 0, 0, 0, 0, 7], a, HOST, ip("192.0.2.2"))),
             (1, arp(2, [2, 0, 0, 0, 0, 8], a, HOST, ip("192.0.2.2"))),
-            (
-                2,
-                ethernet(
-                    HOST,
-                    HOST,
-                    0x0800,
-                    &ipv4(
-                        ip("198.51.100.1"),
-                        ip("192.0.2.2"),
-                        6,
-                        &tcp(40000, 80, 1, 0x02),
-                    ),
-                ),
-            ),
-            (
-                3,
-                ethernet(
-                    HOST,
-                    HOST,
-                    0x0800,
-                    &ipv4(
-                        ip("198.51.100.1"),
-                        ip("192.0.2.2"),
-                        6,
-                        &tcp(40000, 80, 1, 0x02),
-                    ),
-                ),
-            ),
-            (
-                4,
-                ethernet(
-                    HOST,
-                    HOST,
-                    0x0800,
-                    &ipv4(
-                        ip("192.0.2.2"),
-                        ip("198.51.100.1"),
-                        6,
-                        &tcp(80, 40000, 9, 0x12),
-                    ),
-                ),
-            ),
+            // A SYN, its retransmission, and one SYN-ACK.
+            (2, segment("198.51.100.1", "192.0.2.2", 40000, 80, 1, 0x02)),
+            (3, segment("198.51.100.1", "192.0.2.2", 40000, 80, 1, 0x02)),
+            (4, segment("192.0.2.2", "198.51.100.1", 80, 40000, 9, 0x12)),
         ];
         let (s, _) = analyse("capture/x.pcap", &pcap(1, &frames));
         assert_eq!(s.arp.conflicts, 1);
