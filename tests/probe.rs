@@ -62,6 +62,42 @@ fn evidence_addresses(finding: &serde_json::Value) -> Vec<String> {
     out
 }
 
+/// Starts a TCP server in `ns` that accepts and closes every connection
+/// on `bind:port`, and waits until `reach:port` accepts.
+fn serve_tcp(ns: &Ns, bind: &str, port: u16, reach: &str) -> ns::Killed {
+    let server = ns.spawn(&[
+        "python3",
+        "-c",
+        &format!("import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('{bind}',{port}))\ns.listen(64)\nwhile True:\n  c,_=s.accept(); c.close()"),
+    ]);
+    wait_for_tcp(ns, reach, port);
+    server
+}
+
+/// TCP only, one quick attempt each.
+const TCP_ONCE: [&str; 6] = ["--no-dns", "--no-path", "--timeout", "1", "--retries", "0"];
+
+/// `diag probe --targets-from FROM` in `client` (TCP only, JSON): the
+/// document and the exit code.
+fn probe_targets_from(client: &Ns, from: &str) -> (serde_json::Value, i32) {
+    let mut args = vec!["probe", "--targets-from", from, "--format", "json"];
+    args.extend(TCP_ONCE);
+    let (out, code) = diag_in(client, None, &args);
+    (json(&out), code)
+}
+
+/// The incident-000 host seen from outside: `addr.unreachable`, critical,
+/// naming exactly the three unbound addresses (192.0.2.12 to .14).
+fn three_unbound_are_critical(doc: &serde_json::Value) -> &serde_json::Value {
+    let finding = item(doc, "addr.unreachable").expect("addr.unreachable");
+    assert_eq!(finding["severity"], "critical");
+    assert_eq!(
+        evidence_addresses(finding),
+        ["192.0.2.12", "192.0.2.13", "192.0.2.14"]
+    );
+    finding
+}
+
 /// Incident 000 from the outside: /etc/ips lists five addresses, two are
 /// bound, a web server listens on all addresses. `diag probe
 /// --targets-from` the host's bundle, run from another namespace, names
@@ -70,12 +106,7 @@ fn evidence_addresses(finding: &serde_json::Value) -> Vec<String> {
 #[test]
 fn unbound_configured_addresses_are_unreachable_from_another_host() {
     let (host, client, etc) = ns::half_bound_aliases();
-    let _web = host.spawn(&[
-        "python3",
-        "-c",
-        "import socket,time\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('0.0.0.0',8080))\ns.listen(64)\nwhile True:\n  c,_=s.accept(); c.close()",
-    ]);
-    wait_for_tcp(&host, "192.0.2.10", 8080);
+    let _web = serve_tcp(&host, "0.0.0.0", 8080, "192.0.2.10");
 
     let dir = tempfile::tempdir().expect("tempdir");
     let bundle = dir.path().join("host-bundle");
@@ -83,28 +114,9 @@ fn unbound_configured_addresses_are_unreachable_from_another_host() {
     let (_, code) = diag_in(&host, Some(etc.path()), &["collect", "-o", bundle_arg]);
     assert_eq!(code, 0);
 
-    let probe = [
-        "probe",
-        "--targets-from",
-        bundle_arg,
-        "--no-dns",
-        "--no-path",
-        "--timeout",
-        "1",
-        "--retries",
-        "0",
-    ];
-    let mut with_json = probe.to_vec();
-    with_json.extend(["--format", "json"]);
-    let (out, code) = diag_in(&client, None, &with_json);
-    let doc = json(&out);
-    assert_eq!(code, 2, "{out}");
-    let finding = item(&doc, "addr.unreachable").expect("addr.unreachable");
-    assert_eq!(finding["severity"], "critical");
-    assert_eq!(
-        evidence_addresses(finding),
-        ["192.0.2.12", "192.0.2.13", "192.0.2.14"]
-    );
+    let (doc, code) = probe_targets_from(&client, bundle_arg);
+    assert_eq!(code, 2, "{doc}");
+    let finding = three_unbound_are_critical(&doc);
     let summary = finding["summary"].as_str().expect("summary");
     assert!(summary.contains("does not carry"), "{summary}");
     assert!(summary.contains("etc/ips:3"), "{summary}");
@@ -126,13 +138,12 @@ fn unbound_configured_addresses_are_unreachable_from_another_host() {
         .filter_map(|e| e.as_str())
         .collect();
     assert!(explains.contains(&"addr.unreachable"), "{out}");
-    assert_eq!(
-        evidence_addresses(item(&doc, "addr.unreachable").expect("symptom")),
-        ["192.0.2.12", "192.0.2.13", "192.0.2.14"]
-    );
+    three_unbound_are_critical(&doc);
 
     // The plugin form: status line first, exit code 2.
-    let (text, code) = diag_in(&client, None, &probe);
+    let mut plugin = vec!["probe", "--targets-from", bundle_arg];
+    plugin.extend(TCP_ONCE);
+    let (text, code) = diag_in(&client, None, &plugin);
     assert_eq!(code, 2);
     assert!(
         text.starts_with("DIAG PROBE CRITICAL - addr.unreachable: 3 address(es)"),
@@ -144,10 +155,60 @@ fn unbound_configured_addresses_are_unreachable_from_another_host() {
     for n in 12..=14 {
         host.ip(&["addr", "add", &format!("192.0.2.{n}/24"), "dev", "eth0"]);
     }
-    let (out, code) = diag_in(&client, None, &with_json);
+    let (doc, code) = probe_targets_from(&client, bundle_arg);
+    assert_eq!(code, 0, "{doc}");
+    assert!(item(&doc, "addr.unreachable").is_none(), "{doc}");
+}
+
+/// `--targets-from` the JSON `diag check --format json` printed on the
+/// host (not its bundle): the diagnosis carries the host's expected and
+/// bound addresses and listening ports (`targets`), so a prober elsewhere
+/// names exactly the configured addresses that are not bound.
+#[test]
+fn targets_from_the_check_json_of_the_host() {
+    let (host, client, etc) = ns::half_bound_aliases();
+    let _web = serve_tcp(&host, "0.0.0.0", 8080, "192.0.2.10");
+
+    let (out, code) = diag_in(&host, Some(etc.path()), &["check", "--format", "json"]);
+    assert_eq!(code, 2, "{out}");
     let doc = json(&out);
-    assert_eq!(code, 0, "{out}");
-    assert!(item(&doc, "addr.unreachable").is_none(), "{out}");
+    let targets = &doc["targets"];
+    assert_eq!(targets["expected"].as_array().expect("expected").len(), 5);
+    assert_eq!(targets["expected"][2]["address"], "192.0.2.12");
+    assert_eq!(targets["expected"][2]["bound"], false);
+    assert_eq!(targets["expected"][2]["input"], "etc/ips");
+    assert_eq!(targets["expected"][2]["line"], 3);
+    assert!(
+        targets["listening"]
+            .as_array()
+            .expect("listening")
+            .iter()
+            .any(|l| l["port"] == 8080 && l["address"] == "0.0.0.0"),
+        "{targets}"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let saved = dir.path().join("host-check.json");
+    std::fs::write(&saved, &out).expect("save the check output");
+    let saved_arg = saved.to_str().expect("utf-8 path");
+
+    let (doc, code) = probe_targets_from(&client, saved_arg);
+    assert_eq!(code, 2, "{doc}");
+    let finding = three_unbound_are_critical(&doc);
+    let summary = finding["summary"].as_str().expect("summary");
+    assert!(summary.contains("host-check.json:etc/ips:3"), "{summary}");
+
+    // A JSON file that is not a diagnosis is refused with its name.
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{\"hello\": 1}\n").expect("write");
+    let out = client
+        .command(None, env!("CARGO_BIN_EXE_diag"))
+        .args(["probe", "--no-dns", "--no-path", "--targets-from"])
+        .arg(&junk)
+        .output()
+        .expect("run diag");
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("junk.json: not diag/1 JSON"), "{stderr}");
 }
 
 /// Incident 001 in miniature: client → router → upstream, where the
@@ -170,11 +231,7 @@ fn upstream_and_resolver_failures_from_behind_a_router() {
     router.exec(&["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
     upstream.ip(&["addr", "add", "10.2.0.2/24", "dev", "eth0"]);
     upstream.ip(&["route", "add", "default", "via", "10.2.0.1"]);
-    let _web = upstream.spawn(&[
-        "python3",
-        "-c",
-        "import socket\ns=socket.socket()\ns.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\ns.bind(('10.2.0.2',80))\ns.listen(64)\nwhile True:\n  c,_=s.accept(); c.close()",
-    ]);
+    let _web = serve_tcp(&upstream, "10.2.0.2", 80, "10.2.0.2");
     let dnsmasq = upstream.spawn(&[
         "dnsmasq",
         "--keep-in-foreground",
@@ -189,7 +246,6 @@ fn upstream_and_resolver_failures_from_behind_a_router() {
         "--address=/example.test/192.0.2.99",
     ]);
     wait_for_tcp(&upstream, "10.2.0.2", 53);
-    wait_for_tcp(&upstream, "10.2.0.2", 80);
 
     let etc = tempfile::tempdir().expect("tempdir");
     std::fs::write(etc.path().join("resolv.conf"), "nameserver 10.2.0.2\n").expect("resolv");

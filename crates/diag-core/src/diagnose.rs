@@ -10,7 +10,9 @@
 //!    finding it explains is present, it is *ruled out* with its reason.
 //!    Causes are ranked by confidence (see `docs/rules.md`).
 
-use crate::diagnosis::{Cause, Diagnosis, Finding, RuledOut, SourceDescription, SCHEMA};
+use crate::diagnosis::{
+    Cause, Diagnosis, Finding, ProbeTargets, RuledOut, SourceDescription, SCHEMA,
+};
 use crate::model::{Evidence, Note, Severity};
 use crate::parse::kernel_log::LogEntry;
 use crate::parse::Facts;
@@ -61,6 +63,7 @@ pub fn diagnose_with_facts(snapshot: &Snapshot, rules: &RuleSet) -> (Diagnosis, 
         ruled_out: evaluation.ruled_out,
         skipped: snapshot.skipped.clone(),
         notes,
+        targets: ProbeTargets::from_facts(&facts),
     };
     (diagnosis, facts)
 }

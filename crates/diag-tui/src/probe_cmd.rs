@@ -15,6 +15,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use diag_core::diagnosis::{ProbeTargets, SCHEMA};
 use diag_core::parse::Facts;
 use diag_core::probe::{self, PathTarget, Plan, ProbeOptions, Target};
 use diag_core::rules::RuleSet;
@@ -39,9 +40,10 @@ pub struct ProbeArgs {
     #[arg(long, value_name = "FILE")]
     targets_file: Option<PathBuf>,
     /// Probe the host under test as described by its bundle (directory or
-    /// .tar.zst): its expected and bound addresses, on its listening ports
-    /// (or --port).
-    #[arg(long, value_name = "BUNDLE")]
+    /// .tar.zst) or by the output of `diag check --format json` run there:
+    /// its expected and bound addresses, on its listening ports (or
+    /// --port).
+    #[arg(long, value_name = "BUNDLE_OR_JSON")]
     targets_from: Option<PathBuf>,
     /// Port to try on every target without one. Repeatable.
     #[arg(long = "port", value_name = "PORT")]
@@ -173,11 +175,13 @@ impl ProbeArgs {
             }
         }
         if let Some(path) = &self.targets_from {
-            let facts = bundle_facts(path)?;
-            plan.add_host_targets(&facts, &self.ports, &format!("{}:", path.display()));
+            let host = host_targets(path)?;
+            plan.add_host_targets(&host, &self.ports, &format!("{}:", path.display()));
         }
         if self.targets.is_empty() && self.targets_file.is_none() && self.targets_from.is_none() {
-            plan.add_host_targets(local, &self.ports, "");
+            if let Some(host) = ProbeTargets::from_facts(local) {
+                plan.add_host_targets(&host, &self.ports, "");
+            }
         }
         plan.add_local_path(local, self.gateway_port);
         if self.no_dns {
@@ -201,18 +205,53 @@ impl ProbeArgs {
     }
 }
 
-/// The facts of the host under test, from its bundle.
-fn bundle_facts(path: &Path) -> Result<Facts> {
+/// The targets of the host under test, from its bundle (a directory or a
+/// `.tar.zst`) or from what `diag check --format json` (or `analyze`,
+/// `report --format json`) printed there: a file whose first non-blank
+/// byte is `{` is read as that JSON.
+fn host_targets(path: &Path) -> Result<ProbeTargets> {
+    if path.is_file() && looks_like_json(path)? {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let doc: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+        if doc["schema"].as_str() != Some(SCHEMA) {
+            bail!(
+                "{}: not diag/1 JSON (no \"schema\": \"{SCHEMA}\"); give a bundle or the output of `diag check --format json`",
+                path.display()
+            );
+        }
+        let Some(targets) = doc.get("targets").filter(|t| !t.is_null()) else {
+            bail!(
+                "{}: the diagnosis lists no addresses (no `targets`: written by an older diag, or the host had none)",
+                path.display()
+            );
+        };
+        return serde_json::from_value(targets.clone())
+            .with_context(|| format!("{}: `targets` is not in the diag/1 shape", path.display()));
+    }
     let bundle = Bundle::open(path)?;
     let snapshot = Snapshot::collect(&bundle, &CollectOptions::default());
     let (facts, _) = Facts::from_snapshot(&snapshot);
-    if facts.net.expected.is_empty() && facts.net.addresses.is_empty() {
-        bail!(
+    match ProbeTargets::from_facts(&facts) {
+        Some(t) if !(t.expected.is_empty() && t.bound.is_empty()) => Ok(t),
+        _ => bail!(
             "{}: the bundle holds neither configured nor bound addresses (no net/addr.json, etc/ips, ifcfg, ...)",
             path.display()
-        );
+        ),
     }
-    Ok(facts)
+}
+
+fn looks_like_json(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(256);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(256).read_to_end(&mut head))
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(head
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{'))
 }
 
 /// Runs the probes of this host (its own addresses, resolvers and

@@ -29,6 +29,7 @@ pub mod dns;
 pub mod icmp;
 pub mod tcp;
 
+use crate::diagnosis::ProbeTargets;
 use crate::parse::probe::{
     to_json_lines, DnsRecord, PathRecord, TcpRecord, DNS_INPUT, PATH_INPUT, TCP_INPUT,
 };
@@ -256,38 +257,20 @@ pub struct Plan {
     pub left_out: Vec<String>,
 }
 
-/// Ports of listening TCP sockets that accept connections on `ip`.
-fn listening_ports(facts: &Facts, ip: IpAddr) -> Vec<u16> {
-    let mut ports: Vec<u16> = facts
-        .net
-        .sockets
-        .listeners
-        .iter()
-        .filter(|s| s.proto == "tcp")
-        .filter(|s| {
-            s.local == ip || (s.local.is_unspecified() && (s.local.is_ipv6() || ip.is_ipv4()))
-        })
-        .map(|s| s.port)
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    ports
-}
-
 impl Plan {
-    /// TCP targets of a host from its facts: every address the
-    /// configuration expects, then every global address bound to an
-    /// interface. Ports: `ports` when given, else the TCP listeners that
-    /// cover the address. An address with no port to try is left out
-    /// (listed in `left_out`).
-    pub fn add_host_targets(&mut self, facts: &Facts, ports: &[u16], from: &str) {
+    /// TCP targets of a host (from its facts, its bundle or its `diag
+    /// check --format json`): every address the configuration expects,
+    /// then every global address bound to an interface. Ports: `ports`
+    /// when given, else the TCP listeners that cover the address. An
+    /// address with no port to try is left out (listed in `left_out`).
+    pub fn add_host_targets(&mut self, host: &ProbeTargets, ports: &[u16], from: &str) {
         let mut seen: BTreeSet<IpAddr> = self.targets.iter().map(|t| t.address).collect();
         let mut add = |plan: &mut Plan, ip: IpAddr, expected: bool, bound: bool, origin: String| {
             if ip.is_loopback() || ip.is_unspecified() || !seen.insert(ip) {
                 return;
             }
             let ports = if ports.is_empty() {
-                listening_ports(facts, ip)
+                host.ports_of(ip)
             } else {
                 ports.to_vec()
             };
@@ -305,31 +288,15 @@ impl Plan {
                 origin,
             });
         };
-        for e in &facts.net.expected {
-            let Ok(ip) = e.address.parse::<IpAddr>() else {
-                continue;
-            };
+        for e in &host.expected {
             let expected = e.served || e.named || !ports.is_empty();
-            add(
-                self,
-                ip,
-                expected,
-                e.bound,
-                format!("{from}{}:{}", e.input, e.line),
-            );
+            let origin = format!("{from}{}:{}", e.input, e.line);
+            add(self, e.address, expected, e.bound, origin);
         }
-        for a in &facts.net.addresses {
-            if a.scope != "global" {
-                continue;
-            }
-            let expected = !ports.is_empty() || !listening_ports(facts, a.local).is_empty();
-            add(
-                self,
-                a.local,
-                expected,
-                true,
-                format!("{from}{}:{}", a.input, a.line),
-            );
+        for a in &host.bound {
+            let expected = !ports.is_empty() || !host.ports_of(a.address).is_empty();
+            let origin = format!("{from}{}:{}", a.input, a.line);
+            add(self, a.address, expected, true, origin);
         }
     }
 
