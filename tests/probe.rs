@@ -326,3 +326,47 @@ fn every_prints_changes_only_and_stops_on_sigterm() {
     assert_eq!(text.matches("DIAG PROBE OK").count(), 1, "{text}");
     assert_eq!(text.lines().count(), 2, "{text}");
 }
+
+/// ICMPv6 echo between two namespaces over ULA addresses: the address
+/// that is there replies, one that nobody carries does not.
+#[test]
+fn icmpv6_echo_between_namespaces() {
+    let host = Ns::new();
+    let client = Ns::new();
+    veth(&host, "eth0", &client, "eth0");
+    host.ip(&["addr", "add", "fd00:d1a9::1/64", "dev", "eth0", "nodad"]);
+    client.ip(&["addr", "add", "fd00:d1a9::2/64", "dev", "eth0", "nodad"]);
+    let args = [
+        "probe",
+        "--no-dns",
+        "--beyond",
+        "fd00:d1a9::1",
+        "--beyond",
+        "fd00:d1a9::99",
+        "--timeout",
+        "1",
+        "--retries",
+        "0",
+    ];
+    // As root: a raw ICMPv6 socket. Then with the datagram ("ping")
+    // socket, which the namespace's own ping_group_range allows root.
+    for round in ["raw", "datagram"] {
+        if round == "datagram" {
+            client.exec(&["sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 0"]);
+        }
+        let (text, _) = diag_in(&client, None, &args);
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with("beyond fd00:d1a9::1 icmp reply")),
+            "{round}: {text}"
+        );
+        let missing = text
+            .lines()
+            .find(|l| l.starts_with("beyond fd00:d1a9::99 icmp "))
+            .unwrap_or_else(|| panic!("{round}: no result for fd00:d1a9::99:\n{text}"));
+        assert!(
+            missing.contains(" timeout ") || missing.contains(" unreachable "),
+            "{round}: {missing}"
+        );
+    }
+}
