@@ -321,9 +321,18 @@ fn round(args: &ProbeArgs, rules: &RuleSet) -> Result<Round> {
         } else {
             format!(" [{}]", r.answers.join(" "))
         };
+        let tcp = if r.tcp {
+            " (truncated over UDP, asked over TCP)"
+        } else {
+            ""
+        };
         lines.insert(
             format!("dns {} {} {}", r.server, r.name, r.qtype),
-            format!("{}{rcode}{answers} {}ms", r.result.as_str(), r.latency_ms),
+            format!(
+                "{}{rcode}{answers} {}ms{tcp}",
+                r.result.as_str(),
+                r.latency_ms
+            ),
         );
     }
     for r in &results.path {

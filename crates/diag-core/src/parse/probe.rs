@@ -139,6 +139,9 @@ pub struct DnsRecord {
     /// The local error text, when there was one.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub error: String,
+    /// The UDP response was truncated (TC) and this result came over TCP.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub tcp: bool,
 }
 
 /// One line of `probe/path.json`: the gateway, or a target beyond it.
@@ -292,6 +295,7 @@ impl ProbeFacts {
                 latency_ms: 0.0,
                 origin: String::new(),
                 error: String::new(),
+                tcp: false,
             })],
             resolvers: vec![ResolverProbe::default()],
             path: vec![sample(PathRecord {

@@ -171,7 +171,9 @@ impl ProbeOptions {
         let paced = Duration::from_secs_f64(f64::from(attempts) / f64::from(self.rate.max(1)));
         let tcp = (self.timeout * waves).max(paced + self.timeout);
         let per = self.timeout * (self.retries + 1);
-        let dns = per * (Limits::MAX_NAMESERVERS * (Limits::MAX_NAMES + 1)) as u32;
+        // One more timeout per query for a TCP retry after a truncated
+        // answer.
+        let dns = (per + self.timeout) * (Limits::MAX_NAMESERVERS * (Limits::MAX_NAMES + 1)) as u32;
         let path = per * (2 * Limits::MAX_GATEWAYS + Limits::MAX_BEYOND) as u32;
         tcp + dns + path
     }
@@ -501,6 +503,7 @@ pub fn run(plan: &Plan, options: &ProbeOptions) -> Result<Results, ProbeError> {
                 latency_ms: ms(a.latency),
                 origin: origin.clone(),
                 error: a.error,
+                tcp: a.tcp,
             });
         }
     }
