@@ -167,7 +167,7 @@ fn unbound_configured_addresses_are_unreachable_from_another_host() {
 #[test]
 fn targets_from_the_check_json_of_the_host() {
     let (host, client, etc) = ns::half_bound_aliases();
-    let _web = serve_tcp(&host, "0.0.0.0", 8080, "192.0.2.10");
+    let web = serve_tcp(&host, "0.0.0.0", 8080, "192.0.2.10");
 
     let (out, code) = diag_in(&host, Some(etc.path()), &["check", "--format", "json"]);
     assert_eq!(code, 2, "{out}");
@@ -196,6 +196,24 @@ fn targets_from_the_check_json_of_the_host() {
     let finding = three_unbound_are_critical(&doc);
     let summary = finding["summary"].as_str().expect("summary");
     assert!(summary.contains("host-check.json:etc/ips:3"), "{summary}");
+    assert!(summary.contains("(3 timed out)"), "{summary}");
+    assert!(item(&doc, "addr.port-refused").is_none(), "{doc}");
+
+    // The web server stops: the bound addresses (the aliases and the
+    // host's own 192.0.2.2) still answer with a reset, and a warning of
+    // its own names them; the unbound ones stay critical.
+    web.stop();
+    let (doc, code) = probe_targets_from(&client, saved_arg);
+    assert_eq!(code, 2, "{doc}");
+    three_unbound_are_critical(&doc);
+    let refused = item(&doc, "addr.port-refused").expect("addr.port-refused");
+    assert_eq!(refused["severity"], "warning");
+    assert_eq!(
+        evidence_addresses(refused),
+        ["192.0.2.10", "192.0.2.11", "192.0.2.2"]
+    );
+    let summary = refused["summary"].as_str().expect("summary");
+    assert!(summary.contains("192.0.2.10 (8080; from"), "{summary}");
 
     // A JSON file that is not a diagnosis is refused with its name.
     let junk = dir.path().join("junk.json");

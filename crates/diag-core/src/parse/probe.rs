@@ -17,7 +17,7 @@
 use crate::model::Note;
 use crate::snapshot::Snapshot;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// TCP connect results.
 pub const TCP_INPUT: &str = "probe/tcp.json";
@@ -197,6 +197,11 @@ pub struct AddressProbe {
     pub answered: bool,
     /// Some port accepted the connection.
     pub open: bool,
+    /// Some port refused the connection (a reset: the address is there,
+    /// nothing listens on that port).
+    pub refused: bool,
+    /// The ports that refused (`80, 443`).
+    pub refused_ports: String,
     /// Expected to serve (any of its records says so).
     pub expected: bool,
     /// `yes`, `no` or `unknown`: whether the host carries it.
@@ -251,6 +256,15 @@ pub struct ProbeFacts {
     /// The first of them with their results, for messages (`192.0.2.12
     /// (8080 timeout; from etc/ips:3), ... and 7 more`).
     pub unanswered: String,
+    /// How they failed: `2 timed out, 1 unreachable` (an address counts as
+    /// timed out when any of its ports did).
+    pub unanswered_kinds: String,
+    /// Addresses expected to serve on which some port refused the
+    /// connection.
+    pub refused_count: u64,
+    /// The first of them with the refusing ports (`192.0.2.11 (8080; from
+    /// etc/ips:2), ... and 3 more`).
+    pub refused: String,
     /// TCP results grouped by address.
     pub addresses: Vec<AddressProbe>,
     /// Every DNS result.
@@ -444,6 +458,13 @@ fn group_addresses(tcp: &[Located<TcpRecord>]) -> Vec<AddressProbe> {
         let entry = &mut out[i];
         entry.answered |= t.answered;
         entry.open |= r.result == Outcome::Open;
+        if r.result == Outcome::Refused {
+            entry.refused = true;
+            if !entry.refused_ports.is_empty() {
+                entry.refused_ports.push_str(", ");
+            }
+            entry.refused_ports.push_str(&r.port.to_string());
+        }
         entry.expected |= r.expected;
         if entry.bound == "unknown" {
             entry.bound = bound.to_string();
@@ -532,25 +553,39 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> ProbeFacts {
     facts.tcp_count = facts.tcp.len() as u64;
     let unanswered: Vec<&AddressProbe> = facts.addresses.iter().filter(|a| !a.answered).collect();
     facts.unanswered_count = unanswered.len() as u64;
-    facts.unanswered = unanswered
+    facts.unanswered = listing(&unanswered, |a| &a.results);
+    let with = |outcome: Outcome| -> HashSet<&str> {
+        facts
+            .tcp
+            .iter()
+            .filter(|t| t.record.result == outcome)
+            .map(|t| t.record.address.as_str())
+            .collect()
+    };
+    let (timed_out, unreachable) = (with(Outcome::Timeout), with(Outcome::Unreachable));
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for a in &unanswered {
+        let kind = if timed_out.contains(a.address.as_str()) {
+            "timed out"
+        } else if unreachable.contains(a.address.as_str()) {
+            "unreachable"
+        } else {
+            "failed locally"
+        };
+        *kinds.entry(kind).or_default() += 1;
+    }
+    facts.unanswered_kinds = ["timed out", "unreachable", "failed locally"]
         .iter()
-        .take(MAX_ADDRESSES_LISTED)
-        .map(|a| {
-            let origin = if a.origin.is_empty() {
-                String::new()
-            } else {
-                format!("; from {}", a.origin)
-            };
-            format!("{} ({}{origin})", a.address, a.results)
-        })
+        .filter_map(|k| kinds.get(k).map(|n| format!("{n} {k}")))
         .collect::<Vec<_>>()
         .join(", ");
-    if unanswered.len() > MAX_ADDRESSES_LISTED {
-        facts.unanswered.push_str(&format!(
-            " and {} more",
-            unanswered.len() - MAX_ADDRESSES_LISTED
-        ));
-    }
+    let refused: Vec<&AddressProbe> = facts
+        .addresses
+        .iter()
+        .filter(|a| a.refused && a.expected)
+        .collect();
+    facts.refused_count = refused.len() as u64;
+    facts.refused = listing(&refused, |a| &a.refused_ports);
     facts.resolvers = group_resolvers(&facts.dns);
     facts.gateway_answered = facts
         .path
@@ -565,6 +600,32 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> ProbeFacts {
     facts.beyond_probed = beyond().next().is_some();
     facts.beyond_answered = beyond().any(|p| p.answered);
     facts
+}
+
+/// The first [`MAX_ADDRESSES_LISTED`] addresses with a detail each and
+/// where they came from (`192.0.2.12 (8080 timeout; from etc/ips:3), ...
+/// and 7 more`).
+fn listing(addresses: &[&AddressProbe], detail: impl Fn(&AddressProbe) -> &str) -> String {
+    let mut out = addresses
+        .iter()
+        .take(MAX_ADDRESSES_LISTED)
+        .map(|a| {
+            let origin = if a.origin.is_empty() {
+                String::new()
+            } else {
+                format!("; from {}", a.origin)
+            };
+            format!("{} ({}{origin})", a.address, detail(a))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    if addresses.len() > MAX_ADDRESSES_LISTED {
+        out.push_str(&format!(
+            " and {} more",
+            addresses.len() - MAX_ADDRESSES_LISTED
+        ));
+    }
+    out
 }
 
 /// Serialises records as JSON Lines (the format this module parses).
