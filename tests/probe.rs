@@ -140,6 +140,43 @@ fn unbound_configured_addresses_are_unreachable_from_another_host() {
     assert!(explains.contains(&"addr.unreachable"), "{out}");
     three_unbound_are_critical(&doc);
 
+    // `check --probe` takes the probe settings of `diag probe`: on port 9,
+    // where nothing listens, the bound addresses refuse (and --port makes
+    // every address expected to serve).
+    let (out, _) = diag_in(
+        &host,
+        Some(etc.path()),
+        &[
+            "check",
+            "--probe",
+            "--port",
+            "9",
+            "--timeout",
+            "1",
+            "--retries",
+            "0",
+            "--no-dns",
+            "--no-path",
+            "--format",
+            "json",
+        ],
+    );
+    let doc = json(&out);
+    let refused = item(&doc, "addr.port-refused").expect("addr.port-refused");
+    assert_eq!(
+        evidence_addresses(refused),
+        ["192.0.2.10", "192.0.2.11", "192.0.2.2"]
+    );
+    three_unbound_are_critical(&doc);
+    let out = host
+        .command(Some(etc.path()), env!("CARGO_BIN_EXE_diag"))
+        .args(["check", "--port", "9"])
+        .output()
+        .expect("run diag");
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("need --probe"), "{stderr}");
+
     // The plugin form: status line first, exit code 2.
     let mut plugin = vec!["probe", "--targets-from", bundle_arg];
     plugin.extend(TCP_ONCE);

@@ -123,10 +123,8 @@ enum Command {
         format: Format,
         #[command(flatten)]
         read: ReadArgs,
-        /// Also run the active probes (TCP to this host's addresses, DNS,
-        /// gateway): they send traffic, so they are off by default.
-        #[arg(long)]
-        probe: bool,
+        #[command(flatten)]
+        probe: crate::probe_cmd::ProbeFlags,
         /// Compare with a baseline saved by `diag baseline save`: what
         /// changed since becomes findings, with the change as evidence.
         #[arg(long, value_name = "FILE")]
@@ -145,9 +143,8 @@ enum Command {
         root: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
-        /// Also run the active probes and store them as probe/*.json.
-        #[arg(long)]
-        probe: bool,
+        #[command(flatten)]
+        probe: crate::probe_cmd::ProbeFlags,
         #[command(flatten)]
         capture: CaptureArgs,
     },
@@ -259,7 +256,7 @@ fn execute(cli: Cli) -> Result<u8> {
             root: None,
             format: Format::Text,
             read,
-            probe: false,
+            probe: Default::default(),
             baseline: None,
             capture: CaptureArgs::default(),
         },
@@ -278,9 +275,7 @@ fn execute(cli: Cli) -> Result<u8> {
             let mut options = options(&read)?;
             options.capture = capture.options()?;
             let mut snapshot = Snapshot::collect(&source, &options);
-            if probe {
-                crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
-            }
+            probe.add_to(&mut snapshot)?;
             if let Some(file) = &baseline {
                 crate::baseline_cmd::attach(&mut snapshot, file, Some(source.root()))?;
             }
@@ -333,9 +328,7 @@ fn execute(cli: Cli) -> Result<u8> {
             let mut options = options(&read)?;
             options.capture = capture.options()?;
             let mut snapshot = Snapshot::collect(&source, &options);
-            if probe {
-                crate::probe_cmd::add_to_snapshot(&mut snapshot)?;
-            }
+            probe.add_to(&mut snapshot)?;
             snapshot
                 .write_bundle(&output)
                 .with_context(|| format!("cannot write bundle {}", output.display()))?;

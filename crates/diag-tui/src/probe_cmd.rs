@@ -26,9 +26,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Options of `diag probe` (also the probe settings of `check --probe` and
-/// `collect --probe`, which use their defaults).
-#[derive(Debug, Args, Clone)]
+/// Options of `diag probe`: what to probe, the shared [`ProbeSettings`],
+/// and how often.
+#[derive(Debug, Args, Clone, Default)]
 pub struct ProbeArgs {
     /// Addresses to connect to: `ADDRESS`, `ADDRESS:PORT` or `[IPv6]:PORT`.
     /// Without targets (and without --targets-from / --targets-file), this
@@ -45,6 +45,21 @@ pub struct ProbeArgs {
     /// --port).
     #[arg(long, value_name = "BUNDLE_OR_JSON")]
     targets_from: Option<PathBuf>,
+    #[command(flatten)]
+    settings: ProbeSettings,
+    /// Repeat every DURATION (`15m`, `30s`) until SIGINT/SIGTERM, printing
+    /// only changes.
+    #[arg(long, value_name = "DURATION")]
+    every: Option<humantime::Duration>,
+    /// Also write the results as a bundle in DIR (`diag analyze DIR`).
+    #[arg(short, long, value_name = "DIR")]
+    output: Option<PathBuf>,
+}
+
+/// How probes run: shared by `diag probe`, `check --probe` and `collect
+/// --probe`.
+#[derive(Debug, Args, Clone, PartialEq)]
+pub struct ProbeSettings {
     /// Port to try on every target without one. Repeatable.
     #[arg(long = "port", value_name = "PORT")]
     ports: Vec<u16>,
@@ -81,21 +96,11 @@ pub struct ProbeArgs {
     /// as an answer).
     #[arg(long, default_value_t = 22)]
     gateway_port: u16,
-    /// Repeat every DURATION (`15m`, `30s`) until SIGINT/SIGTERM, printing
-    /// only changes.
-    #[arg(long, value_name = "DURATION")]
-    every: Option<humantime::Duration>,
-    /// Also write the results as a bundle in DIR (`diag analyze DIR`).
-    #[arg(short, long, value_name = "DIR")]
-    output: Option<PathBuf>,
 }
 
-impl Default for ProbeArgs {
+impl Default for ProbeSettings {
     fn default() -> Self {
-        ProbeArgs {
-            targets: Vec::new(),
-            targets_file: None,
-            targets_from: None,
+        ProbeSettings {
             ports: Vec::new(),
             beyond: Vec::new(),
             dns_names: Vec::new(),
@@ -107,25 +112,69 @@ impl Default for ProbeArgs {
             rate: 1000,
             max_targets: 10_000,
             gateway_port: 22,
-            every: None,
-            output: None,
         }
+    }
+}
+
+/// `--probe` and the [`ProbeSettings`] of `check` and `collect`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ProbeFlags {
+    /// Also run the active probes (TCP to this host's addresses, DNS,
+    /// gateway) and keep their results as probe/*.json: they send
+    /// traffic, so they are off by default.
+    #[arg(long)]
+    probe: bool,
+    #[command(flatten)]
+    settings: ProbeSettings,
+}
+
+impl ProbeFlags {
+    /// With `--probe`: runs the probes of this host (its own addresses,
+    /// resolvers and gateways) and adds `probe/*.json` to `snapshot`.
+    /// Probe settings without `--probe` are an error, not ignored.
+    pub fn add_to(&self, snapshot: &mut Snapshot) -> Result<()> {
+        if !self.probe {
+            if self.settings != ProbeSettings::default() {
+                bail!("probe settings (--port, --beyond, --timeout, ...) need --probe");
+            }
+            return Ok(());
+        }
+        let (facts, _) = Facts::from_snapshot(snapshot);
+        let args = ProbeArgs {
+            settings: self.settings.clone(),
+            ..ProbeArgs::default()
+        };
+        let plan = args.plan(&facts)?;
+        let results = probe::run(&plan, &args.options()?)?;
+        for (name, bytes) in results.inputs() {
+            snapshot.inputs.insert(
+                name,
+                diag_core::snapshot::Input {
+                    bytes,
+                    truncated: false,
+                },
+            );
+        }
+        Ok(())
     }
 }
 
 impl ProbeArgs {
     fn options(&self) -> Result<ProbeOptions> {
-        if !(self.timeout.is_finite() && self.timeout > 0.0 && self.timeout <= 30.0) {
+        if !(self.settings.timeout.is_finite()
+            && self.settings.timeout > 0.0
+            && self.settings.timeout <= 30.0)
+        {
             bail!("--timeout must be above 0 and at most 30 seconds");
         }
         let options = ProbeOptions {
-            timeout: Duration::from_secs_f64(self.timeout),
-            retries: self.retries,
-            concurrency: self.concurrency,
-            rate: self.rate,
-            max_targets: self.max_targets,
-            dns_names: self.dns_names.clone(),
-            gateway_port: self.gateway_port,
+            timeout: Duration::from_secs_f64(self.settings.timeout),
+            retries: self.settings.retries,
+            concurrency: self.settings.concurrency,
+            rate: self.settings.rate,
+            max_targets: self.settings.max_targets,
+            dns_names: self.settings.dns_names.clone(),
+            gateway_port: self.settings.gateway_port,
         };
         options.validate()?;
         Ok(options)
@@ -136,7 +185,7 @@ impl ProbeArgs {
     /// targets are given).
     fn plan(&self, local: &Facts) -> Result<Plan> {
         let mut plan = Plan {
-            dns_names: self.dns_names.clone(),
+            dns_names: self.settings.dns_names.clone(),
             ..Plan::default()
         };
         let mut listed = Vec::new();
@@ -156,7 +205,7 @@ impl ProbeArgs {
         for (ip, port, origin) in listed {
             let ports = match port {
                 Some(p) => vec![p],
-                None if !self.ports.is_empty() => self.ports.clone(),
+                None if !self.settings.ports.is_empty() => self.settings.ports.clone(),
                 None => bail!("{ip} ({origin}): no port; give ADDRESS:PORT or --port"),
             };
             match plan.targets.iter_mut().find(|t| t.address == ip) {
@@ -176,21 +225,21 @@ impl ProbeArgs {
         }
         if let Some(path) = &self.targets_from {
             let host = host_targets(path)?;
-            plan.add_host_targets(&host, &self.ports, &format!("{}:", path.display()));
+            plan.add_host_targets(&host, &self.settings.ports, &format!("{}:", path.display()));
         }
         if self.targets.is_empty() && self.targets_file.is_none() && self.targets_from.is_none() {
             if let Some(host) = ProbeTargets::from_facts(local) {
-                plan.add_host_targets(&host, &self.ports, "");
+                plan.add_host_targets(&host, &self.settings.ports, "");
             }
         }
-        plan.add_local_path(local, self.gateway_port);
-        if self.no_dns {
+        plan.add_local_path(local, self.settings.gateway_port);
+        if self.settings.no_dns {
             plan.nameservers.clear();
         }
-        if self.no_path {
+        if self.settings.no_path {
             plan.gateways.clear();
         } else {
-            for b in &self.beyond {
+            for b in &self.settings.beyond {
                 let (address, port) =
                     probe::parse_target(b).map_err(|m| anyhow::anyhow!("--beyond {m}"))?;
                 plan.beyond.push(PathTarget {
@@ -252,26 +301,6 @@ fn looks_like_json(path: &Path) -> Result<bool> {
         .iter()
         .find(|b| !b.is_ascii_whitespace())
         .is_some_and(|b| *b == b'{'))
-}
-
-/// Runs the probes of this host (its own addresses, resolvers and
-/// gateways) with default settings and adds `probe/*.json` to `snapshot`:
-/// `check --probe` and `collect --probe`.
-pub fn add_to_snapshot(snapshot: &mut Snapshot) -> Result<()> {
-    let (facts, _) = Facts::from_snapshot(snapshot);
-    let args = ProbeArgs::default();
-    let plan = args.plan(&facts)?;
-    let results = probe::run(&plan, &args.options()?)?;
-    for (name, bytes) in results.inputs() {
-        snapshot.inputs.insert(
-            name,
-            diag_core::snapshot::Input {
-                bytes,
-                truncated: false,
-            },
-        );
-    }
-    Ok(())
 }
 
 /// One run: probe, diagnose the results alone.
@@ -566,9 +595,12 @@ mod tests {
     fn a_plan_from_the_command_line() {
         let args = ProbeArgs {
             targets: vec!["192.0.2.10".into(), "192.0.2.11:443".into()],
-            ports: vec![80, 8080],
-            no_dns: true,
-            no_path: true,
+            settings: ProbeSettings {
+                ports: vec![80, 8080],
+                no_dns: true,
+                no_path: true,
+                ..ProbeSettings::default()
+            },
             ..ProbeArgs::default()
         };
         let plan = args.plan(&Facts::default()).expect("plan");
