@@ -198,8 +198,8 @@ impl ProbeArgs {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             let name = file.display().to_string();
-            for (ip, port) in probe::parse_target_list(&name, &text)? {
-                listed.push((ip, port, name.clone()));
+            for (ip, port, line) in probe::parse_target_list(&name, &text)? {
+                listed.push((ip, port, format!("{name}:{line}")));
             }
         }
         for (ip, port, origin) in listed {

@@ -359,21 +359,21 @@ impl Plan {
 
 /// Parses a target list: one `ADDRESS`, `ADDRESS:PORT` or `[IPv6]:PORT` per
 /// line (or per comma-separated item), `#` comments, blank lines ignored.
+/// Each target comes with its 1-based line, for evidence (`FILE:LINE`).
 pub fn parse_target_list(
     input: &str,
     text: &str,
-) -> Result<Vec<(IpAddr, Option<u16>)>, ProbeError> {
+) -> Result<Vec<(IpAddr, Option<u16>, usize)>, ProbeError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default();
         for item in line.split([',', ' ', '\t']).filter(|s| !s.is_empty()) {
-            out.push(
-                parse_target(item).map_err(|message| ProbeError::TargetList {
-                    input: input.to_string(),
-                    line: i + 1,
-                    message,
-                })?,
-            );
+            let (ip, port) = parse_target(item).map_err(|message| ProbeError::TargetList {
+                input: input.to_string(),
+                line: i + 1,
+                message,
+            })?;
+            out.push((ip, port, i + 1));
         }
     }
     Ok(out)
@@ -535,6 +535,7 @@ mod tests {
         .expect("valid");
         assert_eq!(list.len(), 3);
         assert_eq!(list[1].1, Some(443));
+        assert_eq!(list[2].2, 3, "the line of the second item on line 3");
         let err = parse_target_list("targets.txt", "192.0.2.10\nwww.example.com:80\n")
             .expect_err("a name");
         assert!(
