@@ -425,3 +425,74 @@ fn icmpv6_echo_between_namespaces() {
         );
     }
 }
+
+/// A resolver in its own namespace that truncates every UDP answer (TC)
+/// and answers in full over TCP: the DNS probe asks again over TCP and
+/// reports the full answer.
+#[test]
+fn a_truncated_dns_answer_is_asked_again_over_tcp() {
+    let client = Ns::new();
+    let resolver = Ns::new();
+    veth(&client, "eth0", &resolver, "eth0");
+    client.ip(&["addr", "add", "10.3.0.2/24", "dev", "eth0"]);
+    resolver.ip(&["addr", "add", "10.3.0.53/24", "dev", "eth0"]);
+    let _dns = resolver.spawn(&["python3", "-c", TRUNCATING_RESOLVER]);
+    wait_for_tcp(&resolver, "10.3.0.53", 53);
+    let etc = tempfile::tempdir().expect("tempdir");
+    std::fs::write(etc.path().join("resolv.conf"), "nameserver 10.3.0.53\n").expect("resolv");
+    let args = [
+        "probe",
+        "--no-path",
+        "--dns-name",
+        "big.test",
+        "--timeout",
+        "1",
+        "--retries",
+        "0",
+    ];
+    let (text, code) = diag_in(&client, Some(etc.path()), &args);
+    assert_eq!(code, 0, "{text}");
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("dns 10.3.0.53 big.test A "))
+        .unwrap_or_else(|| panic!("no DNS result:\n{text}"));
+    assert!(line.contains("reply NoError [192.0.2.99]"), "{line}");
+    assert!(
+        line.ends_with("(truncated over UDP, asked over TCP)"),
+        "{line}"
+    );
+}
+
+/// UDP: every query gets an empty answer with TC set. TCP: the question
+/// with one A record, 192.0.2.99.
+const TRUNCATING_RESOLVER: &str = r#"
+import socket, struct, threading
+def question(msg):
+    i = 12
+    while msg[i]:
+        i += msg[i] + 1
+    return msg[12:i + 5]
+def reply(msg, truncated):
+    flags = 0x8180 | (0x0200 if truncated else 0) | (struct.unpack('>H', msg[2:4])[0] & 0x0100)
+    answer = b'' if truncated else b'\xc0\x0c' + struct.pack('>HHIH', 1, 1, 60, 4) + bytes([192, 0, 2, 99])
+    return msg[:2] + struct.pack('>HHHHH', flags, 1, 0 if truncated else 1, 0, 0) + question(msg) + answer
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(('10.3.0.53', 53))
+def udp():
+    while True:
+        msg, peer = s.recvfrom(512)
+        s.sendto(reply(msg, True), peer)
+threading.Thread(target=udp, daemon=True).start()
+t = socket.socket()
+t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+t.bind(('10.3.0.53', 53))
+t.listen(8)
+while True:
+    c, _ = t.accept()
+    head = c.recv(2, socket.MSG_WAITALL)
+    if len(head) == 2:
+        # (a bare connect, as from wait_for_tcp, sends nothing)
+        out = reply(c.recv(struct.unpack('>H', head)[0], socket.MSG_WAITALL), False)
+        c.sendall(struct.pack('>H', len(out)) + out)
+    c.close()
+"#;
