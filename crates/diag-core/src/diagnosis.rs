@@ -156,8 +156,8 @@ pub struct BoundTarget {
 /// A listening TCP socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ListeningPort {
-    /// Local address; unspecified for every address of its family (`::`
-    /// covers IPv4 too).
+    /// Local address (an IPv4-mapped one as IPv4); unspecified for every
+    /// address of its family (`::` covers IPv4 too).
     pub address: IpAddr,
     /// The port.
     pub port: u16,
@@ -173,7 +173,8 @@ impl ProbeTargets {
             .iter()
             .filter(|s| s.proto == "tcp")
             .map(|s| ListeningPort {
-                address: s.local,
+                // A listener on `::ffff:192.0.2.7` serves 192.0.2.7.
+                address: s.local.to_canonical(),
                 port: s.port,
             })
             .collect();
@@ -257,5 +258,31 @@ impl Diagnosis {
     /// Whether a cause or finding with this id is present.
     pub fn has(&self, id: &str) -> bool {
         self.causes.iter().any(|c| c.id == id) || self.findings.iter().any(|f| f.id == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn listening_ports_that_cover_an_address() {
+        let listen = |address: &str, port| ListeningPort {
+            address: address.parse().expect("ip"),
+            port,
+        };
+        let targets = ProbeTargets {
+            listening: vec![
+                listen("0.0.0.0", 80),
+                listen("::", 443),
+                listen("192.0.2.10", 8080),
+                listen("127.0.0.1", 25),
+            ],
+            ..ProbeTargets::default()
+        };
+        let ports = |ip: &str| targets.ports_of(ip.parse().expect("ip"));
+        assert_eq!(ports("192.0.2.10"), [80, 443, 8080]);
+        assert_eq!(ports("192.0.2.11"), [80, 443]);
+        assert_eq!(ports("2001:db8::1"), [443], "0.0.0.0 does not cover IPv6");
     }
 }
