@@ -101,6 +101,12 @@ impl Decoded<'_> {
         matches!(self.transport, Transport::Tcp { flags, .. } if flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK)
     }
 
+    /// A TCP segment with ACK and neither SYN nor RST: the third step of
+    /// a handshake, or any later segment of the connection.
+    pub fn is_plain_ack(&self) -> bool {
+        matches!(self.transport, Transport::Tcp { flags, .. } if flags & (TCP_SYN | TCP_ACK | TCP_RST) == TCP_ACK)
+    }
+
     /// A TCP RST.
     pub fn is_rst(&self) -> bool {
         matches!(self.transport, Transport::Tcp { flags, .. } if flags & TCP_RST != 0)

@@ -123,6 +123,12 @@ pub struct TcpSummary {
     pub top_service_synacks: u64,
     /// `synack / syn` (0 when no SYN): how many handshakes got an answer.
     pub handshake_ratio: f64,
+    /// Connections whose SYN is in the capture and whose client then sent
+    /// a plain ACK (the handshake completed): spoofed flood sources never
+    /// do, so a busy server with many completions is busy, not flooded.
+    pub established: u64,
+    /// `established / distinct SYN flows` (0 when no SYN).
+    pub established_ratio: f64,
     /// The first SYNs to the top service, as evidence.
     pub samples: Vec<Record>,
     /// SYN sources that this capture also saw ARPed for (IPv4).
@@ -288,6 +294,7 @@ struct Analyser {
     syn_sources: HashSet<IpAddr>,
     syn_destinations: HashSet<IpAddr>,
     syn_seen: HashSet<(IpAddr, u16, IpAddr, u16)>,
+    syn_completed: HashSet<(IpAddr, u16, IpAddr, u16)>,
     services: HashMap<(IpAddr, u16), Service>,
     service_sources: HashSet<(IpAddr, u16, IpAddr)>,
     // (source, destination) → ports; source → destinations on one port.
@@ -475,6 +482,15 @@ impl Analyser {
             if let Some(svc) = self.services.get_mut(&(src, sport)) {
                 svc.synacks += 1;
             }
+        }
+        if d.is_plain_ack() {
+            let flow = (src, sport, dst, dport);
+            if self.syn_seen.contains(&flow)
+                && bounded_set(&mut self.syn_completed, flow, &mut s.overflowed)
+            {
+                s.tcp.established += 1;
+            }
+            return;
         }
         if !d.is_syn() {
             return;
@@ -677,6 +693,9 @@ impl Analyser {
             .collect();
         if s.tcp.syn > 0 {
             s.tcp.handshake_ratio = s.tcp.synack as f64 / s.tcp.syn as f64;
+        }
+        if !self.syn_seen.is_empty() {
+            s.tcp.established_ratio = s.tcp.established as f64 / self.syn_seen.len() as f64;
         }
         if let Some(((ip, port), svc)) = self
             .services

@@ -73,6 +73,23 @@ pub fn syn_flood() -> Frames {
         .collect()
 }
 
+/// Quiet for `net.syn-flood`: a busy server, not a flood. 108 clients
+/// 10.1.A.B (as in [`syn_flood`]) each send a SYN to 10.0.0.2:80, get a
+/// SYN-ACK and complete the handshake with an ACK; [`tick`]s apart.
+pub fn busy_server() -> Frames {
+    let mut frames = Vec::new();
+    for i in 0..108u16 {
+        let src = Ipv4Addr::new(10, 1, 1 + (i / 100) as u8, 1 + (i % 100) as u8);
+        let client = (PEER, src, 0x4000 + i);
+        let server = (HOST, HOST_IP, 80);
+        let at = 3 * u64::from(i);
+        frames.push((tick(at), segment(client, server, 0x1010_1010, 0x02)));
+        frames.push((tick(at + 1), segment(server, client, 0x2020_2020, 0x12)));
+        frames.push((tick(at + 2), segment(client, server, 0x1010_1011, 0x10)));
+    }
+    frames
+}
+
 /// The gateway typo seen on the wire (incident 002): 36 clients
 /// 20.0.0.N (N = 1..=36, off-link for 10.0.0.2/24) each send a SYN to
 /// 10.0.0.2:80 and retry it twice with the same port and sequence number;
@@ -221,6 +238,7 @@ pub fn ip_moved_once() -> Frames {
 pub fn all() -> Vec<(&'static str, Frames)> {
     vec![
         ("syn_flood", syn_flood()),
+        ("busy_server", busy_server()),
         ("gateway_typo", gateway_typo()),
         ("port_scan", port_scan()),
         ("browsing", browsing()),
