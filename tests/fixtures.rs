@@ -8,6 +8,9 @@
 //! must = ["..."]                              # findings or causes that must appear
 //! must_not = ["..."]                          # ... that must not appear
 //! ruled_out = ["..."]                         # hypotheses that must be ruled out
+//! alarms = ["..."]                            # optional: with it, no warning or
+//!                                             # critical beyond top_cause, explains,
+//!                                             # must and these may appear
 //! exit_code = 2                               # optional
 //! [corpus]                                    # optional: inputs taken from
 //! "proc/mdstat" = "mdstat/some-file"          # ../shared/corpus by path
@@ -19,7 +22,7 @@
 
 mod common;
 
-use common::{cause_ids, diag_json, ids, workspace};
+use common::{cause_ids, copy_tree, diag_json, ids, workspace};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -36,23 +39,11 @@ struct Expected {
     #[serde(default)]
     ruled_out: Vec<String>,
     #[serde(default)]
+    alarms: Option<Vec<String>>,
+    #[serde(default)]
     exit_code: Option<i32>,
     #[serde(default)]
     corpus: std::collections::BTreeMap<String, String>,
-}
-
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_tree(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
 }
 
 fn check_fixture(dir: &std::path::Path) -> Result<(), String> {
@@ -144,6 +135,22 @@ fn check_fixture(dir: &std::path::Path) -> Result<(), String> {
             errors.push(format!(
                 "{id} should be ruled out (ruled out: {ruled_out:?})"
             ));
+        }
+    }
+    if let Some(alarms) = &expected.alarms {
+        let allowed: Vec<&String> = std::iter::once(&expected.top_cause)
+            .chain(&expected.explains)
+            .chain(&expected.must)
+            .chain(alarms)
+            .collect();
+        for list in ["causes", "findings"] {
+            for item in json[list].as_array().into_iter().flatten() {
+                let id = item["id"].as_str().unwrap_or_default().to_string();
+                let severity = item["severity"].as_str().unwrap_or_default();
+                if severity != "info" && !allowed.contains(&&id) {
+                    errors.push(format!("unrelated alarm {id} ({severity})"));
+                }
+            }
         }
     }
     if let Some(want) = expected.exit_code {

@@ -29,36 +29,18 @@ fn neigh_lock() -> std::sync::MutexGuard<'static, ()> {
     NEIGH.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Lowers `net.ipv4.neigh.default.gc_thresh1..3` and restores the values
-/// it found when dropped (also while a failing test unwinds).
+/// [`netns::GcThresh`] holding the neighbour lock while lowered.
 struct GcThresh {
-    saved: Vec<(String, String)>,
+    _thresh: netns::GcThresh,
     _lock: std::sync::MutexGuard<'static, ()>,
 }
 
 impl GcThresh {
     fn lower(values: [u32; 3]) -> Self {
         let lock = neigh_lock();
-        let mut saved = Vec::new();
-        for n in 1..=3 {
-            let path = format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
-            let old = std::fs::read_to_string(&path).expect("read gc_thresh");
-            saved.push((path.clone(), old.trim().to_string()));
-        }
-        let guard = GcThresh { saved, _lock: lock };
-        // Raise-safe order: thresh3 first when lowering.
-        for (n, value) in [(3, values[2]), (2, values[1]), (1, values[0])] {
-            let path = format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
-            std::fs::write(&path, format!("{value}\n")).expect("write gc_thresh");
-        }
-        guard
-    }
-}
-
-impl Drop for GcThresh {
-    fn drop(&mut self) {
-        for (path, value) in self.saved.iter().rev() {
-            let _ = std::fs::write(path, format!("{value}\n"));
+        GcThresh {
+            _thresh: netns::GcThresh::lower(values),
+            _lock: lock,
         }
     }
 }

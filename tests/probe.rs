@@ -273,34 +273,9 @@ fn targets_from_the_check_json_of_the_host() {
 /// but the resolver is stopped: only `dns.resolver-failing`.
 #[test]
 fn upstream_and_resolver_failures_from_behind_a_router() {
-    let client = Ns::new();
-    let router = Ns::new();
-    let upstream = Ns::new();
-    veth(&client, "eth0", &router, "eth0");
-    veth(&router, "eth1", &upstream, "eth0");
-    client.ip(&["addr", "add", "10.1.0.2/24", "dev", "eth0"]);
-    client.ip(&["route", "add", "default", "via", "10.1.0.1"]);
-    router.ip(&["addr", "add", "10.1.0.1/24", "dev", "eth0"]);
-    router.ip(&["addr", "add", "10.2.0.1/24", "dev", "eth1"]);
-    // Per-namespace sysctl: only the router namespace forwards.
-    router.exec(&["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
-    upstream.ip(&["addr", "add", "10.2.0.2/24", "dev", "eth0"]);
-    upstream.ip(&["route", "add", "default", "via", "10.2.0.1"]);
+    let (client, router, upstream) = ns::routed_upstream();
     let _web = serve_tcp(&upstream, "10.2.0.2", 80, "10.2.0.2");
-    let dnsmasq = upstream.spawn(&[
-        "dnsmasq",
-        "--keep-in-foreground",
-        "--conf-file=/dev/null",
-        "--no-resolv",
-        "--no-hosts",
-        "--bind-interfaces",
-        "--listen-address=10.2.0.2",
-        "--port=53",
-        "--pid-file=",
-        "--user=root",
-        "--address=/example.test/192.0.2.99",
-    ]);
-    wait_for_tcp(&upstream, "10.2.0.2", 53);
+    let dnsmasq = ns::resolver(&upstream, "10.2.0.2", &["/example.test/192.0.2.99"]);
 
     let etc = tempfile::tempdir().expect("tempdir");
     std::fs::write(etc.path().join("resolv.conf"), "nameserver 10.2.0.2\n").expect("resolv");

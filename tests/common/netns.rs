@@ -97,6 +97,40 @@ impl Ns {
     }
 }
 
+impl Ns {
+    /// A command running `program ARGS` inside, as a host whose `/etc` and
+    /// `/var/log` are copies of `files/etc` and `files/var/log` (empty
+    /// when missing), each on a tmpfs in a private mount namespace: the
+    /// scenario host sees its own configuration and logs, never the
+    /// machine's, and nothing of the machine's is touched. With an
+    /// `etc/hostname`, the command also runs in its own UTS namespace under
+    /// that name.
+    pub fn host_command(&self, files: &Path, program: &str) -> Command {
+        let mut script = String::new();
+        let mut unshare = vec!["unshare", "--mount", "--propagation", "private"];
+        if let Ok(name) = std::fs::read_to_string(files.join("etc/hostname")) {
+            unshare.push("--uts");
+            script.push_str(&format!("hostname '{}' && ", name.trim()));
+        }
+        for dir in ["etc", "var/log"] {
+            script.push_str(&format!("mount -t tmpfs diag-test-host /{dir} && "));
+            let from = files.join(dir);
+            if from.is_dir() {
+                script.push_str(&format!("cp -a '{}'/. /{dir}/ && ", from.display()));
+            }
+        }
+        script.push_str("exec \"$0\" \"$@\"");
+        let mut command = Command::new("ip");
+        command
+            .args(["netns", "exec", &self.name])
+            .args(unshare)
+            .args(["sh", "-c"])
+            .arg(script)
+            .arg(program);
+        command
+    }
+}
+
 impl Drop for Ns {
     fn drop(&mut self) {
         let _ = Command::new("ip")
@@ -164,4 +198,79 @@ pub fn half_bound_aliases() -> (Ns, Ns, tempfile::TempDir) {
         .collect();
     std::fs::write(etc.path().join("ips"), ips).expect("write ips");
     (host, client, etc)
+}
+
+/// Lowers `net.ipv4.neigh.default.gc_thresh1..3` and restores the values
+/// it found when dropped (also while a failing test unwinds).
+pub struct GcThresh(Vec<(String, String)>);
+
+impl GcThresh {
+    /// Sets gc_thresh1..3 to `values`.
+    pub fn lower(values: [u32; 3]) -> Self {
+        let path = |n: usize| format!("/proc/sys/net/ipv4/neigh/default/gc_thresh{n}");
+        let saved = (1..=3)
+            .map(|n| {
+                let old = std::fs::read_to_string(path(n)).expect("read gc_thresh");
+                (path(n), old.trim().to_string())
+            })
+            .collect();
+        let guard = GcThresh(saved);
+        // thresh3 first: each must stay at or above the one below it.
+        for n in [3, 2, 1] {
+            std::fs::write(path(n), format!("{}\n", values[n - 1])).expect("write gc_thresh");
+        }
+        guard
+    }
+}
+
+impl Drop for GcThresh {
+    fn drop(&mut self) {
+        for (path, value) in self.0.iter().rev() {
+            let _ = std::fs::write(path, format!("{value}\n"));
+        }
+    }
+}
+
+/// Founding incident 001's path: `client` (10.1.0.2/24, default via
+/// 10.1.0.1) → `router` (10.1.0.1 and 10.2.0.1, forwarding; the only
+/// namespace that does) → `upstream` (10.2.0.2/24, default via 10.2.0.1).
+pub fn routed_upstream() -> (Ns, Ns, Ns) {
+    let client = Ns::new();
+    let router = Ns::new();
+    let upstream = Ns::new();
+    veth(&client, "eth0", &router, "eth0");
+    veth(&router, "eth1", &upstream, "eth0");
+    client.ip(&["addr", "add", "10.1.0.2/24", "dev", "eth0"]);
+    client.ip(&["route", "add", "default", "via", "10.1.0.1"]);
+    router.ip(&["addr", "add", "10.1.0.1/24", "dev", "eth0"]);
+    router.ip(&["addr", "add", "10.2.0.1/24", "dev", "eth1"]);
+    // Per-namespace sysctl: only the router namespace forwards.
+    router.exec(&["sysctl", "-q", "-w", "net.ipv4.ip_forward=1"]);
+    upstream.ip(&["addr", "add", "10.2.0.2/24", "dev", "eth0"]);
+    upstream.ip(&["route", "add", "default", "via", "10.2.0.1"]);
+    (client, router, upstream)
+}
+
+/// A resolver (dnsmasq, no upstream servers, no hosts file) on
+/// `address`:53 inside `ns`, answering the names of `answers`
+/// (`/example.test/192.0.2.99` form); waits until it accepts TCP.
+pub fn resolver(ns: &Ns, address: &str, answers: &[&str]) -> Killed {
+    let listen = format!("--listen-address={address}");
+    let mut args = vec![
+        "dnsmasq",
+        "--keep-in-foreground",
+        "--conf-file=/dev/null",
+        "--no-resolv",
+        "--no-hosts",
+        "--bind-interfaces",
+        &listen,
+        "--port=53",
+        "--pid-file=",
+        "--user=root",
+    ];
+    let answers: Vec<String> = answers.iter().map(|a| format!("--address={a}")).collect();
+    args.extend(answers.iter().map(String::as_str));
+    let child = ns.spawn(&args);
+    wait_for_tcp(ns, address, 53);
+    child
 }

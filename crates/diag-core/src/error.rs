@@ -40,6 +40,14 @@ pub enum Error {
     /// Problems found in rule files; each is `file:line:col: message`.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Rules(Vec<crate::rules::RuleProblem>),
+    /// A time (`--since`) that cannot be read.
+    #[error("{text:?}: not a time: {reason}")]
+    Time {
+        /// The text given.
+        text: String,
+        /// Why it was refused.
+        reason: String,
+    },
     /// JSON (de)serialisation of a named document.
     #[error("{what}: {error}")]
     Json {

@@ -15,6 +15,47 @@ use std::time::{Duration, Instant, SystemTime};
 /// The schema name written into every bundle manifest.
 pub const BUNDLE_SCHEMA: &str = "diag-bundle/1";
 
+/// Reads the TIME of `--since TIME`: an RFC 3339 instant
+/// (`2026-11-21T13:40:00Z`, `...+01:00`), a local date and time
+/// (`2026-11-21 13:40` or with seconds, read in the machine's zone),
+/// `@SECONDS` since the Unix epoch (fractions allowed), or a duration
+/// before `now` (`10m`, `2h 30m`, `90s`).
+pub fn parse_since(text: &str, now: SystemTime) -> Result<SystemTime> {
+    let trimmed = text.trim();
+    let bad = |reason: String| Error::Time {
+        text: text.to_string(),
+        reason,
+    };
+    if let Some(seconds) = trimmed.strip_prefix('@') {
+        let seconds: f64 = seconds
+            .parse()
+            .map_err(|_| bad("@ must be followed by seconds since 1970".into()))?;
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(bad("@ must be followed by seconds since 1970".into()));
+        }
+        return Ok(SystemTime::UNIX_EPOCH + Duration::from_secs_f64(seconds));
+    }
+    if trimmed.starts_with(|c: char| c.is_ascii_digit()) && !trimmed.contains('-') {
+        let ago = humantime::parse_duration(trimmed).map_err(|e| bad(e.to_string()))?;
+        return now
+            .checked_sub(ago)
+            .ok_or_else(|| bad("before the Unix epoch".into()));
+    }
+    if let Ok(at) = trimmed.parse::<jiff::Timestamp>() {
+        return Ok(SystemTime::from(at));
+    }
+    match trimmed.parse::<jiff::civil::DateTime>() {
+        Ok(civil) => civil
+            .to_zoned(jiff::tz::TimeZone::system())
+            .map(|z| SystemTime::from(z.timestamp()))
+            .map_err(|e| bad(e.to_string())),
+        Err(_) => Err(bad(
+            "expected an RFC 3339 time, a local 'YYYY-MM-DD HH:MM[:SS]', @SECONDS or a duration such as 10m"
+                .into(),
+        )),
+    }
+}
+
 /// The bytes of one input in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
@@ -57,6 +98,12 @@ pub struct Manifest {
     /// Packet capture settings, when a capture ran.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<serde_json::Value>,
+    /// RFC 3339 start of the window the bundle was collected for
+    /// (`diag collect --since`): its analysis looks only at kernel log
+    /// entries from then on, as the collecting command did. The kernel log
+    /// itself is stored whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
 }
 
 /// The source a bundle was collected from.
@@ -93,6 +140,12 @@ pub struct Snapshot {
     pub skipped: Vec<Skipped>,
     /// When the snapshot was taken (for a bundle: when it was read).
     pub taken_at: SystemTime,
+    /// Look only at kernel log entries from this instant on (`--since`):
+    /// the machine's kernel log is shared by every namespace, container and
+    /// earlier incident, and an operator (or a test) often wants only what
+    /// happened since a point. The inputs keep everything; the parse stage
+    /// leaves the earlier entries out and says how many in a note.
+    pub since: Option<SystemTime>,
 }
 
 /// Bounds on a whole collection.
@@ -106,6 +159,9 @@ pub struct CollectOptions {
     /// Live packet capture (live host at `/` only), in parallel with the
     /// other collectors; see [`crate::source::capture`].
     pub capture: crate::source::capture::CaptureOptions,
+    /// [`Snapshot::since`] of the result; `None` keeps a bundle's own
+    /// window (its manifest's `since`), if it has one.
+    pub since: Option<SystemTime>,
 }
 
 impl Default for CollectOptions {
@@ -114,6 +170,7 @@ impl Default for CollectOptions {
             limits: Limits::default(),
             deadline: Duration::from_secs(30),
             capture: crate::source::capture::CaptureOptions::default(),
+            since: None,
         }
     }
 }
@@ -147,6 +204,7 @@ impl Snapshot {
                 .collect(),
             skipped: Vec::new(),
             taken_at: SystemTime::now(),
+            since: None,
         }
     }
 
@@ -163,9 +221,13 @@ impl Snapshot {
             inputs: BTreeMap::new(),
             skipped: Vec::new(),
             taken_at: SystemTime::now(),
+            since: None,
         };
         if source.kind() != SourceKind::Live {
             snapshot.read_manifest(source, &options.limits);
+        }
+        if options.since.is_some() {
+            snapshot.since = options.since;
         }
         let capture = crate::source::capture::start(source, &options.capture);
         for spec in INPUTS {
@@ -252,6 +314,15 @@ impl Snapshot {
             Ok(raw) => match serde_json::from_slice::<Manifest>(&raw.bytes) {
                 Ok(manifest) => {
                     self.skipped.extend(manifest.skipped.iter().cloned());
+                    if let Some(since) = &manifest.since {
+                        match humantime::parse_rfc3339_weak(since) {
+                            Ok(at) => self.since = Some(at),
+                            Err(err) => self.skipped.push(Skipped {
+                                collector: "manifest.json".into(),
+                                reason: format!("unreadable since {since:?}: {err}"),
+                            }),
+                        }
+                    }
                     self.manifest = Some(manifest);
                 }
                 Err(err) => self.skipped.push(Skipped {
@@ -324,6 +395,9 @@ impl Snapshot {
                 .collect(),
             skipped: self.skipped.clone(),
             capture: None,
+            since: self
+                .since
+                .map(|at| humantime::format_rfc3339_micros(at).to_string()),
         }
     }
 
@@ -427,4 +501,67 @@ fn expand(source: &dyn Source, pattern: &str, limits: &Limits) -> Vec<String> {
         .into_iter()
         .map(|p| p.trim_end_matches('/').to_string())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_reads_instants_local_times_epochs_and_durations() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let at = |text: &str| {
+            parse_since(text, now)
+                .unwrap_or_else(|e| panic!("{text}: {e}"))
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .expect("after the epoch")
+                .as_secs_f64()
+        };
+        assert_eq!(at("2026-11-21T13:40:00Z"), 1_795_268_400.0);
+        assert_eq!(at("2026-11-21T14:40:00+01:00"), 1_795_268_400.0);
+        assert_eq!(at("@1795268400.5"), 1_795_268_400.5);
+        assert_eq!(at("10m"), 1_800_000_000.0 - 600.0);
+        assert_eq!(at(" 2h 30m "), 1_800_000_000.0 - 9000.0);
+        // A local time is read in the machine's zone: compare with jiff.
+        let local = jiff::civil::date(2026, 11, 21)
+            .at(13, 40, 0, 0)
+            .to_zoned(jiff::tz::TimeZone::system())
+            .expect("local time")
+            .timestamp()
+            .as_second() as f64;
+        assert_eq!(at("2026-11-21 13:40"), local);
+        assert_eq!(at("2026-11-21 13:40:00"), local);
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "@-5",
+            "@x",
+            "10 parsecs",
+            "@inf",
+        ] {
+            let err = parse_since(bad, now).expect_err(bad);
+            assert!(err.to_string().contains("not a time"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_bundle_keeps_the_window_it_was_collected_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("bundle");
+        let mut snapshot = Snapshot::from_inputs([("dev/kmsg", b"6,0,1,-;x\n".to_vec())]);
+        let since = SystemTime::UNIX_EPOCH + Duration::from_micros(1_795_268_400_250_000);
+        snapshot.since = Some(since);
+        snapshot.write_bundle(&path).expect("write");
+        let bundle = crate::source::Bundle::open(&path).expect("open");
+        let read = Snapshot::collect(&bundle, &CollectOptions::default());
+        assert_eq!(read.since, Some(since));
+        // An explicit window replaces the bundle's.
+        let other = SystemTime::UNIX_EPOCH + Duration::from_secs(1);
+        let options = CollectOptions {
+            since: Some(other),
+            ..CollectOptions::default()
+        };
+        assert_eq!(Snapshot::collect(&bundle, &options).since, Some(other));
+    }
 }

@@ -98,6 +98,19 @@ fn floods_scans_arp_and_dns_failures_are_reported() {
     );
     let (s, _) = load("sgr__na-arpSpoofing.pcap");
     assert_eq!((s.arp.requests, s.arp.unsolicited_replies), (0, 36));
+    assert_eq!(s.arp.spoofers.len(), 1, "{:?}", s.arp.spoofers);
+    assert_eq!(
+        (
+            s.arp.spoofers[0].mac.as_str(),
+            s.arp.spoofers[0].replies,
+            s.arp.spoofers[0].addresses
+        ),
+        ("00:e0:4d:3c:25:7b", 36, 2)
+    );
+    let (s, _) = load("sgr__hs-arpScan.pcap");
+    assert!(s.arp.who_has.peak_per_second >= 300, "{:?}", s.arp.who_has);
+    assert_eq!(s.arp.who_has.top_senders[0].address, "10.0.0.128");
+    assert!(s.broadcast_share > 0.99);
     let (s, _) = load("zeek__linuxsll-arp.pcap");
     assert_eq!(s.link_type, 113);
     assert_eq!(s.arp.top_unanswered[0].address, "10.1.10.1");
@@ -136,13 +149,41 @@ fn floods_scans_arp_and_dns_failures_are_reported() {
     assert!(notes.is_empty());
     let (s, _) = load("zeek__tcp_rst-inject-rae.pcap");
     assert_eq!(s.tcp.rst, 3);
+    assert_eq!(s.tcp.rsts.top_senders[0].address, "1.2.0.3");
+    // TCP health: duplicated segments, retransmissions, ICMP errors.
+    let (s, _) = load("zeek__tcp_ssh-dups.pcap");
+    assert_eq!(
+        (s.tcp.retransmitted.packets, s.tcp.data_segments),
+        (162, 216)
+    );
+    let (s, _) = load("zeek__tcp_retransmit-fast009.pcap");
+    assert_eq!(s.tcp.retransmitted.packets, 3);
+    let (s, _) = load("zeek__tcp_retransmit-timeout.pcapng");
+    assert_eq!(s.tcp.retransmitted.packets, 1);
+    let (s, _) = load("sgr__pkt.TCP.DOMINATE.syn.ecn.cwr.pcapng");
+    assert_eq!(s.tcp.rsts.packets, 239);
+    assert!(s.tcp.rsts.peak_per_second >= 100, "{:?}", s.tcp.rsts);
+    let (s, _) = load("zeek__icmp_icmp-destunreach-udp.pcap");
+    assert_eq!(s.icmp.unreachable_codes.get("port"), Some(&1));
+    let (s, _) = load("tcpdump__eapon1.pcap");
+    assert_eq!(s.arp.announcements.packets, 3);
 }
 
 /// The ids the whole pipeline (built-in rules) reports for one corpus
 /// capture given as `capture/<name>`, findings and causes together.
 fn reported(name: &str) -> Vec<String> {
+    reported_with(name, &[])
+}
+
+/// [`reported`], with more inputs beside the capture (the host's routes).
+fn reported_with(name: &str, more: &[(&str, &str)]) -> Vec<String> {
     let bytes = std::fs::read(corpus().join(name)).expect(name);
-    let snapshot = diag_core::Snapshot::from_inputs([(format!("capture/{name}"), bytes)]);
+    let snapshot = diag_core::Snapshot::from_inputs(
+        std::iter::once((format!("capture/{name}"), bytes)).chain(
+            more.iter()
+                .map(|(k, v)| ((*k).to_string(), v.as_bytes().to_vec())),
+        ),
+    );
     let rules = diag_core::rules::RuleSet::builtin().expect("built-in rules");
     let d = diag_core::diagnose::diagnose(&snapshot, &rules);
     d.causes
@@ -167,6 +208,15 @@ fn floods_scans_and_dns_failures_become_findings() {
         ("sgr__hs-tcp_synPingSweepRand.pcapng", "capture.port-scan"),
         ("zeek__ticks-dns.pcap", "capture.dns-unanswered"),
         ("sgr__dgapcap.pcapng", "capture.dns-unanswered"),
+        ("sgr__na-arpSpoofing.pcap", "capture.arp-spoofing"),
+        ("sgr__hs-arpScan.pcap", "capture.neighbour-storm"),
+        ("sgr__hs-arpScan.pcap", "capture.broadcast-heavy"),
+        (
+            "sgr__pkt.TCP.DOMINATE.syn.ecn.cwr.pcapng",
+            "capture.rst-storm",
+        ),
+        ("zeek__tcp_ssh-dups.pcap", "capture.tcp-retransmissions"),
+        ("tcpdump__eapon1.pcap", "capture.gratuitous-arp"),
     ] {
         let ids = reported(name);
         assert!(ids.iter().any(|i| i == id), "{name}: {id} not in {ids:?}");
@@ -179,8 +229,41 @@ fn floods_scans_and_dns_failures_become_findings() {
             "capture.handshakes-unanswered",
         ),
         ("zeek__dns_long-connection.pcap", "capture.dns-unanswered"),
+        // Three retransmissions, a single unreachable, a handful of RSTs
+        // and broadcasts: below every threshold.
+        (
+            "zeek__tcp_retransmit-fast009.pcap",
+            "capture.tcp-retransmissions",
+        ),
+        (
+            "zeek__icmp_icmp-destunreach-udp.pcap",
+            "capture.icmp-unreachable",
+        ),
+        ("zeek__tcp_rst-inject-rae.pcap", "capture.rst-storm"),
+        ("tcpdump__eapon1.pcap", "capture.broadcast-heavy"),
+        ("sgr__dgapcap.pcapng", "capture.neighbour-storm"),
+        ("zeek__linuxsll-arp.pcap", "capture.gateway-arp-unanswered"),
     ] {
         let ids = reported(name);
         assert!(!ids.iter().any(|i| i == id), "{name}: {id} in {ids:?}");
     }
+}
+
+/// Nine requests for 10.1.10.1 without a reply: the unanswered gateway,
+/// once the host's routes say 10.1.10.1 is its gateway.
+#[test]
+fn the_gateway_asked_for_in_vain_is_reported_with_the_routes() {
+    if !have_corpus() {
+        return;
+    }
+    let route =
+        "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+eth0\t00000000\t010A010A\t0003\t0\t0\t0\t00000000\t0\t0\t0
+eth0\t000A010A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0
+";
+    let ids = reported_with("zeek__linuxsll-arp.pcap", &[("proc/net/route", route)]);
+    assert!(
+        ids.iter().any(|i| i == "capture.gateway-arp-unanswered"),
+        "{ids:?}"
+    );
 }

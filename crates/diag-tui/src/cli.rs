@@ -50,6 +50,13 @@ pub(crate) struct ReadArgs {
     /// hang diag).
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     read_timeout: f64,
+    /// Look only at kernel log entries since TIME: RFC 3339
+    /// (2026-11-21T13:40:00Z), local 'YYYY-MM-DD HH:MM[:SS]', @SECONDS, or
+    /// a duration ago (10m). The kernel log is shared by every namespace
+    /// and container on the machine; `collect` stores it whole and records
+    /// the window for `analyze`.
+    #[arg(long, value_name = "TIME")]
+    since: Option<String>,
 }
 
 /// Live packet capture (see docs/capture.md).
@@ -248,7 +255,10 @@ pub fn run() -> ExitCode {
 }
 
 fn execute(cli: Cli) -> Result<u8> {
-    let read = ReadArgs { read_timeout: 5.0 };
+    let read = ReadArgs {
+        read_timeout: 5.0,
+        since: None,
+    };
     let command = match cli.command {
         Some(command) => command,
         None if crate::tui::interactive() => Command::Tui { root: None, read },
@@ -370,11 +380,19 @@ pub(crate) fn options(read: &ReadArgs) -> Result<CollectOptions> {
     if !(read.read_timeout.is_finite() && read.read_timeout > 0.0 && read.read_timeout <= 600.0) {
         bail!("--read-timeout must be between 0 and 600 seconds");
     }
+    let since = match &read.since {
+        Some(text) => Some(diag_core::snapshot::parse_since(
+            text,
+            std::time::SystemTime::now(),
+        )?),
+        None => None,
+    };
     Ok(CollectOptions {
         limits: Limits {
             timeout: Duration::from_secs_f64(read.read_timeout),
             ..Limits::default()
         },
+        since,
         ..CollectOptions::default()
     })
 }

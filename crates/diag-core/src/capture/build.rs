@@ -60,6 +60,16 @@ pub fn tcp(sport: u16, dport: u16, seq: u32, flags: u8) -> Vec<u8> {
     t
 }
 
+/// An ICMP message (`kind`, `code`, zero checksum, 4 unused bytes, or the
+/// new gateway of a redirect) around `payload` (for errors: the IP header
+/// and first 8 bytes of the datagram that caused them).
+pub fn icmp(kind: u8, code: u8, rest: [u8; 4], payload: &[u8]) -> Vec<u8> {
+    let mut m = vec![kind, code, 0, 0];
+    m.extend_from_slice(&rest);
+    m.extend_from_slice(payload);
+    m
+}
+
 /// A UDP header around `payload`.
 pub fn udp(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     let len = u16::try_from(8 + payload.len()).unwrap_or(u16::MAX);

@@ -42,6 +42,13 @@ pub enum Transport<'a> {
         dport: u16,
         /// Flags (FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10).
         flags: u8,
+        /// Sequence number.
+        seq: u32,
+        /// Advertised window (unscaled).
+        window: u16,
+        /// Payload bytes as the IP header claims them (not only what was
+        /// captured): what a retransmission repeats.
+        payload_len: u32,
     },
     /// UDP with its payload.
     Udp {
@@ -101,6 +108,12 @@ impl Decoded<'_> {
         matches!(self.transport, Transport::Tcp { flags, .. } if flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK)
     }
 
+    /// A TCP segment with ACK and neither SYN nor RST: the third step of
+    /// a handshake, or any later segment of the connection.
+    pub fn is_plain_ack(&self) -> bool {
+        matches!(self.transport, Transport::Tcp { flags, .. } if flags & (TCP_SYN | TCP_ACK | TCP_RST) == TCP_ACK)
+    }
+
     /// A TCP RST.
     pub fn is_rst(&self) -> bool {
         matches!(self.transport, Transport::Tcp { flags, .. } if flags & TCP_RST != 0)
@@ -138,6 +151,7 @@ impl Decoded<'_> {
                     sport,
                     dport,
                     flags,
+                    ..
                 } => {
                     let _ = write!(
                         s,
@@ -370,7 +384,14 @@ fn ipv4(b: &[u8]) -> Decoded<'_> {
         d.proto = "ipv4-fragment";
         return d;
     }
-    transport(&mut d, ip.get_next_level_protocol().0, &b[ihl..end], 4);
+    let claimed = if total >= ihl { total - ihl } else { end - ihl };
+    transport(
+        &mut d,
+        ip.get_next_level_protocol().0,
+        &b[ihl..end],
+        claimed,
+        4,
+    );
     d
 }
 
@@ -418,20 +439,28 @@ fn ipv6(b: &[u8]) -> Decoded<'_> {
         d.malformed = Some("IPv6 extension header beyond the packet");
         return d;
     }
-    transport(&mut d, next, &b[at..end], 6);
+    let claimed = (40 + usize::from(ip.get_payload_length())).saturating_sub(at);
+    transport(&mut d, next, &b[at..end], claimed, 6);
     d
 }
 
-fn transport<'a>(d: &mut Decoded<'a>, proto: u8, b: &'a [u8], version: u8) {
+/// `b` is the IP payload as captured, `claimed` its length by the IP
+/// header (longer when the snap length cut the packet).
+fn transport<'a>(d: &mut Decoded<'a>, proto: u8, b: &'a [u8], claimed: usize, version: u8) {
     match proto {
         6 => {
             d.proto = "tcp";
             match TcpPacket::new(b) {
-                Some(tcp) if b.len() >= 14 => {
+                Some(tcp) if b.len() >= 16 => {
+                    let header = usize::from(b[12] >> 4) * 4;
                     d.transport = Transport::Tcp {
                         sport: tcp.get_source(),
                         dport: tcp.get_destination(),
                         flags: b[13],
+                        seq: tcp.get_sequence(),
+                        window: u16::from_be_bytes([b[14], b[15]]),
+                        payload_len: u32::try_from(claimed.max(b.len()).saturating_sub(header))
+                            .unwrap_or(u32::MAX),
                     };
                 }
                 _ => d.malformed = Some("short TCP header"),

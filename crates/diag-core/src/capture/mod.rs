@@ -91,6 +91,26 @@ pub struct ArpSummary {
     /// Every distinct target: first packet number and the asking address.
     #[serde(skip)]
     pub targets: HashMap<Ipv4Addr, (u64, Ipv4Addr)>,
+    /// Requests (who-has), by asker (sender IP address), with their peak
+    /// rate: an ARP storm.
+    pub who_has: Burst,
+    /// Gratuitous ARP (announcements and probes), by sender MAC.
+    pub announcements: Burst,
+    /// Replies for which no request was seen, by sender MAC.
+    pub unsolicited: Burst,
+    /// The hardware addresses that sent unsolicited replies, most first
+    /// (at most five).
+    pub spoofers: Vec<Spoofer>,
+    /// Requests per target address.
+    #[serde(skip)]
+    pub requests_for: HashMap<Ipv4Addr, u64>,
+    /// Addresses some reply claimed.
+    #[serde(skip)]
+    pub answered: HashSet<Ipv4Addr>,
+    /// Per address claimed by an unsolicited reply: replies, first packet
+    /// number and the claiming hardware address.
+    #[serde(skip)]
+    pub unsolicited_claims: HashMap<Ipv4Addr, (u64, u64, [u8; 6])>,
 }
 
 /// TCP connection set-up on the wire.
@@ -123,11 +143,28 @@ pub struct TcpSummary {
     pub top_service_synacks: u64,
     /// `synack / syn` (0 when no SYN): how many handshakes got an answer.
     pub handshake_ratio: f64,
+    /// Connections whose SYN is in the capture and whose client then sent
+    /// a plain ACK (the handshake completed): spoofed flood sources never
+    /// do, so a busy server with many completions is busy, not flooded.
+    pub established: u64,
+    /// `established / distinct SYN flows` (0 when no SYN).
+    pub established_ratio: f64,
     /// The first SYNs to the top service, as evidence.
     pub samples: Vec<Record>,
     /// SYN sources that this capture also saw ARPed for (IPv4).
     #[serde(skip)]
     pub sources_arped: Vec<Ipv4Addr>,
+    /// RST segments, by sender.
+    pub rsts: Burst,
+    /// Segments advertising a zero window (SYN and RST left out), by sender.
+    pub zero_windows: Burst,
+    /// Segments carrying data.
+    pub data_segments: u64,
+    /// Data segments whose bytes were all seen before in their flow
+    /// (retransmitted, or reordered), by sender.
+    pub retransmitted: Burst,
+    /// `retransmitted / data_segments`, in per cent.
+    pub retransmit_percent: f64,
 }
 
 /// A source that probed many ports of one host, or one port of many hosts.
@@ -193,6 +230,57 @@ pub struct DnsSummary {
     pub resolvers: Vec<ResolverStats>,
 }
 
+/// Frames of one kind (ARP requests, RSTs, ICMP unreachables, ...): how
+/// many, how many at most within one second, who sent most of them, and
+/// the first ones as evidence.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Burst {
+    /// Frames of this kind.
+    pub packets: u64,
+    /// Most of them within one wall-clock second of the capture.
+    pub peak_per_second: u64,
+    /// Their senders with most frames first (IP address, or hardware
+    /// address for ARP and broadcast frames), the top five.
+    pub top_senders: Vec<Talker>,
+    /// The first ones, as evidence.
+    pub samples: Vec<Record>,
+}
+
+impl Burst {
+    fn schema_sample() -> Self {
+        Burst {
+            top_senders: vec![Talker::default()],
+            samples: vec![Record::default()],
+            ..Burst::default()
+        }
+    }
+}
+
+/// A hardware address that sent ARP replies nobody asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Spoofer {
+    /// The hardware address.
+    pub mac: String,
+    /// Unsolicited replies it sent.
+    pub replies: u64,
+    /// Distinct addresses it claimed in them.
+    pub addresses: u64,
+    /// The first of those addresses (at most five).
+    pub claimed: Vec<String>,
+}
+
+/// ICMP errors on the wire.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct IcmpSummary {
+    /// Destination unreachable (ICMP type 3, ICMPv6 type 1).
+    pub unreachable: Burst,
+    /// Unreachables per code name (`port`, `host`, `net`,
+    /// `admin-prohibited`, `fragmentation-needed`, ...).
+    pub unreachable_codes: BTreeMap<String, u64>,
+    /// Redirects (ICMP type 5, ICMPv6 type 137).
+    pub redirects: Burst,
+}
+
 /// Everything diag keeps of one capture.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CaptureSummary {
@@ -233,6 +321,12 @@ pub struct CaptureSummary {
     pub icmp_redirects: u64,
     /// ICMPv6 neighbour solicitations.
     pub nd_solicitations: u64,
+    /// ICMPv6 neighbour solicitations, by sender, with their peak rate.
+    pub nd_solicits: Burst,
+    /// ICMP errors.
+    pub icmp: IcmpSummary,
+    /// Broadcast and multicast frames, by sender (MAC on Ethernet).
+    pub broadcast: Burst,
     /// DNS.
     pub dns: DnsSummary,
     /// Keys that did not fit in a bounded map (the counts that depend on
@@ -254,6 +348,21 @@ impl CaptureSummary {
         s.arp.conflict_samples = vec![Record::default()];
         s.arp.samples = vec![Record::default()];
         s.tcp.samples = vec![Record::default()];
+        s.arp.who_has = Burst::schema_sample();
+        s.arp.announcements = Burst::schema_sample();
+        s.arp.unsolicited = Burst::schema_sample();
+        s.arp.spoofers = vec![Spoofer {
+            claimed: vec![String::new()],
+            ..Spoofer::default()
+        }];
+        s.tcp.rsts = Burst::schema_sample();
+        s.tcp.zero_windows = Burst::schema_sample();
+        s.tcp.retransmitted = Burst::schema_sample();
+        s.nd_solicits = Burst::schema_sample();
+        s.icmp.unreachable = Burst::schema_sample();
+        s.icmp.redirects = Burst::schema_sample();
+        s.icmp.unreachable_codes.insert(String::new(), 0);
+        s.broadcast = Burst::schema_sample();
         let mut r = ResolverStats {
             samples: vec![Record::default()],
             ..ResolverStats::default()
@@ -274,20 +383,127 @@ struct Service {
 /// A DNS query: client address and port, resolver, query id.
 type DnsKey = (IpAddr, u16, IpAddr, u16);
 
+/// A TCP flow, one direction: source address and port, destination
+/// address and port.
+type FlowKey = (IpAddr, u16, IpAddr, u16);
+
+/// Who sent a frame: its IP address, or its hardware address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Sender {
+    Ip(IpAddr),
+    Mac([u8; 6]),
+}
+
+impl std::fmt::Display for Sender {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sender::Ip(ip) => write!(f, "{ip}"),
+            Sender::Mac(mac) => f.write_str(&decode::mac(mac)),
+        }
+    }
+}
+
+/// Counts the frames of one kind as they stream by (see [`Burst`]).
+#[derive(Default)]
+struct BurstCounter {
+    packets: u64,
+    second: u64,
+    in_second: u64,
+    peak: u64,
+    senders: HashMap<Sender, (u64, u64)>,
+    samples: Vec<Record>,
+}
+
+impl BurstCounter {
+    /// Counts one frame; true when it should also be kept as a sample.
+    fn count(
+        &mut self,
+        time_ns: u128,
+        sender: Sender,
+        wire_len: u32,
+        overflowed: &mut u64,
+    ) -> bool {
+        let second = u64::try_from(time_ns / 1_000_000_000).unwrap_or(u64::MAX);
+        if self.packets == 0 || second != self.second {
+            self.second = second;
+            self.in_second = 0;
+        }
+        self.packets += 1;
+        self.in_second += 1;
+        self.peak = self.peak.max(self.in_second);
+        if let Some(t) = bounded_insert(&mut self.senders, sender, overflowed, || (0, 0)) {
+            t.0 += 1;
+            t.1 += u64::from(wire_len);
+        }
+        self.samples.len() < SAMPLES
+    }
+
+    fn finish(self) -> Burst {
+        let mut senders: Vec<(Sender, (u64, u64))> = self.senders.into_iter().collect();
+        senders.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        Burst {
+            packets: self.packets,
+            peak_per_second: self.peak,
+            top_senders: senders
+                .into_iter()
+                .take(TOP)
+                .map(|(who, (packets, bytes))| Talker {
+                    address: who.to_string(),
+                    packets,
+                    bytes,
+                })
+                .collect(),
+            samples: self.samples,
+        }
+    }
+}
+
+/// The name of an ICMP (`version` 4) or ICMPv6 destination-unreachable code.
+fn unreachable_code(version: u8, code: u8) -> String {
+    let name = match (version, code) {
+        (4, 0) | (6, 0) => "net",
+        (4, 1) | (6, 3) => "host",
+        (4, 2) => "protocol",
+        (4, 3) | (6, 4) => "port",
+        (4, 4) => "fragmentation-needed",
+        (4, 5) => "source-route-failed",
+        (4, 6) => "net-unknown",
+        (4, 7) => "host-unknown",
+        (4, 9) | (4, 10) | (4, 13) | (6, 1) => "admin-prohibited",
+        (6, 2) => "beyond-scope",
+        (6, 5) => "policy-failed",
+        (6, 6) => "reject-route",
+        _ => return format!("code {code}"),
+    };
+    name.to_string()
+}
+
 #[derive(Default)]
 struct Analyser {
     input: String,
     s: CaptureSummary,
     first_ns: Option<u128>,
     last_ns: u128,
-    broadcast: u64,
+    broadcast: BurstCounter,
     talkers: HashMap<IpAddr, (u64, u64)>,
-    arp_answered: HashSet<Ipv4Addr>,
-    arp_requests_for: HashMap<Ipv4Addr, u64>,
     arp_claims: HashMap<Ipv4Addr, [u8; 6]>,
+    who_has: BurstCounter,
+    announcements: BurstCounter,
+    unsolicited: BurstCounter,
+    // Hardware address → unsolicited replies, addresses claimed.
+    spoofers: HashMap<[u8; 6], (u64, Vec<Ipv4Addr>)>,
+    nd_solicits: BurstCounter,
+    rsts: BurstCounter,
+    zero_windows: BurstCounter,
+    retransmitted: BurstCounter,
+    // Flow → end of the highest sequence number seen.
+    flows: HashMap<FlowKey, u32>,
+    icmp_unreachable: BurstCounter,
+    icmp_redirects: BurstCounter,
     syn_sources: HashSet<IpAddr>,
     syn_destinations: HashSet<IpAddr>,
     syn_seen: HashSet<(IpAddr, u16, IpAddr, u16)>,
+    syn_completed: HashSet<(IpAddr, u16, IpAddr, u16)>,
     services: HashMap<(IpAddr, u16), Service>,
     service_sources: HashSet<(IpAddr, u16, IpAddr)>,
     // (source, destination) → ports; source → destinations on one port.
@@ -344,6 +560,24 @@ impl Analyser {
         )
     }
 
+    /// Counts `f` in the burst `pick` chooses, and keeps it as evidence
+    /// while that burst has fewer than [`SAMPLES`].
+    fn count(
+        &mut self,
+        pick: fn(&mut Self) -> &mut BurstCounter,
+        f: &file::Frame<'_>,
+        d: &Decoded<'_>,
+        sender: Sender,
+    ) {
+        let mut overflowed = self.s.overflowed;
+        let wanted = pick(self).count(f.time_ns, sender, f.wire_len, &mut overflowed);
+        self.s.overflowed = overflowed;
+        if wanted {
+            let r = self.record(f.number, self.describe(f.number, f.time_ns, d, f.wire_len));
+            pick(self).samples.push(r);
+        }
+    }
+
     fn frame(&mut self, f: file::Frame<'_>) {
         let s = &mut self.s;
         s.packets += 1;
@@ -355,9 +589,6 @@ impl Analyser {
             self.first_ns = Some(f.time_ns);
         }
         self.last_ns = self.last_ns.max(f.time_ns);
-        if f.link_type == 1 && f.data.first().is_some_and(|b| b & 1 == 1) {
-            self.broadcast += 1;
-        }
         let d = decode::decode(f.link_type, f.data);
         *s.protocols.entry(d.proto.to_string()).or_default() += 1;
         if d.malformed.is_some() {
@@ -366,10 +597,29 @@ impl Analyser {
                 s.arp.malformed += 1;
             }
         }
-        for ip in [d.src, d.dst].into_iter().flatten() {
-            if f.link_type != 1 && ip.is_multicast() {
-                self.broadcast += 1;
+        // Broadcast and multicast: the group bit of an Ethernet destination,
+        // a multicast or limited-broadcast IP destination elsewhere.
+        let group = if f.link_type == 1 {
+            (f.data.len() >= 12 && f.data[0] & 1 == 1).then(|| {
+                let mut mac = [0u8; 6];
+                mac.copy_from_slice(&f.data[6..12]);
+                Sender::Mac(mac)
+            })
+        } else {
+            match (d.src, d.dst) {
+                (Some(src), Some(dst))
+                    if dst.is_multicast() || dst == IpAddr::V4(Ipv4Addr::BROADCAST) =>
+                {
+                    Some(Sender::Ip(src))
+                }
+                _ => None,
             }
+        };
+        if let Some(sender) = group {
+            self.count(|x| &mut x.broadcast, &f, &d, sender);
+        }
+        let s = &mut self.s;
+        for ip in [d.src, d.dst].into_iter().flatten() {
             if let Some(t) = bounded_insert(&mut self.talkers, ip, &mut s.overflowed, || (0, 0)) {
                 t.0 += 1;
                 t.1 += u64::from(f.wire_len);
@@ -380,16 +630,36 @@ impl Analyser {
         }
         if let (Some(src), Some(dst)) = (d.src, d.dst) {
             match d.transport {
-                Transport::Tcp { sport, dport, .. } => self.tcp(&f, &d, src, sport, dst, dport),
+                Transport::Tcp { .. } => self.tcp(&f, &d, src, dst),
                 Transport::Udp {
                     sport,
                     dport,
                     payload,
                 } if d.proto == "dns" => self.dns(&f, &d, (src, sport), (dst, dport), payload),
-                Transport::Icmp { version, kind, .. } => match (version, kind) {
-                    (4, 3) | (6, 1) => self.s.icmp_unreachable += 1,
-                    (4, 5) | (6, 137) => self.s.icmp_redirects += 1,
-                    (6, 135) => self.s.nd_solicitations += 1,
+                Transport::Icmp {
+                    version,
+                    kind,
+                    code,
+                    ..
+                } => match (version, kind) {
+                    (4, 3) | (6, 1) => {
+                        self.s.icmp_unreachable += 1;
+                        *self
+                            .s
+                            .icmp
+                            .unreachable_codes
+                            .entry(unreachable_code(version, code))
+                            .or_default() += 1;
+                        self.count(|x| &mut x.icmp_unreachable, &f, &d, Sender::Ip(src));
+                    }
+                    (4, 5) | (6, 137) => {
+                        self.s.icmp_redirects += 1;
+                        self.count(|x| &mut x.icmp_redirects, &f, &d, Sender::Ip(src));
+                    }
+                    (6, 135) => {
+                        self.s.nd_solicitations += 1;
+                        self.count(|x| &mut x.nd_solicits, &f, &d, Sender::Ip(src));
+                    }
                     _ => {}
                 },
                 _ => {}
@@ -422,14 +692,22 @@ impl Analyser {
         }
         let s = &mut self.s;
         match a.op {
-            1 if a.spa == a.tpa || a.spa.is_unspecified() => s.arp.gratuitous += 1,
+            1 | 2 if a.spa == a.tpa || a.spa.is_unspecified() => {
+                s.arp.gratuitous += 1;
+                if a.op == 2 {
+                    s.arp.replies += 1;
+                }
+                self.count(|x| &mut x.announcements, f, d, Sender::Mac(a.sha));
+            }
             1 => {
                 s.arp.requests += 1;
                 if let Some(n) =
-                    bounded_insert(&mut self.arp_requests_for, a.tpa, &mut s.overflowed, || 0)
+                    bounded_insert(&mut s.arp.requests_for, a.tpa, &mut s.overflowed, || 0)
                 {
                     *n += 1;
                 }
+                self.count(|x| &mut x.who_has, f, d, Sender::Ip(IpAddr::V4(a.spa)));
+                let s = &mut self.s;
                 if !s.arp.targets.contains_key(&a.tpa) {
                     if s.arp.targets.len() < MAX_KEYS {
                         s.arp.targets.insert(a.tpa, (f.number, a.spa));
@@ -445,28 +723,80 @@ impl Analyser {
             }
             2 => {
                 s.arp.replies += 1;
-                if !self.arp_requests_for.contains_key(&a.spa) {
-                    s.arp.unsolicited_replies += 1;
+                bounded_set(&mut s.arp.answered, a.spa, &mut s.overflowed);
+                if s.arp.requests_for.contains_key(&a.spa) {
+                    return;
                 }
-                bounded_set(&mut self.arp_answered, a.spa, &mut s.overflowed);
+                s.arp.unsolicited_replies += 1;
+                if let Some(c) = bounded_insert(
+                    &mut s.arp.unsolicited_claims,
+                    a.spa,
+                    &mut s.overflowed,
+                    || (0, f.number, a.sha),
+                ) {
+                    c.0 += 1;
+                }
+                if let Some(sp) =
+                    bounded_insert(&mut self.spoofers, a.sha, &mut s.overflowed, || {
+                        (0, Vec::new())
+                    })
+                {
+                    sp.0 += 1;
+                    if sp.1.len() < 64 && !sp.1.contains(&a.spa) {
+                        sp.1.push(a.spa);
+                    }
+                }
+                self.count(|x| &mut x.unsolicited, f, d, Sender::Mac(a.sha));
             }
             _ => {}
         }
     }
 
-    fn tcp(
-        &mut self,
-        f: &file::Frame<'_>,
-        d: &Decoded<'_>,
-        src: IpAddr,
-        sport: u16,
-        dst: IpAddr,
-        dport: u16,
-    ) {
-        let s = &mut self.s;
+    fn tcp(&mut self, f: &file::Frame<'_>, d: &Decoded<'_>, src: IpAddr, dst: IpAddr) {
+        let Transport::Tcp {
+            sport,
+            dport,
+            flags,
+            seq,
+            window,
+            payload_len,
+        } = d.transport
+        else {
+            return;
+        };
         if d.is_rst() {
-            s.tcp.rst += 1;
+            self.s.tcp.rst += 1;
+            self.count(|x| &mut x.rsts, f, d, Sender::Ip(src));
+        } else if window == 0 && flags & 0x02 == 0 {
+            self.count(|x| &mut x.zero_windows, f, d, Sender::Ip(src));
         }
+        if payload_len > 0 && flags & 0x06 == 0 {
+            self.s.tcp.data_segments += 1;
+            let end = seq.wrapping_add(payload_len);
+            let key = (src, sport, dst, dport);
+            let mut seen_before = false;
+            let room = self.flows.len() < MAX_KEYS;
+            match self.flows.get_mut(&key) {
+                Some(high) => {
+                    // Sequence numbers wrap: compare by signed distance.
+                    if (high.wrapping_sub(end) as i32) >= 0 {
+                        // All its bytes were seen before, unless it is a
+                        // keep-alive (one byte just below the edge).
+                        seen_before = !(payload_len == 1 && high.wrapping_sub(seq) == 1);
+                    } else {
+                        *high = end;
+                    }
+                }
+                None if room => {
+                    self.flows.insert(key, end);
+                }
+                None => self.s.overflowed += 1,
+            }
+            if seen_before {
+                self.count(|x| &mut x.retransmitted, f, d, Sender::Ip(src));
+            }
+        }
+        let s = &mut self.s;
         if d.is_fin() {
             s.tcp.fin += 1;
         }
@@ -475,6 +805,15 @@ impl Analyser {
             if let Some(svc) = self.services.get_mut(&(src, sport)) {
                 svc.synacks += 1;
             }
+        }
+        if d.is_plain_ack() {
+            let flow = (src, sport, dst, dport);
+            if self.syn_seen.contains(&flow)
+                && bounded_set(&mut self.syn_completed, flow, &mut s.overflowed)
+            {
+                s.tcp.established += 1;
+            }
+            return;
         }
         if !d.is_syn() {
             return;
@@ -632,9 +971,36 @@ impl Analyser {
         };
         s.arp.request_rate = per_second(s.arp.requests);
         s.tcp.syn_rate = per_second(s.tcp.syn);
+        let broadcast = std::mem::take(&mut self.broadcast).finish();
         if s.packets > 0 {
-            s.broadcast_share = self.broadcast as f64 / s.packets as f64;
+            s.broadcast_share = broadcast.packets as f64 / s.packets as f64;
         }
+        s.broadcast = broadcast;
+        s.arp.who_has = std::mem::take(&mut self.who_has).finish();
+        s.arp.announcements = std::mem::take(&mut self.announcements).finish();
+        s.arp.unsolicited = std::mem::take(&mut self.unsolicited).finish();
+        let mut spoofers: Vec<_> = std::mem::take(&mut self.spoofers).into_iter().collect();
+        spoofers.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        s.arp.spoofers = spoofers
+            .into_iter()
+            .take(TOP)
+            .map(|(mac, (replies, claimed))| Spoofer {
+                mac: decode::mac(&mac),
+                replies,
+                addresses: claimed.len() as u64,
+                claimed: claimed.iter().take(TOP).map(ToString::to_string).collect(),
+            })
+            .collect();
+        s.nd_solicits = std::mem::take(&mut self.nd_solicits).finish();
+        s.tcp.rsts = std::mem::take(&mut self.rsts).finish();
+        s.tcp.zero_windows = std::mem::take(&mut self.zero_windows).finish();
+        s.tcp.retransmitted = std::mem::take(&mut self.retransmitted).finish();
+        if s.tcp.data_segments > 0 {
+            s.tcp.retransmit_percent =
+                s.tcp.retransmitted.packets as f64 * 100.0 / s.tcp.data_segments as f64;
+        }
+        s.icmp.unreachable = std::mem::take(&mut self.icmp_unreachable).finish();
+        s.icmp.redirects = std::mem::take(&mut self.icmp_redirects).finish();
         let mut talkers: Vec<(IpAddr, (u64, u64))> = self.talkers.into_iter().collect();
         talkers.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
         s.top_talkers = talkers
@@ -648,10 +1014,11 @@ impl Analyser {
             .collect();
         // ARP.
         s.arp.distinct_targets = s.arp.targets.len() as u64;
-        let mut unanswered: Vec<(Ipv4Addr, u64)> = self
-            .arp_requests_for
+        let mut unanswered: Vec<(Ipv4Addr, u64)> = s
+            .arp
+            .requests_for
             .iter()
-            .filter(|(ip, _)| !self.arp_answered.contains(ip))
+            .filter(|(ip, _)| !s.arp.answered.contains(ip))
             .map(|(ip, n)| (*ip, *n))
             .collect();
         s.arp.unanswered_targets = unanswered.len() as u64;
@@ -677,6 +1044,9 @@ impl Analyser {
             .collect();
         if s.tcp.syn > 0 {
             s.tcp.handshake_ratio = s.tcp.synack as f64 / s.tcp.syn as f64;
+        }
+        if !self.syn_seen.is_empty() {
+            s.tcp.established_ratio = s.tcp.established as f64 / self.syn_seen.len() as f64;
         }
         if let Some(((ip, port), svc)) = self
             .services
@@ -857,6 +1227,60 @@ pub struct CaptureFacts {
     /// Packets the kernel dropped during a live capture (all interfaces,
     /// from `capture/stats.json`).
     pub kernel_drops: u64,
+    /// Per default gateway (IPv4) and capture: how often the capture asked
+    /// for it by ARP and whether a reply came.
+    pub gateways: Vec<GatewayArp>,
+    /// The first request for each gateway asked for in vain, as evidence.
+    pub gateway_arp_samples: Vec<Record>,
+    /// ARP requests of the capture with most of them (top askers, peak
+    /// rate).
+    pub arp_requests: Burst,
+    /// ICMPv6 neighbour solicitations of the capture with most of them.
+    pub nd_solicitations: Burst,
+    /// Gratuitous ARP of the capture with most of it.
+    pub gratuitous: Burst,
+    /// Hardware addresses that sent ARP replies nobody asked for, all
+    /// captures, most replies first.
+    pub arp_spoofers: Vec<Spoofer>,
+    /// ARP replies no request in their capture asked for, all captures.
+    pub arp_unsolicited_replies: u64,
+    /// Unsolicited ARP replies claiming a default gateway's address.
+    pub arp_spoofed_gateway: u64,
+    /// Unsolicited replies as evidence, those claiming a gateway first.
+    pub arp_spoof_samples: Vec<Record>,
+    /// RSTs of the capture with most of them.
+    pub rsts: Burst,
+    /// Zero-window segments of the capture with most of them.
+    pub zero_windows: Burst,
+    /// Retransmitted data segments of the capture with most of them.
+    pub retransmitted: Burst,
+    /// Data segments of that capture.
+    pub data_segments: u64,
+    /// Its retransmitted share of data segments, in per cent.
+    pub retransmit_percent: f64,
+    /// ICMP destination unreachables of the capture with most of them.
+    pub icmp_unreachable: Burst,
+    /// Their codes (`port`, `host`, ...).
+    pub icmp_unreachable_codes: BTreeMap<String, u64>,
+    /// ICMP redirects of the capture with most of them.
+    pub icmp_redirects: Burst,
+    /// Broadcast and multicast frames of the capture with most of them.
+    pub broadcast: Burst,
+    /// Their share of that capture's packets (0..1).
+    pub broadcast_share: f64,
+}
+
+/// A default gateway as the ARP of one capture saw it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct GatewayArp {
+    /// The gateway's address.
+    pub gateway: String,
+    /// Canonical input name of the capture.
+    pub input: String,
+    /// ARP requests for it.
+    pub requests: u64,
+    /// Whether any ARP reply in the capture claimed it.
+    pub answered: bool,
 }
 
 impl CaptureFacts {
@@ -871,6 +1295,20 @@ impl CaptureFacts {
             arp_offlink_samples: vec![Record::default()],
             dns_failure_samples: vec![Record::default()],
             arp_conflict_samples: vec![Record::default()],
+            gateways: vec![GatewayArp::default()],
+            gateway_arp_samples: vec![Record::default()],
+            arp_requests: one.arp.who_has.clone(),
+            nd_solicitations: one.nd_solicits.clone(),
+            gratuitous: one.arp.announcements.clone(),
+            arp_spoofers: one.arp.spoofers.clone(),
+            arp_spoof_samples: vec![Record::default()],
+            rsts: one.tcp.rsts.clone(),
+            zero_windows: one.tcp.zero_windows.clone(),
+            retransmitted: one.tcp.retransmitted.clone(),
+            icmp_unreachable: one.icmp.unreachable.clone(),
+            icmp_unreachable_codes: one.icmp.unreachable_codes.clone(),
+            icmp_redirects: one.icmp.redirects.clone(),
+            broadcast: one.broadcast.clone(),
             captures: vec![one],
             ..CaptureFacts::default()
         }
@@ -958,8 +1396,108 @@ pub fn view(captures: Vec<CaptureSummary>, net: &NetFacts) -> CaptureFacts {
         .flat_map(|r| r.samples.iter().cloned())
         .take(SAMPLES)
         .collect();
+    neighbour_facts(&mut facts, &captures, net);
     facts.captures = captures;
     facts
+}
+
+/// The capture with the most frames in the burst `pick` chooses, if any
+/// has one.
+fn busiest(
+    captures: &[CaptureSummary],
+    pick: fn(&CaptureSummary) -> &Burst,
+) -> Option<&CaptureSummary> {
+    captures
+        .iter()
+        .filter(|c| pick(c).packets > 0)
+        .max_by_key(|c| pick(c).packets)
+}
+
+/// The facts behind the neighbour, TCP-health, ICMP and broadcast rules:
+/// gateways asked for in vain, unsolicited replies, and the busiest
+/// capture's bursts.
+fn neighbour_facts(facts: &mut CaptureFacts, captures: &[CaptureSummary], net: &NetFacts) {
+    let gateways: Vec<Ipv4Addr> = net
+        .default_routes
+        .iter()
+        .filter_map(|r| r.gateway.parse().ok())
+        .collect();
+    let mut spoof_samples = Vec::new();
+    for c in captures {
+        for gw in &gateways {
+            let requests = c.arp.requests_for.get(gw).copied().unwrap_or(0);
+            if requests == 0 {
+                continue;
+            }
+            let answered = c.arp.answered.contains(gw);
+            if !answered {
+                if let Some((n, asker)) = c.arp.targets.get(gw) {
+                    facts.gateway_arp_samples.push(Record {
+                        input: c.input.clone(),
+                        line: u32::try_from(*n).unwrap_or(u32::MAX),
+                        excerpt: format!(
+                            "#{n} ARP, Request who-has {gw} tell {asker} (the default gateway; {requests} request(s), no reply in the capture)"
+                        ),
+                    });
+                }
+            }
+            facts.gateways.push(GatewayArp {
+                gateway: gw.to_string(),
+                input: c.input.clone(),
+                requests,
+                answered,
+            });
+        }
+        for gw in &gateways {
+            if let Some((replies, n, mac)) = c.arp.unsolicited_claims.get(gw) {
+                facts.arp_spoofed_gateway += replies;
+                spoof_samples.push(Record {
+                    input: c.input.clone(),
+                    line: u32::try_from(*n).unwrap_or(u32::MAX),
+                    excerpt: format!(
+                        "#{n} ARP, Reply {gw} is-at {} (the default gateway; {replies} reply(ies) nobody asked for)",
+                        decode::mac(mac)
+                    ),
+                });
+            }
+        }
+        facts.arp_spoofers.extend(c.arp.spoofers.iter().cloned());
+        facts.arp_unsolicited_replies += c.arp.unsolicited_replies;
+    }
+    facts
+        .arp_spoofers
+        .sort_by(|a, b| b.replies.cmp(&a.replies).then(a.mac.cmp(&b.mac)));
+    spoof_samples.extend(
+        captures
+            .iter()
+            .flat_map(|c| c.arp.unsolicited.samples.iter().cloned()),
+    );
+    spoof_samples.truncate(SAMPLES);
+    facts.arp_spoof_samples = spoof_samples;
+    let burst = |pick: fn(&CaptureSummary) -> &Burst| {
+        busiest(captures, pick)
+            .map(|c| pick(c).clone())
+            .unwrap_or_default()
+    };
+    facts.arp_requests = burst(|c| &c.arp.who_has);
+    facts.nd_solicitations = burst(|c| &c.nd_solicits);
+    facts.gratuitous = burst(|c| &c.arp.announcements);
+    facts.rsts = burst(|c| &c.tcp.rsts);
+    facts.zero_windows = burst(|c| &c.tcp.zero_windows);
+    if let Some(c) = busiest(captures, |c| &c.tcp.retransmitted) {
+        facts.retransmitted = c.tcp.retransmitted.clone();
+        facts.data_segments = c.tcp.data_segments;
+        facts.retransmit_percent = c.tcp.retransmit_percent;
+    }
+    if let Some(c) = busiest(captures, |c| &c.icmp.unreachable) {
+        facts.icmp_unreachable = c.icmp.unreachable.clone();
+        facts.icmp_unreachable_codes = c.icmp.unreachable_codes.clone();
+    }
+    facts.icmp_redirects = burst(|c| &c.icmp.redirects);
+    if let Some(c) = busiest(captures, |c| &c.broadcast) {
+        facts.broadcast = c.broadcast.clone();
+        facts.broadcast_share = c.broadcast_share;
+    }
 }
 
 /// Fills `facts.capture` from every `capture/*.pcap` and `capture/*.pcapng`
@@ -1193,5 +1731,82 @@ mod tests {
         assert_eq!(s.tcp.top_service, "192.0.2.2:80");
         assert_eq!(s.tcp.top_service_synacks, 1);
         assert_eq!(s.tcp.samples[0].line, 3);
+    }
+
+    /// 250 IPv6 neighbour solicitations within one second (fe80::9 asking
+    /// for 2001:db8::N), then one a second for three seconds.
+    #[test]
+    fn nd_storm_counts_peak_and_askers() {
+        let ns = |n: u16| {
+            let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
+            let target: std::net::Ipv6Addr = format!("2001:db8::{n:x}").parse().expect("v6");
+            icmp.extend_from_slice(&target.octets());
+            let mut v6 = vec![0x60, 0, 0, 0, 0, icmp.len() as u8, 58, 255];
+            v6.extend_from_slice(
+                &"fe80::9"
+                    .parse::<std::net::Ipv6Addr>()
+                    .expect("v6")
+                    .octets(),
+            );
+            v6.extend_from_slice(
+                &"ff02::1:ff00:1"
+                    .parse::<std::net::Ipv6Addr>()
+                    .expect("v6")
+                    .octets(),
+            );
+            v6.extend_from_slice(&icmp);
+            ethernet([0x33, 0x33, 0xff, 0, 0, 1], HOST, 0x86dd, &v6)
+        };
+        let mut frames: Vec<(u64, Vec<u8>)> =
+            (0..250).map(|n| (u64::from(n) * 3_000, ns(n))).collect();
+        frames.extend((1..=3).map(|k| (1_000_000 * k + 500_000, ns(1000))));
+        let (s, _) = analyse("capture/x.pcap", &pcap(1, &frames));
+        assert_eq!(s.nd_solicitations, 253);
+        assert_eq!(s.nd_solicits.peak_per_second, 250);
+        assert_eq!(s.nd_solicits.top_senders[0].address, "fe80::9");
+        assert_eq!(s.broadcast.packets, 253, "multicast MAC");
+        let facts = view(vec![s], &NetFacts::default());
+        assert_eq!(facts.nd_solicitations.peak_per_second, 250);
+    }
+
+    /// Unsolicited replies claiming the gateway count against it; a reply
+    /// to a request does not, nor does a gratuitous reply.
+    #[test]
+    fn unsolicited_replies_claiming_the_gateway() {
+        let gw = ip("192.0.2.1");
+        let evil = [2, 0, 0, 0, 0, 0x66];
+        let frames = vec![
+            (0, arp(1, HOST, ip("192.0.2.2"), [0; 6], ip("192.0.2.9"))),
+            (
+                1,
+                arp(
+                    2,
+                    [2, 0, 0, 0, 0, 9],
+                    ip("192.0.2.9"),
+                    HOST,
+                    ip("192.0.2.2"),
+                ),
+            ),
+            (2, arp(2, evil, gw, HOST, ip("192.0.2.2"))),
+            (3, arp(2, evil, gw, HOST, ip("192.0.2.2"))),
+            (4, arp(2, evil, ip("192.0.2.5"), [0; 6], ip("192.0.2.5"))),
+        ];
+        let (s, _) = analyse("capture/x.pcap", &pcap(1, &frames));
+        assert_eq!(
+            (s.arp.replies, s.arp.unsolicited_replies, s.arp.gratuitous),
+            (4, 2, 1)
+        );
+        let mut net = NetFacts::default();
+        net.default_routes
+            .push(crate::parse::netview::DefaultRoute {
+                gateway: gw.to_string(),
+                ..Default::default()
+            });
+        let facts = view(vec![s], &net);
+        assert_eq!(facts.arp_spoofed_gateway, 2);
+        assert!(facts.arp_spoof_samples[0]
+            .excerpt
+            .contains("the default gateway"));
+        assert_eq!(facts.gateways.len(), 0, "nobody asked for the gateway");
     }
 }

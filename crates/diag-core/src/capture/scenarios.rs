@@ -9,7 +9,7 @@
 //! bytes; `DIAG_PRINT_CASE=1 cargo test -p diag-core print_rule_cases`
 //! prints them.
 
-use super::build::{arp, dns, ethernet, ipv4, tcp, udp, Mac};
+use super::build::{arp, dns, ethernet, icmp, ipv4, tcp, udp, Mac};
 use std::net::Ipv4Addr;
 
 /// Frames with their times in microseconds, as [`super::build::pcapng`]
@@ -71,6 +71,23 @@ pub fn syn_flood() -> Frames {
             (tick(u64::from(i)), f)
         })
         .collect()
+}
+
+/// Quiet for `net.syn-flood`: a busy server, not a flood. 108 clients
+/// 10.1.A.B (as in [`syn_flood`]) each send a SYN to 10.0.0.2:80, get a
+/// SYN-ACK and complete the handshake with an ACK; [`tick`]s apart.
+pub fn busy_server() -> Frames {
+    let mut frames = Vec::new();
+    for i in 0..108u16 {
+        let src = Ipv4Addr::new(10, 1, 1 + (i / 100) as u8, 1 + (i % 100) as u8);
+        let client = (PEER, src, 0x4000 + i);
+        let server = (HOST, HOST_IP, 80);
+        let at = 3 * u64::from(i);
+        frames.push((tick(at), segment(client, server, 0x1010_1010, 0x02)));
+        frames.push((tick(at + 1), segment(server, client, 0x2020_2020, 0x12)));
+        frames.push((tick(at + 2), segment(client, server, 0x1010_1011, 0x10)));
+    }
+    frames
 }
 
 /// The gateway typo seen on the wire (incident 002): 36 clients
@@ -213,6 +230,261 @@ pub fn ip_moved_once() -> Frames {
         .collect()
 }
 
+/// The host's default gateway in the ARP scenarios: 10.0.0.1,
+/// 02:00:00:00:00:01 (the [`PEER`] MAC).
+pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+/// An ARP request from the host for `target`, to the unicast [`PEER`]
+/// MAC (a broadcast MAC is not ASCII).
+fn ask(target: Ipv4Addr) -> Vec<u8> {
+    let mut f = arp(1, HOST, HOST_IP, [0; 6], target);
+    f[..6].copy_from_slice(&PEER);
+    f
+}
+
+/// The neighbours of the ARP scenarios: 10.0.0.N at 02:00:00:00:00:N,
+/// N = 10..=18.
+fn neighbour(n: u8) -> (Mac, Ipv4Addr) {
+    ([2, 0, 0, 0, 0, n], Ipv4Addr::new(10, 0, 0, n))
+}
+
+/// Quiet for the ARP rules: the host asks once for its gateway and for
+/// each of nine neighbours 10.0.0.10..=18, and each request is answered
+/// by a reply to the host; [`tick`]s apart (20 frames within 5 ms).
+pub fn arp_normal() -> Frames {
+    let mut frames = Vec::new();
+    let mut i = 0;
+    for (mac, ip) in std::iter::once((PEER, GATEWAY)).chain((10..=18).map(neighbour)) {
+        frames.push((tick(i), ask(ip)));
+        frames.push((tick(i + 1), arp(2, mac, ip, HOST, HOST_IP)));
+        i += 2;
+    }
+    frames
+}
+
+/// `capture.gateway-arp-unanswered` fires: the host asks for seven
+/// neighbours 10.0.0.10..=16 and each answers, but it asks for its
+/// gateway 10.0.0.1 seven times, 65 ms apart, and no reply comes.
+pub fn gateway_unanswered() -> Frames {
+    let mut frames = Vec::new();
+    let mut i = 0;
+    for n in 10..=16 {
+        let (mac, ip) = neighbour(n);
+        frames.push((tick(i), ask(ip)));
+        frames.push((tick(i + 1), arp(2, mac, ip, HOST, HOST_IP)));
+        i += 2;
+    }
+    for k in 1..=7u64 {
+        frames.push((k << 16 | 0x1000, ask(GATEWAY)));
+    }
+    frames
+}
+
+/// `capture.neighbour-storm` fires: 10.0.0.9 (02:00:00:00:00:09) asks for
+/// 10.0.A.B (A = 1 + i / 100, B = 1 + i % 100), i = 0..276, [`tick`]s apart:
+/// 276 requests within 0.2 s.
+pub fn arp_storm() -> Frames {
+    (0..276u64)
+        .map(|i| {
+            let target = Ipv4Addr::new(10, 0, 1 + (i / 100) as u8, 1 + (i % 100) as u8);
+            let mut f = arp(
+                1,
+                [2, 0, 0, 0, 0, 9],
+                Ipv4Addr::new(10, 0, 0, 9),
+                [0; 6],
+                target,
+            );
+            f[..6].copy_from_slice(&PEER);
+            (tick(i), f)
+        })
+        .collect()
+}
+
+/// `capture.arp-spoofing` fires: nobody asks, yet 02:00:00:00:00:66 sends
+/// the host fourteen ARP replies, 65 ms apart, claiming in turn the gateway
+/// 10.0.0.1 and the neighbours 10.0.0.10 and 10.0.0.11 (the cache
+/// poisoning of an on-path attacker).
+pub fn arp_spoofing() -> Frames {
+    (0..14u8)
+        .map(|i| {
+            let claimed = [GATEWAY, neighbour(10).1, neighbour(11).1][usize::from(i % 3)];
+            (
+                u64::from(i) << 16,
+                arp(2, [2, 0, 0, 0, 0, 0x66], claimed, HOST, HOST_IP),
+            )
+        })
+        .collect()
+}
+
+/// `capture.gratuitous-arp` fires: 10.0.0.7 (02:00:00:00:00:07) announces
+/// its address four times, 65 ms apart (requests with sender address =
+/// target address, to the unicast [`PEER`] MAC).
+pub fn gratuitous() -> Frames {
+    (0..4u8)
+        .map(|i| {
+            let ip = Ipv4Addr::new(10, 0, 0, 7);
+            let mut f = arp(1, [2, 0, 0, 0, 0, 7], ip, [0; 6], ip);
+            f[..6].copy_from_slice(&PEER);
+            (u64::from(i) << 16, f)
+        })
+        .collect()
+}
+
+/// `capture.rst-storm` fires: the host answers 120 clients 10.1.A.B
+/// (A = 1 + i / 100, B = 1 + i % 100, source port 0x4000 + i) from port
+/// 80 with RST-ACK, [`tick`]s apart (120 RSTs within 0.1 s).
+pub fn rst_storm() -> Frames {
+    (0..120u16)
+        .map(|i| {
+            let client = Ipv4Addr::new(10, 1, 1 + (i / 100) as u8, 1 + (i % 100) as u8);
+            let f = segment((HOST, HOST_IP, 80), (PEER, client, 0x4000 + i), 0, 0x14);
+            (tick(u64::from(i)), f)
+        })
+        .collect()
+}
+
+/// A TCP segment of the bulk-transfer scenarios: `len` bytes of `x`
+/// with ACK (PSH-ACK when it carries data) and `window`.
+fn data(
+    from: (Mac, Ipv4Addr, u16),
+    to: (Mac, Ipv4Addr, u16),
+    seq: u32,
+    len: usize,
+    window: u16,
+) -> Vec<u8> {
+    let mut t = tcp(from.2, to.2, seq, if len > 0 { 0x18 } else { 0x10 });
+    t[14..16].copy_from_slice(&window.to_be_bytes());
+    t.resize(20 + len, b'x');
+    ethernet(to.0, from.0, 0x0800, &ipv4(from.1, to.1, 6, &t))
+}
+
+/// The sequence number of the `k`-th segment of the bulk-transfer
+/// scenarios: 0x01010101 + 32 (k mod 4) + 256 (k / 4), so that every
+/// byte stays ASCII (a gap of 128 bytes every fourth segment: the capture
+/// missed them, which is not a retransmission).
+fn seq(k: u32) -> u32 {
+    0x0101_0101 + ((k / 4) << 8) + (k % 4) * 32
+}
+
+/// The server of the bulk-transfer scenarios: 10.0.0.100:80.
+const SERVER: (Mac, Ipv4Addr, u16) = (PEER, Ipv4Addr::new(10, 0, 0, 100), 80);
+/// The host's end of them: 10.0.0.2:0x7000.
+const CLIENT: (Mac, Ipv4Addr, u16) = (HOST, HOST_IP, 0x7000);
+
+/// Quiet for the TCP-health rules: 10.0.0.100:80 sends the host 30
+/// segments of 32 bytes (sequence numbers by `seq`), each
+/// acknowledged by the host with window 0x7210; [`tick`]s apart.
+pub fn bulk_transfer() -> Frames {
+    let mut frames = Vec::new();
+    for k in 0..30u32 {
+        let i = u64::from(k) * 2;
+        frames.push((tick(i), data(SERVER, CLIENT, seq(k), 32, 0x7210)));
+        frames.push((tick(i + 1), data(CLIENT, SERVER, 0x0202_0202, 0, 0x7210)));
+    }
+    frames
+}
+
+/// `capture.tcp-retransmissions` fires: [`bulk_transfer`], and every
+/// third segment (k = 0, 3, ..., 27: 10 of them) is sent a second time
+/// right after the first, same sequence number and length: 10
+/// retransmissions of 40 data segments (25%).
+pub fn bulk_retransmits() -> Frames {
+    let mut frames = Vec::new();
+    let mut i = 0u64;
+    for k in 0..30u32 {
+        let seg = data(SERVER, CLIENT, seq(k), 32, 0x7210);
+        frames.push((tick(i), seg.clone()));
+        if k % 3 == 0 {
+            frames.push((tick(i + 1), seg));
+            i += 1;
+        }
+        frames.push((tick(i + 1), data(CLIENT, SERVER, 0x0202_0202, 0, 0x7210)));
+        i += 2;
+    }
+    frames
+}
+
+/// `capture.tcp-zero-window` fires: [`bulk_transfer`] for 10 segments,
+/// then the host (a reader that stopped reading) advertises a zero window
+/// in its next 9 ACKs while the server sends 1-byte zero-window probes;
+/// [`tick`]s apart.
+pub fn zero_window() -> Frames {
+    let mut frames = Vec::new();
+    let mut i = 0u64;
+    for k in 0..19u32 {
+        let (len, window) = if k < 10 { (32, 0x7210) } else { (1, 0) };
+        let seq = seq(k.min(10));
+        frames.push((tick(i), data(SERVER, CLIENT, seq, len, 0x7210)));
+        frames.push((tick(i + 1), data(CLIENT, SERVER, 0x0202_0202, 0, window)));
+        i += 2;
+    }
+    frames
+}
+
+/// `capture.icmp-unreachable` and `capture.icmp-redirects` fire: the
+/// router 10.0.0.1 answers twelve UDP datagrams of the host (to
+/// 10.9.0.N:1900, N = 1..=12) with ICMP destination unreachable, codes
+/// port (3) and host (1) in turn, then sends the host three redirects
+/// (type 5 code 1, new gateway 10.0.0.3); 65 ms apart. Each ICMP error
+/// quotes the datagram's IP header and 8 bytes.
+pub fn icmp_errors() -> Frames {
+    let quote = |n: u8| {
+        let mut q = ipv4(
+            HOST_IP,
+            Ipv4Addr::new(10, 9, 0, n),
+            17,
+            &udp(0x3000, 1900, b"ping"),
+        );
+        q.truncate(28);
+        q
+    };
+    let mut frames = Vec::new();
+    for n in 1..=15u8 {
+        let (kind, code, rest) = if n <= 12 {
+            (3, if n % 2 == 0 { 3 } else { 1 }, [0; 4])
+        } else {
+            (5, 1, [10, 0, 0, 3])
+        };
+        let m = icmp(kind, code, rest, &quote(n));
+        frames.push((
+            u64::from(n) << 16,
+            ethernet(HOST, PEER, 0x0800, &ipv4(GATEWAY, HOST_IP, 1, &m)),
+        ));
+    }
+    frames
+}
+
+/// `capture.broadcast-heavy` fires: ten hosts (the gateway and
+/// 10.0.0.10..=18, MAC 02:00:00:00:00:N) each send 56 RIP-v1-like
+/// updates (UDP 520 to 520, 8 bytes `RIPv1-up`) to 10.0.0.127, the broadcast
+/// address of 10.0.0.0/25, on the Ethernet group address
+/// 03:00:00:00:00:01 (the broadcast MAC is not ASCII; its group bit is
+/// what counts); after each round of ten the host gets three 32-byte
+/// segments from 10.0.0.100 (165 in all): 560 of 725 frames broadcast
+/// (77%), [`tick`]s apart (0.4 s).
+pub fn multicast_chatter() -> Frames {
+    let all = Ipv4Addr::new(10, 0, 0, 127);
+    let mut frames = Vec::new();
+    let mut i = 0u64;
+    let mut k = 0u32;
+    for round in 0..56 {
+        for (mac, ip) in std::iter::once((PEER, GATEWAY)).chain((10..=18).map(neighbour)) {
+            let d = udp(520, 520, b"RIPv1-up");
+            let f = ethernet([3, 0, 0, 0, 0, 1], mac, 0x0800, &ipv4(ip, all, 17, &d));
+            frames.push((tick(i), f));
+            i += 1;
+        }
+        if round < 55 {
+            for _ in 0..3 {
+                frames.push((tick(i), data(SERVER, CLIENT, seq(k), 32, 0x7210)));
+                i += 1;
+                k += 1;
+            }
+        }
+    }
+    frames
+}
+
 /// Section lengths of these files keep every byte below 0x80 too, which
 /// is why the packet counts are what they are (108 ports, 11 servers,
 /// seven replies).
@@ -221,6 +493,7 @@ pub fn ip_moved_once() -> Frames {
 pub fn all() -> Vec<(&'static str, Frames)> {
     vec![
         ("syn_flood", syn_flood()),
+        ("busy_server", busy_server()),
         ("gateway_typo", gateway_typo()),
         ("port_scan", port_scan()),
         ("browsing", browsing()),
@@ -228,5 +501,16 @@ pub fn all() -> Vec<(&'static str, Frames)> {
         ("dns_in_flight", dns_in_flight()),
         ("ip_conflict", ip_conflict()),
         ("ip_moved_once", ip_moved_once()),
+        ("arp_normal", arp_normal()),
+        ("gateway_unanswered", gateway_unanswered()),
+        ("arp_storm", arp_storm()),
+        ("arp_spoofing", arp_spoofing()),
+        ("gratuitous", gratuitous()),
+        ("rst_storm", rst_storm()),
+        ("bulk_transfer", bulk_transfer()),
+        ("bulk_retransmits", bulk_retransmits()),
+        ("zero_window", zero_window()),
+        ("icmp_errors", icmp_errors()),
+        ("multicast_chatter", multicast_chatter()),
     ]
 }

@@ -346,6 +346,43 @@ fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut
     }
 }
 
+/// Leaves out the entries from before `since` (`--since`), and says in a
+/// note how many. An entry whose wall-clock time is unknown (no boot time,
+/// no stamp on the line) is kept and counted in the note: leaving it out
+/// could hide the very line the operator looks for.
+///
+/// The running boot's times come from `btime`, whole seconds rounded
+/// down, so a line logged up to a second after `since` may be read as
+/// before it: give `since` a second of slack when that matters.
+pub fn keep_since(
+    entries: &mut Vec<LogEntry>,
+    since: std::time::SystemTime,
+    notes: &mut Vec<Note>,
+) {
+    let since_us = match since.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+    };
+    let before = entries.len();
+    let mut unknown = 0usize;
+    entries.retain(|e| match e.wall_us {
+        Some(wall) => wall >= since_us,
+        None => {
+            unknown += 1;
+            true
+        }
+    });
+    let left_out = before - entries.len();
+    let at = humantime::format_rfc3339_seconds(since);
+    let mut text = format!("--since {at}: {left_out} earlier kernel log entries left out");
+    if unknown > 0 {
+        text.push_str(&format!(
+            "; {unknown} entries of unknown time kept (no boot time or stamp to place them)"
+        ));
+    }
+    notes.push(Note::input("kernel log", text));
+}
+
 fn summarise(entries: &[LogEntry]) -> Vec<BootSummary> {
     let mut boots: Vec<BootSummary> = Vec::new();
     for entry in entries {
@@ -501,6 +538,48 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
         let (entries, _, _) = assemble(&garbage, &mut notes);
         assert!(entries.is_empty());
         assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn since_leaves_out_earlier_entries_and_says_so() {
+        let kmsg = "3,0,1000000,-;md/raid1:md0: Disk failure on sdb1\n\
+                    3,1,5000000,-;Out of memory: Killed process 1 (a)\n\
+                    3,2,9000000,-;Out of memory: Killed process 2 (b)\n";
+        let mut snapshot = Snapshot::from_inputs([
+            ("dev/kmsg", kmsg.as_bytes().to_vec()),
+            ("proc/stat", b"btime 1000\n".to_vec()),
+        ]);
+        // Boot at 1000 s: the lines are at 1001, 1005 and 1009 s.
+        snapshot.since = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1005));
+        let (facts, notes) = crate::parse::Facts::from_snapshot(&snapshot);
+        let messages: Vec<&str> = facts
+            .kernel_log
+            .entries
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "Out of memory: Killed process 1 (a)",
+                "Out of memory: Killed process 2 (b)"
+            ]
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.message.contains("1 earlier kernel log entries left out")),
+            "{notes:?}"
+        );
+
+        // Without a boot time the entries cannot be placed: all kept, said.
+        let mut unplaced = Snapshot::from_inputs([("dev/kmsg", kmsg.as_bytes().to_vec())]);
+        unplaced.since = snapshot.since;
+        let (facts, notes) = crate::parse::Facts::from_snapshot(&unplaced);
+        assert_eq!(facts.kernel_log.entries.len(), 3);
+        assert!(notes
+            .iter()
+            .any(|n| n.message.contains("3 entries of unknown time kept")));
     }
 
     #[test]

@@ -404,6 +404,9 @@ impl Facts {
         }
 
         let (mut entries, inputs, boots) = kernel_sources::assemble(snapshot, &mut notes);
+        if let Some(since) = snapshot.since {
+            kernel_sources::keep_since(&mut entries, since, &mut notes);
+        }
         events::group(&mut entries);
         facts.kernel_log.entries = entries;
         facts.kernel_log.inputs = inputs;
@@ -455,6 +458,7 @@ impl Facts {
         facts.md = md::from_snapshot(snapshot, &mut notes);
         facts.fs = fs::from_snapshot(snapshot, &mut notes);
         facts.probe = probe::from_snapshot(snapshot, &mut notes);
+        probe::place_resolvers(&mut facts.probe, &facts.net);
         facts.baseline = baseline::compare(snapshot, &facts, &mut notes);
         services::fill(&mut facts, snapshot, &mut notes);
         (facts, notes)

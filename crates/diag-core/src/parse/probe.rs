@@ -226,6 +226,13 @@ pub struct ResolverProbe {
     /// No query got a usable response (timeout, unreachable, SERVFAIL,
     /// REFUSED...).
     pub failing: bool,
+    /// Every query timed out: nothing came back, not even an ICMP error
+    /// (what a broken path looks like; a dead resolver on a live host
+    /// answers with port unreachable).
+    pub silent: bool,
+    /// The nameserver is outside every connected subnet: it is reached
+    /// through the gateway (known only when addresses were collected).
+    pub beyond_gateway: bool,
     /// Each query with its result (`example.com A timeout`).
     pub results: String,
     /// Where the nameserver came from.
@@ -279,6 +286,11 @@ pub struct ProbeFacts {
     pub beyond_probed: bool,
     /// Some target beyond the gateway answered.
     pub beyond_answered: bool,
+    /// Nameservers reached through the gateway (outside every connected
+    /// subnet).
+    pub resolvers_beyond: u64,
+    /// Of those, the ones from which nothing came back at all.
+    pub resolvers_beyond_silent: u64,
 }
 
 impl ProbeFacts {
@@ -501,6 +513,7 @@ fn group_resolvers(dns: &[Located<DnsRecord>]) -> Vec<ResolverProbe> {
                 out.push(ResolverProbe {
                     server: r.server.clone(),
                     failing: true,
+                    silent: true,
                     origin: r.origin.clone(),
                     input: d.input.clone(),
                     line: d.line,
@@ -512,6 +525,7 @@ fn group_resolvers(dns: &[Located<DnsRecord>]) -> Vec<ResolverProbe> {
         };
         let entry = &mut out[i];
         entry.failing &= !usable;
+        entry.silent &= r.result == Outcome::Timeout;
         if !entry.results.is_empty() {
             entry.results.push_str(", ");
         }
@@ -626,6 +640,24 @@ fn listing(addresses: &[&AddressProbe], detail: impl Fn(&AddressProbe) -> &str) 
         ));
     }
     out
+}
+
+/// Marks the nameservers reached through the gateway (outside every
+/// connected subnet) and counts them, and the silent ones among them.
+pub(crate) fn place_resolvers(probe: &mut ProbeFacts, net: &crate::parse::netview::NetFacts) {
+    if net.tables.addresses.is_empty() {
+        return;
+    }
+    let connected = crate::parse::netview::connected_subnets(&net.tables);
+    for r in &mut probe.resolvers {
+        r.beyond_gateway = r
+            .server
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| !ip.is_loopback() && !connected.contains(ip));
+    }
+    let beyond = probe.resolvers.iter().filter(|r| r.beyond_gateway);
+    probe.resolvers_beyond = beyond.clone().count() as u64;
+    probe.resolvers_beyond_silent = beyond.filter(|r| r.silent).count() as u64;
 }
 
 /// Serialises records as JSON Lines (the format this module parses).
