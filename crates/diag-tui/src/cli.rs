@@ -51,7 +51,7 @@ pub(crate) struct ReadArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     read_timeout: f64,
     /// Look only at kernel log entries since TIME: RFC 3339
-    /// (2026-11-21T13:40:00Z), local 'YYYY-MM-DD HH:MM[:SS]', @SECONDS, or
+    /// (2026-11-21T13:40:00Z), local 'YYYY-MM-DD HH:MM' (or HH:MM:SS), @SECONDS, or
     /// a duration ago (10m). The kernel log is shared by every namespace
     /// and container on the machine; `collect` stores it whole and records
     /// the window for `analyze`.

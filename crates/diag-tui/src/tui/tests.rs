@@ -175,7 +175,10 @@ fn screens_show_what_the_facts_hold() {
         "{overview}"
     );
     assert!(overview.contains("CRIT"), "{overview}");
-    assert!(overview.contains("by area: kmsg 1, neigh 1"), "{overview}");
+    assert!(
+        overview.contains("by area: capture 2, kmsg 1, neigh 1"),
+        "{overview}"
+    );
     let source = shown("\nv", 80, 24);
     assert!(source.contains("source proc/net/route:2"), "{source}");
     assert!(source.contains(">         2 eth0 00000000"), "{source}");
