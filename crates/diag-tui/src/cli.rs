@@ -284,6 +284,7 @@ fn execute(cli: Cli) -> Result<u8> {
             let source = live(root)?;
             let mut options = options(&read)?;
             options.capture = capture.options()?;
+            probe.validate()?;
             let mut snapshot = Snapshot::collect(&source, &options);
             probe.add_to(&mut snapshot)?;
             if let Some(file) = &baseline {
@@ -337,6 +338,7 @@ fn execute(cli: Cli) -> Result<u8> {
             let source = live(root)?;
             let mut options = options(&read)?;
             options.capture = capture.options()?;
+            probe.validate()?;
             let mut snapshot = Snapshot::collect(&source, &options);
             probe.add_to(&mut snapshot)?;
             snapshot

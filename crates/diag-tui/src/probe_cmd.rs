@@ -129,14 +129,28 @@ pub struct ProbeFlags {
 }
 
 impl ProbeFlags {
+    /// Refuses probe settings without `--probe` and settings out of range,
+    /// before anything is collected.
+    pub fn validate(&self) -> Result<()> {
+        if !self.probe && self.settings != ProbeSettings::default() {
+            bail!("probe settings (--port, --beyond, --timeout, ...) need --probe");
+        }
+        if self.probe {
+            ProbeArgs {
+                settings: self.settings.clone(),
+                ..ProbeArgs::default()
+            }
+            .options()?;
+        }
+        Ok(())
+    }
+
     /// With `--probe`: runs the probes of this host (its own addresses,
     /// resolvers and gateways) and adds `probe/*.json` to `snapshot`.
     /// Probe settings without `--probe` are an error, not ignored.
     pub fn add_to(&self, snapshot: &mut Snapshot) -> Result<()> {
+        self.validate()?;
         if !self.probe {
-            if self.settings != ProbeSettings::default() {
-                bail!("probe settings (--port, --beyond, --timeout, ...) need --probe");
-            }
             return Ok(());
         }
         let (facts, _) = Facts::from_snapshot(snapshot);
