@@ -52,7 +52,11 @@ use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-const DIAG: &str = env!("CARGO_BIN_EXE_diag");
+/// The `diag` binary: this build's, or `DIAG_SCENARIO_BIN` (to time a
+/// release build in the same scenarios).
+fn diag_bin() -> String {
+    std::env::var("DIAG_SCENARIO_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_diag").to_string())
+}
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
@@ -300,7 +304,7 @@ fn parse(out: &Output, what: &str) -> Value {
 /// the root namespace, from another directory.
 fn analyze_clean(bundle: &Path) -> Value {
     let elsewhere = tempfile::tempdir().expect("tempdir");
-    let out = Command::new(DIAG)
+    let out = Command::new(diag_bin())
         .env_clear()
         .current_dir(elsewhere.path())
         .arg("analyze")
@@ -420,7 +424,7 @@ fn half_bound(config: &[(&str, String)], expect: &Expect, healthy_fixture: &'sta
     let _web = web_server(&host);
     wait_for_tcp(&host, &alias(0), 80);
 
-    let diag = || host.host_command(files.path(), DIAG);
+    let diag = || host.host_command(files.path(), &diag_bin());
     let json = expect.check(diag(), &["--since", &since]);
     let cause = &json["causes"][0];
     let missing: Vec<String> = (ALIASES_BOUND..ALIASES_CONFIGURED).map(alias).collect();
@@ -451,7 +455,7 @@ fn half_bound(config: &[(&str, String)], expect: &Expect, healthy_fixture: &'sta
     // From another machine, as the customer asked: a TCP connect to each
     // expected address names exactly the four.
     let out = client
-        .host_command(client_files.path(), DIAG)
+        .host_command(client_files.path(), &diag_bin())
         .arg("probe")
         .arg("--targets-from")
         .arg(&bundle)
@@ -637,7 +641,7 @@ impl GatewayTypo {
     }
 
     fn diag(&self) -> Command {
-        self.host.host_command(self.files.path(), DIAG)
+        self.host.host_command(self.files.path(), &diag_bin())
     }
 
     /// What the incident's host saw: its own traffic to many remote
@@ -833,7 +837,7 @@ fn incident_001_upstream_misrouting() {
             ("etc/resolv.conf", "nameserver 10.2.0.2\n".into()),
         ],
     );
-    let diag = || client.host_command(files.path(), DIAG);
+    let diag = || client.host_command(files.path(), &diag_bin());
     let dns_traffic = |seconds: &str| {
         let script = workspace().join("tests/traffic/gen.py");
         let script = script.to_str().expect("UTF-8 path").to_string();
@@ -890,10 +894,10 @@ fn storage_root(files: &[(&str, String)]) -> tempfile::TempDir {
 fn storage_scenario(root: &Path, expect: &Expect) {
     let _one = one_at_a_time();
     let root_arg = root.to_str().expect("UTF-8 path");
-    let json = expect.check(Command::new(DIAG), &["--root", root_arg]);
+    let json = expect.check(Command::new(diag_bin()), &["--root", root_arg]);
     let dir = tempfile::tempdir().expect("tempdir");
     expect.offline(
-        Command::new(DIAG),
+        Command::new(diag_bin()),
         &["--root", root_arg],
         &dir.path().join("bundle"),
         &json,
@@ -999,7 +1003,7 @@ fn incident_002_degraded_raid1_ata_errors() {
         alarms: &[],
     };
     healthy.check(
-        Command::new(DIAG),
+        Command::new(diag_bin()),
         &["--root", root.path().to_str().expect("UTF-8")],
     );
 }
