@@ -40,6 +40,11 @@ best() { # best wall time of 3 runs, in seconds
     echo "$best"
 }
 t_diag=$(best "$DIAG" analyze "$work/bundle" --format json)
+# DIAG_BASELINE=path/to/an/older/diag times it too, for before/after.
+if [ -n "${DIAG_BASELINE:-}" ]; then
+    t_base=$(best "$DIAG_BASELINE" analyze "$work/bundle" --format json)
+    awk -v n="$PACKETS" -v d="$t_base" 'BEGIN { printf "baseline diag (DIAG_BASELINE):  %6.2f s  %5.2f Mpkt/s\n", d, n / d / 1e6 }'
+fi
 t_text=$(best tcpdump -nr "$FILE")
 t_copy=$(best tcpdump -r "$FILE" -w /dev/null)
 awk -v n="$PACKETS" -v d="$t_diag" -v a="$t_text" -v b="$t_copy" 'BEGIN {
