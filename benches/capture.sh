@@ -3,12 +3,12 @@
 # generated 1,000,000-packet mixed pcap against tcpdump on the same file,
 # then live capture on a veth pair between two namespaces.
 # Needs root (namespaces); installs tcpdump with apt when it is missing.
-# Usage: bash benches/capture.sh [PACKETS] [LIVE_SECONDS] [SENDERS]
+# Usage: bash benches/capture.sh [PACKETS] [LIVE_SECONDS] [SENDER_THREADS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PACKETS=${1:-1000000}
 LIVE=${2:-3}
-SENDERS=${3:-2}
+SENDERS=${3:-1}
 
 command -v tcpdump >/dev/null || {
     apt-get update && apt-get install -y --no-install-recommends tcpdump
@@ -40,6 +40,11 @@ best() { # best wall time of 3 runs, in seconds
     echo "$best"
 }
 t_diag=$(best "$DIAG" analyze "$work/bundle" --format json)
+# DIAG_BASELINE=path/to/an/older/diag times it too, for before/after.
+if [ -n "${DIAG_BASELINE:-}" ]; then
+    t_base=$(best "$DIAG_BASELINE" analyze "$work/bundle" --format json)
+    awk -v n="$PACKETS" -v d="$t_base" 'BEGIN { printf "baseline diag (DIAG_BASELINE):  %6.2f s  %5.2f Mpkt/s\n", d, n / d / 1e6 }'
+fi
 t_text=$(best tcpdump -nr "$FILE")
 t_copy=$(best tcpdump -r "$FILE" -w /dev/null)
 awk -v n="$PACKETS" -v d="$t_diag" -v a="$t_text" -v b="$t_copy" 'BEGIN {
@@ -57,9 +62,8 @@ ip link set "bx$R" netns "$A"; ip link set "by$R" netns "$B"
 ip -n "$A" link set "bx$R" name eth0; ip -n "$B" link set "by$R" name eth0
 ip -n "$A" addr add 10.220.0.1/24 dev eth0; ip -n "$B" addr add 10.220.0.9/24 dev eth0
 ip -n "$A" link set eth0 up; ip -n "$B" link set eth0 up
-for s in $(seq "$SENDERS"); do
-    ip netns exec "$B" target/release/examples/blast eth0 "$((LIVE + 2))" 10.220.0.1 > "$work/sent$s" &
-done
+# One blast process, SENDERS threads (each its own socket, sendmmsg).
+ip netns exec "$B" target/release/examples/blast eth0 "$((LIVE + 2))" 10.220.0.1 "$SENDERS" > "$work/sent1" &
 sleep 1
 ip netns exec "$A" "$DIAG" collect -o "$work/live" --capture-seconds "$LIVE" \
     --capture-packets 100000000 --capture-mb 4096 --snaplen 64 > /dev/null 2>&1
@@ -70,6 +74,6 @@ stats = [s for s in json.load(open(sys.argv[1])) if s["interface"] == "eth0"][0]
 secs, sent = float(sys.argv[2]), int(sys.argv[3])
 pps = stats["packets"] / secs
 delivered = stats["kernel_packets"] + stats["kernel_drops"]
-print(f"live: {sys.argv[4]} sender(s): {sent} frames in {secs + 2:.0f} s; diag captured {stats['packets']} in {secs:.0f} s = {pps:,.0f} pkt/s; "
+print(f"live: {sys.argv[4]} sender thread(s): {sent} frames in {secs + 2:.0f} s; diag captured {stats['packets']} in {secs:.0f} s = {pps:,.0f} pkt/s; "
       f"kernel drops {stats['kernel_drops']} of {delivered} ({100.0 * stats['kernel_drops'] / max(delivered, 1):.2f}%)")
 PY

@@ -25,9 +25,16 @@ pub mod scenarios;
 use crate::model::Note;
 use crate::parse::netview::{NetFacts, Record};
 use decode::{Decoded, Transport};
-use hickory_proto::op::{Message, MessageType, ResponseCode};
+use hickory_proto::op::{Message, ResponseCode};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+/// The capture's hash maps: foldhash, seeded per process (addresses in a
+/// capture are chosen by whoever sends the packets), several times faster
+/// than SipHash on the small keys the analyser hashes per packet.
+pub type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+/// The capture's hash sets (see [`HashMap`]).
+pub type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 use std::net::{IpAddr, Ipv4Addr};
 
 /// Maps keyed by addresses hold at most this many entries.
@@ -484,6 +491,8 @@ struct Analyser {
     s: CaptureSummary,
     first_ns: Option<u128>,
     last_ns: u128,
+    // Packets per protocol name (a handful of names: a list beats a map).
+    protocols: Vec<(&'static str, u64)>,
     broadcast: BurstCounter,
     talkers: HashMap<IpAddr, (u64, u64)>,
     arp_claims: HashMap<Ipv4Addr, [u8; 6]>,
@@ -509,7 +518,7 @@ struct Analyser {
     // (source, destination) → ports; source → destinations on one port.
     scan_ports: HashMap<(IpAddr, IpAddr), (HashSet<u16>, u64, String)>,
     scan_hosts: HashMap<(IpAddr, u16), (HashSet<IpAddr>, u64, String)>,
-    dns_pending: HashMap<DnsKey, (u64, u128, String)>,
+    dns_pending: HashMap<DnsKey, PendingQuery>,
     resolvers: HashMap<IpAddr, ResolverStats>,
 }
 
@@ -590,7 +599,11 @@ impl Analyser {
         }
         self.last_ns = self.last_ns.max(f.time_ns);
         let d = decode::decode(f.link_type, f.data);
-        *s.protocols.entry(d.proto.to_string()).or_default() += 1;
+        match self.protocols.iter_mut().find(|(p, _)| *p == d.proto) {
+            Some((_, n)) => *n += 1,
+            None => self.protocols.push((d.proto, 1)),
+        }
+        let s = &mut self.s;
         if d.malformed.is_some() {
             s.malformed += 1;
             if d.proto == "arp" {
@@ -834,7 +847,19 @@ impl Analyser {
             (dst, dport, src),
             &mut s.overflowed,
         );
-        let text = self.describe(f.number, f.time_ns, d, f.wire_len);
+        // The SYN described, only when a table keeps it (formatting every
+        // SYN of a flood would cost more than counting it).
+        let wanted = self
+            .services
+            .get(&(dst, dport))
+            .is_none_or(|svc| svc.first.len() < SAMPLES)
+            || !self.scan_ports.contains_key(&(src, dst))
+            || !self.scan_hosts.contains_key(&(src, dport));
+        let text = if wanted {
+            self.describe(f.number, f.time_ns, d, f.wire_len)
+        } else {
+            String::new()
+        };
         let s = &mut self.s;
         if let Some(svc) = bounded_insert(
             &mut self.services,
@@ -848,7 +873,7 @@ impl Analyser {
             }
         }
         if let Some(e) = bounded_insert(&mut self.scan_ports, (src, dst), &mut s.overflowed, || {
-            (HashSet::new(), 0, format!("{}\u{0}{text}", f.number))
+            (HashSet::default(), 0, format!("{}\u{0}{text}", f.number))
         }) {
             if e.0.len() < 65_536 {
                 e.0.insert(dport);
@@ -859,7 +884,7 @@ impl Analyser {
             &mut self.scan_hosts,
             (src, dport),
             &mut s.overflowed,
-            || (HashSet::new(), 0, format!("{}\u{0}{text}", f.number)),
+            || (HashSet::default(), 0, format!("{}\u{0}{text}", f.number)),
         ) {
             if e.0.len() < MAX_KEYS {
                 e.0.insert(dst);
@@ -876,76 +901,101 @@ impl Analyser {
         dst: (IpAddr, u16),
         payload: &[u8],
     ) {
-        let Ok(msg) = Message::from_vec(payload) else {
+        // The header and question are read by hand (no allocation on
+        // the common path); hickory parses responses that carry
+        // additional records, whose EDNS OPT record extends the rcode.
+        let Some(h) = DnsHeader::read(payload) else {
             self.s.dns.malformed += 1;
             return;
         };
-        let name = msg
-            .queries()
-            .first()
-            .map(|q| format!("{} {}", q.query_type(), q.name()))
-            .unwrap_or_default();
-        let text = format!(
-            "{} {name}",
-            self.describe(f.number, f.time_ns, d, f.wire_len)
-        );
         let s = &mut self.s;
-        match msg.message_type() {
-            MessageType::Query => {
-                s.dns.queries += 1;
-                let resolver = dst.0;
-                if let Some(r) =
-                    bounded_insert(&mut self.resolvers, resolver, &mut s.overflowed, || {
-                        ResolverStats {
-                            address: resolver.to_string(),
-                            ..ResolverStats::default()
-                        }
-                    })
-                {
-                    r.queries += 1;
-                }
-                let key = (src.0, src.1, dst.0, msg.id());
-                if let Some(p) =
-                    bounded_insert(&mut self.dns_pending, key, &mut s.overflowed, || {
-                        (f.number, f.time_ns, text.clone())
-                    })
-                {
-                    let _ = p;
-                }
-            }
-            MessageType::Response => {
-                s.dns.responses += 1;
-                let resolver = src.0;
-                self.dns_pending.remove(&(dst.0, dst.1, src.0, msg.id()));
-                let code = msg.response_code();
-                if code == ResponseCode::ServFail {
-                    s.dns.servfail += 1;
-                }
-                if code == ResponseCode::NXDomain {
-                    s.dns.nxdomain += 1;
-                }
-                let r = bounded_insert(&mut self.resolvers, resolver, &mut s.overflowed, || {
+        if !h.response {
+            s.dns.queries += 1;
+            let resolver = dst.0;
+            if let Some(r) =
+                bounded_insert(&mut self.resolvers, resolver, &mut s.overflowed, || {
                     ResolverStats {
                         address: resolver.to_string(),
                         ..ResolverStats::default()
                     }
-                });
-                if let Some(r) = r {
-                    r.responses += 1;
-                    match code {
-                        ResponseCode::ServFail => r.servfail += 1,
-                        ResponseCode::NXDomain => r.nxdomain += 1,
-                        ResponseCode::Refused => r.refused += 1,
-                        _ => {}
-                    }
-                    *r.rcodes.entry(rcode_name(code)).or_default() += 1;
-                    if code == ResponseCode::ServFail && r.samples.len() < SAMPLES {
-                        r.samples.push(Record {
-                            input: self.input.clone(),
-                            line: u32::try_from(f.number).unwrap_or(u32::MAX),
-                            excerpt: format!("{text} {code}"),
-                        });
-                    }
+                })
+            {
+                r.queries += 1;
+            }
+            let key = (src.0, src.1, dst.0, h.id);
+            let room = self.dns_pending.len() < MAX_KEYS;
+            if let std::collections::hash_map::Entry::Vacant(v) = self.dns_pending.entry(key) {
+                if room {
+                    v.insert(PendingQuery {
+                        number: f.number,
+                        time_ns: f.time_ns,
+                        wire_len: f.wire_len,
+                        payload_len: payload.len(),
+                        dport: dst.1,
+                        question: question(payload),
+                    });
+                } else {
+                    s.overflowed += 1;
+                }
+            }
+            return;
+        }
+        s.dns.responses += 1;
+        let resolver = src.0;
+        self.dns_pending.remove(&(dst.0, dst.1, src.0, h.id));
+        let code = if h.additional > 0 {
+            match Message::from_vec(payload) {
+                Ok(msg) => msg.response_code(),
+                Err(_) => {
+                    s.dns.malformed += 1;
+                    ResponseCode::from_low(h.rcode)
+                }
+            }
+        } else {
+            ResponseCode::from_low(h.rcode)
+        };
+        if code == ResponseCode::ServFail {
+            s.dns.servfail += 1;
+        }
+        if code == ResponseCode::NXDomain {
+            s.dns.nxdomain += 1;
+        }
+        let text = (code == ResponseCode::ServFail).then(|| {
+            format!(
+                "{} {}",
+                self.describe(f.number, f.time_ns, d, f.wire_len),
+                question(payload)
+            )
+        });
+        let s = &mut self.s;
+        let r = bounded_insert(&mut self.resolvers, resolver, &mut s.overflowed, || {
+            ResolverStats {
+                address: resolver.to_string(),
+                ..ResolverStats::default()
+            }
+        });
+        if let Some(r) = r {
+            r.responses += 1;
+            match code {
+                ResponseCode::ServFail => r.servfail += 1,
+                ResponseCode::NXDomain => r.nxdomain += 1,
+                ResponseCode::Refused => r.refused += 1,
+                _ => {}
+            }
+            let name = rcode_name(code);
+            match r.rcodes.get_mut(name.as_ref()) {
+                Some(n) => *n += 1,
+                None => {
+                    r.rcodes.insert(name.into_owned(), 1);
+                }
+            }
+            if let Some(text) = text {
+                if r.samples.len() < SAMPLES {
+                    r.samples.push(Record {
+                        input: self.input.clone(),
+                        line: u32::try_from(f.number).unwrap_or(u32::MAX),
+                        excerpt: format!("{text} {code}"),
+                    });
                 }
             }
         }
@@ -971,6 +1021,9 @@ impl Analyser {
         };
         s.arp.request_rate = per_second(s.arp.requests);
         s.tcp.syn_rate = per_second(s.tcp.syn);
+        for (proto, n) in std::mem::take(&mut self.protocols) {
+            *s.protocols.entry(proto.to_string()).or_default() += n;
+        }
         let broadcast = std::mem::take(&mut self.broadcast).finish();
         if s.packets > 0 {
             s.broadcast_share = broadcast.packets as f64 / s.packets as f64;
@@ -1001,7 +1054,8 @@ impl Analyser {
         }
         s.icmp.unreachable = std::mem::take(&mut self.icmp_unreachable).finish();
         s.icmp.redirects = std::mem::take(&mut self.icmp_redirects).finish();
-        let mut talkers: Vec<(IpAddr, (u64, u64))> = self.talkers.into_iter().collect();
+        let mut talkers: Vec<(IpAddr, (u64, u64))> =
+            std::mem::take(&mut self.talkers).into_iter().collect();
         talkers.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
         s.top_talkers = talkers
             .into_iter()
@@ -1115,19 +1169,40 @@ impl Analyser {
         scans.truncate(TOP);
         s.scans = scans;
         // DNS: what stayed pending, older than the grace period.
-        let mut pending: Vec<_> = self.dns_pending.into_iter().collect();
-        pending.sort_by_key(|(_, (n, _, _))| *n);
-        for ((_, _, resolver, _), (n, t, text)) in pending {
-            if self.last_ns.saturating_sub(t) < DNS_GRACE_NS {
+        let mut pending: Vec<_> = std::mem::take(&mut self.dns_pending).into_iter().collect();
+        pending.sort_by_key(|(_, p)| p.number);
+        for ((client, sport, resolver, _), p) in pending {
+            if self.last_ns.saturating_sub(p.time_ns) < DNS_GRACE_NS {
                 continue;
             }
             s.dns.unanswered += 1;
+            let text = match self.resolvers.get(&resolver) {
+                Some(r) if r.samples.len() < SAMPLES => {
+                    // The query as `describe` shows a UDP datagram (its
+                    // length is all it reads of the payload).
+                    static BLANK: [u8; 65_536] = [0; 65_536];
+                    let query = Decoded {
+                        proto: "dns",
+                        src: Some(client),
+                        dst: Some(resolver),
+                        transport: Transport::Udp {
+                            sport,
+                            dport: p.dport,
+                            payload: &BLANK[..p.payload_len.min(BLANK.len())],
+                        },
+                        ..Decoded::default()
+                    };
+                    let line = self.describe(p.number, p.time_ns, &query, p.wire_len);
+                    Some(format!("{line} {}", p.question))
+                }
+                _ => None,
+            };
             if let Some(r) = self.resolvers.get_mut(&resolver) {
                 r.unanswered += 1;
-                if r.samples.len() < SAMPLES {
+                if let Some(text) = text {
                     r.samples.push(Record {
                         input: self.input.clone(),
-                        line: u32::try_from(n).unwrap_or(u32::MAX),
+                        line: u32::try_from(p.number).unwrap_or(u32::MAX),
                         excerpt: format!("{text} (no response)"),
                     });
                 }
@@ -1141,7 +1216,7 @@ impl Analyser {
     }
 }
 
-fn rcode_name(code: ResponseCode) -> String {
+fn rcode_name(code: ResponseCode) -> std::borrow::Cow<'static, str> {
     match code {
         ResponseCode::NoError => "NOERROR".into(),
         ResponseCode::FormErr => "FORMERR".into(),
@@ -1152,9 +1227,86 @@ fn rcode_name(code: ResponseCode) -> String {
         other => match u16::from(other) {
             16 => "BADVERS".into(),
             23 => "BADCOOKIE".into(),
-            n => format!("RCODE{n}"),
+            n => format!("RCODE{n}").into(),
         },
     }
+}
+
+/// A DNS query waiting for its response.
+struct PendingQuery {
+    number: u64,
+    time_ns: u128,
+    wire_len: u32,
+    payload_len: usize,
+    dport: u16,
+    /// `TYPE name.` of its first question.
+    question: String,
+}
+
+/// The fixed 12-byte DNS header, as far as diag needs it.
+struct DnsHeader {
+    id: u16,
+    response: bool,
+    /// The low four bits of the rcode.
+    rcode: u8,
+    /// Additional records (an EDNS OPT record extends the rcode).
+    additional: u16,
+}
+
+impl DnsHeader {
+    /// The header, or `None` when the message is shorter than one.
+    fn read(m: &[u8]) -> Option<Self> {
+        let h = m.get(..12)?;
+        Some(DnsHeader {
+            id: u16::from_be_bytes([h[0], h[1]]),
+            response: h[2] & 0x80 != 0,
+            rcode: h[3] & 0x0f,
+            additional: u16::from_be_bytes([h[10], h[11]]),
+        })
+    }
+}
+
+/// `TYPE name.` of a message's first question (as hickory shows them),
+/// or an empty string when it has none or it does not parse (names in a
+/// question are never compressed in practice; a pointer ends the read).
+fn question(m: &[u8]) -> String {
+    if m.len() < 12 || u16::from_be_bytes([m[4], m[5]]) == 0 {
+        return String::new();
+    }
+    let mut name = String::new();
+    let mut at = 12;
+    loop {
+        let Some(&len) = m.get(at) else {
+            return String::new();
+        };
+        at += 1;
+        if len == 0 {
+            break;
+        }
+        if len & 0xc0 != 0 {
+            return String::new();
+        }
+        let Some(label) = m.get(at..at + usize::from(len)) else {
+            return String::new();
+        };
+        for &b in label {
+            if b.is_ascii_graphic() && b != b'.' {
+                name.push(char::from(b));
+            } else {
+                name.push_str(&format!("\\{b:03}"));
+            }
+        }
+        name.push('.');
+        at += usize::from(len);
+    }
+    if name.is_empty() {
+        name.push('.');
+    }
+    let Some(t) = m.get(at..at + 2) else {
+        return String::new();
+    };
+    let kind = hickory_proto::rr::RecordType::from(u16::from_be_bytes([t[0], t[1]]));
+    format!("{kind} {name}")
 }
 
 /// Analyses one capture file held in `bytes` (canonical name `input`).
