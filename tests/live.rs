@@ -246,8 +246,12 @@ fn live_statvfs_and_only_quota_tools_command_lines() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A stand-in quotacheck: sleep under that name, with a secret-looking
     // argument on a second process that must not be collected.
+    // A symlink, not a copy: the kernel names the process after the path
+    // it was started by, and a freshly written copy can fail to start
+    // ("Text file busy") while another test thread forks with the copy's
+    // write descriptor inherited.
     let tool = dir.path().join("quotacheck");
-    std::fs::copy("/bin/sleep", &tool).expect("copy /bin/sleep");
+    std::os::unix::fs::symlink("/bin/sleep", &tool).expect("symlink /bin/sleep");
     let mut quota = std::process::Command::new(&tool)
         .arg("30")
         .spawn()
