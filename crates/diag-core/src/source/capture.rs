@@ -29,10 +29,11 @@
 //!   sets), while the collector threads keep theirs.
 //! - Budgets are shared by all interfaces: `max_packets` and `max_bytes`
 //!   bound the whole capture, not each interface.
-//! - The one module of diag-core allowed `unsafe`: five libc calls that no
-//!   safe crate wraps for us (`socket` whose descriptor pnet then owns,
-//!   `SO_RCVBUFFORCE`, `PACKET_STATISTICS`, per-thread `capget`/`capset`),
-//!   each with its SAFETY note.
+//! - The one module of diag-core allowed `unsafe`: libc calls, each with
+//!   its SAFETY note: `socket` whose descriptor pnet then owns,
+//!   `SO_RCVBUFFORCE`, `PACKET_STATISTICS`, per-thread `capget`/`capset`
+//!   (no safe crate wraps these for us), and the batch read `recvmmsg` with
+//!   `poll` (nix wraps both: moving these two to nix is a candidate).
 
 #![allow(unsafe_code)]
 
