@@ -19,8 +19,24 @@ pub const BUNDLE_SCHEMA: &str = "diag-bundle/1";
 /// (`2026-11-21T13:40:00Z`, `...+01:00`), a local date and time
 /// (`2026-11-21 13:40` or with seconds, read in the machine's zone),
 /// `@SECONDS` since the Unix epoch (fractions allowed), or a duration
-/// before `now` (`10m`, `2h 30m`, `90s`).
+/// before `now` (`10m`, `2h 30m`, `90s`). A time more than a minute after
+/// `now` is refused: it would leave the whole kernel log out (a local time
+/// read in the wrong zone does that).
 pub fn parse_since(text: &str, now: SystemTime) -> Result<SystemTime> {
+    let at = parse_instant(text, now)?;
+    if at > now + Duration::from_secs(60) {
+        return Err(Error::Time {
+            text: text.to_string(),
+            reason: format!(
+                "in the future (now is {}): it would leave out every kernel log entry",
+                humantime::format_rfc3339_seconds(now)
+            ),
+        });
+    }
+    Ok(at)
+}
+
+fn parse_instant(text: &str, now: SystemTime) -> Result<SystemTime> {
     let trimmed = text.trim();
     let bad = |reason: String| Error::Time {
         text: text.to_string(),
@@ -522,6 +538,8 @@ mod tests {
         assert_eq!(at("@1795268400.5"), 1_795_268_400.5);
         assert_eq!(at("10m"), 1_800_000_000.0 - 600.0);
         assert_eq!(at(" 2h 30m "), 1_800_000_000.0 - 9000.0);
+        // A minute of slack for clocks a little apart.
+        assert_eq!(at("@1800000030"), 1_800_000_030.0);
         // A local time is read in the machine's zone: compare with jiff.
         let local = jiff::civil::date(2026, 11, 21)
             .at(13, 40, 0, 0)

@@ -202,7 +202,8 @@ impl Decoded<'_> {
         if let Some(why) = self.malformed {
             let _ = write!(s, " [malformed: {why}]");
         }
-        let _ = write!(s, ", length {wire_len}");
+        // The frame's size, apart from the UDP payload length above.
+        let _ = write!(s, " ({wire_len} bytes on the wire)");
         s
     }
 }

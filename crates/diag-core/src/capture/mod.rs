@@ -821,7 +821,8 @@ impl Analyser {
         }
         if d.is_plain_ack() {
             let flow = (src, sport, dst, dport);
-            if self.syn_seen.contains(&flow)
+            if !self.syn_seen.is_empty()
+                && self.syn_seen.contains(&flow)
                 && bounded_set(&mut self.syn_completed, flow, &mut s.overflowed)
             {
                 s.tcp.established += 1;
@@ -1193,7 +1194,7 @@ impl Analyser {
                         ..Decoded::default()
                     };
                     let line = self.describe(p.number, p.time_ns, &query, p.wire_len);
-                    Some(format!("{line} {}", p.question))
+                    Some(format!("{line}: {}", p.question))
                 }
                 _ => None,
             };
