@@ -87,6 +87,41 @@ fn not_a_bundle() {
     assert_clean_failure(&["analyze", file.to_str().expect("utf8")], "not a bundle");
 }
 
+/// A pcap or pcapng file that tcpdump or Wireshark wrote is analysed on
+/// its own, as a bundle holding only that capture; a file named `.pcapng`
+/// that is classic pcap is read by its magic number.
+#[test]
+fn a_lone_capture_file_is_analysed() {
+    let corpus = common::corpus().join("pcap");
+    for (file, finding) in [
+        (
+            "sgr__pkt.TCP.synflood.spoofed.first24999.pcap",
+            "capture.handshakes-unanswered",
+        ),
+        ("sgr__dgapcap.pcapng", "capture.dns-unanswered"),
+        ("sgr__hs-arpScan.pcap", "capture.neighbour-storm"),
+    ] {
+        let path = corpus.join(file);
+        let (json, _) = diag_json(&["analyze", path.to_str().expect("utf8"), "--format", "json"]);
+        assert!(
+            finding_ids(&json).iter().any(|id| id == finding),
+            "{file}: {finding} not in {:?}",
+            finding_ids(&json)
+        );
+        let evidence = json["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .find(|f| f["id"] == finding)
+            .map(|f| f["evidence"][0]["input"].clone());
+        assert_eq!(
+            evidence,
+            Some(serde_json::Value::from(format!("capture/{file}"))),
+            "{file}"
+        );
+    }
+}
+
 #[test]
 fn rule_file_with_syntax_error() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -2,7 +2,7 @@
 //! (`benches/capture.sh`): `gen_pcap OUT PACKETS`.
 //!
 //! Per 20 packets: 8 TCP segments of ten connections (SYN, SYN-ACK, data
-//! with 200-byte payloads), 4 UDP datagrams, 2 DNS queries and 2 DNS
+//! with 200-byte payloads), 4 UDP datagrams, 2 DNS queries and their 2
 //! responses, 2 ARP requests and 1 reply, 1 ICMP echo; 1,000 client
 //! addresses, 10 µs apart.
 
@@ -56,8 +56,11 @@ fn main() -> std::io::Result<()> {
                 ethernet(b, a, 0x0800, &ipv4(client, server, 17, &udp(sport, 53, &q)))
             }
             14 | 15 => {
+                // The answer to the query two packets before (same id, to
+                // the port it came from).
                 let r = dns(((i - 2) % 65_536) as u16, "www.example.org", Some(0));
-                ethernet(a, b, 0x0800, &ipv4(server, client, 17, &udp(53, sport, &r)))
+                let qport = 20_000 + ((i - 2) % 10_000) as u16;
+                ethernet(a, b, 0x0800, &ipv4(server, client, 17, &udp(53, qport, &r)))
             }
             16 | 17 => arp(1, a, client, [0; 6], server),
             18 => arp(2, b, server, a, client),

@@ -21,8 +21,8 @@ pub enum Error {
         /// What went wrong, in the words of the decoder.
         reason: String,
     },
-    /// A path that is neither a directory nor a `.tar.zst` archive.
-    #[error("{}: not a bundle: expected a directory or a .tar.zst archive", .0.display())]
+    /// A path that is neither a directory, a `.tar.zst` archive nor a capture.
+    #[error("{}: not a bundle: expected a directory, a .tar.zst archive or a pcap/pcapng capture", .0.display())]
     NotABundle(PathBuf),
     /// An I/O error on a named path.
     // The underlying error is part of the message and deliberately not a

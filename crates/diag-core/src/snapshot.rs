@@ -75,8 +75,9 @@ fn parse_instant(text: &str, now: SystemTime) -> Result<SystemTime> {
 /// The bytes of one input in a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Input {
-    /// The content.
-    pub bytes: Vec<u8>,
+    /// The content: owned, or a read-only mapping of a bundle's capture
+    /// file (cheap to clone either way).
+    pub bytes: bytes::Bytes,
     /// Whether the content was cut at the size limit.
     pub truncated: bool,
 }
@@ -212,7 +213,7 @@ impl Snapshot {
                     (
                         name.into(),
                         Input {
-                            bytes: bytes.into(),
+                            bytes: bytes::Bytes::from(bytes.into()),
                             truncated: false,
                         },
                     )
@@ -279,7 +280,7 @@ impl Snapshot {
                 match source.read(&name, &limits) {
                     Ok(raw) => {
                         let bytes = match spec.redact {
-                            Some(redact) => redact(&raw.bytes),
+                            Some(redact) => redact(&raw.bytes).into(),
                             None => raw.bytes,
                         };
                         snapshot.inputs.insert(

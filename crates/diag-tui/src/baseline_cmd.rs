@@ -87,7 +87,7 @@ fn put(snapshot: &mut Snapshot, name: &str, bytes: Vec<u8>) {
     snapshot.inputs.insert(
         name.to_string(),
         Input {
-            bytes,
+            bytes: bytes.into(),
             truncated: false,
         },
     );

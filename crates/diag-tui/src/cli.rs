@@ -156,9 +156,9 @@ enum Command {
         capture: CaptureArgs,
     },
     /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
-    /// diagnoses the live host.
+    /// diagnoses the live host; or a lone pcap/pcapng capture.
     Analyze {
-        /// The bundle.
+        /// The bundle, or a capture file (tcpdump, Wireshark).
         path: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,

@@ -164,7 +164,7 @@ impl ProbeFlags {
             snapshot.inputs.insert(
                 name,
                 diag_core::snapshot::Input {
-                    bytes,
+                    bytes: bytes.into(),
                     truncated: false,
                 },
             );

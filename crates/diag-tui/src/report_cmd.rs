@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 /// The arguments of `diag report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Report on this bundle (directory or .tar.zst) instead of the live
-    /// host.
+    /// Report on this bundle (directory or .tar.zst, or a lone capture
+    /// file) instead of the live host.
     #[arg(long, value_name = "PATH")]
     from: Option<PathBuf>,
     /// Format of the outputs whose extension names none (and of `-o -`).

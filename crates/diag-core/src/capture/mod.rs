@@ -1715,6 +1715,42 @@ mod tests {
         s.parse().expect("ip")
     }
 
+    /// A capture in a bundle directory is read whole, however large: the
+    /// 32 MiB cap of other inputs once cut a 140 MB capture to its first
+    /// quarter and called the file truncated.
+    #[test]
+    fn bundle_captures_larger_than_the_input_cap_are_analysed_whole() {
+        let limit = crate::source::Limits::default().max_bytes;
+        let frame = ethernet(
+            [0xff; 6],
+            HOST,
+            0x0800,
+            &ipv4(
+                ip("10.0.0.1"),
+                ip("10.0.0.2"),
+                17,
+                &udp(1, 2, &[0x41; 1400]),
+            ),
+        );
+        let n = limit / (frame.len() + 16) + 1000;
+        let frames: Vec<(u64, Vec<u8>)> = (0..n as u64).map(|i| (i, frame.clone())).collect();
+        let file = pcap(1, &frames);
+        assert!(file.len() > limit);
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("capture")).expect("mkdir");
+        std::fs::write(dir.path().join("capture/big.pcap"), &file).expect("write");
+        let bundle = crate::source::Bundle::open(dir.path()).expect("bundle");
+        let snapshot =
+            crate::Snapshot::collect(&bundle, &crate::snapshot::CollectOptions::default());
+        let input = &snapshot.inputs["capture/big.pcap"];
+        assert!(!input.truncated);
+        assert_eq!(input.bytes.len(), file.len());
+        let (s, notes) = analyse("capture/big.pcap", &input.bytes);
+        assert_eq!(s.packets, n as u64);
+        assert!(!s.truncated);
+        assert!(notes.is_empty(), "{notes:?}");
+    }
+
     #[test]
     fn truncated_and_garbage_files_are_analysed_as_far_as_they_go() {
         let frames: Vec<(u64, Vec<u8>)> = (0..5)

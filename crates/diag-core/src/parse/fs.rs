@@ -716,7 +716,7 @@ pub(crate) fn from_snapshot(
         let cmdline = snapshot
             .inputs
             .get(&format!("proc/{pid}/cmdline"))
-            .map(|i| i.bytes.as_slice());
+            .map(|i| &i.bytes[..]);
         facts
             .quota_processes
             .push(quota_process(pid, &comm, cmdline, &facts.mounts));

@@ -99,6 +99,16 @@ const fn tail(pattern: &'static str) -> InputSpec {
     }
 }
 
+/// Captures: never cut (see [`Keep::Whole`]).
+const fn whole(pattern: &'static str) -> InputSpec {
+    InputSpec {
+        pattern,
+        keep: Keep::Whole,
+        newest: None,
+        redact: None,
+    }
+}
+
 /// Every input the parsers know, in collection order.
 pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/kernel/hostname"),
@@ -160,8 +170,8 @@ pub const INPUTS: &[InputSpec] = &[
     head("etc/NetworkManager/system-connections/*").redacted(redact_keyfile_secrets),
     head("etc/resolv.conf"),
     head("etc/hosts"),
-    head("capture/*.pcap"),
-    head("capture/*.pcapng"),
+    whole("capture/*.pcap"),
+    whole("capture/*.pcapng"),
     head("proc/mdstat"),
     head("sys/block/md*/md/array_state"),
     head("sys/block/md*/md/level"),

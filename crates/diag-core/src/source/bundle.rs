@@ -26,12 +26,52 @@ pub struct Bundle {
 enum Content {
     Dir,
     Archive(BTreeMap<String, Vec<u8>>),
+    /// A lone pcap or pcapng file (what tcpdump or Wireshark wrote), seen
+    /// as a bundle holding only it, under this canonical name.
+    Capture(String),
+}
+
+/// The canonical name a lone capture file gets: `capture/<its name>`,
+/// with `.pcap` or `.pcapng` (by its magic number) appended when its name
+/// does not already end so, and anything but `[A-Za-z0-9._-]` made `_`.
+/// `None` when the file does not start like a capture.
+fn capture_name(path: &Path) -> Option<String> {
+    let mut magic = [0u8; 4];
+    File::open(path).ok()?.read_exact(&mut magic).ok()?;
+    let ext = match magic {
+        [0x0a, 0x0d, 0x0d, 0x0a] => ".pcapng",
+        [0xa1, 0xb2, 0xc3, 0xd4]
+        | [0xd4, 0xc3, 0xb2, 0xa1]
+        | [0xa1, 0xb2, 0x3c, 0x4d]
+        | [0x4d, 0x3c, 0xb2, 0xa1] => ".pcap",
+        _ => return None,
+    };
+    let file: String = path
+        .file_name()?
+        .to_string_lossy()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let file = file.trim_start_matches('.');
+    if file.ends_with(".pcap") || file.ends_with(".pcapng") {
+        Some(format!("capture/{file}"))
+    } else {
+        Some(format!("capture/{file}{ext}"))
+    }
 }
 
 impl Bundle {
     /// Opens a bundle directory, or unpacks a `.tar.zst` (or `.tzst`) archive
-    /// into memory. Fails, naming the path, when it does not exist, is an
-    /// empty directory, or is an archive that does not unpack completely.
+    /// into memory, or takes a lone pcap/pcapng file (recognised by its
+    /// magic number) as a bundle holding only `capture/<its name>`. Fails,
+    /// naming the path, when it does not exist, is an empty directory, is
+    /// an archive that does not unpack completely, or is none of these.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let meta = match std::fs::metadata(&path) {
@@ -61,6 +101,14 @@ impl Bundle {
                 path,
                 content: Content::Archive(files),
             });
+        }
+        if meta.is_file() {
+            if let Some(name) = capture_name(&path) {
+                return Ok(Bundle {
+                    path,
+                    content: Content::Capture(name),
+                });
+            }
         }
         Err(Error::NotABundle(path))
     }
@@ -163,20 +211,30 @@ impl Source for Bundle {
             }
             Content::Archive(files) => {
                 let bytes = files.get(name).ok_or(ReadError::NotFound)?;
-                let truncated = bytes.len() > limits.max_bytes;
+                let truncated = limits.keep != super::Keep::Whole && bytes.len() > limits.max_bytes;
                 let kept = if truncated {
                     match limits.keep {
-                        super::Keep::Head => bytes[..limits.max_bytes].to_vec(),
+                        super::Keep::Head | super::Keep::Whole => {
+                            bytes[..limits.max_bytes].to_vec()
+                        }
                         super::Keep::Tail => bytes[bytes.len() - limits.max_bytes..].to_vec(),
                     }
                 } else {
                     bytes.clone()
                 };
                 Ok(RawInput {
-                    bytes: kept,
+                    bytes: kept.into(),
                     truncated,
                 })
             }
+            Content::Capture(capture) if name == capture => {
+                let path = self.path.clone();
+                let limits = *limits;
+                bounded(limits.timeout, move || {
+                    read_capped(&path, limits.max_bytes, limits.keep)
+                })
+            }
+            Content::Capture(_) => Err(ReadError::NotFound),
         }
     }
 
@@ -200,6 +258,10 @@ impl Source for Bundle {
                 }
                 Ok(names)
             }
+            Content::Capture(capture) => match capture.split_once('/') {
+                Some((parent, file)) if parent == dir => Ok(vec![file.to_string()]),
+                _ => Err(ReadError::NotFound),
+            },
         }
     }
 }

@@ -499,7 +499,7 @@ pub fn finish(running: Running, snapshot: &mut crate::Snapshot) {
         reason,
     };
     let input = |bytes: Vec<u8>| crate::snapshot::Input {
-        bytes,
+        bytes: bytes.into(),
         truncated: false,
     };
     match handle.join() {

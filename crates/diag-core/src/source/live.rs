@@ -67,7 +67,7 @@ impl Source for LiveHost {
             return bounded(limits.timeout, move || {
                 let bytes = super::netlink::generate(&name)?;
                 Ok(RawInput {
-                    bytes,
+                    bytes: bytes.into(),
                     truncated: false,
                 })
             });
@@ -78,7 +78,7 @@ impl Source for LiveHost {
             // a lost file.
             return super::storage::generate_statvfs(&self.root, limits.timeout).map(|bytes| {
                 RawInput {
-                    bytes,
+                    bytes: bytes.into(),
                     truncated: false,
                 }
             });
@@ -166,5 +166,8 @@ fn read_kmsg_device(path: &Path, max_bytes: usize) -> Result<RawInput, ReadError
     for record in records {
         bytes.extend_from_slice(&record);
     }
-    Ok(RawInput { bytes, truncated })
+    Ok(RawInput {
+        bytes: bytes.into(),
+        truncated,
+    })
 }

@@ -58,6 +58,10 @@ pub enum Keep {
     Head,
     /// The end (logs: the newest lines matter most).
     Tail,
+    /// All of it, however large: packet captures, which are analysed in one
+    /// streaming pass and would lose their later packets to a cut. A regular
+    /// file is mapped into memory, not copied (see [`read_capped`]).
+    Whole,
 }
 
 /// Bounds on one read.
@@ -84,8 +88,9 @@ impl Default for Limits {
 /// The bytes of one input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawInput {
-    /// The content, at most `Limits::max_bytes` long.
-    pub bytes: Vec<u8>,
+    /// The content, at most `Limits::max_bytes` long (unless read with
+    /// [`Keep::Whole`]); possibly a read-only mapping of the file.
+    pub bytes: bytes::Bytes,
     /// Whether the input was larger than the limit and was cut.
     pub truncated: bool,
 }
@@ -184,6 +189,13 @@ where
 
 /// Reads a regular file (or a procfs/sysfs file, whose size is unknown) and
 /// keeps at most `max_bytes` of it, from the end `keep` says.
+///
+/// With [`Keep::Whole`] a non-empty regular file is mapped read-only instead:
+/// a capture of several GB costs page cache, not heap, and is not copied
+/// (copying a 140 MB pcap took longer than analysing it). The one risk of a
+/// mapping: a file truncated by another process while diag reads it ends
+/// diag with SIGBUS. Bundles are written once and then read; a capture
+/// still being written by tcpdump only grows, which is safe.
 pub(crate) fn read_capped(
     path: &Path,
     max_bytes: usize,
@@ -196,7 +208,17 @@ pub(crate) fn read_capped(
         // input, and nothing the operator needs to hear about.
         return Err(ReadError::NotFound);
     }
-    let cap = max_bytes as u64;
+    if keep == Keep::Whole && meta.is_file() && meta.len() > 0 {
+        return Ok(RawInput {
+            bytes: map(&file)?,
+            truncated: false,
+        });
+    }
+    let cap = if keep == Keep::Whole {
+        u64::MAX - 1
+    } else {
+        max_bytes as u64
+    };
     if keep == Keep::Tail && meta.is_file() && meta.len() > cap {
         file.seek(SeekFrom::Start(meta.len() - cap))
             .map_err(|e| ReadError::from_io(&e))?;
@@ -209,7 +231,7 @@ pub(crate) fn read_capped(
             bytes.drain(..=pos);
         }
         return Ok(RawInput {
-            bytes,
+            bytes: bytes.into(),
             truncated: true,
         });
     }
@@ -218,10 +240,10 @@ pub(crate) fn read_capped(
         .take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::from_io(&e))?;
-    let truncated = bytes.len() > max_bytes;
+    let truncated = keep != Keep::Whole && bytes.len() > max_bytes;
     if truncated {
         match keep {
-            Keep::Head => bytes.truncate(max_bytes),
+            Keep::Head | Keep::Whole => bytes.truncate(max_bytes),
             Keep::Tail => {
                 // A file of unknown size (procfs): keep its newest bytes.
                 let mut tail = bytes.split_off(bytes.len() - max_bytes);
@@ -241,7 +263,24 @@ pub(crate) fn read_capped(
             }
         }
     }
-    Ok(RawInput { bytes, truncated })
+    Ok(RawInput {
+        bytes: bytes.into(),
+        truncated,
+    })
+}
+
+/// A read-only mapping of `file`, as bytes that unmap when the last clone
+/// is dropped.
+#[allow(unsafe_code)]
+fn map(file: &File) -> Result<bytes::Bytes, ReadError> {
+    // SAFETY: the mapping is read-only and private to this process; its
+    // contents change only if another process writes the file, and it
+    // faults (SIGBUS) only if the file is truncated under it, as the doc
+    // of `read_capped` says. Nothing here assumes the bytes stay the same.
+    let mapped = unsafe { memmap2::Mmap::map(file) }.map_err(|e| ReadError::from_io(&e))?;
+    // The file is read once, front to back.
+    let _ = mapped.advise(memmap2::Advice::Sequential);
+    Ok(bytes::Bytes::from_owner(mapped))
 }
 
 /// Lists a directory's entry names, sorted.
@@ -292,10 +331,10 @@ mod tests {
         let path = dir.path().join("log");
         std::fs::write(&path, "first line\nsecond line\nthird line\n").expect("write");
         let head = read_capped(&path, 10, Keep::Head).expect("head");
-        assert_eq!(head.bytes, b"first line");
+        assert_eq!(&head.bytes[..], b"first line");
         assert!(head.truncated);
         let tail = read_capped(&path, 15, Keep::Tail).expect("tail");
-        assert_eq!(tail.bytes, b"third line\n");
+        assert_eq!(&tail.bytes[..], b"third line\n");
         assert!(tail.truncated);
         let whole = read_capped(&path, 1000, Keep::Tail).expect("whole");
         assert!(!whole.truncated);

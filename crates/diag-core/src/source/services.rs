@@ -94,7 +94,7 @@ pub fn read(root: &Path, name: &str, limits: &Limits) -> Option<Result<RawInput,
         return Some(bounded(limits.timeout, move || {
             let records = stat_records(&root, &watch_list(&root, &[]));
             Ok(RawInput {
-                bytes: records_json(&records),
+                bytes: records_json(&records).into(),
                 truncated: false,
             })
         }));
@@ -239,7 +239,10 @@ fn run_command(args: &[&str], timeout: Duration, max_bytes: usize) -> Result<Raw
     }
     let truncated = bytes.len() > max_bytes;
     bytes.truncate(max_bytes);
-    Ok(RawInput { bytes, truncated })
+    Ok(RawInput {
+        bytes: bytes.into(),
+        truncated,
+    })
 }
 
 fn read_text(root: &Path, name: &str) -> Option<String> {
@@ -463,7 +466,7 @@ mod tests {
         let got = run_command(&["sleep", "5"], Duration::from_millis(100), 100);
         assert_eq!(got, Err(ReadError::TimedOut(Duration::from_millis(100))));
         let got = run_command(&["printf", "abcdef"], Duration::from_secs(5), 3).expect("runs");
-        assert_eq!((got.bytes.as_slice(), got.truncated), (&b"abc"[..], true));
+        assert_eq!((&got.bytes[..], got.truncated), (&b"abc"[..], true));
         assert!(run_command(&["false"], Duration::from_secs(5), 3).is_err());
     }
 }

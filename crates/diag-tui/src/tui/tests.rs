@@ -58,7 +58,7 @@ fn http6_with_capture() -> Arc<Model> {
     snap.inputs.insert(
         "capture/eth0.pcap".into(),
         Input {
-            bytes,
+            bytes: bytes.into(),
             truncated: false,
         },
     );
