@@ -60,7 +60,7 @@ pub enum Keep {
     Tail,
     /// All of it, however large: packet captures, which are analysed in one
     /// streaming pass and would lose their later packets to a cut. A regular
-    /// file is mapped into memory, not copied (see [`read_capped`]).
+    /// file is mapped into memory, not copied: it costs page cache, not heap.
     Whole,
 }
 
