@@ -1,10 +1,15 @@
 //! Writes a pcap of mixed traffic for the capture benchmark
 //! (`benches/capture.sh`): `gen_pcap OUT PACKETS`.
 //!
-//! Per 20 packets: 8 TCP segments of ten connections (SYN, SYN-ACK, data
-//! with 200-byte payloads), 4 UDP datagrams, 2 DNS queries and their 2
-//! responses, 2 ARP requests and 1 reply, 1 ICMP echo; 1,000 client
-//! addresses, 10 µs apart.
+//! Per 20 packets: one TCP connection (SYN, SYN-ACK, six data segments of
+//! 200 bytes), 4 UDP datagrams, 2 DNS queries and their 2 responses, 2 ARP
+//! requests and 1 reply, 1 ICMP echo; 1,000 client addresses, 50,000
+//! connections, 10 µs apart.
+//!
+//! Until session 5 the ports of the SYN-ACK, the data and the DNS answers
+//! did not match their SYN or query: every TCP segment was a flow of its
+//! own (a 100,000-entry table overflowing) and DNS went unanswered, which
+//! is a flood, not the mixed traffic this file means to be.
 
 use diag_core::capture::build::{arp, dns, ethernet, ipv4, tcp, udp};
 use std::io::Write;
@@ -26,7 +31,10 @@ fn main() -> std::io::Result<()> {
     for i in 0..n {
         let c = (i / 20) % 1000;
         let client = Ipv4Addr::new(10, 1, (c / 250) as u8, (c % 250) as u8 + 1);
-        let sport = 20_000 + (i % 10_000) as u16;
+        // One connection per group of 20 packets: 50,000 distinct ones
+        // before a client port comes back.
+        let g = i / 20;
+        let sport = 1_024 + (g % 50_000) as u16;
         let frame = match i % 20 {
             0 => ethernet(
                 b,
@@ -41,7 +49,8 @@ fn main() -> std::io::Result<()> {
                 &ipv4(server, client, 6, &tcp(443, sport, 9, 0x12)),
             ),
             2..=7 => {
-                let mut seg = tcp(sport, 443, i as u32, 0x18);
+                // Consecutive 200-byte segments of the connection.
+                let mut seg = tcp(sport, 443, 2 + 200 * (i % 20 - 2) as u32, 0x18);
                 seg.extend_from_slice(&payload);
                 ethernet(b, a, 0x0800, &ipv4(client, server, 6, &seg))
             }
@@ -56,11 +65,9 @@ fn main() -> std::io::Result<()> {
                 ethernet(b, a, 0x0800, &ipv4(client, server, 17, &udp(sport, 53, &q)))
             }
             14 | 15 => {
-                // The answer to the query two packets before (same id, to
-                // the port it came from).
+                // The answer to the query two packets before (same id).
                 let r = dns(((i - 2) % 65_536) as u16, "www.example.org", Some(0));
-                let qport = 20_000 + ((i - 2) % 10_000) as u16;
-                ethernet(a, b, 0x0800, &ipv4(server, client, 17, &udp(53, qport, &r)))
+                ethernet(a, b, 0x0800, &ipv4(server, client, 17, &udp(53, sport, &r)))
             }
             16 | 17 => arp(1, a, client, [0; 6], server),
             18 => arp(2, b, server, a, client),

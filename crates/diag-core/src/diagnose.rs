@@ -37,7 +37,19 @@ pub fn diagnose(snapshot: &Snapshot, rules: &RuleSet) -> Diagnosis {
 /// Parses and diagnoses a snapshot, and hands back the facts too, for a
 /// presenter that shows them (the reports' timeline and tables).
 pub fn diagnose_with_facts(snapshot: &Snapshot, rules: &RuleSet) -> (Diagnosis, Facts) {
-    let (facts, mut notes) = Facts::from_snapshot(snapshot);
+    let (facts, notes) = Facts::from_snapshot(snapshot);
+    diagnose_parsed(snapshot, facts, notes, rules)
+}
+
+/// Diagnoses facts already parsed from `snapshot` by
+/// [`Facts::from_snapshot`] (with its notes): for a caller that parses on
+/// one thread while the rules are still being compiled on another.
+pub fn diagnose_parsed(
+    snapshot: &Snapshot,
+    facts: Facts,
+    mut notes: Vec<Note>,
+    rules: &RuleSet,
+) -> (Diagnosis, Facts) {
     let evaluation = evaluate(&facts, rules);
     notes.extend(evaluation.notes);
     if notes.len() > NOTES_MAX {

@@ -45,7 +45,7 @@ const PCAPNG_MAGIC: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
 /// Calls `frame` for every frame of a pcap or pcapng file held in `bytes`.
 /// Never fails: what could not be read is described in the returned
 /// [`FileInfo`].
-pub fn read_frames(bytes: &[u8], mut frame: impl FnMut(Frame<'_>)) -> FileInfo {
+pub fn read_frames<'a>(bytes: &'a [u8], mut frame: impl FnMut(Frame<'a>)) -> FileInfo {
     let mut info = FileInfo::default();
     if bytes.is_empty() {
         info.note = Some("empty file: not a capture".into());
@@ -59,7 +59,7 @@ pub fn read_frames(bytes: &[u8], mut frame: impl FnMut(Frame<'_>)) -> FileInfo {
     info
 }
 
-fn read_pcap(bytes: &[u8], info: &mut FileInfo, frame: &mut impl FnMut(Frame<'_>)) {
+fn read_pcap<'a>(bytes: &'a [u8], info: &mut FileInfo, frame: &mut impl FnMut(Frame<'a>)) {
     let (mut rest, header) = match PcapHeader::from_slice(bytes) {
         Ok(ok) => ok,
         Err(PcapError::IncompleteBuffer) => {
@@ -158,7 +158,7 @@ fn record(rest: &[u8], big: bool) -> Option<Record<'_>> {
     Some((&rest[end..], ts_sec, ts_frac, &rest[16..end], orig_len))
 }
 
-fn read_pcapng(bytes: &[u8], info: &mut FileInfo, frame: &mut impl FnMut(Frame<'_>)) {
+fn read_pcapng<'a>(bytes: &'a [u8], info: &mut FileInfo, frame: &mut impl FnMut(Frame<'a>)) {
     let (mut rest, mut parser) = match PcapNgParser::new(bytes) {
         Ok(ok) => ok,
         Err(PcapError::IncompleteBuffer) => {
@@ -177,7 +177,7 @@ fn read_pcapng(bytes: &[u8], info: &mut FileInfo, frame: &mut impl FnMut(Frame<'
         match parser.next_block(rest) {
             Ok((next, block)) => {
                 rest = next;
-                let (link, time_ns, data, wire_len) = match &block {
+                let (link, time_ns, data, wire_len) = match block {
                     Block::InterfaceDescription(idb) => {
                         if parser.interfaces().len() == 1 {
                             info.link_type = u32::from(idb.linktype);
@@ -185,17 +185,17 @@ fn read_pcapng(bytes: &[u8], info: &mut FileInfo, frame: &mut impl FnMut(Frame<'
                         continue;
                     }
                     Block::EnhancedPacket(epb) => (
-                        parser.packet_interface(epb).map(|i| u32::from(i.linktype)),
+                        parser.packet_interface(&epb).map(|i| u32::from(i.linktype)),
                         // pcap-file hands the raw units over as nanoseconds;
                         // the interface says what they are (µs by default).
-                        to_ns(epb.timestamp.as_nanos(), parser.packet_interface(epb)),
-                        &epb.data,
+                        to_ns(epb.timestamp.as_nanos(), parser.packet_interface(&epb)),
+                        epb.data,
                         epb.original_len,
                     ),
                     Block::SimplePacket(spb) => (
                         parser.interfaces().first().map(|i| u32::from(i.linktype)),
                         0,
-                        &spb.data,
+                        spb.data,
                         spb.original_len,
                     ),
                     Block::Packet(pb) => (
@@ -207,10 +207,18 @@ fn read_pcapng(bytes: &[u8], info: &mut FileInfo, frame: &mut impl FnMut(Frame<'
                             u128::from(pb.timestamp),
                             parser.interfaces().get(usize::from(pb.interface_id)),
                         ),
-                        &pb.data,
+                        pb.data,
                         pb.original_len,
                     ),
                     _ => continue,
+                };
+                // Parsed blocks borrow the file's bytes; pcap-file owns
+                // data only in blocks it builds itself.
+                let std::borrow::Cow::Borrowed(data) = data else {
+                    info.note = Some(format!(
+                        "after packet {number}: a block the reader copied; stopped there"
+                    ));
+                    return;
                 };
                 number += 1;
                 frame(Frame {

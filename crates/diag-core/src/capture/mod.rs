@@ -485,9 +485,25 @@ fn unreachable_code(version: u8, code: u8) -> String {
     name.to_string()
 }
 
+/// Which share of the state an [`Analyser`] keeps (see [`analyse`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Part {
+    /// Everything: one thread.
+    #[default]
+    All,
+    /// Frame counts, protocols, talkers, broadcast, ARP, ICMP.
+    Link,
+    /// TCP and DNS.
+    Transport,
+}
+
 #[derive(Default)]
 struct Analyser {
     input: String,
+    part: Part,
+    /// Where the file's bytes start in memory: a pending DNS query keeps
+    /// its payload's offset, not a copy of its question.
+    base: usize,
     s: CaptureSummary,
     first_ns: Option<u128>,
     last_ns: u128,
@@ -528,7 +544,8 @@ fn bounded_insert<'m, K: std::hash::Hash + Eq, V>(
     overflowed: &mut u64,
     default: impl FnOnce() -> V,
 ) -> Option<&'m mut V> {
-    if !map.contains_key(&key) && map.len() >= MAX_KEYS {
+    // Below the bound (nearly always) one lookup does it.
+    if map.len() >= MAX_KEYS && !map.contains_key(&key) {
         *overflowed += 1;
         return None;
     }
@@ -540,17 +557,62 @@ fn bounded_set<K: std::hash::Hash + Eq>(
     key: K,
     overflowed: &mut u64,
 ) -> bool {
-    if set.contains(&key) {
-        return false;
+    if set.len() < MAX_KEYS {
+        return set.insert(key);
     }
-    if set.len() >= MAX_KEYS {
+    if !set.contains(&key) {
         *overflowed += 1;
-        return false;
     }
-    set.insert(key)
+    false
 }
 
+/// Captures larger than this are analysed by two threads (see [`analyse`]).
+pub const SPLIT_BYTES: usize = 4 << 20;
+/// Frames handed from one thread to the other at a time.
+const BATCH: usize = 2048;
+
 impl Analyser {
+    /// Takes over the TCP and DNS state of `t`, an analyser of the same
+    /// frames that kept only that ([`Part::Transport`]).
+    fn absorb(&mut self, t: Analyser) {
+        let Analyser {
+            s,
+            rsts,
+            zero_windows,
+            retransmitted,
+            flows,
+            syn_sources,
+            syn_destinations,
+            syn_seen,
+            syn_completed,
+            services,
+            service_sources,
+            scan_ports,
+            scan_hosts,
+            dns_pending,
+            resolvers,
+            ..
+        } = t;
+        self.part = Part::All;
+        self.s.tcp = s.tcp;
+        self.s.dns = s.dns;
+        self.s.overflowed += s.overflowed;
+        self.rsts = rsts;
+        self.zero_windows = zero_windows;
+        self.retransmitted = retransmitted;
+        self.flows = flows;
+        self.syn_sources = syn_sources;
+        self.syn_destinations = syn_destinations;
+        self.syn_seen = syn_seen;
+        self.syn_completed = syn_completed;
+        self.services = services;
+        self.service_sources = service_sources;
+        self.scan_ports = scan_ports;
+        self.scan_hosts = scan_hosts;
+        self.dns_pending = dns_pending;
+        self.resolvers = resolvers;
+    }
+
     fn record(&self, number: u64, excerpt: String) -> Record {
         Record {
             input: self.input.clone(),
@@ -587,19 +649,64 @@ impl Analyser {
         }
     }
 
-    fn frame(&mut self, f: file::Frame<'_>) {
+    /// Decodes a frame and counts its link-layer share, and its transport
+    /// share unless this is a [`Part::Link`] analyser; returns the frame
+    /// decoded.
+    fn frame<'a>(&mut self, f: file::Frame<'a>) -> Decoded<'a> {
+        if self.first_ns.is_none() {
+            self.first_ns = Some(f.time_ns);
+        }
+        self.last_ns = self.last_ns.max(f.time_ns);
+        let d = decode::decode(f.link_type, f.data);
+        self.link(&f, &d);
+        if self.part == Part::All {
+            self.transport(&f, &d);
+        }
+        d
+    }
+
+    /// Whether [`Analyser::transport`] has anything to do with a frame.
+    fn has_transport(d: &Decoded<'_>) -> bool {
+        d.src.is_some()
+            && d.dst.is_some()
+            && match d.transport {
+                Transport::Tcp { .. } => true,
+                Transport::Udp { .. } => d.proto == "dns",
+                _ => false,
+            }
+    }
+
+    /// The transport share of a frame: TCP and DNS.
+    fn transport(&mut self, f: &file::Frame<'_>, d: &Decoded<'_>) {
+        let (f, d) = (*f, *d);
+        if let (Some(src), Some(dst)) = (d.src, d.dst) {
+            match d.transport {
+                Transport::Tcp { .. } => self.tcp(&f, &d, src, dst),
+                Transport::Udp {
+                    sport,
+                    dport,
+                    payload,
+                } if d.proto == "dns" => self.dns(&f, &d, (src, sport), (dst, dport), payload),
+                _ => {}
+            }
+        }
+    }
+
+    /// The link-layer share of a frame: counts, protocols, broadcast,
+    /// talkers, ARP and ICMP.
+    fn link(&mut self, f: &file::Frame<'_>, d: &Decoded<'_>) {
+        let (f, d) = (*f, *d);
         let s = &mut self.s;
         s.packets += 1;
         s.bytes += u64::from(
             f.wire_len
                 .max(u32::try_from(f.data.len()).unwrap_or(u32::MAX)),
         );
-        if self.first_ns.is_none() {
-            self.first_ns = Some(f.time_ns);
-        }
-        self.last_ns = self.last_ns.max(f.time_ns);
-        let d = decode::decode(f.link_type, f.data);
-        match self.protocols.iter_mut().find(|(p, _)| *p == d.proto) {
+        match self
+            .protocols
+            .iter_mut()
+            .find(|(p, _)| std::ptr::eq(*p, d.proto) || *p == d.proto)
+        {
             Some((_, n)) => *n += 1,
             None => self.protocols.push((d.proto, 1)),
         }
@@ -641,20 +748,15 @@ impl Analyser {
         if let Some(a) = d.arp {
             self.arp(&f, &d, a);
         }
-        if let (Some(src), Some(dst)) = (d.src, d.dst) {
-            match d.transport {
-                Transport::Tcp { .. } => self.tcp(&f, &d, src, dst),
-                Transport::Udp {
-                    sport,
-                    dport,
-                    payload,
-                } if d.proto == "dns" => self.dns(&f, &d, (src, sport), (dst, dport), payload),
-                Transport::Icmp {
-                    version,
-                    kind,
-                    code,
-                    ..
-                } => match (version, kind) {
+        if let (Some(src), Some(_)) = (d.src, d.dst) {
+            if let Transport::Icmp {
+                version,
+                kind,
+                code,
+                ..
+            } = d.transport
+            {
+                match (version, kind) {
                     (4, 3) | (6, 1) => {
                         self.s.icmp_unreachable += 1;
                         *self
@@ -674,8 +776,7 @@ impl Analyser {
                         self.count(|x| &mut x.nd_solicits, &f, &d, Sender::Ip(src));
                     }
                     _ => {}
-                },
-                _ => {}
+                }
             }
         }
     }
@@ -932,8 +1033,8 @@ impl Analyser {
                         time_ns: f.time_ns,
                         wire_len: f.wire_len,
                         payload_len: payload.len(),
+                        payload_at: (payload.as_ptr() as usize).wrapping_sub(self.base),
                         dport: dst.1,
-                        question: question(payload),
                     });
                 } else {
                     s.overflowed += 1;
@@ -1002,7 +1103,7 @@ impl Analyser {
         }
     }
 
-    fn finish(mut self, info: file::FileInfo) -> CaptureSummary {
+    fn finish(mut self, info: file::FileInfo, bytes: &[u8]) -> CaptureSummary {
         let mut s = std::mem::take(&mut self.s);
         s.input = self.input.clone();
         s.format = info.format;
@@ -1194,7 +1295,8 @@ impl Analyser {
                         ..Decoded::default()
                     };
                     let line = self.describe(p.number, p.time_ns, &query, p.wire_len);
-                    Some(format!("{line}: {}", p.question))
+                    let payload = bytes.get(p.payload_at..p.payload_at + p.payload_len);
+                    Some(format!("{line}: {}", question(payload.unwrap_or_default())))
                 }
                 _ => None,
             };
@@ -1240,8 +1342,8 @@ struct PendingQuery {
     wire_len: u32,
     payload_len: usize,
     dport: u16,
-    /// `TYPE name.` of its first question.
-    question: String,
+    /// Offset of its DNS payload in the file's bytes.
+    payload_at: usize,
 }
 
 /// The fixed 12-byte DNS header, as far as diag needs it.
@@ -1313,17 +1415,88 @@ fn question(m: &[u8]) -> String {
 /// Analyses one capture file held in `bytes` (canonical name `input`).
 /// Never fails: a truncated, empty or garbage file gives what could be
 /// read, and a note says what was wrong.
+///
+/// A capture of more than [`SPLIT_BYTES`] is analysed by two threads, each
+/// keeping its own share of the state: one reads and decodes every frame
+/// and counts the link layer, ARP and ICMP; it hands the frames with TCP
+/// or DNS, decoded, in batches to the other, which keeps the TCP and DNS
+/// state. The shares are joined before the summary is made, so the result
+/// is the one a single thread gives (a test compares them).
 pub fn analyse(input: &str, bytes: &[u8]) -> (CaptureSummary, Vec<Note>) {
-    let mut a = Analyser {
+    analyse_split(input, bytes, bytes.len() > SPLIT_BYTES)
+}
+
+fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec<Note>) {
+    let analyser = |part| Analyser {
         input: input.to_string(),
+        part,
+        base: bytes.as_ptr() as usize,
         ..Analyser::default()
     };
-    let info = file::read_frames(bytes, |f| a.frame(f));
+    let (a, info) = if split {
+        std::thread::scope(|scope| {
+            // Batches of frames with a TCP or DNS share, with the time of
+            // the capture's first frame (evidence gives times from it).
+            type Batch<'a> = (u128, Vec<(file::Frame<'a>, Decoded<'a>)>);
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(8);
+            let (spent_tx, spent_rx) = std::sync::mpsc::channel();
+            let transport = scope.spawn(move || {
+                let mut t = analyser(Part::Transport);
+                for (first_ns, mut frames) in rx {
+                    t.first_ns = Some(first_ns);
+                    for (f, d) in &frames {
+                        t.transport(f, d);
+                    }
+                    frames.clear();
+                    let _ = spent_tx.send(frames);
+                }
+                t
+            });
+            let mut a = analyser(Part::Link);
+            let mut frames = Vec::with_capacity(BATCH);
+            let mut sent_all = true;
+            let info = file::read_frames(bytes, |f| {
+                let d = a.frame(f);
+                if Analyser::has_transport(&d) {
+                    frames.push((f, d));
+                    if frames.len() == BATCH {
+                        let next = spent_rx
+                            .try_recv()
+                            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                        let full = std::mem::replace(&mut frames, next);
+                        sent_all &= tx.send((a.first_ns.unwrap_or(0), full)).is_ok();
+                    }
+                }
+            });
+            if !frames.is_empty() {
+                sent_all &= tx.send((a.first_ns.unwrap_or(0), frames)).is_ok();
+            }
+            drop(tx);
+            match transport.join() {
+                Ok(t) if sent_all => a.absorb(t),
+                // Not expected (the analyser never panics on input); if it
+                // did, the single-threaded pass below says where.
+                _ => {
+                    a = analyser(Part::All);
+                    file::read_frames(bytes, |f| {
+                        a.frame(f);
+                    });
+                }
+            }
+            (a, info)
+        })
+    } else {
+        let mut a = analyser(Part::All);
+        let info = file::read_frames(bytes, |f| {
+            a.frame(f);
+        });
+        (a, info)
+    };
     let mut notes = Vec::new();
     if let Some(why) = &info.note {
         notes.push(Note::input(input, why.clone()));
     }
-    let s = a.finish(info);
+    let s = a.finish(info, bytes);
     if s.malformed > 0 {
         notes.push(Note::input(
             input,
@@ -1713,6 +1886,40 @@ mod tests {
 
     fn ip(s: &str) -> Ipv4Addr {
         s.parse().expect("ip")
+    }
+
+    /// Two threads, each keeping its share of the state, give exactly what
+    /// one thread gives: every corpus capture, the rule cases' scenarios
+    /// and a mixed capture with floods, scans and DNS failures.
+    #[test]
+    fn the_two_thread_analysis_equals_the_single_thread_one() {
+        let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pcap");
+        for entry in std::fs::read_dir(&dir).expect("corpus/pcap").flatten() {
+            let bytes = std::fs::read(entry.path()).expect("read");
+            inputs.push((entry.file_name().to_string_lossy().into_owned(), bytes));
+        }
+        for (name, frames) in scenarios::all() {
+            inputs.push((name.to_string(), pcap(1, &frames)));
+        }
+        assert!(inputs.len() > 40, "{}", inputs.len());
+        for (name, bytes) in &inputs {
+            // As rule conditions see them (the maps kept for `view` differ
+            // in iteration order only).
+            let json = |(s, notes): (CaptureSummary, Vec<Note>)| {
+                let mut arped = s.tcp.sources_arped.clone();
+                arped.sort();
+                (
+                    serde_json::to_string_pretty(&s).expect("json"),
+                    notes,
+                    arped,
+                )
+            };
+            let one = json(analyse_split(name, bytes, false));
+            let two = json(analyse_split(name, bytes, true));
+            assert_eq!(one, two, "{name}");
+        }
     }
 
     /// A capture in a bundle directory is read whole, however large: the

@@ -159,27 +159,72 @@ pub(crate) fn check_name(name: &str) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// Runs `work` on its own thread and waits at most `timeout` for it. A read
-/// that hangs in the kernel cannot be interrupted; its thread is abandoned.
+/// A job for a reader thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Reader threads waiting for work: a collection makes a few hundred
+/// reads, and a thread each cost more than reading a whole bundle.
+static IDLE_READERS: std::sync::Mutex<Vec<mpsc::Sender<Job>>> = std::sync::Mutex::new(Vec::new());
+/// Idle reader threads kept at most.
+const IDLE_READERS_MAX: usize = 4;
+
+fn reader_thread() -> io::Result<mpsc::Sender<Job>> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    thread::Builder::new()
+        .name("diag-read".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                job();
+            }
+        })?;
+    Ok(tx)
+}
+
+/// Runs `work` on a reader thread and waits at most `timeout` for it. A
+/// read that hangs in the kernel cannot be interrupted: its thread is
+/// abandoned (never handed work again) and the next read gets another.
 pub(crate) fn bounded<T, F>(timeout: Duration, work: F) -> Result<T, ReadError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ReadError> + Send + 'static,
 {
+    let idle = IDLE_READERS.lock().ok().and_then(|mut idle| idle.pop());
+    let worker = match idle {
+        Some(worker) => worker,
+        None => reader_thread()
+            .map_err(|err| ReadError::Failed(format!("cannot start reader thread: {err}")))?,
+    };
     let (tx, rx) = mpsc::channel();
-    let spawned = thread::Builder::new()
-        .name("diag-read".into())
-        .spawn(move || {
-            // The receiver may be gone after a timeout; nothing to do then.
-            let _ = tx.send(work());
-        });
-    if let Err(err) = spawned {
-        return Err(ReadError::Failed(format!(
-            "cannot start reader thread: {err}"
-        )));
+    // The receiver may be gone after a timeout; nothing to do then.
+    let job: Job = Box::new(move || {
+        let _ = tx.send(work());
+    });
+    if let Err(mpsc::SendError(job)) = worker.send(job) {
+        // That thread is gone (a job panicked): run this one on a new one.
+        let worker = reader_thread()
+            .map_err(|err| ReadError::Failed(format!("cannot start reader thread: {err}")))?;
+        let _ = worker.send(job);
+        return wait(&rx, timeout, worker);
     }
+    wait(&rx, timeout, worker)
+}
+
+/// Waits for a reader thread's result; the thread goes back to the idle
+/// ones only when it answered in time.
+fn wait<T>(
+    rx: &mpsc::Receiver<Result<T, ReadError>>,
+    timeout: Duration,
+    worker: mpsc::Sender<Job>,
+) -> Result<T, ReadError> {
     match rx.recv_timeout(timeout) {
-        Ok(result) => result,
+        Ok(result) => {
+            if let Ok(mut idle) = IDLE_READERS.lock() {
+                if idle.len() < IDLE_READERS_MAX {
+                    idle.push(worker);
+                }
+            }
+            result
+        }
         Err(mpsc::RecvTimeoutError::Timeout) => Err(ReadError::TimedOut(timeout)),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             Err(ReadError::Failed("reader thread died".into()))
@@ -323,6 +368,18 @@ mod tests {
             Ok(())
         });
         assert_eq!(got, Err(ReadError::TimedOut(Duration::from_millis(50))));
+        // The hung thread is not handed more work: the next reads get
+        // answers at once, on a thread that did not hang.
+        for _ in 0..3 {
+            let started = std::time::Instant::now();
+            let got = bounded(Duration::from_secs(1), || Ok(thread::current().id()));
+            assert!(got.is_ok(), "{got:?}");
+            assert!(started.elapsed() < Duration::from_secs(1));
+        }
+        // A read that panics takes its thread down; the next one still runs.
+        let got: Result<(), ReadError> = bounded(Duration::from_secs(1), || panic!("read failed"));
+        assert_eq!(got, Err(ReadError::Failed("reader thread died".into())));
+        assert_eq!(bounded(Duration::from_secs(1), || Ok(7)), Ok(7));
     }
 
     #[test]
