@@ -280,17 +280,21 @@ fn execute(cli: Cli) -> Result<u8> {
             baseline,
             capture,
         } => {
-            let rules = load_rules(&cli.rules)?;
             let source = live(root)?;
             let mut options = options(&read)?;
             options.capture = capture.options()?;
             probe.validate()?;
-            let mut snapshot = Snapshot::collect(&source, &options);
-            probe.add_to(&mut snapshot)?;
-            if let Some(file) = &baseline {
-                crate::baseline_cmd::attach(&mut snapshot, file, Some(source.root()))?;
-            }
-            print_diagnosis(&diagnose::diagnose(&snapshot, &rules), format)
+            let (rules, (snapshot, facts, notes)) = parse_while_loading(&cli.rules, || {
+                let mut snapshot = Snapshot::collect(&source, &options);
+                probe.add_to(&mut snapshot)?;
+                if let Some(file) = &baseline {
+                    crate::baseline_cmd::attach(&mut snapshot, file, Some(source.root()))?;
+                }
+                let (facts, notes) = diag_core::Facts::from_snapshot(&snapshot);
+                Ok((snapshot, facts, notes))
+            })?;
+            let (diagnosis, _) = diagnose::diagnose_parsed(&snapshot, facts, notes, &rules);
+            print_diagnosis(&diagnosis, format)
         }
         Command::Analyze {
             path,
@@ -403,14 +407,20 @@ pub(crate) fn options(read: &ReadArgs) -> Result<CollectOptions> {
     })
 }
 
-/// Runs `parse` (collecting and parsing a snapshot) while the rules load
-/// on another thread. Compiling the built-in rules takes tens of
-/// milliseconds; on a second core that costs no wall time next to a large
-/// capture. An error of either is returned, the rules' first.
+/// Runs `parse` (collecting and parsing a snapshot) while the built-in
+/// rules load on another thread: compiling them takes tens of milliseconds,
+/// which a second core hides behind a capture window or a large capture.
+/// With `--rules` directories the rules load first, so that a mistake in a
+/// user's rule file stops diag before it collects or probes anything.
+/// An error of either is returned, the rules' first.
 pub(crate) fn parse_while_loading<T: Send>(
     args: &RuleArgs,
     parse: impl FnOnce() -> Result<T>,
 ) -> Result<(RuleSet, T)> {
+    if !args.dirs.is_empty() {
+        let rules = load_rules(args)?;
+        return Ok((rules, parse()?));
+    }
     std::thread::scope(|scope| {
         let rules = scope.spawn(|| load_rules(args));
         let parsed = parse();
