@@ -120,6 +120,20 @@ fn a_lone_capture_file_is_analysed() {
             "{file}"
         );
     }
+    // A capture tcpdump never wrote to (killed at once) is empty: named
+    // like a capture, it is analysed, and the note says it is empty.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let empty = dir.path().join("dump.pcap");
+    fs::write(&empty, "").expect("write");
+    let (json, code) = diag_json(&["analyze", empty.to_str().expect("utf8"), "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(json["notes"][0]["input"], "capture/dump.pcap");
+    assert!(
+        json["notes"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("empty file")),
+        "{json}"
+    );
 }
 
 #[test]

@@ -497,13 +497,11 @@ enum Part {
     Transport,
 }
 
+/// The state of one pass over a capture whose bytes live for `'a`.
 #[derive(Default)]
-struct Analyser {
+struct Analyser<'a> {
     input: String,
     part: Part,
-    /// Where the file's bytes start in memory: a pending DNS query keeps
-    /// its payload's offset, not a copy of its question.
-    base: usize,
     s: CaptureSummary,
     first_ns: Option<u128>,
     last_ns: u128,
@@ -534,7 +532,7 @@ struct Analyser {
     // (source, destination) → ports; source → destinations on one port.
     scan_ports: HashMap<(IpAddr, IpAddr), (HashSet<u16>, u64, String)>,
     scan_hosts: HashMap<(IpAddr, u16), (HashSet<IpAddr>, u64, String)>,
-    dns_pending: HashMap<DnsKey, PendingQuery>,
+    dns_pending: HashMap<DnsKey, PendingQuery<'a>>,
     resolvers: HashMap<IpAddr, ResolverStats>,
 }
 
@@ -571,10 +569,10 @@ pub const SPLIT_BYTES: usize = 4 << 20;
 /// Frames handed from one thread to the other at a time.
 const BATCH: usize = 2048;
 
-impl Analyser {
+impl<'a> Analyser<'a> {
     /// Takes over the TCP and DNS state of `t`, an analyser of the same
     /// frames that kept only that ([`Part::Transport`]).
-    fn absorb(&mut self, t: Analyser) {
+    fn absorb(&mut self, t: Analyser<'a>) {
         let Analyser {
             s,
             rsts,
@@ -652,7 +650,7 @@ impl Analyser {
     /// Decodes a frame and counts its link-layer share, and its transport
     /// share unless this is a [`Part::Link`] analyser; returns the frame
     /// decoded.
-    fn frame<'a>(&mut self, f: file::Frame<'a>) -> Decoded<'a> {
+    fn frame(&mut self, f: file::Frame<'a>) -> Decoded<'a> {
         if self.first_ns.is_none() {
             self.first_ns = Some(f.time_ns);
         }
@@ -677,7 +675,7 @@ impl Analyser {
     }
 
     /// The transport share of a frame: TCP and DNS.
-    fn transport(&mut self, f: &file::Frame<'_>, d: &Decoded<'_>) {
+    fn transport(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
         let (f, d) = (*f, *d);
         if let (Some(src), Some(dst)) = (d.src, d.dst) {
             match d.transport {
@@ -1001,7 +999,7 @@ impl Analyser {
         d: &Decoded<'_>,
         src: (IpAddr, u16),
         dst: (IpAddr, u16),
-        payload: &[u8],
+        payload: &'a [u8],
     ) {
         // The header and question are read by hand (no allocation on
         // the common path); hickory parses responses that carry
@@ -1032,8 +1030,7 @@ impl Analyser {
                         number: f.number,
                         time_ns: f.time_ns,
                         wire_len: f.wire_len,
-                        payload_len: payload.len(),
-                        payload_at: (payload.as_ptr() as usize).wrapping_sub(self.base),
+                        payload,
                         dport: dst.1,
                     });
                 } else {
@@ -1103,7 +1100,7 @@ impl Analyser {
         }
     }
 
-    fn finish(mut self, info: file::FileInfo, bytes: &[u8]) -> CaptureSummary {
+    fn finish(mut self, info: file::FileInfo) -> CaptureSummary {
         let mut s = std::mem::take(&mut self.s);
         s.input = self.input.clone();
         s.format = info.format;
@@ -1280,9 +1277,6 @@ impl Analyser {
             s.dns.unanswered += 1;
             let text = match self.resolvers.get(&resolver) {
                 Some(r) if r.samples.len() < SAMPLES => {
-                    // The query as `describe` shows a UDP datagram (its
-                    // length is all it reads of the payload).
-                    static BLANK: [u8; 65_536] = [0; 65_536];
                     let query = Decoded {
                         proto: "dns",
                         src: Some(client),
@@ -1290,13 +1284,12 @@ impl Analyser {
                         transport: Transport::Udp {
                             sport,
                             dport: p.dport,
-                            payload: &BLANK[..p.payload_len.min(BLANK.len())],
+                            payload: p.payload,
                         },
                         ..Decoded::default()
                     };
                     let line = self.describe(p.number, p.time_ns, &query, p.wire_len);
-                    let payload = bytes.get(p.payload_at..p.payload_at + p.payload_len);
-                    Some(format!("{line}: {}", question(payload.unwrap_or_default())))
+                    Some(format!("{line}: {}", question(p.payload)))
                 }
                 _ => None,
             };
@@ -1335,15 +1328,14 @@ fn rcode_name(code: ResponseCode) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// A DNS query waiting for its response.
-struct PendingQuery {
+/// A DNS query waiting for its response: its payload borrows the
+/// capture's bytes (its question is read only if it stays unanswered).
+struct PendingQuery<'a> {
     number: u64,
     time_ns: u128,
     wire_len: u32,
-    payload_len: usize,
     dport: u16,
-    /// Offset of its DNS payload in the file's bytes.
-    payload_at: usize,
+    payload: &'a [u8],
 }
 
 /// The fixed 12-byte DNS header, as far as diag needs it.
@@ -1430,7 +1422,6 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
     let analyser = |part| Analyser {
         input: input.to_string(),
         part,
-        base: bytes.as_ptr() as usize,
         ..Analyser::default()
     };
     let (a, info) = if split {
@@ -1454,7 +1445,8 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
             });
             let mut a = analyser(Part::Link);
             let mut frames = Vec::with_capacity(BATCH);
-            let mut sent_all = true;
+            // A send fails only when the other thread is gone: it
+            // panicked, and `join` below passes its panic on.
             let info = file::read_frames(bytes, |f| {
                 let d = a.frame(f);
                 if Analyser::has_transport(&d) {
@@ -1464,24 +1456,17 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
                             .try_recv()
                             .unwrap_or_else(|_| Vec::with_capacity(BATCH));
                         let full = std::mem::replace(&mut frames, next);
-                        sent_all &= tx.send((a.first_ns.unwrap_or(0), full)).is_ok();
+                        let _ = tx.send((a.first_ns.unwrap_or(0), full));
                     }
                 }
             });
             if !frames.is_empty() {
-                sent_all &= tx.send((a.first_ns.unwrap_or(0), frames)).is_ok();
+                let _ = tx.send((a.first_ns.unwrap_or(0), frames));
             }
             drop(tx);
             match transport.join() {
-                Ok(t) if sent_all => a.absorb(t),
-                // Not expected (the analyser never panics on input); if it
-                // did, the single-threaded pass below says where.
-                _ => {
-                    a = analyser(Part::All);
-                    file::read_frames(bytes, |f| {
-                        a.frame(f);
-                    });
-                }
+                Ok(t) => a.absorb(t),
+                Err(panic) => std::panic::resume_unwind(panic),
             }
             (a, info)
         })
@@ -1496,7 +1481,7 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
     if let Some(why) = &info.note {
         notes.push(Note::input(input, why.clone()));
     }
-    let s = a.finish(info, bytes);
+    let s = a.finish(info);
     if s.malformed > 0 {
         notes.push(Note::input(
             input,
@@ -1956,6 +1941,19 @@ mod tests {
         assert_eq!(s.packets, n as u64);
         assert!(!s.truncated);
         assert!(notes.is_empty(), "{notes:?}");
+        // The same bundle packed as .tar.zst.
+        let packed = tempfile::tempdir().expect("tempdir");
+        let archive = packed.path().join("bundle.tar.zst");
+        let out = std::fs::File::create(&archive).expect("create");
+        let mut tar = tar::Builder::new(zstd::Encoder::new(out, 1).expect("zstd").auto_finish());
+        tar.append_dir_all("bundle", dir.path()).expect("tar");
+        tar.into_inner().expect("finish");
+        let bundle = crate::source::Bundle::open(&archive).expect("archive");
+        let snapshot =
+            crate::Snapshot::collect(&bundle, &crate::snapshot::CollectOptions::default());
+        let input = &snapshot.inputs["capture/big.pcap"];
+        assert!(!input.truncated);
+        assert_eq!(input.bytes.len(), file.len());
     }
 
     #[test]

@@ -25,7 +25,8 @@ pub struct Bundle {
 #[derive(Debug)]
 enum Content {
     Dir,
-    Archive(BTreeMap<String, Vec<u8>>),
+    /// Every file, unpacked (shared with the inputs read from it).
+    Archive(BTreeMap<String, bytes::Bytes>),
     /// A lone pcap or pcapng file (what tcpdump or Wireshark wrote), seen
     /// as a bundle holding only it, under this canonical name.
     Capture(String),
@@ -34,16 +35,27 @@ enum Content {
 /// The canonical name a lone capture file gets: `capture/<its name>`,
 /// with `.pcap` or `.pcapng` (by its magic number) appended when its name
 /// does not already end so, and anything but `[A-Za-z0-9._-]` made `_`.
-/// `None` when the file does not start like a capture.
+/// `None` when the file does not start like a capture. A file too short
+/// for a magic number counts when its name says capture (`.pcap`,
+/// `.pcapng`, `.cap`): tcpdump killed before it wrote leaves such files,
+/// and the analysis then says what is wrong with it.
 fn capture_name(path: &Path) -> Option<String> {
-    let mut magic = [0u8; 4];
-    File::open(path).ok()?.read_exact(&mut magic).ok()?;
-    let ext = match magic {
+    let mut magic = Vec::with_capacity(4);
+    File::open(path)
+        .ok()?
+        .take(4)
+        .read_to_end(&mut magic)
+        .ok()?;
+    let named = path
+        .extension()
+        .is_some_and(|x| x == "pcap" || x == "pcapng" || x == "cap");
+    let ext = match magic[..] {
         [0x0a, 0x0d, 0x0d, 0x0a] => ".pcapng",
         [0xa1, 0xb2, 0xc3, 0xd4]
         | [0xd4, 0xc3, 0xb2, 0xa1]
         | [0xa1, 0xb2, 0x3c, 0x4d]
         | [0x4d, 0x3c, 0xb2, 0xa1] => ".pcap",
+        _ if magic.len() < 4 && named => ".pcap",
         _ => return None,
     };
     let file: String = path
@@ -122,7 +134,7 @@ impl Bundle {
 /// Unpacks every regular file of a `.tar.zst` into memory, keyed by its
 /// canonical name. A single top-level directory (the bundle's own name, as
 /// `tar -C parent -c bundle` makes) is stripped.
-fn unpack(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+fn unpack(path: &Path) -> Result<BTreeMap<String, bytes::Bytes>> {
     let archive_error = |reason: String| Error::BundleArchive {
         path: path.to_path_buf(),
         reason,
@@ -161,7 +173,7 @@ fn unpack(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
                 ARCHIVE_TOTAL_MAX >> 20
             )));
         }
-        files.insert(name, bytes);
+        files.insert(name, bytes.into());
     }
     // tar stops at the first zero block; make sure the compressed stream
     // itself ended properly, or a cut archive would pass for a short one.
@@ -170,7 +182,7 @@ fn unpack(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     Ok(strip_top_dir(files))
 }
 
-fn strip_top_dir(files: BTreeMap<String, Vec<u8>>) -> BTreeMap<String, Vec<u8>> {
+fn strip_top_dir(files: BTreeMap<String, bytes::Bytes>) -> BTreeMap<String, bytes::Bytes> {
     let first = files
         .keys()
         .next()
@@ -214,16 +226,14 @@ impl Source for Bundle {
                 let truncated = limits.keep != super::Keep::Whole && bytes.len() > limits.max_bytes;
                 let kept = if truncated {
                     match limits.keep {
-                        super::Keep::Head | super::Keep::Whole => {
-                            bytes[..limits.max_bytes].to_vec()
-                        }
-                        super::Keep::Tail => bytes[bytes.len() - limits.max_bytes..].to_vec(),
+                        super::Keep::Head | super::Keep::Whole => bytes.slice(..limits.max_bytes),
+                        super::Keep::Tail => bytes.slice(bytes.len() - limits.max_bytes..),
                     }
                 } else {
                     bytes.clone()
                 };
                 Ok(RawInput {
-                    bytes: kept.into(),
+                    bytes: kept,
                     truncated,
                 })
             }
