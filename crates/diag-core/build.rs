@@ -1,5 +1,11 @@
 //! Embeds every `rules/*.toml` of the workspace into the library, so the
 //! `diag` binary carries its built-in rules in one file.
+//!
+//! Each file is embedded twice: whole, and with the lines of its
+//! `[[rule.case]]` tables blanked. The fixture cases are most of the text
+//! (capture cases are whole pcapng files, 1.2 MB of escapes) and only
+//! `diag rules test`/`validate` need them; every other command parses the
+//! second text, whose other lines, and so every line number, are the same.
 
 use std::fmt::Write;
 use std::path::Path;
@@ -10,21 +16,30 @@ fn main() {
     let mut files = Vec::new();
     collect(&dir, &mut files);
     files.sort();
-    let mut code = String::from("/// Built-in rule files: (file name, contents).\npub(crate) const FILES: &[(&str, &str)] = &[\n");
-    for path in &files {
+    let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
+    let mut code = String::from(
+        "/// Built-in rule files: (file name, contents, contents with the case tables blanked).\npub(crate) const FILES: &[(&str, &str, &str)] = &[\n",
+    );
+    for (i, path) in files.iter().enumerate() {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path
             .strip_prefix(&dir)
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        let text = std::fs::read_to_string(path).expect("read a rule file");
+        let stripped = without_cases(&text);
+        check_stripped(&name, &text, &stripped);
+        let stripped_path = Path::new(&out_dir).join(format!("rules-without-cases-{i}.toml"));
+        std::fs::write(&stripped_path, stripped).expect("write a stripped rule file");
         let _ = writeln!(
             code,
-            "    ({name:?}, include_str!({:?})),",
-            path.display().to_string()
+            "    ({name:?}, include_str!({:?}), include_str!({:?})),",
+            path.display().to_string(),
+            stripped_path.display().to_string()
         );
     }
     code.push_str("];\n");
-    let out = Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("builtin_rules.rs");
+    let out = Path::new(&out_dir).join("builtin_rules.rs");
     std::fs::write(out, code).expect("write builtin_rules.rs");
 }
 
@@ -41,4 +56,103 @@ fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
             files.push(path);
         }
     }
+}
+
+/// `text` with every line of a `[[rule.case]]` table (its header, keys,
+/// `[rule.case.inputs]` and multi-line strings) made empty.
+///
+/// A table ends at the next header outside a multi-line string; lines of
+/// a multi-line string that start with `[` (JSON, dmesg) are not headers.
+/// [`check_stripped`] proves the result on every file.
+fn without_cases(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_case = false;
+    // The delimiter of the multi-line string the scan is inside.
+    let mut open: Option<&str> = None;
+    for line in text.split_inclusive('\n') {
+        if open.is_none() {
+            let t = line.trim_start();
+            if t.starts_with("[[rule.case]]") {
+                in_case = true;
+            } else if t.starts_with('[') && !t.starts_with("[rule.case.") {
+                in_case = false;
+            }
+        }
+        let mut rest = line;
+        loop {
+            match open {
+                Some(delim) => match closing(rest, delim) {
+                    Some(end) => {
+                        rest = &rest[end + 3..];
+                        open = None;
+                    }
+                    None => break,
+                },
+                None => {
+                    let code = rest.split('#').next().unwrap_or("");
+                    let next = ["'''", "\"\"\""]
+                        .into_iter()
+                        .filter_map(|d| code.find(d).map(|i| (i, d)))
+                        .min();
+                    match next {
+                        Some((start, delim)) => {
+                            rest = &rest[start + 3..];
+                            open = Some(delim);
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        if in_case {
+            if line.ends_with('\n') {
+                out.push('\n');
+            }
+        } else {
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+/// Where `delim` closes a multi-line string in `rest` (a `"""` preceded
+/// by an odd number of backslashes is escaped).
+fn closing(rest: &str, delim: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(i) = rest[from..].find(delim).map(|i| i + from) {
+        let backslashes = rest[..i].bytes().rev().take_while(|&b| b == b'\\').count();
+        if delim == "'''" || backslashes % 2 == 0 {
+            return Some(i);
+        }
+        from = i + 1;
+    }
+    None
+}
+
+/// Fails the build unless `stripped` parses to `text` without the `case`
+/// arrays of its rules and has the same number of lines.
+fn check_stripped(name: &str, text: &str, stripped: &str) {
+    assert_eq!(
+        text.lines().count(),
+        stripped.lines().count(),
+        "rules/{name}: blanking the cases changed the line count"
+    );
+    let (Ok(mut whole), Ok(without)) =
+        (text.parse::<toml::Table>(), stripped.parse::<toml::Table>())
+    else {
+        // A file that does not parse is reported, located, when it loads.
+        return;
+    };
+    if let Some(toml::Value::Array(rules)) = whole.get_mut("rule") {
+        for rule in rules {
+            if let toml::Value::Table(rule) = rule {
+                rule.remove("case");
+            }
+        }
+    }
+    assert!(
+        whole == without,
+        "rules/{name}: blanking the [[rule.case]] tables changed more than the cases; \
+         see without_cases in crates/diag-core/build.rs"
+    );
 }

@@ -1,7 +1,8 @@
 //! The full built-in rule set over a snapshot of 100,000 kernel log entries
 //! (target: under 100 ms), and `grep -E` with the same patterns over the
 //! same text as a reference measured in the same run (the machine is
-//! shared; compare the ratio, not the absolute time).
+//! shared; compare the ratio, not the absolute time). Then the time to
+//! load the built-in rules, with and without their fixture cases.
 
 mod common;
 
@@ -49,11 +50,7 @@ fn bench(c: &mut Criterion) {
         // `(?-u:...)` (Rust: ASCII-only classes) means nothing to PCRE, and
         // group names repeat across rules: both become plain groups.
         .map(|l| {
-            let plain = l
-                .regex
-                .as_str()
-                .replace("(?-u:", "(?:")
-                .replace("(?-u)", "");
+            let plain = l.pattern().replace("(?-u:", "(?:").replace("(?-u)", "");
             format!("(?:{})", names.replace_all(&plain, "(?:"))
         })
         .collect();
@@ -82,5 +79,20 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Loading the built-in rules, which every `diag` command does first: as
+/// they load for a diagnosis (patterns compiled on first use, no fixture
+/// cases) and checked in full as `diag rules test` loads them.
+fn load(c: &mut Criterion) {
+    let mut group = c.benchmark_group("load_builtin_rules");
+    group.sample_size(20);
+    group.bench_function("for_diagnosis", |b| {
+        b.iter(|| black_box(RuleSet::builtin().expect("built-in rules")))
+    });
+    group.bench_function("with_cases_checked", |b| {
+        b.iter(|| black_box(RuleSet::builtin_with_cases().expect("built-in rules")))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, load);
 criterion_main!(benches);

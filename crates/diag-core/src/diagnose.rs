@@ -343,7 +343,7 @@ fn match_log(entries: &[LogEntry], rules: &RuleSet) -> Vec<Vec<usize>> {
             let confirmed = rules.rules()[owner]
                 .log
                 .as_ref()
-                .is_some_and(|log| log.regex.is_match(&entry.message));
+                .is_some_and(|log| log.regex().is_match(&entry.message));
             if confirmed {
                 hits[owner].push(i);
             }
@@ -406,11 +406,11 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
         }
     }
     let mut fields = BTreeMap::new();
-    let names: Vec<&str> = pattern.regex.capture_names().flatten().collect();
+    let names: Vec<&str> = pattern.regex().capture_names().flatten().collect();
     let mut distinct: Vec<Vec<String>> = vec![Vec::new(); names.len()];
     let mut sums: Vec<Option<u64>> = vec![None; names.len()];
     for &i in hits {
-        let Some(caps) = pattern.regex.captures(&entries[i].message) else {
+        let Some(caps) = pattern.regex().captures(&entries[i].message) else {
             continue;
         };
         for (slot, name) in names.iter().enumerate() {

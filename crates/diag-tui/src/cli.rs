@@ -432,6 +432,11 @@ pub(crate) fn parse_while_loading<T: Send>(
 }
 
 pub(crate) fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
+    check_rule_dirs(args)?;
+    Ok(RuleSet::load(&args.dirs)?)
+}
+
+fn check_rule_dirs(args: &RuleArgs) -> Result<()> {
     for dir in &args.dirs {
         if !dir.is_dir() {
             bail!(
@@ -440,7 +445,7 @@ pub(crate) fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
             );
         }
     }
-    Ok(RuleSet::load(&args.dirs)?)
+    Ok(())
 }
 
 fn print_diagnosis(diagnosis: &Diagnosis, format: Format) -> Result<u8> {
@@ -486,7 +491,7 @@ fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
         RulesCommand::Validate { dir } => {
             let problems = match dir {
                 Some(dir) => diag_core::rules::validate_dir(&dir)?,
-                None => match RuleSet::load(&args.dirs) {
+                None => match RuleSet::load_with_cases(&args.dirs) {
                     Ok(_) => Vec::new(),
                     Err(diag_core::Error::Rules(problems)) => problems,
                     Err(err) => return Err(err.into()),
@@ -504,7 +509,8 @@ fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
             }
         }
         RulesCommand::Test => {
-            let rules = load_rules(args)?;
+            check_rule_dirs(args)?;
+            let rules = RuleSet::load_with_cases(&args.dirs)?;
             let outcomes = diagnose::test_rules(&rules);
             let mut failed = 0;
             for outcome in &outcomes {

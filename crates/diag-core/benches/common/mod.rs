@@ -77,7 +77,7 @@ pub fn ere_patterns(rules: &RuleSet) -> String {
         };
         let hir = regex_syntax::ParserBuilder::new()
             .build()
-            .parse(log.regex.as_str())
+            .parse(log.pattern())
             .expect("a rule's regex parses");
         let mut ere = Vec::new();
         print_ere(&hir, &mut ere);

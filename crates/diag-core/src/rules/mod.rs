@@ -82,17 +82,37 @@ pub enum RuleKind {
     Cause,
 }
 
-/// A compiled kernel-log pattern.
+/// A kernel-log pattern.
 #[derive(Debug, Clone)]
 pub struct LogPattern {
-    /// The regex, matched against each message (without its prefix).
-    pub regex: Regex,
+    /// The pattern as written.
+    pattern: String,
+    /// The pattern compiled: at load for user rules (so a bad one is
+    /// reported there), on first use for the built-in ones, which tests
+    /// compile (`rules::tests`).
+    regex: std::sync::OnceLock<Regex>,
     /// How many matches are needed (within `window`, when set).
     pub threshold: usize,
     /// The time window of the threshold (kernel time, within one boot).
     pub window: Option<Duration>,
     /// Which boots the pattern looks at.
     pub boot: BootFilter,
+}
+
+impl LogPattern {
+    /// The pattern as written in the rule file.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The regex, matched against each message (without its prefix).
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            // Only built-in patterns are compiled here, and the tests
+            // compile every one of them (`RuleSet::builtin_with_cases`).
+            Regex::new(&self.pattern).expect("built-in log patterns compile")
+        })
+    }
 }
 
 /// Which boots a log pattern looks at (`boot = "..."` in `[rule.log]`).
@@ -197,8 +217,25 @@ pub struct Rule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// Every log pattern in one set, and the index of the rule owning each.
-    log_set: Option<(regex::bytes::RegexSet, Vec<usize>)>,
+    /// Every log pattern in one set, and the index of the rule owning
+    /// each; built at load when user rules are in the set, on first use
+    /// when only built-in ones are.
+    log_set: std::sync::OnceLock<Option<LogSet>>,
+}
+
+/// Every log pattern in one set, and the index of the rule owning each.
+type LogSet = (regex::bytes::RegexSet, Vec<usize>);
+
+/// How much of a rule file is compiled and checked at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// Everything: patterns compiled, summary fields checked, fixture
+    /// cases read and required. User rules, `diag rules test`/`validate`.
+    Checked,
+    /// The built-in files without their cases (see build.rs): patterns
+    /// compile on first use, and the checks the tests already run on these
+    /// very files (`Checked`) are skipped. Every other command.
+    Builtin,
 }
 
 // ---- the file format -------------------------------------------------------
@@ -268,14 +305,38 @@ struct RawCase {
 pub(crate) struct Locator<'a> {
     pub(crate) file: &'a str,
     pub(crate) text: &'a str,
+    /// The offset where each line after the first starts.
+    line_starts: Vec<usize>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    pub(crate) fn new(file: &'a str, text: &'a str) -> Self {
+        let line_starts = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+        Locator {
+            file,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The 1-based line of a byte offset.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset) + 1
+    }
+
     pub(crate) fn at(&self, offset: usize, message: impl Into<String>) -> RuleProblem {
         let offset = offset.min(self.text.len());
-        let before = &self.text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let line = self.line(offset);
+        let start = if line == 1 {
+            0
+        } else {
+            self.line_starts[line - 2]
+        };
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |l| l.chars().count())
+            + 1;
         RuleProblem {
             file: self.file.to_string(),
             line,
@@ -305,32 +366,64 @@ impl Locator<'_> {
 }
 
 impl RuleSet {
-    /// The rules embedded from `rules/` at build time.
+    /// The rules embedded from `rules/` at build time, without their
+    /// fixture cases (see [`RuleSet::builtin_with_cases`]).
     pub fn builtin() -> Result<Self> {
+        Self::builtin_at(Depth::Builtin)
+    }
+
+    /// The built-in rules with their fixture cases, every one compiled and
+    /// checked as a user rule is: for `diag rules test` and `validate`.
+    pub fn builtin_with_cases() -> Result<Self> {
+        Self::builtin_at(Depth::Checked)
+    }
+
+    fn builtin_at(depth: Depth) -> Result<Self> {
         let files: Vec<(String, String)> = builtin::FILES
             .iter()
-            .map(|(name, text)| (format!("builtin:rules/{name}"), (*text).to_string()))
+            .map(|(name, whole, without_cases)| {
+                let text = if depth == Depth::Checked {
+                    whole
+                } else {
+                    without_cases
+                };
+                (format!("builtin:rules/{name}"), (*text).to_string())
+            })
             .collect();
-        let (rules, problems) = parse_files(&files);
-        finish(rules, problems, &BTreeSet::new())
+        let (rules, problems) = parse_files(&files, depth);
+        finish(rules, problems, &BTreeSet::new(), depth)
     }
 
     /// Rules from in-memory files `(name, TOML text)`, without the built-in
     /// ones: for embedding tools that ship their own rules, and for tests.
     pub fn from_files(files: &[(String, String)]) -> Result<Self> {
-        let (rules, problems) = parse_files(files);
-        finish(rules, problems, &BTreeSet::new())
+        let (rules, problems) = parse_files(files, Depth::Checked);
+        finish(rules, problems, &BTreeSet::new(), Depth::Checked)
     }
 
-    /// The built-in rules, with every `*.toml` of each directory in `dirs`
-    /// added; a user rule with a built-in rule's id replaces it.
+    /// The built-in rules (without their fixture cases), with every
+    /// `*.toml` of each directory in `dirs` added; a user rule with a
+    /// built-in rule's id replaces it.
     pub fn load(dirs: &[impl AsRef<Path>]) -> Result<Self> {
-        let builtin = Self::builtin()?;
+        Self::load_from(Self::builtin()?, Depth::Builtin, dirs)
+    }
+
+    /// [`RuleSet::load`] with the built-in rules' fixture cases, every
+    /// rule checked in full: for `diag rules test` and `validate`.
+    pub fn load_with_cases(dirs: &[impl AsRef<Path>]) -> Result<Self> {
+        Self::load_from(Self::builtin_with_cases()?, Depth::Checked, dirs)
+    }
+
+    /// `builtin` (loaded at `depth`) with the rules of `dirs` added.
+    fn load_from(builtin: Self, depth: Depth, dirs: &[impl AsRef<Path>]) -> Result<Self> {
         let mut files = Vec::new();
         for dir in dirs {
             files.extend(read_rule_dir(dir.as_ref())?);
         }
-        let (user, problems) = parse_files(&files);
+        if files.is_empty() {
+            return Ok(builtin);
+        }
+        let (user, problems) = parse_files(&files, Depth::Checked);
         let user_ids: BTreeSet<String> = user.iter().map(|r| r.id.clone()).collect();
         let mut rules: Vec<Rule> = builtin
             .rules
@@ -339,7 +432,7 @@ impl RuleSet {
             .collect();
         let builtin_ids: BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
         rules.extend(user);
-        finish(rules, problems, &builtin_ids)
+        finish(rules, problems, &builtin_ids, depth)
     }
 
     /// Every rule, in evaluation order (a rule after the findings its
@@ -354,6 +447,11 @@ impl RuleSet {
     /// [`rules`]: RuleSet::rules
     pub fn log_set(&self) -> Option<(&regex::bytes::RegexSet, &[usize])> {
         self.log_set
+            .get_or_init(|| {
+                // Only a set of built-in rules gets here unbuilt, and the
+                // tests build that set (`RuleSet::builtin_with_cases`).
+                log_set(&self.rules).expect("the built-in log patterns combine")
+            })
             .as_ref()
             .map(|(set, owners)| (set, owners.as_slice()))
     }
@@ -371,15 +469,10 @@ impl RuleSet {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for rule in &self.rules {
             let condition = |c: &Option<Condition>| c.as_ref().map(|c| c.source.clone());
-            let log = rule.log.as_ref().map(|l| {
-                format!(
-                    "{} {} {:?} {:?}",
-                    l.regex.as_str(),
-                    l.threshold,
-                    l.window,
-                    l.boot
-                )
-            });
+            let log = rule
+                .log
+                .as_ref()
+                .map(|l| format!("{} {} {:?} {:?}", l.pattern, l.threshold, l.window, l.boot));
             let mut parts = vec![
                 rule.id.clone(),
                 rule.file.clone(),
@@ -417,11 +510,11 @@ impl RuleSet {
 /// `diag rules validate DIR`. Every problem is reported.
 pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
     let files = read_rule_dir(dir)?;
-    let (rules, mut problems) = parse_files(&files);
+    let (rules, mut problems) = parse_files(&files, Depth::Checked);
     let builtin_ids: BTreeSet<String> = RuleSet::builtin()
         .map(|set| set.rules.into_iter().map(|r| r.id).collect())
         .unwrap_or_default();
-    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids) {
+    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids, Depth::Checked) {
         problems.extend(more);
     }
     Ok(problems)
@@ -451,12 +544,12 @@ fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>> {
     Ok(files)
 }
 
-fn parse_files(files: &[(String, String)]) -> (Vec<Rule>, Vec<RuleProblem>) {
+fn parse_files(files: &[(String, String)], depth: Depth) -> (Vec<Rule>, Vec<RuleProblem>) {
     let mut rules = Vec::new();
     let mut problems = Vec::new();
     let mut seen: HashMap<String, (String, usize)> = HashMap::new();
     for (file, text) in files {
-        let at = Locator { file, text };
+        let at = Locator::new(file, text);
         let raw: RawFile = match toml::from_str(text) {
             Ok(raw) => raw,
             Err(err) => {
@@ -467,7 +560,7 @@ fn parse_files(files: &[(String, String)]) -> (Vec<Rule>, Vec<RuleProblem>) {
         };
         for raw_rule in raw.rule {
             let id_span = raw_rule.id.span();
-            match compile_rule(raw_rule, &at) {
+            match compile_rule(raw_rule, &at, depth) {
                 Ok(rule) => {
                     if let Some((other, line)) = seen.get(&rule.id) {
                         problems.push(at.at(
@@ -489,7 +582,7 @@ fn parse_files(files: &[(String, String)]) -> (Vec<Rule>, Vec<RuleProblem>) {
     (rules, problems)
 }
 
-fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>> {
+fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Vec<RuleProblem>> {
     let mut problems = Vec::new();
     let id_span = raw.id.span();
     let id = raw.id.into_inner();
@@ -514,8 +607,13 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
     let log = raw.log.and_then(|log| {
         let start = at.content_start(log.pattern.span());
         let pattern = log.pattern.into_inner();
-        let regex = match Regex::new(&pattern) {
-            Ok(regex) => Some(regex),
+        let compiled = match depth {
+            Depth::Checked => Regex::new(&pattern).map(Some),
+            Depth::Builtin => Ok(None),
+        };
+        let regex = match compiled {
+            Ok(None) => Some(std::sync::OnceLock::new()),
+            Ok(Some(regex)) => Some(std::sync::OnceLock::from(regex)),
             Err(err) => {
                 let offset = regex_error_offset(&pattern).unwrap_or(0);
                 let first = err
@@ -565,6 +663,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
             },
         };
         regex.map(|regex| LogPattern {
+            pattern,
             regex,
             threshold,
             window,
@@ -638,15 +737,17 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
         .iter()
         .map(|s| s.to_string())
         .collect();
-    if let Some(log) = &log {
-        for name in log.regex.capture_names().flatten() {
+    if let Some(regex) = log.as_ref().and_then(|l| l.regex.get()) {
+        for name in regex.capture_names().flatten() {
             known.insert(name.to_string());
             known.insert(format!("sum_{name}"));
         }
     }
     known.extend(fields.iter().map(|(n, _)| n.clone()));
     for name in template_names(&summary) {
-        if !known.contains(&name) {
+        // Built-in: the capture names are unknown until the pattern
+        // compiles; the tests check these summaries (`Depth::Checked`).
+        if !known.contains(&name) && depth == Depth::Checked {
             problems.push(at.at(
                 at.content_start(summary_span.clone()),
                 format!(
@@ -682,7 +783,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>) -> Result<Rule, Vec<RuleProblem>
     }
     let explains = raw.explains.into_iter().map(Spanned::into_inner).collect();
     Ok(Rule {
-        line: at.at(id_span.start, "").line,
+        line: at.line(id_span.start),
         file: at.file.to_string(),
         id,
         title: raw.title,
@@ -711,6 +812,7 @@ fn finish(
     rules: Vec<Rule>,
     mut problems: Vec<RuleProblem>,
     external: &BTreeSet<String>,
+    depth: Depth,
 ) -> Result<RuleSet> {
     let ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let known = |id: &str| ids.contains(id) || external.contains(id);
@@ -737,7 +839,10 @@ fn finish(
                 ));
             }
         }
-        if !rule.cases.iter().any(|c| c.fires) || !rule.cases.iter().any(|c| !c.fires) {
+        let without_cases = depth == Depth::Builtin && rule.file.starts_with("builtin:");
+        if !without_cases
+            && (!rule.cases.iter().any(|c| c.fires) || !rule.cases.iter().any(|c| !c.fires))
+        {
             problems.push(at(
                 rule,
                 format!(
@@ -770,40 +875,51 @@ fn finish(
         ordered.extend(ready);
         pending = rest;
     }
-    if problems.is_empty() {
-        let (patterns, owners): (Vec<&str>, Vec<usize>) = ordered
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| r.log.as_ref().map(|l| (l.regex.as_str(), i)))
-            .unzip();
-        let log_set = if patterns.is_empty() {
-            None
-        } else {
-            // The lazy DFA behind a set of ~100 patterns needs more cache
-            // than the default 2 MiB on varied logs; without it the set
-            // thrashes its cache and falls back to a matcher ~100x slower.
-            let set = regex::bytes::RegexSetBuilder::new(&patterns)
-                .unicode(false)
-                .dfa_size_limit(LOG_SET_DFA_CACHE)
-                .size_limit(LOG_SET_SIZE_LIMIT)
-                .build()
-                .map_err(|err| {
-                    Error::Rules(vec![RuleProblem {
-                        file: "<rule set>".into(),
-                        line: 1,
-                        col: 1,
-                        message: format!("log patterns do not combine: {err}"),
-                    }])
-                })?;
-            Some((set, owners))
-        };
-        Ok(RuleSet {
-            rules: ordered,
-            log_set,
-        })
-    } else {
-        Err(Error::Rules(problems))
+    if !problems.is_empty() {
+        return Err(Error::Rules(problems));
     }
+    let set = RuleSet {
+        rules: ordered,
+        log_set: std::sync::OnceLock::new(),
+    };
+    // Built-in rules alone combine (the tests build their set); with any
+    // other rule, a set that does not build is a load error.
+    let builtin_only =
+        depth == Depth::Builtin && set.rules.iter().all(|r| r.file.starts_with("builtin:"));
+    if !builtin_only {
+        let _ = set.log_set.set(log_set(&set.rules)?);
+    }
+    Ok(set)
+}
+
+/// Every log pattern of `rules` in one byte-level set, with the index of
+/// the rule owning each; `None` when no rule has a pattern.
+fn log_set(rules: &[Rule]) -> Result<Option<LogSet>> {
+    let (patterns, owners): (Vec<&str>, Vec<usize>) = rules
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| r.log.as_ref().map(|l| (l.pattern.as_str(), i)))
+        .unzip();
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    // The lazy DFA behind a set of ~100 patterns needs more cache than
+    // the default 2 MiB on varied logs; without it the set thrashes its
+    // cache and falls back to a matcher ~100x slower.
+    let set = regex::bytes::RegexSetBuilder::new(&patterns)
+        .unicode(false)
+        .dfa_size_limit(LOG_SET_DFA_CACHE)
+        .size_limit(LOG_SET_SIZE_LIMIT)
+        .build()
+        .map_err(|err| {
+            Error::Rules(vec![RuleProblem {
+                file: "<rule set>".into(),
+                line: 1,
+                col: 1,
+                message: format!("log patterns do not combine: {err}"),
+            }])
+        })?;
+    Ok(Some((set, owners)))
 }
 
 /// The finding ids a rule must be evaluated after.

@@ -2,8 +2,8 @@ use super::*;
 
 fn problems_of(text: &str) -> Vec<String> {
     let files = vec![("r.toml".to_string(), text.to_string())];
-    let (rules, mut problems) = parse_files(&files);
-    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &BTreeSet::new()) {
+    let (rules, mut problems) = parse_files(&files, Depth::Checked);
+    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &BTreeSet::new(), Depth::Checked) {
         problems.extend(more);
     }
     problems.iter().map(ToString::to_string).collect()
@@ -22,13 +22,60 @@ expect = "quiet"
 
 #[test]
 fn builtin_rules_load_and_every_case_passes() {
-    let rules = RuleSet::builtin().expect("built-in rules are valid");
+    // Checked in full: every pattern compiles, the log set builds, every
+    // summary's fields exist, every rule has both kinds of case.
+    let rules = RuleSet::builtin_with_cases().expect("built-in rules are valid");
     assert!(rules.get("neigh.table-overflow").is_some());
     assert!(rules.get("kmsg.messages-suppressed").is_some());
     let outcomes = crate::diagnose::test_rules(&rules);
     assert!(outcomes.len() >= 6);
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
     assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// What every command but `rules test`/`validate` loads is the same rule
+/// set as the one the tests check, less the cases.
+#[test]
+fn builtin_rules_without_cases_are_the_checked_ones() {
+    let checked = RuleSet::builtin_with_cases().expect("built-in rules");
+    let fast = RuleSet::builtin().expect("built-in rules");
+    assert_eq!(checked.fingerprint(), fast.fingerprint());
+    assert_eq!(checked.rules().len(), fast.rules().len());
+    for (a, b) in checked.rules().iter().zip(fast.rules()) {
+        assert_eq!((&a.id, &a.file, a.line), (&b.id, &b.file, b.line));
+        assert!(!a.cases.is_empty(), "{}", a.id);
+        assert!(b.cases.is_empty(), "{}", b.id);
+    }
+    // The patterns compile on first use, the set too.
+    let (set, owners) = fast.log_set().expect("built-in log patterns");
+    assert_eq!(set.len(), owners.len());
+    let overflow = fast.get("neigh.table-overflow").expect("rule");
+    let log = overflow.log.as_ref().expect("a log pattern");
+    assert!(log
+        .regex()
+        .is_match("neighbour: arp_cache: neighbor table overflow!"));
+    // User rules added to them are checked in full.
+    let problems = |summary: &str| -> Vec<String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let rule = format!(
+            "[[rule]]\nid = \"u.x\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"{summary}\"\n[rule.log]\npattern = 'x(?P<dev>y)'\n"
+        );
+        std::fs::write(dir.path().join("u.toml"), rule).expect("write");
+        match RuleSet::load(&[dir.path()]) {
+            Err(Error::Rules(problems)) => problems.iter().map(ToString::to_string).collect(),
+            other => panic!("a user rule without cases loaded: {other:?}"),
+        }
+    };
+    let unknown = problems("{nope}");
+    assert!(
+        unknown.len() == 1 && unknown[0].contains("{nope}"),
+        "{unknown:?}"
+    );
+    let no_cases = problems("{dev}");
+    assert!(
+        no_cases.len() == 1 && no_cases[0].contains("needs at least one case"),
+        "{no_cases:?}"
+    );
 }
 
 #[test]

@@ -243,7 +243,7 @@ fn spans(rules: &RuleSet, id: &str, evidence: &[Evidence]) -> Vec<Option<Range<u
         .map(|e| {
             patterns
                 .iter()
-                .find_map(|p| p.regex.find(&e.excerpt))
+                .find_map(|p| p.regex().find(&e.excerpt))
                 .map(|m| m.range())
         })
         .collect()
