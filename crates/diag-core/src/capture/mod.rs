@@ -388,11 +388,37 @@ struct Service {
 }
 
 /// A DNS query: client address and port, resolver, query id.
-type DnsKey = (IpAddr, u16, IpAddr, u16);
+type DnsKey = Quad;
 
 /// A TCP flow, one direction: source address and port, destination
 /// address and port.
-type FlowKey = (IpAddr, u16, IpAddr, u16);
+type FlowKey = Quad;
+
+/// Two addresses and two 16-bit numbers, as a key hashed in one write
+/// (two addresses of IPv4) or three, where the tuple's derived `Hash`
+/// makes eight (an address is a discriminant, a length and bytes): these
+/// keys are looked up several times for most TCP segments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Quad(IpAddr, u16, IpAddr, u16);
+
+impl std::hash::Hash for Quad {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let numbers = u128::from(self.1) << 16 | u128::from(self.3);
+        match (self.0, self.2) {
+            (IpAddr::V4(a), IpAddr::V4(b)) => h.write_u128(
+                u128::from(a.to_bits()) << 64 | u128::from(b.to_bits()) << 32 | numbers,
+            ),
+            (a, b) => {
+                let bits = |ip: IpAddr| match ip {
+                    IpAddr::V4(v4) => u128::from(v4.to_bits()),
+                    IpAddr::V6(v6) => v6.to_bits(),
+                };
+                h.write_u128(bits(a));
+                h.write_u128(bits(b) ^ numbers);
+            }
+        }
+    }
+}
 
 /// Who sent a frame: its IP address, or its hardware address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -508,7 +534,7 @@ struct Analyser<'a> {
     // Packets per protocol name (a handful of names: a list beats a map).
     protocols: Vec<(&'static str, u64)>,
     broadcast: BurstCounter,
-    talkers: HashMap<IpAddr, (u64, u64)>,
+    talkers: Talkers,
     arp_claims: HashMap<Ipv4Addr, [u8; 6]>,
     who_has: BurstCounter,
     announcements: BurstCounter,
@@ -525,8 +551,8 @@ struct Analyser<'a> {
     icmp_redirects: BurstCounter,
     syn_sources: HashSet<IpAddr>,
     syn_destinations: HashSet<IpAddr>,
-    syn_seen: HashSet<(IpAddr, u16, IpAddr, u16)>,
-    syn_completed: HashSet<(IpAddr, u16, IpAddr, u16)>,
+    syn_seen: HashSet<FlowKey>,
+    syn_completed: HashSet<FlowKey>,
     services: HashMap<(IpAddr, u16), Service>,
     service_sources: HashSet<(IpAddr, u16, IpAddr)>,
     // (source, destination) → ports; source → destinations on one port.
@@ -534,6 +560,58 @@ struct Analyser<'a> {
     scan_hosts: HashMap<(IpAddr, u16), (HashSet<IpAddr>, u64, String)>,
     dns_pending: HashMap<DnsKey, PendingQuery<'a>>,
     resolvers: HashMap<IpAddr, ResolverStats>,
+}
+
+/// Packets and bytes per address. The last few addresses are counted in
+/// front of the map and added to it when they make room for another:
+/// nearly every frame shares an address with one shortly before it (a
+/// server, a conversation), and four compares cost less than two hash
+/// lookups per frame.
+///
+/// Past [`MAX_KEYS`] addresses, which one is left out depends on when it
+/// reaches the map; every frame left out is still counted as overflowed.
+#[derive(Default)]
+struct Talkers {
+    map: HashMap<IpAddr, (u64, u64)>,
+    /// Address, packets and bytes not yet in `map`.
+    recent: [Option<(IpAddr, u64, u64)>; 4],
+    /// The slot the next new address takes.
+    next: usize,
+}
+
+impl Talkers {
+    fn count(&mut self, ip: IpAddr, bytes: u64, overflowed: &mut u64) {
+        for (cached, packets, sum) in self.recent.iter_mut().flatten() {
+            if *cached == ip {
+                *packets += 1;
+                *sum += bytes;
+                return;
+            }
+        }
+        let slot = self.next;
+        self.next = (slot + 1) % self.recent.len();
+        if let Some(old) = self.recent[slot].replace((ip, 1, bytes)) {
+            self.add(old, overflowed);
+        }
+    }
+
+    fn add(&mut self, (ip, packets, bytes): (IpAddr, u64, u64), overflowed: &mut u64) {
+        match bounded_insert(&mut self.map, ip, overflowed, || (0, 0)) {
+            Some(t) => {
+                t.0 += packets;
+                t.1 += bytes;
+            }
+            // `bounded_insert` counted one frame.
+            None => *overflowed += packets - 1,
+        }
+    }
+
+    fn into_map(mut self, overflowed: &mut u64) -> HashMap<IpAddr, (u64, u64)> {
+        for entry in std::mem::take(&mut self.recent).into_iter().flatten() {
+            self.add(entry, overflowed);
+        }
+        self.map
+    }
 }
 
 fn bounded_insert<'m, K: std::hash::Hash + Eq, V>(
@@ -736,12 +814,9 @@ impl<'a> Analyser<'a> {
         if let Some(sender) = group {
             self.count(|x| &mut x.broadcast, &f, &d, sender);
         }
-        let s = &mut self.s;
         for ip in [d.src, d.dst].into_iter().flatten() {
-            if let Some(t) = bounded_insert(&mut self.talkers, ip, &mut s.overflowed, || (0, 0)) {
-                t.0 += 1;
-                t.1 += u64::from(f.wire_len);
-            }
+            self.talkers
+                .count(ip, u64::from(f.wire_len), &mut self.s.overflowed);
         }
         if let Some(a) = d.arp {
             self.arp(&f, &d, a);
@@ -885,7 +960,7 @@ impl<'a> Analyser<'a> {
         if payload_len > 0 && flags & 0x06 == 0 {
             self.s.tcp.data_segments += 1;
             let end = seq.wrapping_add(payload_len);
-            let key = (src, sport, dst, dport);
+            let key = Quad(src, sport, dst, dport);
             let mut seen_before = false;
             let room = self.flows.len() < MAX_KEYS;
             match self.flows.get_mut(&key) {
@@ -919,8 +994,10 @@ impl<'a> Analyser<'a> {
             }
         }
         if d.is_plain_ack() {
-            let flow = (src, sport, dst, dport);
+            let flow = Quad(src, sport, dst, dport);
+            // Most segments are of a flow already complete: one lookup.
             if !self.syn_seen.is_empty()
+                && !self.syn_completed.contains(&flow)
                 && self.syn_seen.contains(&flow)
                 && bounded_set(&mut self.syn_completed, flow, &mut s.overflowed)
             {
@@ -934,11 +1011,9 @@ impl<'a> Analyser<'a> {
         s.tcp.syn += 1;
         bounded_set(&mut self.syn_sources, src, &mut s.overflowed);
         bounded_set(&mut self.syn_destinations, dst, &mut s.overflowed);
-        if !bounded_set(
-            &mut self.syn_seen,
-            (src, sport, dst, dport),
-            &mut s.overflowed,
-        ) && self.syn_seen.contains(&(src, sport, dst, dport))
+        let flow = Quad(src, sport, dst, dport);
+        if !bounded_set(&mut self.syn_seen, flow, &mut s.overflowed)
+            && self.syn_seen.contains(&flow)
         {
             s.tcp.syn_retransmits += 1;
         }
@@ -1022,7 +1097,7 @@ impl<'a> Analyser<'a> {
             {
                 r.queries += 1;
             }
-            let key = (src.0, src.1, dst.0, h.id);
+            let key = Quad(src.0, src.1, dst.0, h.id);
             let room = self.dns_pending.len() < MAX_KEYS;
             if let std::collections::hash_map::Entry::Vacant(v) = self.dns_pending.entry(key) {
                 if room {
@@ -1041,7 +1116,7 @@ impl<'a> Analyser<'a> {
         }
         s.dns.responses += 1;
         let resolver = src.0;
-        self.dns_pending.remove(&(dst.0, dst.1, src.0, h.id));
+        self.dns_pending.remove(&Quad(dst.0, dst.1, src.0, h.id));
         let code = if h.additional > 0 {
             match Message::from_vec(payload) {
                 Ok(msg) => msg.response_code(),
@@ -1153,8 +1228,10 @@ impl<'a> Analyser<'a> {
         }
         s.icmp.unreachable = std::mem::take(&mut self.icmp_unreachable).finish();
         s.icmp.redirects = std::mem::take(&mut self.icmp_redirects).finish();
-        let mut talkers: Vec<(IpAddr, (u64, u64))> =
-            std::mem::take(&mut self.talkers).into_iter().collect();
+        let mut talkers: Vec<(IpAddr, (u64, u64))> = std::mem::take(&mut self.talkers)
+            .into_map(&mut s.overflowed)
+            .into_iter()
+            .collect();
         talkers.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
         s.top_talkers = talkers
             .into_iter()
@@ -1270,7 +1347,7 @@ impl<'a> Analyser<'a> {
         // DNS: what stayed pending, older than the grace period.
         let mut pending: Vec<_> = std::mem::take(&mut self.dns_pending).into_iter().collect();
         pending.sort_by_key(|(_, p)| p.number);
-        for ((client, sport, resolver, _), p) in pending {
+        for (Quad(client, sport, resolver, _), p) in pending {
             if self.last_ns.saturating_sub(p.time_ns) < DNS_GRACE_NS {
                 continue;
             }
