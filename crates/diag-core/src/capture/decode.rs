@@ -98,6 +98,12 @@ const TCP_PSH: u8 = 0x08;
 const TCP_ACK: u8 = 0x10;
 
 impl Decoded<'_> {
+    /// A DNS message (`proto` is `dns`), tested without a call to
+    /// `memcmp`: this runs for every UDP datagram.
+    pub fn is_dns(&self) -> bool {
+        matches!(self.proto.as_bytes(), [b'd', b'n', b's'])
+    }
+
     /// A TCP SYN without ACK.
     pub fn is_syn(&self) -> bool {
         matches!(self.transport, Transport::Tcp { flags, .. } if flags & (TCP_SYN | TCP_ACK) == TCP_SYN)

@@ -747,22 +747,21 @@ impl<'a> Analyser<'a> {
             && d.dst.is_some()
             && match d.transport {
                 Transport::Tcp { .. } => true,
-                Transport::Udp { .. } => d.proto == "dns",
+                Transport::Udp { .. } => d.is_dns(),
                 _ => false,
             }
     }
 
     /// The transport share of a frame: TCP and DNS.
     fn transport(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
-        let (f, d) = (*f, *d);
         if let (Some(src), Some(dst)) = (d.src, d.dst) {
             match d.transport {
-                Transport::Tcp { .. } => self.tcp(&f, &d, src, dst),
+                Transport::Tcp { .. } => self.tcp(f, d, src, dst),
                 Transport::Udp {
                     sport,
                     dport,
                     payload,
-                } if d.proto == "dns" => self.dns(&f, &d, (src, sport), (dst, dport), payload),
+                } if d.is_dns() => self.dns(f, d, (src, sport), (dst, dport), payload),
                 _ => {}
             }
         }
@@ -771,7 +770,6 @@ impl<'a> Analyser<'a> {
     /// The link-layer share of a frame: counts, protocols, broadcast,
     /// talkers, ARP and ICMP.
     fn link(&mut self, f: &file::Frame<'_>, d: &Decoded<'_>) {
-        let (f, d) = (*f, *d);
         let s = &mut self.s;
         s.packets += 1;
         s.bytes += u64::from(
@@ -812,14 +810,14 @@ impl<'a> Analyser<'a> {
             }
         };
         if let Some(sender) = group {
-            self.count(|x| &mut x.broadcast, &f, &d, sender);
+            self.count(|x| &mut x.broadcast, f, d, sender);
         }
         for ip in [d.src, d.dst].into_iter().flatten() {
             self.talkers
                 .count(ip, u64::from(f.wire_len), &mut self.s.overflowed);
         }
         if let Some(a) = d.arp {
-            self.arp(&f, &d, a);
+            self.arp(f, d, a);
         }
         if let (Some(src), Some(_)) = (d.src, d.dst) {
             if let Transport::Icmp {
@@ -838,15 +836,15 @@ impl<'a> Analyser<'a> {
                             .unreachable_codes
                             .entry(unreachable_code(version, code))
                             .or_default() += 1;
-                        self.count(|x| &mut x.icmp_unreachable, &f, &d, Sender::Ip(src));
+                        self.count(|x| &mut x.icmp_unreachable, f, d, Sender::Ip(src));
                     }
                     (4, 5) | (6, 137) => {
                         self.s.icmp_redirects += 1;
-                        self.count(|x| &mut x.icmp_redirects, &f, &d, Sender::Ip(src));
+                        self.count(|x| &mut x.icmp_redirects, f, d, Sender::Ip(src));
                     }
                     (6, 135) => {
                         self.s.nd_solicitations += 1;
-                        self.count(|x| &mut x.nd_solicits, &f, &d, Sender::Ip(src));
+                        self.count(|x| &mut x.nd_solicits, f, d, Sender::Ip(src));
                     }
                     _ => {}
                 }
