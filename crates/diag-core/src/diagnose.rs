@@ -555,7 +555,7 @@ impl Evaluator<'_> {
 
     fn value(&self, condition: &Condition) -> Result<Value, Note> {
         condition
-            .program
+            .program()
             .execute(self.context)
             .map_err(|err| self.note(condition, format!("evaluation failed: {err}")))
     }

@@ -81,9 +81,44 @@ pub(crate) fn compile(
     refers_to.dedup();
     Ok(Condition {
         source,
-        program: Arc::new(program),
+        program: Arc::new(program).into(),
         refers_to,
     })
+}
+
+/// `findings['id']` and `'id' in findings` (either quote) in a source.
+static FINDING_REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
+    regex::Regex::new(
+        r#"findings\s*\[\s*(?:'([^'\\]+)'|"([^"\\]+)")\s*\]|(?:'([^'\\]+)'|"([^"\\]+)")\s+in\s+findings\b"#,
+    )
+    .expect("the reference pattern compiles")
+});
+
+/// A built-in condition that compiles on first use, its references to
+/// findings read from its text (a test checks that this gives what
+/// [`compile`] finds in the expression, for every built-in condition).
+pub(crate) fn deferred(source: String) -> Condition {
+    let mut refers_to = references(&source);
+    refers_to.sort();
+    refers_to.dedup();
+    Condition {
+        source,
+        program: std::sync::OnceLock::new(),
+        refers_to,
+    }
+}
+
+/// The finding ids a condition's text names as `findings['id']` or
+/// `'id' in findings`.
+pub(crate) fn references(source: &str) -> Vec<String> {
+    FINDING_REFERENCE
+        .captures_iter(source)
+        .filter_map(|c| {
+            (1..=4)
+                .find_map(|i| c.get(i))
+                .map(|m| m.as_str().to_string())
+        })
+        .collect()
 }
 
 /// Byte offset in `source` of a parser position (1-based line, 1-based

@@ -137,14 +137,30 @@ impl BootFilter {
     }
 }
 
-/// A compiled CEL expression with its source text.
+/// A CEL expression with its source text.
 #[derive(Clone)]
 pub struct Condition {
     /// The expression as written.
     pub source: String,
-    pub(crate) program: std::sync::Arc<cel::Program>,
+    /// The expression compiled: at load, except the built-in conditions
+    /// that only a rule that fires evaluates (fields, evidence, ...), which
+    /// compile on first use (see `check::deferred`).
+    program: std::sync::OnceLock<std::sync::Arc<cel::Program>>,
     /// Finding ids the expression refers to (`findings['id']`, `'id' in findings`).
     pub refers_to: Vec<String>,
+}
+
+impl Condition {
+    /// The compiled expression.
+    pub(crate) fn program(&self) -> &cel::Program {
+        self.program.get_or_init(|| {
+            // Only built-in conditions are compiled here, and the tests
+            // compile every one (`RuleSet::builtin_with_cases`).
+            std::sync::Arc::new(
+                cel::Program::compile(&self.source).expect("built-in conditions compile"),
+            )
+        })
+    }
 }
 
 impl fmt::Debug for Condition {
@@ -671,8 +687,13 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
         })
     });
 
-    let mut compile = |expr: Option<Spanned<String>>| -> Option<Condition> {
+    // `when` and `needs` are evaluated for every rule; the rest only when
+    // it fires, so a built-in rule compiles those on first use.
+    let mut compile = |expr: Option<Spanned<String>>, always: bool| -> Option<Condition> {
         let expr = expr?;
+        if depth == Depth::Builtin && !always {
+            return Some(check::deferred(expr.into_inner()));
+        }
         match check::compile(expr, at) {
             Ok(condition) => Some(condition),
             Err(more) => {
@@ -681,13 +702,13 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
             }
         }
     };
-    let when = compile(raw.when);
-    let needs = compile(raw.needs);
-    let unless = compile(raw.unless);
-    let evidence = compile(raw.evidence);
+    let when = compile(raw.when, true);
+    let needs = compile(raw.needs, true);
+    let unless = compile(raw.unless, false);
+    let evidence = compile(raw.evidence, false);
     let mut fields = Vec::new();
     for (name, expr) in raw.fields {
-        if let Some(c) = compile(Some(expr)) {
+        if let Some(c) = compile(Some(expr), false) {
             fields.push((name, c));
         }
     }
@@ -696,7 +717,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
     for (name, expr) in raw.severity_when {
         let span = expr.span();
         let level = Severity::parse(&name);
-        if let Some(c) = compile(Some(expr)) {
+        if let Some(c) = compile(Some(expr), false) {
             match level {
                 Some(level) => severity_when.push((level, c)),
                 None => bad_levels.push(at.at(

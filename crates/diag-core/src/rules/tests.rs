@@ -41,10 +41,27 @@ fn builtin_rules_without_cases_are_the_checked_ones() {
     let fast = RuleSet::builtin().expect("built-in rules");
     assert_eq!(checked.fingerprint(), fast.fingerprint());
     assert_eq!(checked.rules().len(), fast.rules().len());
+    let conditions = |r: &Rule| -> Vec<Condition> {
+        let mut all: Vec<Condition> = [&r.when, &r.needs, &r.unless, &r.evidence]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        all.extend(r.fields.iter().map(|(_, c)| c.clone()));
+        all.extend(r.severity_when.iter().map(|(_, c)| c.clone()));
+        all
+    };
     for (a, b) in checked.rules().iter().zip(fast.rules()) {
         assert_eq!((&a.id, &a.file, a.line), (&b.id, &b.file, b.line));
         assert!(!a.cases.is_empty(), "{}", a.id);
         assert!(b.cases.is_empty(), "{}", b.id);
+        // Conditions compiled on first use refer to the findings that
+        // the compiled expression refers to, so the order is the same.
+        for (x, y) in conditions(a).iter().zip(conditions(b).iter()) {
+            assert_eq!(x.source, y.source);
+            assert_eq!(x.refers_to, y.refers_to, "{}: `{}`", a.id, x.source);
+            let _ = y.program();
+        }
     }
     // The patterns compile on first use, the set too.
     let (set, owners) = fast.log_set().expect("built-in log patterns");
@@ -226,4 +243,10 @@ fn templates() {
         "[unknown] [3] [-]"
     );
     assert_eq!(template_names("{a|x} {b}"), vec!["a", "b"]);
+}
+
+#[test]
+fn references_are_read_from_the_text() {
+    let text = r#"findings['a.b'].count > 0 && ('c-d.e' in findings || findings[ "f.g" ].fields.x == 'h.i')"#;
+    assert_eq!(check::references(text), ["a.b", "c-d.e", "f.g"]);
 }
