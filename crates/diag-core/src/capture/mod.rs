@@ -28,6 +28,7 @@ use decode::{Decoded, Transport};
 use hickory_proto::op::{Message, ResponseCode};
 use serde::Serialize;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The capture's hash maps: foldhash, seeded per process (addresses in a
 /// capture are chosen by whoever sends the packets), several times faster
@@ -511,23 +512,10 @@ fn unreachable_code(version: u8, code: u8) -> String {
     name.to_string()
 }
 
-/// Which share of the state an [`Analyser`] keeps (see [`analyse`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-enum Part {
-    /// Everything: one thread.
-    #[default]
-    All,
-    /// Frame counts, protocols, talkers, broadcast, ARP, ICMP.
-    Link,
-    /// TCP and DNS.
-    Transport,
-}
-
 /// The state of one pass over a capture whose bytes live for `'a`.
 #[derive(Default)]
 struct Analyser<'a> {
     input: String,
-    part: Part,
     s: CaptureSummary,
     first_ns: Option<u128>,
     last_ns: u128,
@@ -642,14 +630,55 @@ fn bounded_set<K: std::hash::Hash + Eq>(
     false
 }
 
-/// Captures larger than this are analysed by two threads (see [`analyse`]).
+/// Decoded frames, read by both analyser threads of a split analysis.
+type Batch<'a> = Arc<Vec<(file::Frame<'a>, Decoded<'a>)>>;
+
+/// Hands batches to both analyser threads, and refills those they are done
+/// with.
+struct Fanout<'a> {
+    link: std::sync::mpsc::SyncSender<Batch<'a>>,
+    /// With the time of the capture's first frame (evidence gives times
+    /// from it).
+    ip: std::sync::mpsc::SyncSender<(u128, Batch<'a>)>,
+    /// Batches sent (at most about `2 * QUEUE + 2` in flight).
+    sent: Vec<Batch<'a>>,
+}
+
+impl<'a> Fanout<'a> {
+    fn send(&mut self, frames: Vec<(file::Frame<'a>, Decoded<'a>)>, first_ns: u128) {
+        let batch = Arc::new(frames);
+        // A send fails only when a thread is gone: it panicked, and its
+        // `join` passes the panic on.
+        let _ = self.link.send(batch.clone());
+        let _ = self.ip.send((first_ns, batch.clone()));
+        self.sent.push(batch);
+    }
+
+    /// An empty batch: one both threads are done with, or a new one.
+    fn spare(&mut self) -> Vec<(file::Frame<'a>, Decoded<'a>)> {
+        let done = (self.sent.iter())
+            .position(|b| Arc::strong_count(b) == 1)
+            .and_then(|i| Arc::try_unwrap(self.sent.swap_remove(i)).ok());
+        match done {
+            Some(mut frames) => {
+                frames.clear();
+                frames
+            }
+            None => Vec::with_capacity(BATCH),
+        }
+    }
+}
+
+/// Captures larger than this are analysed by three threads (see [`analyse`]).
 pub const SPLIT_BYTES: usize = 4 << 20;
-/// Frames handed from one thread to the other at a time.
+/// Frames handed from the reading thread to the analysers at a time.
 const BATCH: usize = 2048;
+/// Batches queued for each analyser thread.
+const QUEUE: usize = 8;
 
 impl<'a> Analyser<'a> {
     /// Takes over the TCP and DNS state of `t`, an analyser of the same
-    /// frames that kept only that ([`Part::Transport`]).
+    /// frames that kept only that (the IP thread of a split analysis).
     fn absorb(&mut self, t: Analyser<'a>) {
         let Analyser {
             s,
@@ -669,7 +698,6 @@ impl<'a> Analyser<'a> {
             resolvers,
             ..
         } = t;
-        self.part = Part::All;
         self.s.tcp = s.tcp;
         self.s.dns = s.dns;
         self.s.overflowed += s.overflowed;
@@ -725,20 +753,20 @@ impl<'a> Analyser<'a> {
         }
     }
 
-    /// Decodes a frame and counts its link-layer share, and its transport
-    /// share unless this is a [`Part::Link`] analyser; returns the frame
-    /// decoded.
-    fn frame(&mut self, f: file::Frame<'a>) -> Decoded<'a> {
+    /// Decodes a frame and counts all of it (one thread does it all).
+    fn frame(&mut self, f: file::Frame<'a>) {
+        let d = decode::decode(f.link_type, f.data);
+        self.link_frame(&f, &d);
+        self.transport(&f, &d);
+    }
+
+    /// Counts the link-layer share of a decoded frame, and its time.
+    fn link_frame(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
         if self.first_ns.is_none() {
             self.first_ns = Some(f.time_ns);
         }
         self.last_ns = self.last_ns.max(f.time_ns);
-        let d = decode::decode(f.link_type, f.data);
-        self.link(&f, &d);
-        if self.part == Part::All {
-            self.transport(&f, &d);
-        }
-        d
+        self.link(f, d);
     }
 
     /// Whether [`Analyser::transport`] has anything to do with a frame.
@@ -776,12 +804,13 @@ impl<'a> Analyser<'a> {
             f.wire_len
                 .max(u32::try_from(f.data.len()).unwrap_or(u32::MAX)),
         );
-        match self
-            .protocols
-            .iter_mut()
-            .find(|(p, _)| std::ptr::eq(*p, d.proto) || *p == d.proto)
-        {
-            Some((_, n)) => *n += 1,
+        // The names are literals of `decode`: the pointer nearly always
+        // finds the entry, and comparing text is left for when it does not.
+        let slot = (self.protocols.iter())
+            .position(|(p, _)| std::ptr::eq(*p, d.proto))
+            .or_else(|| self.protocols.iter().position(|(p, _)| *p == d.proto));
+        match slot {
+            Some(i) => self.protocols[i].1 += 1,
             None => self.protocols.push((d.proto, 1)),
         }
         let s = &mut self.s;
@@ -1483,70 +1512,79 @@ fn question(m: &[u8]) -> String {
 /// Never fails: a truncated, empty or garbage file gives what could be
 /// read, and a note says what was wrong.
 ///
-/// A capture of more than [`SPLIT_BYTES`] is analysed by two threads, each
-/// keeping its own share of the state: one reads and decodes every frame
-/// and counts the link layer, ARP and ICMP; it hands the frames with TCP
-/// or DNS, decoded, in batches to the other, which keeps the TCP and DNS
-/// state. The shares are joined before the summary is made, so the result
-/// is the one a single thread gives (a test compares them).
+/// A capture of more than [`SPLIT_BYTES`] is analysed by three threads:
+/// the calling one reads and decodes every frame and hands them, decoded,
+/// in batches to two analysers that each keep their own share of the
+/// state: one the frame counts, protocols, talkers, broadcast, ARP and
+/// ICMP; the other TCP and DNS. The shares are joined before the summary
+/// is made, so the result is the one a single thread gives (a test
+/// compares them). On two cores this keeps both busy: the reading thread
+/// alone was the longest of two before.
 pub fn analyse(input: &str, bytes: &[u8]) -> (CaptureSummary, Vec<Note>) {
     analyse_split(input, bytes, bytes.len() > SPLIT_BYTES)
 }
 
 fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec<Note>) {
-    let analyser = |part| Analyser {
+    let analyser = || Analyser {
         input: input.to_string(),
-        part,
         ..Analyser::default()
     };
     let (a, info) = if split {
         std::thread::scope(|scope| {
-            // Batches of frames with a TCP or DNS share, with the time of
-            // the capture's first frame (evidence gives times from it).
-            type Batch<'a> = (u128, Vec<(file::Frame<'a>, Decoded<'a>)>);
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(8);
-            let (spent_tx, spent_rx) = std::sync::mpsc::channel();
-            let transport = scope.spawn(move || {
-                let mut t = analyser(Part::Transport);
-                for (first_ns, mut frames) in rx {
-                    t.first_ns = Some(first_ns);
-                    for (f, d) in &frames {
-                        t.transport(f, d);
+            let (link_tx, link_rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(QUEUE);
+            let (ip_tx, ip_rx) = std::sync::mpsc::sync_channel::<(u128, Batch<'_>)>(QUEUE);
+            let link = scope.spawn(move || {
+                let mut a = analyser();
+                for frames in link_rx {
+                    for (f, d) in frames.iter() {
+                        a.link_frame(f, d);
                     }
-                    frames.clear();
-                    let _ = spent_tx.send(frames);
+                }
+                a
+            });
+            let transport = scope.spawn(move || {
+                let mut t = analyser();
+                for (first_ns, frames) in ip_rx {
+                    t.first_ns = Some(first_ns);
+                    for (f, d) in frames.iter() {
+                        if Analyser::has_transport(d) {
+                            t.transport(f, d);
+                        }
+                    }
                 }
                 t
             });
-            let mut a = analyser(Part::Link);
+            let mut out = Fanout {
+                link: link_tx,
+                ip: ip_tx,
+                sent: Vec::new(),
+            };
             let mut frames = Vec::with_capacity(BATCH);
-            // A send fails only when the other thread is gone: it
-            // panicked, and `join` below passes its panic on.
+            let mut first_ns = None;
             let info = file::read_frames(bytes, |f| {
-                let d = a.frame(f);
-                if Analyser::has_transport(&d) {
-                    frames.push((f, d));
-                    if frames.len() == BATCH {
-                        let next = spent_rx
-                            .try_recv()
-                            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
-                        let full = std::mem::replace(&mut frames, next);
-                        let _ = tx.send((a.first_ns.unwrap_or(0), full));
-                    }
+                let first = *first_ns.get_or_insert(f.time_ns);
+                let d = decode::decode(f.link_type, f.data);
+                frames.push((f, d));
+                if frames.len() == BATCH {
+                    let next = out.spare();
+                    out.send(std::mem::replace(&mut frames, next), first);
                 }
             });
             if !frames.is_empty() {
-                let _ = tx.send((a.first_ns.unwrap_or(0), frames));
+                out.send(frames, first_ns.unwrap_or(0));
             }
-            drop(tx);
-            match transport.join() {
-                Ok(t) => a.absorb(t),
-                Err(panic) => std::panic::resume_unwind(panic),
+            drop(out);
+            let joined = (link.join(), transport.join());
+            match joined {
+                (Ok(mut a), Ok(t)) => {
+                    a.absorb(t);
+                    (a, info)
+                }
+                (Err(panic), _) | (_, Err(panic)) => std::panic::resume_unwind(panic),
             }
-            (a, info)
         })
     } else {
-        let mut a = analyser(Part::All);
+        let mut a = analyser();
         let info = file::read_frames(bytes, |f| {
             a.frame(f);
         });
