@@ -5,7 +5,7 @@ use super::{
     bounded, check_name, list_dir, read_capped, Limits, RawInput, ReadError, Source, SourceKind,
 };
 use crate::error::{Error, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -24,7 +24,12 @@ pub struct Bundle {
 
 #[derive(Debug)]
 enum Content {
-    Dir,
+    /// A directory, with every path in it (files and directories,
+    /// relative, `/`-separated) when it could be listed at open: a read
+    /// of a name it does not have then fails at once instead of going
+    /// through a reader thread (most of the ~100 names a snapshot asks for
+    /// are absent from a bundle of a few inputs).
+    Dir(Option<BTreeSet<String>>),
     /// Every file, unpacked (shared with the inputs read from it).
     Archive(BTreeMap<String, bytes::Bytes>),
     /// A lone pcap or pcapng file (what tcpdump or Wireshark wrote), seen
@@ -78,6 +83,38 @@ fn capture_name(path: &Path) -> Option<String> {
     }
 }
 
+/// Time allowed for listing a bundle directory when it is opened.
+const LISTING_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// Paths listed at most; a larger bundle is read without a listing.
+const LISTING_MAX: usize = 100_000;
+
+/// Every path below `root` (relative, `/`-separated), or `None` when the
+/// tree cannot be listed whole: unreadable, larger than [`LISTING_MAX`],
+/// a name that is not UTF-8, or a symbolic link (which a read follows and
+/// a listing does not).
+fn listing(root: &Path) -> Option<BTreeSet<String>> {
+    let mut paths = BTreeSet::new();
+    let mut pending = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).ok()? {
+            let entry = entry.ok()?;
+            let kind = entry.file_type().ok()?;
+            if kind.is_symlink() {
+                return None;
+            }
+            let name = format!("{prefix}{}", entry.file_name().to_str()?);
+            if kind.is_dir() {
+                pending.push((entry.path(), format!("{name}/")));
+            }
+            paths.insert(name);
+            if paths.len() > LISTING_MAX {
+                return None;
+            }
+        }
+    }
+    Some(paths)
+}
+
 impl Bundle {
     /// Opens a bundle directory, or unpacks a `.tar.zst` (or `.tzst`) archive
     /// into memory, or takes a lone pcap/pcapng file (recognised by its
@@ -98,9 +135,13 @@ impl Bundle {
             if entries.next().is_none() {
                 return Err(Error::BundleEmpty(path));
             }
+            let root = path.clone();
+            let listing = bounded(LISTING_TIMEOUT, move || Ok(listing(&root)))
+                .ok()
+                .flatten();
             return Ok(Bundle {
                 path,
-                content: Content::Dir,
+                content: Content::Dir(listing),
             });
         }
         let name = path.to_string_lossy();
@@ -214,7 +255,8 @@ impl Source for Bundle {
     fn read(&self, name: &str, limits: &Limits) -> Result<RawInput, ReadError> {
         check_name(name)?;
         match &self.content {
-            Content::Dir => {
+            Content::Dir(Some(listing)) if !listing.contains(name) => Err(ReadError::NotFound),
+            Content::Dir(_) => {
                 let path = self.path.join(name);
                 let limits = *limits;
                 bounded(limits.timeout, move || {
@@ -251,7 +293,8 @@ impl Source for Bundle {
     fn list(&self, dir: &str, limits: &Limits) -> Result<Vec<String>, ReadError> {
         check_name(dir)?;
         match &self.content {
-            Content::Dir => {
+            Content::Dir(Some(listing)) if !listing.contains(dir) => Err(ReadError::NotFound),
+            Content::Dir(_) => {
                 let path = self.path.join(dir);
                 bounded(limits.timeout, move || list_dir(&path))
             }
@@ -273,5 +316,53 @@ impl Source for Bundle {
                 _ => Err(ReadError::NotFound),
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits::default()
+    }
+
+    /// A bundle directory is listed once: names it lacks fail at once,
+    /// names it has read as before, nested or not; a symbolic link in it
+    /// turns the listing off, and reads still follow the link.
+    #[test]
+    fn a_bundle_directory_is_listed_when_opened() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("proc/net")).expect("mkdir");
+        std::fs::write(dir.path().join("proc/net/arp"), "IP address\n").expect("write");
+        std::fs::write(dir.path().join("manifest.json"), "{}").expect("write");
+        let bundle = Bundle::open(dir.path()).expect("bundle");
+        let Content::Dir(Some(listing)) = &bundle.content else {
+            panic!("not listed: {:?}", bundle.content);
+        };
+        assert_eq!(
+            listing.iter().map(String::as_str).collect::<Vec<_>>(),
+            ["manifest.json", "proc", "proc/net", "proc/net/arp"]
+        );
+        let read = bundle.read("proc/net/arp", &limits()).expect("read");
+        assert_eq!(&read.bytes[..], b"IP address\n");
+        assert_eq!(
+            bundle.read("proc/net/route", &limits()).map(|r| r.bytes),
+            Err(ReadError::NotFound)
+        );
+        assert_eq!(bundle.list("proc/net", &limits()), Ok(vec!["arp".into()]));
+        assert_eq!(bundle.list("sys", &limits()), Err(ReadError::NotFound));
+
+        let elsewhere = tempfile::tempdir().expect("tempdir");
+        std::fs::write(elsewhere.path().join("route"), "Iface\n").expect("write");
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("net")).expect("symlink");
+        let bundle = Bundle::open(dir.path()).expect("bundle");
+        assert!(matches!(bundle.content, Content::Dir(None)));
+        let read = bundle.read("net/route", &limits()).expect("read through the link");
+        assert_eq!(&read.bytes[..], b"Iface\n");
+        assert_eq!(
+            bundle.read("proc/net/route", &limits()).map(|r| r.bytes),
+            Err(ReadError::NotFound)
+        );
     }
 }
