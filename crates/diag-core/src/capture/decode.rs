@@ -89,6 +89,10 @@ pub struct Decoded<'a> {
     pub transport: Transport<'a>,
     /// The frame could not be decoded as far as its headers claim.
     pub malformed: Option<&'static str>,
+    /// An Ethernet frame to a group (broadcast or multicast) address: the
+    /// low bit of its destination's first byte. Decoding reads that byte
+    /// anyway; an analyser on another thread then need not.
+    pub group: bool,
 }
 
 const TCP_FIN: u8 = 0x01;
@@ -263,7 +267,11 @@ pub fn decode(link_type: u32, data: &[u8]) -> Decoded<'_> {
                 },
             }
         }
-        1 => ethernet(data),
+        1 => {
+            let mut d = ethernet(data);
+            d.group = data.len() >= 12 && data[0] & 1 == 1;
+            d
+        }
         // Raw IP.
         101 | 12 | 14 => raw_ip(data),
         228 => ipv4(data),

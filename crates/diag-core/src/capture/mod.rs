@@ -823,7 +823,7 @@ impl<'a> Analyser<'a> {
         // Broadcast and multicast: the group bit of an Ethernet destination,
         // a multicast or limited-broadcast IP destination elsewhere.
         let group = if f.link_type == 1 {
-            (f.data.len() >= 12 && f.data[0] & 1 == 1).then(|| {
+            d.group.then(|| {
                 let mut mac = [0u8; 6];
                 mac.copy_from_slice(&f.data[6..12]);
                 Sender::Mac(mac)

@@ -358,7 +358,9 @@ mod tests {
         std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("net")).expect("symlink");
         let bundle = Bundle::open(dir.path()).expect("bundle");
         assert!(matches!(bundle.content, Content::Dir(None)));
-        let read = bundle.read("net/route", &limits()).expect("read through the link");
+        let read = bundle
+            .read("net/route", &limits())
+            .expect("read through the link");
         assert_eq!(&read.bytes[..], b"Iface\n");
         assert_eq!(
             bundle.read("proc/net/route", &limits()).map(|r| r.bytes),
