@@ -43,14 +43,14 @@ t_diag=$(best "$DIAG" analyze "$work/bundle" --format json)
 # DIAG_BASELINE=path/to/an/older/diag times it too, for before/after.
 if [ -n "${DIAG_BASELINE:-}" ]; then
     t_base=$(best "$DIAG_BASELINE" analyze "$work/bundle" --format json)
-    awk -v n="$PACKETS" -v d="$t_base" 'BEGIN { printf "baseline diag (DIAG_BASELINE):  %6.2f s  %5.2f Mpkt/s\n", d, n / d / 1e6 }'
+    awk -v n="$PACKETS" -v d="$t_base" 'BEGIN { printf "baseline diag (DIAG_BASELINE):  %6.3f s  %5.2f Mpkt/s\n", d, n / d / 1e6 }'
 fi
 t_text=$(best tcpdump -nr "$FILE")
 t_copy=$(best tcpdump -r "$FILE" -w /dev/null)
 awk -v n="$PACKETS" -v d="$t_diag" -v a="$t_text" -v b="$t_copy" 'BEGIN {
-    printf "diag analyze (whole pipeline): %6.2f s  %5.2f Mpkt/s\n", d, n / d / 1e6
-    printf "tcpdump -nr FILE > /dev/null:  %6.2f s  %5.2f Mpkt/s  diag is %.1fx faster\n", a, n / a / 1e6, a / d
-    printf "tcpdump -r FILE -w /dev/null:  %6.2f s  %5.2f Mpkt/s  diag is %.2fx faster\n", b, n / b / 1e6, b / d
+    printf "diag analyze (whole pipeline): %6.3f s  %5.2f Mpkt/s\n", d, n / d / 1e6
+    printf "tcpdump -nr FILE > /dev/null:  %6.3f s  %5.2f Mpkt/s  diag is %.1fx faster\n", a, n / a / 1e6, a / d
+    printf "tcpdump -r FILE -w /dev/null:  %6.3f s  %5.2f Mpkt/s  diag is %.2fx faster\n", b, n / b / 1e6, b / d
 }'
 
 # Live: blast UDP from one namespace, capture with diag in the other.
