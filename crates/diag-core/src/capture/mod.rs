@@ -395,6 +395,16 @@ type DnsKey = Quad;
 /// address and port.
 type FlowKey = Quad;
 
+/// What is known of a TCP flow (one direction) that sent data or
+/// completed a handshake.
+#[derive(Debug, Clone, Copy)]
+struct FlowState {
+    /// The end of the highest sequence number it sent data to.
+    high: Option<u32>,
+    /// A SYN of it was seen, then an ACK without SYN: established.
+    completed: bool,
+}
+
 /// Two addresses and two 16-bit numbers, as a key hashed in one write
 /// (two addresses of IPv4) or three, where the tuple's derived `Hash`
 /// makes eight (an address is a discriminant, a length and bytes): these
@@ -533,14 +543,12 @@ struct Analyser<'a> {
     rsts: BurstCounter,
     zero_windows: BurstCounter,
     retransmitted: BurstCounter,
-    // Flow → end of the highest sequence number seen.
-    flows: HashMap<FlowKey, u32>,
+    flows: HashMap<FlowKey, FlowState>,
     icmp_unreachable: BurstCounter,
     icmp_redirects: BurstCounter,
     syn_sources: HashSet<IpAddr>,
     syn_destinations: HashSet<IpAddr>,
     syn_seen: HashSet<FlowKey>,
-    syn_completed: HashSet<FlowKey>,
     services: HashMap<(IpAddr, u16), Service>,
     service_sources: HashSet<(IpAddr, u16, IpAddr)>,
     // (source, destination) → ports; source → destinations on one port.
@@ -689,7 +697,6 @@ impl<'a> Analyser<'a> {
             syn_sources,
             syn_destinations,
             syn_seen,
-            syn_completed,
             services,
             service_sources,
             scan_ports,
@@ -708,7 +715,6 @@ impl<'a> Analyser<'a> {
         self.syn_sources = syn_sources;
         self.syn_destinations = syn_destinations;
         self.syn_seen = syn_seen;
-        self.syn_completed = syn_completed;
         self.services = services;
         self.service_sources = service_sources;
         self.scan_ports = scan_ports;
@@ -984,33 +990,59 @@ impl<'a> Analyser<'a> {
         } else if window == 0 && flags & 0x02 == 0 {
             self.count(|x| &mut x.zero_windows, f, d, Sender::Ip(src));
         }
-        if payload_len > 0 && flags & 0x06 == 0 {
+        let flow = Quad(src, sport, dst, dport);
+        let data = payload_len > 0 && flags & 0x06 == 0;
+        let plain_ack = d.is_plain_ack();
+        if data {
             self.s.tcp.data_segments += 1;
+        }
+        // One lookup gives a segment's flow both its highest sequence
+        // number seen and whether its handshake completed.
+        let mut seen_before = false;
+        let mut completes = false;
+        if data || plain_ack {
             let end = seq.wrapping_add(payload_len);
-            let key = Quad(src, sport, dst, dport);
-            let mut seen_before = false;
-            let room = self.flows.len() < MAX_KEYS;
-            match self.flows.get_mut(&key) {
-                Some(high) => {
-                    // Sequence numbers wrap: compare by signed distance.
-                    if (high.wrapping_sub(end) as i32) >= 0 {
-                        // All its bytes were seen before, unless it is a
-                        // keep-alive (one byte just below the edge).
-                        seen_before = !(payload_len == 1 && high.wrapping_sub(seq) == 1);
-                    } else {
-                        *high = end;
+            let syn_seen = &self.syn_seen;
+            let handshake = || !syn_seen.is_empty() && syn_seen.contains(&flow);
+            match self.flows.get_mut(&flow) {
+                Some(state) => {
+                    if data {
+                        match state.high {
+                            // Sequence numbers wrap: compare by signed distance.
+                            Some(high) if (high.wrapping_sub(end) as i32) >= 0 => {
+                                // All its bytes were seen before, unless it
+                                // is a keep-alive (one byte just below the edge).
+                                seen_before = !(payload_len == 1 && high.wrapping_sub(seq) == 1);
+                            }
+                            _ => state.high = Some(end),
+                        }
+                    }
+                    if plain_ack && !state.completed && handshake() {
+                        state.completed = true;
+                        completes = true;
                     }
                 }
-                None if room => {
-                    self.flows.insert(key, end);
+                None => {
+                    let completed = plain_ack && handshake();
+                    if data || completed {
+                        if self.flows.len() < MAX_KEYS {
+                            let high = data.then_some(end);
+                            self.flows.insert(flow, FlowState { high, completed });
+                            completes = completed;
+                        } else {
+                            self.s.overflowed += 1;
+                        }
+                    }
                 }
-                None => self.s.overflowed += 1,
-            }
-            if seen_before {
-                self.count(|x| &mut x.retransmitted, f, d, Sender::Ip(src));
             }
         }
+        if seen_before {
+            self.count(|x| &mut x.retransmitted, f, d, Sender::Ip(src));
+        }
         let s = &mut self.s;
+        if completes {
+            s.tcp.established += 1;
+        }
         if d.is_fin() {
             s.tcp.fin += 1;
         }
@@ -1020,16 +1052,7 @@ impl<'a> Analyser<'a> {
                 svc.synacks += 1;
             }
         }
-        if d.is_plain_ack() {
-            let flow = Quad(src, sport, dst, dport);
-            // Most segments are of a flow already complete: one lookup.
-            if !self.syn_seen.is_empty()
-                && !self.syn_completed.contains(&flow)
-                && self.syn_seen.contains(&flow)
-                && bounded_set(&mut self.syn_completed, flow, &mut s.overflowed)
-            {
-                s.tcp.established += 1;
-            }
+        if plain_ack {
             return;
         }
         if !d.is_syn() {
@@ -1038,7 +1061,6 @@ impl<'a> Analyser<'a> {
         s.tcp.syn += 1;
         bounded_set(&mut self.syn_sources, src, &mut s.overflowed);
         bounded_set(&mut self.syn_destinations, dst, &mut s.overflowed);
-        let flow = Quad(src, sport, dst, dport);
         if !bounded_set(&mut self.syn_seen, flow, &mut s.overflowed)
             && self.syn_seen.contains(&flow)
         {
