@@ -685,8 +685,8 @@ const BATCH: usize = 2048;
 const QUEUE: usize = 8;
 
 impl<'a> Analyser<'a> {
-    /// Takes over the TCP and DNS state of `t`, an analyser of the same
-    /// frames that kept only that (the IP thread of a split analysis).
+    /// Takes over the TCP state of `t`, an analyser of the same frames
+    /// that kept only that (the TCP thread of a split analysis).
     fn absorb(&mut self, t: Analyser<'a>) {
         let Analyser {
             s,
@@ -701,12 +701,9 @@ impl<'a> Analyser<'a> {
             service_sources,
             scan_ports,
             scan_hosts,
-            dns_pending,
-            resolvers,
             ..
         } = t;
         self.s.tcp = s.tcp;
-        self.s.dns = s.dns;
         self.s.overflowed += s.overflowed;
         self.rsts = rsts;
         self.zero_windows = zero_windows;
@@ -719,8 +716,6 @@ impl<'a> Analyser<'a> {
         self.service_sources = service_sources;
         self.scan_ports = scan_ports;
         self.scan_hosts = scan_hosts;
-        self.dns_pending = dns_pending;
-        self.resolvers = resolvers;
     }
 
     fn record(&self, number: u64, excerpt: String) -> Record {
@@ -775,28 +770,33 @@ impl<'a> Analyser<'a> {
         self.link(f, d);
     }
 
-    /// Whether [`Analyser::transport`] has anything to do with a frame.
-    fn has_transport(d: &Decoded<'_>) -> bool {
-        d.src.is_some()
-            && d.dst.is_some()
-            && match d.transport {
-                Transport::Tcp { .. } => true,
-                Transport::Udp { .. } => d.is_dns(),
-                _ => false,
-            }
-    }
-
     /// The transport share of a frame: TCP and DNS.
     fn transport(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
-        if let (Some(src), Some(dst)) = (d.src, d.dst) {
-            match d.transport {
-                Transport::Tcp { .. } => self.tcp(f, d, src, dst),
-                Transport::Udp {
-                    sport,
-                    dport,
-                    payload,
-                } if d.is_dns() => self.dns(f, d, (src, sport), (dst, dport), payload),
-                _ => {}
+        self.tcp_share(f, d);
+        self.dns_share(f, d);
+    }
+
+    /// The TCP share of a frame.
+    fn tcp_share(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
+        if let (Some(src), Some(dst), Transport::Tcp { .. }) = (d.src, d.dst, d.transport) {
+            self.tcp(f, d, src, dst);
+        }
+    }
+
+    /// The DNS share of a frame.
+    fn dns_share(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
+        if let (
+            Some(src),
+            Some(dst),
+            Transport::Udp {
+                sport,
+                dport,
+                payload,
+            },
+        ) = (d.src, d.dst, d.transport)
+        {
+            if d.is_dns() {
+                self.dns(f, d, (src, sport), (dst, dport), payload);
             }
         }
     }
@@ -1537,8 +1537,8 @@ fn question(m: &[u8]) -> String {
 /// A capture of more than [`SPLIT_BYTES`] is analysed by three threads:
 /// the calling one reads and decodes every frame and hands them, decoded,
 /// in batches to two analysers that each keep their own share of the
-/// state: one the frame counts, protocols, talkers, broadcast, ARP and
-/// ICMP; the other TCP and DNS. The shares are joined before the summary
+/// state: one the frame counts, protocols, talkers, broadcast, ARP, ICMP
+/// and DNS; the other TCP (the two take about the same time). The shares are joined before the summary
 /// is made, so the result is the one a single thread gives (a test
 /// compares them). On two cores this keeps both busy: the reading thread
 /// alone was the longest of two before.
@@ -1560,6 +1560,7 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
                 for frames in link_rx {
                     for (f, d) in frames.iter() {
                         a.link_frame(f, d);
+                        a.dns_share(f, d);
                     }
                 }
                 a
@@ -1569,9 +1570,7 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
                 for (first_ns, frames) in ip_rx {
                     t.first_ns = Some(first_ns);
                     for (f, d) in frames.iter() {
-                        if Analyser::has_transport(d) {
-                            t.transport(f, d);
-                        }
+                        t.tcp_share(f, d);
                     }
                 }
                 t
