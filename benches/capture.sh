@@ -29,28 +29,45 @@ target/release/examples/gen_pcap "$FILE" "$PACKETS"
 echo "file: $PACKETS packets, $(stat -c %s "$FILE") bytes"
 cat "$FILE" > /dev/null # page cache
 
-best() { # best wall time of 3 runs, in seconds
-    local best=999999 start end
-    for _ in 1 2 3; do
-        start=$(date +%s.%N)
-        "$@" > /dev/null 2>&1
-        end=$(date +%s.%N)
-        best=$(awk -v s="$start" -v e="$end" -v b="$best" 'BEGIN { t = e - s; print (t < b) ? t : b }')
-    done
-    echo "$best"
+now() { date +%s.%N; }
+# Seconds taken by a command, its output thrown away.
+took() {
+    local start end
+    start=$(now)
+    "$@" > /dev/null 2>&1 || true # diag exits non-zero when it finds something
+    end=$(now)
+    awk -v s="$start" -v e="$end" 'BEGIN { print e - s }'
 }
-t_diag=$(best "$DIAG" analyze "$work/bundle" --format json)
-# DIAG_BASELINE=path/to/an/older/diag times it too, for before/after.
+# Best and median of a list of times.
+best() { sort -g | head -1; }
+median() { sort -g | awk '{ t[NR] = $1 } END { print (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2 }'; }
+
+# diag and `tcpdump -w` alternate, RUNS times each, so a change in the
+# machine's speed (it is shared) falls on both alike.
+RUNS=${RUNS:-15}
+: > "$work/t_diag"; : > "$work/t_copy"; : > "$work/t_base"
+for _ in $(seq "$RUNS"); do
+    took "$DIAG" analyze "$work/bundle" --format json >> "$work/t_diag"
+    took tcpdump -r "$FILE" -w /dev/null >> "$work/t_copy"
+    # DIAG_BASELINE=path/to/an/older/diag times it too, for before/after.
+    if [ -n "${DIAG_BASELINE:-}" ]; then
+        took "$DIAG_BASELINE" analyze "$work/bundle" --format json >> "$work/t_base"
+    fi
+done
+t_text=$( (for _ in 1 2 3; do took tcpdump -nr "$FILE"; done) | best)
+report() { # name, file of times
+    awk -v n="$PACKETS" -v name="$1" -v b="$(best < "$2")" -v m="$(median < "$2")" \
+        -v cb="$(best < "$work/t_copy")" -v cm="$(median < "$work/t_copy")" 'BEGIN {
+        printf "%-31s best %6.3f s (%5.2f Mpkt/s), median %6.3f s; tcpdump -w / this: best %.2fx, median %.2fx\n", name, b, n / b / 1e6, m, cb / b, cm / m
+    }'
+}
 if [ -n "${DIAG_BASELINE:-}" ]; then
-    t_base=$(best "$DIAG_BASELINE" analyze "$work/bundle" --format json)
-    awk -v n="$PACKETS" -v d="$t_base" 'BEGIN { printf "baseline diag (DIAG_BASELINE):  %6.3f s  %5.2f Mpkt/s\n", d, n / d / 1e6 }'
+    report "baseline diag (DIAG_BASELINE):" "$work/t_base"
 fi
-t_text=$(best tcpdump -nr "$FILE")
-t_copy=$(best tcpdump -r "$FILE" -w /dev/null)
-awk -v n="$PACKETS" -v d="$t_diag" -v a="$t_text" -v b="$t_copy" 'BEGIN {
-    printf "diag analyze (whole pipeline): %6.3f s  %5.2f Mpkt/s\n", d, n / d / 1e6
-    printf "tcpdump -nr FILE > /dev/null:  %6.3f s  %5.2f Mpkt/s  diag is %.1fx faster\n", a, n / a / 1e6, a / d
-    printf "tcpdump -r FILE -w /dev/null:  %6.3f s  %5.2f Mpkt/s  diag is %.2fx faster\n", b, n / b / 1e6, b / d
+report "diag analyze (whole pipeline):" "$work/t_diag"
+report "tcpdump -r FILE -w /dev/null:" "$work/t_copy"
+awk -v n="$PACKETS" -v a="$t_text" -v d="$(best < "$work/t_diag")" 'BEGIN {
+    printf "tcpdump -nr FILE > /dev/null:   best %6.3f s (%5.2f Mpkt/s); diag is %.1fx faster\n", a, n / a / 1e6, a / d
 }'
 
 # Live: blast UDP from one namespace, capture with diag in the other.
