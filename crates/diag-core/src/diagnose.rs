@@ -329,6 +329,11 @@ pub fn confidence(rule: &Rule, explained_present: usize, checkable: usize) -> f6
 /// pattern says.
 fn match_log(entries: &[LogEntry], rules: &RuleSet) -> Vec<Vec<usize>> {
     let mut hits = vec![Vec::new(); rules.rules().len()];
+    // Without a log the set is not built (built-in patterns compile on
+    // first use).
+    if entries.is_empty() {
+        return hits;
+    }
     let Some((set, owners)) = rules.log_set() else {
         return hits;
     };
