@@ -647,7 +647,7 @@ struct Fanout<'a> {
     link: std::sync::mpsc::SyncSender<Batch<'a>>,
     /// With the time of the capture's first frame (evidence gives times
     /// from it).
-    ip: std::sync::mpsc::SyncSender<(u128, Batch<'a>)>,
+    tcp: std::sync::mpsc::SyncSender<(u128, Batch<'a>)>,
     /// Batches sent (at most about `2 * QUEUE + 2` in flight).
     sent: Vec<Batch<'a>>,
 }
@@ -658,7 +658,7 @@ impl<'a> Fanout<'a> {
         // A send fails only when a thread is gone: it panicked, and its
         // `join` passes the panic on.
         let _ = self.link.send(batch.clone());
-        let _ = self.ip.send((first_ns, batch.clone()));
+        let _ = self.tcp.send((first_ns, batch.clone()));
         self.sent.push(batch);
     }
 
@@ -1538,10 +1538,10 @@ fn question(m: &[u8]) -> String {
 /// the calling one reads and decodes every frame and hands them, decoded,
 /// in batches to two analysers that each keep their own share of the
 /// state: one the frame counts, protocols, talkers, broadcast, ARP, ICMP
-/// and DNS; the other TCP (the two take about the same time). The shares are joined before the summary
-/// is made, so the result is the one a single thread gives (a test
-/// compares them). On two cores this keeps both busy: the reading thread
-/// alone was the longest of two before.
+/// and DNS; the other TCP (the two take about the same time). The shares
+/// are joined before the summary is made, so the result is the one a
+/// single thread gives (a test compares them). On two cores this keeps
+/// both busy: with two threads, the reading one was the longest.
 pub fn analyse(input: &str, bytes: &[u8]) -> (CaptureSummary, Vec<Note>) {
     analyse_split(input, bytes, bytes.len() > SPLIT_BYTES)
 }
@@ -1554,7 +1554,7 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
     let (a, info) = if split {
         std::thread::scope(|scope| {
             let (link_tx, link_rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(QUEUE);
-            let (ip_tx, ip_rx) = std::sync::mpsc::sync_channel::<(u128, Batch<'_>)>(QUEUE);
+            let (tcp_tx, tcp_rx) = std::sync::mpsc::sync_channel::<(u128, Batch<'_>)>(QUEUE);
             let link = scope.spawn(move || {
                 let mut a = analyser();
                 for frames in link_rx {
@@ -1565,9 +1565,9 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
                 }
                 a
             });
-            let transport = scope.spawn(move || {
+            let tcp = scope.spawn(move || {
                 let mut t = analyser();
-                for (first_ns, frames) in ip_rx {
+                for (first_ns, frames) in tcp_rx {
                     t.first_ns = Some(first_ns);
                     for (f, d) in frames.iter() {
                         t.tcp_share(f, d);
@@ -1577,7 +1577,7 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
             });
             let mut out = Fanout {
                 link: link_tx,
-                ip: ip_tx,
+                tcp: tcp_tx,
                 sent: Vec::new(),
             };
             let mut frames = Vec::with_capacity(BATCH);
@@ -1595,7 +1595,7 @@ fn analyse_split(input: &str, bytes: &[u8], split: bool) -> (CaptureSummary, Vec
                 out.send(frames, first_ns.unwrap_or(0));
             }
             drop(out);
-            let joined = (link.join(), transport.join());
+            let joined = (link.join(), tcp.join());
             match joined {
                 (Ok(mut a), Ok(t)) => {
                     a.absorb(t);
@@ -2007,11 +2007,11 @@ mod tests {
         s.parse().expect("ip")
     }
 
-    /// Two threads, each keeping its share of the state, give exactly what
-    /// one thread gives: every corpus capture, the rule cases' scenarios
-    /// and a mixed capture with floods, scans and DNS failures.
+    /// The split analysis (a reader and two analysers, each keeping its
+    /// share of the state) gives exactly what one thread gives: every
+    /// corpus capture and the rule cases' scenarios.
     #[test]
-    fn the_two_thread_analysis_equals_the_single_thread_one() {
+    fn the_split_analysis_equals_the_single_thread_one() {
         let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
         let dir =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pcap");

@@ -407,14 +407,19 @@ impl RuleSet {
             })
             .collect();
         let (rules, problems) = parse_files(&files, depth);
-        finish(rules, problems, &BTreeSet::new(), depth)
+        let trusted = if depth == Depth::Builtin {
+            rules.len()
+        } else {
+            0
+        };
+        finish(rules, problems, &BTreeSet::new(), trusted)
     }
 
     /// Rules from in-memory files `(name, TOML text)`, without the built-in
     /// ones: for embedding tools that ship their own rules, and for tests.
     pub fn from_files(files: &[(String, String)]) -> Result<Self> {
         let (rules, problems) = parse_files(files, Depth::Checked);
-        finish(rules, problems, &BTreeSet::new(), Depth::Checked)
+        finish(rules, problems, &BTreeSet::new(), 0)
     }
 
     /// The built-in rules (without their fixture cases), with every
@@ -447,8 +452,13 @@ impl RuleSet {
             .filter(|r| !user_ids.contains(&r.id))
             .collect();
         let builtin_ids: BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
+        let trusted = if depth == Depth::Builtin {
+            rules.len()
+        } else {
+            0
+        };
         rules.extend(user);
-        finish(rules, problems, &builtin_ids, depth)
+        finish(rules, problems, &builtin_ids, trusted)
     }
 
     /// Every rule, in evaluation order (a rule after the findings its
@@ -530,7 +540,7 @@ pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
     let builtin_ids: BTreeSet<String> = RuleSet::builtin()
         .map(|set| set.rules.into_iter().map(|r| r.id).collect())
         .unwrap_or_default();
-    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids, Depth::Checked) {
+    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids, 0) {
         problems.extend(more);
     }
     Ok(problems)
@@ -829,12 +839,17 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
 /// Cross-rule checks (unknown `explains` targets and finding references,
 /// cycles, missing cases), then orders the rules so that every rule comes
 /// after the findings it refers to.
+///
+/// The first `trusted` of `rules` are built-in rules loaded without their
+/// cases (`Depth::Builtin`): they need no cases here, and a set of only
+/// such rules builds its log set on first use.
 fn finish(
     rules: Vec<Rule>,
     mut problems: Vec<RuleProblem>,
     external: &BTreeSet<String>,
-    depth: Depth,
+    trusted: usize,
 ) -> Result<RuleSet> {
+    let builtin_only = trusted == rules.len();
     let ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let known = |id: &str| ids.contains(id) || external.contains(id);
     let at = |rule: &Rule, message: String| RuleProblem {
@@ -843,7 +858,7 @@ fn finish(
         col: 1,
         message,
     };
-    for rule in &rules {
+    for (index, rule) in rules.iter().enumerate() {
         for target in &rule.explains {
             if !known(target) {
                 problems.push(at(
@@ -860,8 +875,7 @@ fn finish(
                 ));
             }
         }
-        let without_cases = depth == Depth::Builtin && rule.file.starts_with("builtin:");
-        if !without_cases
+        if index >= trusted
             && (!rule.cases.iter().any(|c| c.fires) || !rule.cases.iter().any(|c| !c.fires))
         {
             problems.push(at(
@@ -905,8 +919,6 @@ fn finish(
     };
     // Built-in rules alone combine (the tests build their set); with any
     // other rule, a set that does not build is a load error.
-    let builtin_only =
-        depth == Depth::Builtin && set.rules.iter().all(|r| r.file.starts_with("builtin:"));
     if !builtin_only {
         let _ = set.log_set.set(log_set(&set.rules)?);
     }

@@ -3,7 +3,7 @@ use super::*;
 fn problems_of(text: &str) -> Vec<String> {
     let files = vec![("r.toml".to_string(), text.to_string())];
     let (rules, mut problems) = parse_files(&files, Depth::Checked);
-    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &BTreeSet::new(), Depth::Checked) {
+    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &BTreeSet::new(), 0) {
         problems.extend(more);
     }
     problems.iter().map(ToString::to_string).collect()

@@ -235,7 +235,8 @@ fn wait<T>(
 /// Reads a regular file (or a procfs/sysfs file, whose size is unknown) and
 /// keeps at most `max_bytes` of it, from the end `keep` says.
 ///
-/// With [`Keep::Whole`] a non-empty regular file is mapped read-only instead:
+/// With [`Keep::Whole`] a non-empty regular file is mapped read-only instead
+/// (anything else is read as with [`Keep::Head`]):
 /// a capture of several GB costs page cache, not heap, and is not copied
 /// (copying a 140 MB pcap took longer than analysing it). The one risk of a
 /// mapping: a file truncated by another process while diag reads it ends
@@ -259,11 +260,15 @@ pub(crate) fn read_capped(
             truncated: false,
         });
     }
-    let cap = if keep == Keep::Whole {
-        u64::MAX - 1
+    // Anything else (a device, a FIFO, a file that says it is empty) is
+    // read up to the cap like any input: `/dev/zero` as a capture must not
+    // fill memory.
+    let keep = if keep == Keep::Whole {
+        Keep::Head
     } else {
-        max_bytes as u64
+        keep
     };
+    let cap = max_bytes as u64;
     if keep == Keep::Tail && meta.is_file() && meta.len() > cap {
         file.seek(SeekFrom::Start(meta.len() - cap))
             .map_err(|e| ReadError::from_io(&e))?;
@@ -285,7 +290,7 @@ pub(crate) fn read_capped(
         .take(cap + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| ReadError::from_io(&e))?;
-    let truncated = keep != Keep::Whole && bytes.len() > max_bytes;
+    let truncated = bytes.len() > max_bytes;
     if truncated {
         match keep {
             Keep::Head | Keep::Whole => bytes.truncate(max_bytes),
@@ -396,5 +401,21 @@ mod tests {
         let whole = read_capped(&path, 1000, Keep::Tail).expect("whole");
         assert!(!whole.truncated);
         assert_eq!(whole.bytes.len(), 34);
+    }
+
+    /// `Keep::Whole` maps a regular file whole, past the cap; anything
+    /// else is cut at the cap: a capture that is a link to `/dev/zero`
+    /// once read until memory ran out.
+    #[test]
+    fn whole_reads_are_whole_only_for_regular_files() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("x.pcap");
+        std::fs::write(&path, [7u8; 5000]).expect("write");
+        let whole = read_capped(&path, 1000, Keep::Whole).expect("whole");
+        assert!(!whole.truncated);
+        assert_eq!(whole.bytes.len(), 5000);
+        let zero = read_capped(Path::new("/dev/zero"), 1000, Keep::Whole).expect("device");
+        assert!(zero.truncated);
+        assert_eq!(zero.bytes.len(), 1000);
     }
 }
