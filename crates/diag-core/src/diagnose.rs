@@ -16,13 +16,14 @@ use crate::diagnosis::{
 use crate::model::{Evidence, Note, Severity};
 use crate::parse::kernel_log::LogEntry;
 use crate::parse::Facts;
+use crate::rules::budget::{self, Limits, Meter};
 use crate::rules::{render_template, BootFilter, Condition, LogPattern, Rule, RuleKind, RuleSet};
 use crate::snapshot::Snapshot;
 use cel::objects::{Key, Map};
 use cel::{Context, Value};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 /// Evidence items kept per finding: the first and last half of this many.
 const EVIDENCE_MAX: usize = 20;
@@ -61,6 +62,12 @@ pub fn diagnose_parsed(
             message: format!("{extra} more notes not shown"),
         });
     }
+    let absent = snapshot.absent();
+    let mut skipped = snapshot.skipped.clone();
+    skipped.extend(absent.iter().map(|kind| crate::model::Skipped {
+        collector: (*kind).to_string(),
+        reason: crate::snapshot::NOT_PRESENT.into(),
+    }));
     let diagnosis = Diagnosis {
         schema: SCHEMA.into(),
         generated_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
@@ -69,11 +76,14 @@ pub fn diagnose_parsed(
             path: snapshot.source.path.clone(),
             host: snapshot.host(),
             kernel: snapshot.kernel(),
+            collected_at: snapshot.collected_at(),
+            inputs_read: snapshot.inputs.len(),
+            inputs_absent: absent.iter().map(|kind| kind.to_string()).collect(),
         },
         causes: evaluation.causes,
         findings: evaluation.findings,
         ruled_out: evaluation.ruled_out,
-        skipped: snapshot.skipped.clone(),
+        skipped,
         notes,
         targets: ProbeTargets::from_facts(&facts),
     };
@@ -103,17 +113,22 @@ struct Fired {
 
 /// Evaluates every rule over `facts`.
 pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
+    evaluate_within(facts, rules, Limits::default())
+}
+
+/// [`evaluate`] within `limits` (see `rules::budget`).
+pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) -> Evaluation {
     let mut out = Evaluation::default();
-    let log_hits = match_log(&facts.kernel_log.entries, rules);
+    let log_hits = match_log(&facts.kernel_log.entries, rules, &limits, &mut out.notes);
     // `facts` is bound once: binding converts the whole tree into the
     // interpreter's values, which for 10,000 probe results took longer than
     // evaluating every rule. Each rule gets a child scope with `findings`.
+    let meter = Arc::new(Meter::new(limits));
     let mut root = Context::default();
     add_functions(&mut root);
-    root.add_variable_from_value(
-        "facts",
-        to_cel(&serde_json::to_value(facts).unwrap_or(serde_json::Value::Null)),
-    );
+    budget::add_functions(&mut root, &meter);
+    let facts_json = serde_json::to_value(facts).unwrap_or(serde_json::Value::Null);
+    root.add_variable_from_value("facts", to_cel(&facts_json));
     let mut fired_map: HashMap<Key, Value> = HashMap::new();
     let mut unchecked: HashSet<&str> = HashSet::new();
 
@@ -125,9 +140,13 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
                 map: Arc::new(fired_map.clone()),
             }),
         );
+        meter.begin_rule();
         let eval = Evaluator {
             rule,
             context: &context,
+            meter: &meter,
+            facts: &facts_json,
+            over_noted: std::cell::Cell::new(false),
         };
         if let Some(needs) = &rule.needs {
             match eval.truth(needs) {
@@ -295,6 +314,8 @@ pub fn evaluate(facts: &Facts, rules: &RuleSet) -> Evaluation {
             }),
         }
     }
+    // A rule over its budget is noted once, not once per condition.
+    out.notes.retain(|n| n.message != OVER_AGAIN);
     out.causes.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
@@ -327,13 +348,19 @@ pub fn confidence(rule: &Rule, explained_present: usize, checkable: usize) -> f6
 /// candidate lines (see `RuleSet::log_set`); each candidate is confirmed
 /// with the rule's own (Unicode) regex, so a rule matches exactly what its
 /// pattern says.
-fn match_log(entries: &[LogEntry], rules: &RuleSet) -> Vec<Vec<usize>> {
+fn match_log(
+    entries: &[LogEntry],
+    rules: &RuleSet,
+    limits: &Limits,
+    notes: &mut Vec<Note>,
+) -> Vec<Vec<usize>> {
     let mut hits = vec![Vec::new(); rules.rules().len()];
     // Without a log the set is not built (built-in patterns compile on
     // first use).
     if entries.is_empty() {
         return hits;
     }
+    match_user_patterns(entries, rules, limits, &mut hits, notes);
     let Some((set, owners)) = rules.log_set() else {
         return hits;
     };
@@ -355,6 +382,87 @@ fn match_log(entries: &[LogEntry], rules: &RuleSet) -> Vec<Vec<usize>> {
         }
     }
     hits
+}
+
+/// Lines, and bytes, matched between two looks at the clock.
+const PATTERN_CLOCK_LINES: usize = 256;
+const PATTERN_CLOCK_BYTES: usize = 16 << 10;
+
+/// Matches each user rule's log pattern alone (built-in ones share the
+/// set), within a time budget per input and one for the run: when one
+/// pattern has taken `pattern_input_time` over the lines of an input, it
+/// stops there with a note naming the rule and the input (its later lines
+/// are not matched); once the run's time is spent, the patterns left stop.
+/// The clock is read every few hundred lines or few KiB, not every line.
+fn match_user_patterns(
+    entries: &[LogEntry],
+    rules: &RuleSet,
+    limits: &Limits,
+    hits: &mut [Vec<usize>],
+    notes: &mut Vec<Note>,
+) {
+    let run_start = Instant::now();
+    for (index, rule) in rules.rules().iter().enumerate() {
+        let Some(log) = rule.log.as_ref().filter(|_| !rule.builtin) else {
+            continue;
+        };
+        let regex = log.regex();
+        // Time spent on each input, and the inputs given up.
+        let mut spent: HashMap<&str, Duration> = HashMap::new();
+        let mut stopped: HashSet<&str> = HashSet::new();
+        let mut start = 0;
+        while start < entries.len() {
+            let input: &str = &entries[start].input;
+            let end = start
+                + entries[start..]
+                    .iter()
+                    .position(|e| *e.input != *input)
+                    .unwrap_or(entries.len() - start);
+            if stopped.contains(input) {
+                start = end;
+                continue;
+            }
+            let clock = Instant::now();
+            let used = spent.get(input).copied().unwrap_or_default();
+            let (mut lines, mut bytes) = (0, 0);
+            for (i, entry) in entries.iter().enumerate().take(end).skip(start) {
+                if lines >= PATTERN_CLOCK_LINES || bytes >= PATTERN_CLOCK_BYTES {
+                    (lines, bytes) = (0, 0);
+                    let now = used + clock.elapsed();
+                    let run = run_start.elapsed();
+                    if now > limits.pattern_input_time || run > limits.pattern_run_time {
+                        let (what, budget) = if run > limits.pattern_run_time {
+                            ("the run's log pattern time budget", limits.pattern_run_time)
+                        } else {
+                            ("its time budget per input", limits.pattern_input_time)
+                        };
+                        notes.push(Note {
+                            input: format!("rule:{}", rule.id),
+                            line: None,
+                            message: format!(
+                                "log pattern `{}` stopped on {input} at line {} after {:.1} s, \
+                                 over {what} ({budget:?}): the lines after it are not matched \
+                                 (a pattern whose automaton does not fit a cache, such as \
+                                 (a|b)*a(a|b){{200}}c, is slow on any log)",
+                                log.pattern(),
+                                entry.line,
+                                now.as_secs_f64(),
+                            ),
+                        });
+                        stopped.insert(input);
+                        break;
+                    }
+                }
+                lines += 1;
+                bytes += entry.message.len();
+                if regex.is_match(&entry.message) {
+                    hits[index].push(i);
+                }
+            }
+            spent.insert(input, used + clock.elapsed());
+            start = end;
+        }
+    }
 }
 
 /// Checks a log pattern's threshold and window over its matching entries.
@@ -544,9 +652,19 @@ fn block_evidence(entries: &[LogEntry], start: usize, end: usize) -> Evidence {
     }
 }
 
+/// The note of a rule's condition after the one that went over its budget
+/// (dropped: the first note tells).
+const OVER_AGAIN: &str = "over its evaluation budget (see the note before)";
+
 struct Evaluator<'a> {
     rule: &'a Rule,
     context: &'a Context<'a, 'a>,
+    /// The budget of the run, started for this rule.
+    meter: &'a Meter,
+    /// The facts as JSON, for the worst-case estimate of a condition.
+    facts: &'a serde_json::Value,
+    /// Whether this rule's budget note has been given.
+    over_noted: std::cell::Cell<bool>,
 }
 
 impl Evaluator<'_> {
@@ -559,10 +677,58 @@ impl Evaluator<'_> {
     }
 
     fn value(&self, condition: &Condition) -> Result<Value, Note> {
-        condition
-            .program()
-            .execute(self.context)
-            .map_err(|err| self.note(condition, format!("evaluation failed: {err}")))
+        let over = |over: budget::Over| {
+            let message = over.describe(self.meter.limits());
+            self.over_note(condition, message)
+        };
+        if let Some(reason) = self.meter.over() {
+            return Err(over(reason));
+        }
+        // Refused before it runs when its worst case over these facts is
+        // over what the rule may still spend.
+        let estimate = budget::estimate(condition.program().expression(), self.facts);
+        let (rule_left, run_left) = self.meter.remaining();
+        if estimate.cost > rule_left.min(run_left) as f64 {
+            self.meter.refuse();
+            let budget = if estimate.cost > rule_left as f64 {
+                format!(
+                    "the rule's evaluation budget of {} steps",
+                    self.meter.limits().rule_cost
+                )
+            } else {
+                format!(
+                    "what is left ({run_left} steps) of the run's evaluation budget of {} steps",
+                    self.meter.limits().run_cost
+                )
+            };
+            return Err(self.over_note(
+                condition,
+                format!(
+                    "its worst case over these facts is {:.1e} steps ({}), over {budget}: \
+                     not evaluated",
+                    estimate.cost,
+                    estimate.describe_chain(),
+                ),
+            ));
+        }
+        let result = self.context.resolve(condition.metered());
+        if let Some(reason) = self.meter.over() {
+            return Err(over(reason));
+        }
+        result.map_err(|err| self.note(condition, format!("evaluation failed: {err}")))
+    }
+
+    /// The note of a rule over its budget: the first names the condition,
+    /// the next ones (the rule's other conditions) repeat the first.
+    fn over_note(&self, condition: &Condition, message: String) -> Note {
+        if self.over_noted.replace(true) {
+            return Note {
+                input: format!("rule:{}", self.rule.id),
+                line: None,
+                message: OVER_AGAIN.into(),
+            };
+        }
+        self.note(condition, message)
     }
 
     fn truth(&self, condition: &Condition) -> Result<bool, Note> {
@@ -976,5 +1142,234 @@ mod robustness {
         assert!(text.lines().all(|l| l.chars().count() < 400));
         let json = serde_json::to_string(&diagnosis).expect("json");
         assert!(json.len() < 200_000, "{} bytes of JSON", json.len());
+    }
+}
+
+/// Issue 19 items 7 and 8: rule conditions and user log patterns are
+/// evaluated within budgets; a rule over one becomes a note naming it.
+#[cfg(test)]
+mod budgets {
+    use super::*;
+    use crate::rules::tests::CASES;
+
+    fn rules(parts: &[(&str, &str)]) -> RuleSet {
+        let text: String = parts
+            .iter()
+            .map(|(id, body)| {
+                format!(
+                    "[[rule]]\nid = \"{id}\"\ntitle = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\n{body}\n{CASES}"
+                )
+            })
+            .collect();
+        RuleSet::from_files(&[("t.toml".into(), text)]).expect("rules")
+    }
+
+    /// Facts with `count` addresses (one interface).
+    fn addresses(count: usize) -> Facts {
+        let info: Vec<String> = (0..count)
+            .map(|i| {
+                format!(
+                    r#"{{"family":"inet","local":"10.0.{}.{}","prefixlen":8,"scope":"global"}}"#,
+                    i / 256,
+                    i % 256
+                )
+            })
+            .collect();
+        let json = format!(
+            r#"[{{"ifname":"eth0","flags":["UP"],"addr_info":[{}]}}]"#,
+            info.join(",")
+        );
+        Facts::from_snapshot(&Snapshot::from_inputs([("net/addr.json", json)])).0
+    }
+
+    fn notes_of<'a>(evaluation: &'a Evaluation, id: &str) -> Vec<&'a str> {
+        evaluation
+            .notes
+            .iter()
+            .filter(|n| n.input == format!("rule:{id}"))
+            .map(|n| n.message.as_str())
+            .collect()
+    }
+
+    const NESTED_EXISTS: &str = "when = \"facts.net.addresses.exists(a, facts.net.addresses.exists(b, facts.net.addresses.exists(c, a.local == b.local + c.local)))\"";
+    /// The same over a list the estimate cannot size (a map literal's
+    /// field): only the meter sees it.
+    const NESTED_EXISTS_HIDDEN: &str = "when = \"{'l': facts.net.addresses}.l.exists(a, {'l': facts.net.addresses}.l.exists(b, {'l': facts.net.addresses}.l.exists(c, a.local == b.local + c.local)))\"";
+    const HAS_ADDRESSES: &str = "when = \"size(facts.net.addresses) > 0\"";
+
+    #[test]
+    fn nested_exists_over_a_large_list_stops_at_the_budget() {
+        let rules = rules(&[("u.nested", NESTED_EXISTS), ("u.cheap", HAS_ADDRESSES)]);
+        let start = Instant::now();
+        let d = evaluate(&addresses(1000), &rules);
+        // Minutes without the budgets; seconds in a loaded debug build.
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            start.elapsed()
+        );
+        let notes = notes_of(&d, "u.nested");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("1.0e9 steps") && notes[0].contains("budget"),
+            "{notes:?}"
+        );
+        assert!(!d.findings.iter().any(|f| f.id == "u.nested"));
+        assert!(d.findings.iter().any(|f| f.id == "u.cheap"));
+    }
+
+    #[test]
+    fn a_list_the_estimate_cannot_size_is_stopped_by_the_meter() {
+        let rules = rules(&[
+            ("u.hidden", NESTED_EXISTS_HIDDEN),
+            ("u.cheap", HAS_ADDRESSES),
+        ]);
+        // Building the hidden list copies it: 200 addresses keep that cheap
+        // enough for the steps, not the time, to run out first.
+        let limits = Limits {
+            rule_cost: 50_000,
+            rule_time: Duration::from_secs(60),
+            ..Limits::default()
+        };
+        let start = Instant::now();
+        let d = evaluate_within(&addresses(200), &rules, limits);
+        // Minutes without the budgets; seconds in a loaded debug build.
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            start.elapsed()
+        );
+        let notes = notes_of(&d, "u.hidden");
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].contains("over the rule's evaluation budget of 50000 steps"),
+            "{notes:?}"
+        );
+        assert!(d.findings.iter().any(|f| f.id == "u.cheap"));
+        // Over time rather than steps: the same, with its own note.
+        let limits = Limits {
+            rule_time: Duration::from_millis(20),
+            ..Limits::default()
+        };
+        let d = evaluate_within(&addresses(1000), &rules, limits);
+        let notes = notes_of(&d, "u.hidden");
+        assert!(
+            notes.len() == 1 && notes[0].contains("time budget"),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn nested_maps_do_not_exhaust_memory() {
+        // Seen by the estimate: refused before it runs.
+        let seen = "when = \"size(facts.net.addresses.map(a, facts.net.addresses.map(b, facts.net.addresses.map(c, a.excerpt + b.excerpt + c.excerpt)))) > 0\"";
+        // Hidden from it: what the maps build is charged as it is built
+        // (each string by its size), and building stops at the budget.
+        let hidden = "when = \"size({'l': facts.net.addresses}.l.map(a, {'l': facts.net.addresses}.l.map(b, {'l': facts.net.addresses}.l.map(c, a.excerpt + b.excerpt + c.excerpt)))) > 0\"";
+        let rules = rules(&[("u.seen", seen), ("u.hidden", hidden)]);
+        let limits = Limits {
+            rule_cost: 300_000,
+            rule_time: Duration::from_secs(60),
+            ..Limits::default()
+        };
+        let d = evaluate_within(&addresses(300), &rules, limits);
+        let seen = notes_of(&d, "u.seen");
+        assert!(
+            seen.len() == 1 && seen[0].contains("worst case"),
+            "{seen:?}"
+        );
+        let hidden = notes_of(&d, "u.hidden");
+        assert!(
+            hidden.len() == 1 && hidden[0].contains("evaluation budget"),
+            "{hidden:?}"
+        );
+        // Each string built costs more than one step: far fewer than
+        // 300,000 strings were built.
+        assert!(d.findings.is_empty());
+    }
+
+    #[test]
+    fn the_run_budget_is_shared_by_every_rule() {
+        let quadratic =
+            "when = \"facts.net.addresses.exists(a, facts.net.addresses.exists(b, a.local == b.local && a.line != b.line))\"";
+        let rules = rules(&[("u.first", quadratic), ("u.second", quadratic)]);
+        // 100 addresses: ~10,100 steps a rule; the run allows 15,000.
+        let limits = Limits {
+            run_cost: 15_000,
+            ..Limits::default()
+        };
+        let d = evaluate_within(&addresses(100), &rules, limits);
+        assert!(notes_of(&d, "u.first").is_empty(), "{:?}", d.notes);
+        let second = notes_of(&d, "u.second");
+        assert!(
+            second.len() == 1 && second[0].contains("run's evaluation budget"),
+            "{second:?}"
+        );
+    }
+
+    #[test]
+    fn a_pathological_pattern_is_refused_or_budgeted() {
+        // `(?:a|b)*a(?:a|b){200}c`: its DFA never fits a cache; on lines of
+        // `a` and `b` it runs at a fraction of a MB/s.
+        let rules = rules(&[
+            ("u.slow", "[rule.log]\npattern = '(?:a|b)*a(?:a|b){200}c'"),
+            ("u.fast", "[rule.log]\npattern = 'table overflow'"),
+        ]);
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut kmsg = String::new();
+        for i in 0..2000u64 {
+            kmsg.push_str(&format!("6,{i},{},-;", 1000 + i));
+            for _ in 0..1000 {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                kmsg.push(if state & 1 == 0 { 'a' } else { 'b' });
+            }
+            kmsg.push('\n');
+        }
+        kmsg.push_str("4,2000,999999,-;neighbour: arp_cache: neighbor table overflow!\n");
+        let (facts, _) = Facts::from_snapshot(&Snapshot::from_inputs([("dev/kmsg", kmsg)]));
+        let limits = Limits {
+            pattern_input_time: Duration::from_millis(50),
+            ..Limits::default()
+        };
+        let start = Instant::now();
+        let d = evaluate_within(&facts, &rules, limits);
+        // Minutes without the budgets; seconds in a loaded debug build.
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{:?}",
+            start.elapsed()
+        );
+        let notes = notes_of(&d, "u.slow");
+        assert!(
+            notes.len() == 1
+                && notes[0].contains("stopped on dev/kmsg at line")
+                && notes[0].contains("time budget per input"),
+            "{notes:?}"
+        );
+        assert!(d.findings.iter().any(|f| f.id == "u.fast"));
+    }
+
+    #[test]
+    fn budget_notes_fail_a_rule_case() {
+        // `rules test` counts a rule over its budget as an error of the case.
+        let text = format!(
+            "[[rule]]\nid = \"u.nested\"\ntitle = \"t\"\nseverity = \"warning\"\nsummary = \"s\"\n{NESTED_EXISTS}\n[[rule.case]]\nname = \"big\"\nexpect = \"quiet\"\ninputs.\"net/addr.json\" = '{}'\n[[rule.case]]\nname = \"f\"\nexpect = \"fires\"\n",
+            {
+                let info: Vec<String> = (0..1000)
+                    .map(|i| format!(r#"{{"family":"inet","local":"10.0.{}.{}","prefixlen":8,"scope":"global"}}"#, i / 256, i % 256))
+                    .collect();
+                format!(r#"[{{"ifname":"eth0","flags":["UP"],"addr_info":[{}]}}]"#, info.join(","))
+            }
+        );
+        let rules = RuleSet::from_files(&[("t.toml".into(), text)]).expect("rules");
+        let outcomes = test_rules(&rules);
+        let big = outcomes.iter().find(|o| o.case == "big").expect("case");
+        assert!(!big.passed(), "{big:?}");
+        assert!(
+            big.rule_errors.iter().any(|e| e.contains("budget")),
+            "{big:?}"
+        );
     }
 }

@@ -24,6 +24,19 @@ pub struct SourceDescription {
     /// Kernel release, when known.
     #[serde(default)]
     pub kernel: Option<String>,
+    /// RFC 3339 time the state was collected: the bundle manifest's, or
+    /// the live snapshot's; absent for a directory of copied files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+    /// How many inputs were read.
+    #[serde(default)]
+    pub inputs_read: usize,
+    /// The kinds of input every Linux host has that this source lacks
+    /// (`kernel log`, `routes`, `neighbours`, `interfaces`, `mounts`,
+    /// `host name`): a thin bundle shows as thin. Each is also listed under
+    /// `skipped` as "not present".
+    #[serde(default)]
+    pub inputs_absent: Vec<String>,
 }
 
 /// A hypothesis that explains findings, with its confidence.

@@ -24,6 +24,26 @@ pub enum Error {
     /// A path that is neither a directory, a `.tar.zst` archive nor a capture.
     #[error("{}: not a bundle: expected a directory, a .tar.zst archive or a pcap/pcapng capture", .0.display())]
     NotABundle(PathBuf),
+    /// A path whose filesystem did not answer in time (a hung NFS or FUSE
+    /// mount): diag gave up instead of hanging.
+    #[error("{}: not answering after {} (a hung filesystem?); gave up", path.display(), humantime::format_duration(*after))]
+    Hung {
+        /// The path.
+        path: PathBuf,
+        /// How long diag waited.
+        after: std::time::Duration,
+    },
+    /// A `--root` that is not an existing directory.
+    #[error("{}: --root must be an existing directory", .0.display())]
+    NotARoot(PathBuf),
+    /// A source of which nothing could be read.
+    #[error("{}: nothing to diagnose: {reason}", path.display())]
+    NothingRead {
+        /// The root, bundle or archive.
+        path: PathBuf,
+        /// Why: every input absent, or how many failed and the first reason.
+        reason: String,
+    },
     /// An I/O error on a named path.
     // The underlying error is part of the message and deliberately not a
     // `#[source]`: a chain printer (anyhow's `{:#}`) would say it twice.

@@ -16,6 +16,8 @@
 //!   are evaluated over the facts into a ranked [`Diagnosis`].
 //! - [`report`]: the diagnosis rendered as text; its JSON form is the
 //!   `diag/1` schema.
+//! - [`sanitize`]: the one sanitiser every host-controlled string passes
+//!   before it reaches a terminal or a text file.
 //!
 //! ```no_run
 //! use diag_core::{analyze, rules::RuleSet, source::Bundle, snapshot::CollectOptions};
@@ -40,6 +42,7 @@ pub mod parse;
 pub mod probe;
 pub mod report;
 pub mod rules;
+pub mod sanitize;
 pub mod snapshot;
 pub mod source;
 pub mod watch;

@@ -225,6 +225,119 @@ impl Snapshot {
         }
     }
 
+    /// The kinds of input every Linux host has, which a bundle or root
+    /// that lacks them is *thin* without: absent ones are listed under
+    /// `skipped` as "not present" and counted in the diagnosis' `source`.
+    /// Each is present when an input whose name starts with one of its
+    /// names is (`var/log/kern.log` covers `kern.log.2.gz`).
+    pub const EXPECTED: &'static [(&'static str, &'static [&'static str])] = &[
+        (
+            "kernel log",
+            &[
+                "dev/kmsg",
+                "commands/dmesg",
+                "var/log/kern.log",
+                "var/log/syslog",
+                "var/log/messages",
+            ],
+        ),
+        (
+            "routes",
+            &["proc/net/route", "net/route.json", "commands/ip_r"],
+        ),
+        (
+            "neighbours",
+            &["proc/net/arp", "net/neigh.json", "commands/ip_n"],
+        ),
+        (
+            "interfaces",
+            &[
+                "sys/class/net/",
+                "net/link.json",
+                "net/addr.json",
+                "proc/net/dev",
+                "commands/ip_",
+            ],
+        ),
+        ("mounts", &["proc/mounts"]),
+        ("host name", &["proc/sys/kernel/hostname"]),
+    ];
+
+    /// The [`Snapshot::EXPECTED`] kinds of input this snapshot lacks.
+    pub fn absent(&self) -> Vec<&'static str> {
+        Self::EXPECTED
+            .iter()
+            .filter(|(_, names)| {
+                !names.iter().any(|name| {
+                    self.inputs
+                        .range::<str, _>((
+                            std::ops::Bound::Included(*name),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .next()
+                        .is_some_and(|(k, _)| k.starts_with(name))
+                })
+            })
+            .filter(|(kind, _)| {
+                // A bundle's manifest names its host.
+                *kind != "host name" || self.manifest.as_ref().is_none_or(|m| m.host.is_none())
+            })
+            .map(|(kind, _)| *kind)
+            .collect()
+    }
+
+    /// When the state was collected: the manifest's time for a bundle that
+    /// has one, the snapshot's for a live host; `None` for a directory of
+    /// copied files.
+    pub fn collected_at(&self) -> Option<String> {
+        match (&self.manifest, self.source.kind) {
+            (Some(manifest), _) => Some(manifest.collected_at.clone()),
+            (None, SourceKind::Live) => {
+                Some(humantime::format_rfc3339_seconds(self.taken_at).to_string())
+            }
+            (None, _) => None,
+        }
+    }
+
+    /// An error when nothing at all was read: every input diag knows was
+    /// absent, or every one it found failed (timed out, refused, denied).
+    /// A diagnosis of nothing would say "OK" and exit 0, a green light in
+    /// cron or Nagios on the wrong path or a dead mount.
+    pub fn require_inputs(&self) -> Result<()> {
+        // `services/paths.json` is made by diag itself (a stat of watched
+        // paths) below any root: it says nothing about whether the root
+        // holds a host.
+        if self
+            .inputs
+            .keys()
+            .any(|name| name != crate::parse::services::perms::PATHS_INPUT)
+        {
+            return Ok(());
+        }
+        let path = PathBuf::from(&self.source.path);
+        let failed: Vec<&Skipped> = self
+            .skipped
+            .iter()
+            .filter(|s| s.collector != "manifest.json" || self.manifest.is_none())
+            .filter(|s| s.reason != NOT_PRESENT)
+            .collect();
+        Err(match failed.first() {
+            Some(first) => Error::NothingRead {
+                path,
+                reason: format!(
+                    "{} input(s) could not be read, e.g. {}: {}",
+                    failed.len(),
+                    first.collector,
+                    first.reason
+                ),
+            },
+            None => Error::NothingRead {
+                path,
+                reason: "none of the inputs diag knows is here (it looked for a diag bundle, a copied root filesystem or a pcap capture: proc/, sys/, dev/kmsg, var/log/, net/, commands/, capture/)".into(),
+            },
+        })
+    }
+
     /// Reads every input the parsers know from `source`. Never fails: what
     /// cannot be read is recorded in `skipped`.
     pub fn collect(source: &dyn Source, options: &CollectOptions) -> Self {
@@ -243,6 +356,7 @@ impl Snapshot {
         if source.kind() != SourceKind::Live {
             snapshot.read_manifest(source, &options.limits);
         }
+        snapshot.skipped.extend(source.notes());
         if options.since.is_some() {
             snapshot.since = options.since;
         }
@@ -256,6 +370,17 @@ impl Snapshot {
             if let Some(n) = spec.newest {
                 spec.newest_first(&mut names);
                 names.truncate(n);
+            }
+            if names.len() > MATCHES_MAX {
+                // A bundle with 200,000 `sys/class/net/ifN/` directories
+                // (a 610 KB archive) once took 2.2 GB.
+                snapshot.skipped.push(Skipped {
+                    collector: spec.pattern.to_string(),
+                    reason: format!(
+                        "more than {MATCHES_MAX} inputs match; only the first {MATCHES_MAX} were read (a safety limit)"
+                    ),
+                });
+                names.truncate(MATCHES_MAX);
             }
             for name in names {
                 // The end of a compressed file is not text: keep its head.
@@ -490,6 +615,15 @@ fn pack(root: &Path, archive: &Path) -> Result<()> {
 /// Expands a pattern whose path segments may contain one `*` each
 /// (`sys/class/net/*/flags`, `var/log/kern.log*`) into the names that exist
 /// in `source`. A pattern without `*` is returned as is.
+/// The reason of a `skipped` entry for an expected kind of input that is
+/// absent ([`Snapshot::EXPECTED`]).
+pub const NOT_PRESENT: &str = "not present";
+
+/// Inputs read at most for one pattern of the input catalogue
+/// (`sys/class/net/*/flags`): far more interfaces, devices or logs than
+/// any host has, and a bound on what a crafted bundle can make diag hold.
+pub const MATCHES_MAX: usize = 4096;
+
 fn expand(source: &dyn Source, pattern: &str, limits: &Limits) -> Vec<String> {
     let mut prefixes = vec![String::new()];
     for segment in pattern.split('/') {
@@ -511,6 +645,11 @@ fn expand(source: &dyn Source, pattern: &str, limits: &Limits) -> Vec<String> {
             } else {
                 next.push(format!("{prefix}{segment}/"));
             }
+            if next.len() > MATCHES_MAX {
+                // One more than the limit tells the caller it was reached.
+                next.truncate(MATCHES_MAX + 1);
+                break;
+            }
         }
         prefixes = next;
     }
@@ -523,6 +662,64 @@ fn expand(source: &dyn Source, pattern: &str, limits: &Limits) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 20: a thin bundle shows as thin. The kinds of input every
+    /// host has are counted present by any of their names (a rotation,
+    /// an interface directory), absent otherwise.
+    #[test]
+    fn absent_kinds_of_input_are_named() {
+        let thin = Snapshot::from_inputs([("proc/mdstat", "Personalities :\n")]);
+        assert_eq!(
+            thin.absent(),
+            [
+                "kernel log",
+                "routes",
+                "neighbours",
+                "interfaces",
+                "mounts",
+                "host name"
+            ]
+        );
+        let full = Snapshot::from_inputs([
+            ("var/log/kern.log.2.gz", ""),
+            ("net/route.json", "[]"),
+            ("proc/net/arp", ""),
+            ("sys/class/net/eth0/flags", "0x1003"),
+            ("proc/mounts", ""),
+            ("proc/sys/kernel/hostname", "h"),
+        ]);
+        assert!(full.absent().is_empty(), "{:?}", full.absent());
+    }
+
+    /// Issue 19, defect 9: 200,000 `sys/class/net/ifN/flags` entries (a
+    /// 610 KB archive) took 2.2 GB. A pattern reads at most
+    /// [`MATCHES_MAX`] inputs and says so.
+    #[test]
+    fn entries_per_input_family_are_capped_with_a_note() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for i in 0..MATCHES_MAX + 50 {
+            let iface = dir.path().join(format!("sys/class/net/if{i}"));
+            std::fs::create_dir_all(&iface).expect("mkdir");
+            std::fs::write(iface.join("flags"), "0x1003\n").expect("write");
+        }
+        let bundle = crate::source::Bundle::open(dir.path()).expect("bundle");
+        let snapshot = Snapshot::collect(&bundle, &CollectOptions::default());
+        let flags = snapshot
+            .inputs
+            .keys()
+            .filter(|name| name.starts_with("sys/class/net/") && name.ends_with("/flags"))
+            .count();
+        assert_eq!(flags, MATCHES_MAX);
+        assert!(
+            snapshot
+                .skipped
+                .iter()
+                .any(|s| s.collector.starts_with("sys/class/net/")
+                    && s.reason.contains("safety limit")),
+            "{:?}",
+            snapshot.skipped
+        );
+    }
 
     #[test]
     fn since_reads_instants_local_times_epochs_and_durations() {

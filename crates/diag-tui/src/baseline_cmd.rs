@@ -13,6 +13,7 @@ use anyhow::{Context, Result};
 use clap::Subcommand;
 use diag_core::parse::baseline::{Baseline, BASELINE_INPUT};
 use diag_core::parse::services::perms::{snapshot_paths, PATHS_INPUT};
+use diag_core::sanitize::visible_line;
 use diag_core::snapshot::{CollectOptions, Input, Snapshot};
 use diag_core::source::services::{parse_watch_file, records_json, stat_records, watch_list};
 use diag_core::Facts;
@@ -68,15 +69,23 @@ pub fn run(command: BaselineCommand, options: &CollectOptions) -> Result<u8> {
             write_atomic(&output, &baseline.to_json())?;
             eprintln!(
                 "diag: wrote baseline {} ({} paths, {} addresses, {} routes, {} sysctls, kernel {})",
-                output.display(),
+                visible_line(&output.display().to_string()),
                 baseline.paths.len(),
                 baseline.addresses.len(),
                 baseline.routes.len(),
                 baseline.sysctls.len(),
-                if baseline.kernel.is_empty() { "unknown" } else { &baseline.kernel }
+                visible_line(if baseline.kernel.is_empty() {
+                    "unknown"
+                } else {
+                    &baseline.kernel
+                })
             );
             for skipped in &snapshot.skipped {
-                eprintln!("diag: skipped {}: {}", skipped.collector, skipped.reason);
+                eprintln!(
+                    "diag: skipped {}: {}",
+                    visible_line(&skipped.collector),
+                    visible_line(&skipped.reason)
+                );
             }
             Ok(0)
         }
@@ -104,8 +113,9 @@ pub fn attach(snapshot: &mut Snapshot, file: &Path, live_root: Option<&Path>) ->
         Ok(b) => b,
         Err(err) => {
             eprintln!(
-                "diag: warning: {}: {err}; diagnosing without a baseline",
-                file.display()
+                "diag: warning: {}: {}; diagnosing without a baseline",
+                visible_line(&file.display().to_string()),
+                visible_line(&err.to_string())
             );
             return Ok(());
         }

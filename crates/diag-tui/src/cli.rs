@@ -1,8 +1,9 @@
 //! Command-line parsing and the subcommands.
 
 use anyhow::{bail, Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use diag_core::rules::RuleSet;
+use diag_core::sanitize::{self, visible, visible_line};
 use diag_core::snapshot::{CollectOptions, Snapshot};
 use diag_core::source::{Bundle, Limits, LiveHost};
 use diag_core::{diagnose, report, Diagnosis};
@@ -29,19 +30,64 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
 
+    /// Also given before the command (`diag --rules DIR check`).
     #[command(flatten)]
     rules: RuleArgs,
 
+    /// Without a command, on a terminal: the TUI's flags.
     #[command(flatten)]
-    tui: crate::tui::TuiArgs,
+    interval: IntervalArg,
+    #[command(flatten)]
+    tui: TuiFlags,
 }
 
+/// `--rules`: on the commands that diagnose (and `rules`), and before the
+/// command.
 #[derive(Debug, Args, Clone, Default)]
 pub(crate) struct RuleArgs {
     /// Add the rule files (*.toml) of DIR; a rule with a built-in rule's id
     /// replaces it. Repeatable.
-    #[arg(long = "rules", value_name = "DIR", global = true)]
+    #[arg(long = "rules", value_name = "DIR")]
     dirs: Vec<PathBuf>,
+}
+
+impl RuleArgs {
+    /// The directories given before the command, then those after it.
+    fn and(&self, after: &RuleArgs) -> RuleArgs {
+        RuleArgs {
+            dirs: self.dirs.iter().chain(&after.dirs).cloned().collect(),
+        }
+    }
+}
+
+/// How the terminal UI looks: on the commands that open it (none, `tui`,
+/// `analyze --tui`).
+#[derive(Debug, Args, Clone, Copy, Default)]
+struct TuiFlags {
+    /// TUI: no colour (also when NO_COLOR is set or TERM has none).
+    #[arg(long)]
+    no_color: bool,
+    /// TUI: ASCII borders and symbols only (also when the locale is not
+    /// UTF-8).
+    #[arg(long)]
+    ascii: bool,
+}
+
+/// The live TUI's refresh interval (no command, `tui`).
+#[derive(Debug, Args, Clone, Copy, Default)]
+struct IntervalArg {
+    /// TUI: seconds between live refreshes (default 2).
+    #[arg(long, value_name = "SECONDS")]
+    interval: Option<f64>,
+}
+
+/// The TUI's flags from before the command and after it.
+fn tui_args(top: &Cli, interval: IntervalArg, flags: TuiFlags) -> crate::tui::TuiArgs {
+    crate::tui::TuiArgs {
+        interval: interval.interval.or(top.interval.interval).unwrap_or(2.0),
+        no_color: flags.no_color || top.tui.no_color,
+        ascii: flags.ascii || top.tui.ascii,
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -126,18 +172,21 @@ enum Command {
         /// container's root, a test fixture).
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
+        /// Output: text, or json (the diag/1 document).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
         read: ReadArgs,
-        #[command(flatten)]
-        probe: crate::probe_cmd::ProbeFlags,
         /// Compare with a baseline saved by `diag baseline save`: what
         /// changed since becomes findings, with the change as evidence.
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
         #[command(flatten)]
+        rules: RuleArgs,
+        #[command(flatten, next_help_heading = "Packet capture")]
         capture: CaptureArgs,
+        #[command(flatten, next_help_heading = "Active probes (with --probe)")]
+        probe: crate::probe_cmd::ProbeFlags,
     },
     /// Save the live host's state as a bundle (a directory, or a .tar.zst
     /// archive when PATH ends in .tar.zst) for later analysis.
@@ -150,26 +199,31 @@ enum Command {
         root: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
-        #[command(flatten)]
-        probe: crate::probe_cmd::ProbeFlags,
-        #[command(flatten)]
+        #[command(flatten, next_help_heading = "Packet capture")]
         capture: CaptureArgs,
+        #[command(flatten, next_help_heading = "Active probes (with --probe)")]
+        probe: crate::probe_cmd::ProbeFlags,
     },
     /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
     /// diagnoses the live host; or a lone pcap/pcapng capture.
     Analyze {
         /// The bundle, or a capture file (tcpdump, Wireshark).
         path: PathBuf,
+        /// Output: text, or json (the diag/1 document).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
-        /// Open the terminal UI on the bundle instead of printing.
-        #[arg(long)]
-        tui: bool,
         #[command(flatten)]
         read: ReadArgs,
         /// Compare with a baseline saved by `diag baseline save`.
         #[arg(long, value_name = "FILE")]
         baseline: Option<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
+        /// Open the terminal UI on the bundle instead of printing.
+        #[arg(long)]
+        tui: bool,
+        #[command(flatten)]
+        tui_flags: TuiFlags,
     },
     /// Record what the host looks like on a healthy day, for `check
     /// --baseline`.
@@ -186,48 +240,95 @@ enum Command {
         root: Option<PathBuf>,
         #[command(flatten)]
         read: ReadArgs,
+        #[command(flatten)]
+        rules: RuleArgs,
+        #[command(flatten)]
+        interval: IntervalArg,
+        #[command(flatten)]
+        tui_flags: TuiFlags,
     },
     /// Follow the kernel log and print each kernel-log finding as its
     /// lines arrive (a flood: one line per interval with its count).
-    Watch(crate::watch_cmd::WatchArgs),
+    Watch {
+        #[command(flatten)]
+        args: crate::watch_cmd::WatchArgs,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// Write a postmortem report (Markdown, HTML, JSON) of the live host or
     /// of a bundle; several -o share one diagnosis.
-    Report(crate::report_cmd::ReportArgs),
+    Report {
+        #[command(flatten)]
+        args: crate::report_cmd::ReportArgs,
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// Active checks (TCP connect, DNS, gateway and beyond), printed like
     /// a monitoring plugin: one status line, details, exit 0/1/2/3.
     Probe {
         #[command(flatten)]
         args: crate::probe_cmd::ProbeArgs,
+        /// Output: text (the plugin's lines), or json (the diag/1
+        /// document).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Work on rule files.
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, ...).
+    ///
+    /// Install it where the shell looks: `diag completions bash >
+    /// /etc/bash_completion.d/diag`, `diag completions zsh >
+    /// /usr/local/share/zsh/site-functions/_diag`, `diag completions fish >
+    /// ~/.config/fish/completions/diag.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff).
+    ///
+    /// `diag man > /usr/local/share/man/man1/diag.1`, then `man diag`;
+    /// `diag man COMMAND` prints the page of one command with all its
+    /// options (`diag man check > /usr/local/share/man/man1/diag-check.1`).
+    Man {
+        /// The page of this command instead (diag-COMMAND).
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum RulesCommand {
     /// List every rule in effect (built-in and --rules).
-    List,
+    List {
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
     /// Check rule files and report every problem as file:line:col: message.
     /// Without DIR: the built-in rules and every --rules directory.
     Validate {
         /// A directory of rule files to check on its own.
         dir: Option<PathBuf>,
+        #[command(flatten)]
+        rules: RuleArgs,
     },
     /// Run every rule's fixture cases (each must fire where it says it
     /// fires and stay quiet where it says it stays quiet).
-    Test,
+    Test {
+        #[command(flatten)]
+        rules: RuleArgs,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
-    /// Human-readable text.
     Text,
-    /// The diag/1 JSON document.
     Json,
 }
 
@@ -240,34 +341,54 @@ pub fn run() -> ExitCode {
                 clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion => 0,
                 _ => EXIT_UNKNOWN,
             };
-            // clap renders its own message (with usage); print it as is.
-            let _ = err.print();
+            // clap renders its own message (with usage, coloured on a
+            // terminal); a value from the command line that holds a
+            // control character is printed plain, through the sanitiser.
+            let plain = err.render().to_string();
+            if plain
+                .chars()
+                .any(|c| c != '\n' && c != '\t' && sanitize::is_control(c))
+            {
+                eprint!("{}", visible(&plain));
+            } else {
+                let _ = err.print();
+            }
             return ExitCode::from(code);
         }
     };
     match execute(cli) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            eprintln!("diag: error: {err:#}");
+            // The one place errors are printed: they name paths and quote
+            // bundles and rule files, so they pass the sanitiser whole.
+            eprintln!("diag: error: {}", visible(&format!("{err:#}")));
             ExitCode::from(EXIT_UNKNOWN)
         }
     }
 }
 
-fn execute(cli: Cli) -> Result<u8> {
+fn execute(mut cli: Cli) -> Result<u8> {
+    let started = std::time::Instant::now();
     let read = ReadArgs {
         read_timeout: 5.0,
         since: None,
     };
-    let command = match cli.command {
+    let command = match cli.command.take() {
         Some(command) => command,
-        None if crate::tui::interactive() => Command::Tui { root: None, read },
+        None if crate::tui::interactive() => Command::Tui {
+            root: None,
+            read,
+            rules: RuleArgs::default(),
+            interval: IntervalArg::default(),
+            tui_flags: TuiFlags::default(),
+        },
         None => Command::Check {
             root: None,
             format: Format::Text,
             read,
             probe: Default::default(),
             baseline: None,
+            rules: RuleArgs::default(),
             capture: CaptureArgs::default(),
         },
     };
@@ -278,14 +399,17 @@ fn execute(cli: Cli) -> Result<u8> {
             read,
             probe,
             baseline,
+            rules,
             capture,
         } => {
             let source = live(root)?;
             let mut options = options(&read)?;
             options.capture = capture.options()?;
             probe.validate()?;
-            let (rules, (snapshot, facts, notes)) = parse_while_loading(&cli.rules, || {
+            let rules = cli.rules.and(&rules);
+            let (rules, (snapshot, facts, notes)) = parse_while_loading(&rules, || {
                 let mut snapshot = Snapshot::collect(&source, &options);
+                snapshot.require_inputs()?;
                 probe.add_to(&mut snapshot)?;
                 if let Some(file) = &baseline {
                     crate::baseline_cmd::attach(&mut snapshot, file, Some(source.root()))?;
@@ -300,20 +424,30 @@ fn execute(cli: Cli) -> Result<u8> {
             path,
             tui: true,
             read,
+            rules,
+            tui_flags,
             ..
         } => {
-            let rules = load_rules(&cli.rules)?;
+            let rules = load_rules(&cli.rules.and(&rules))?;
             Bundle::open(&path)?;
             let feed = crate::tui::model::Feed::Bundle(path);
-            crate::tui::run(feed, rules, options(&read)?, &cli.tui)?;
+            let args = tui_args(&cli, IntervalArg::default(), tui_flags);
+            crate::tui::run(feed, rules, options(&read)?, &args)?;
             Ok(0)
         }
-        Command::Tui { root, read } => {
-            let rules = load_rules(&cli.rules)?;
+        Command::Tui {
+            root,
+            read,
+            rules,
+            interval,
+            tui_flags,
+        } => {
+            let rules = load_rules(&cli.rules.and(&rules))?;
             live(root.clone())?;
-            let interval = cli.tui.interval()?;
+            let args = tui_args(&cli, interval, tui_flags);
+            let interval = args.interval()?;
             let feed = crate::tui::model::Feed::Live { root, interval };
-            crate::tui::run(feed, rules, options(&read)?, &cli.tui)?;
+            crate::tui::run(feed, rules, options(&read)?, &args)?;
             Ok(0)
         }
         Command::Analyze {
@@ -321,11 +455,14 @@ fn execute(cli: Cli) -> Result<u8> {
             format,
             read,
             baseline,
+            rules,
             ..
         } => {
             let bundle = Bundle::open(&path)?;
-            let (rules, (snapshot, facts, notes)) = parse_while_loading(&cli.rules, || {
+            let rules = cli.rules.and(&rules);
+            let (rules, (snapshot, facts, notes)) = parse_while_loading(&rules, || {
                 let mut snapshot = Snapshot::collect(&bundle, &options(&read)?);
+                snapshot.require_inputs()?;
                 if let Some(file) = &baseline {
                     crate::baseline_cmd::attach(&mut snapshot, file, None)?;
                 }
@@ -364,34 +501,78 @@ fn execute(cli: Cli) -> Result<u8> {
             let bytes: usize = snapshot.inputs.values().map(|i| i.bytes.len()).sum();
             eprintln!(
                 "diag: wrote {} ({} inputs, {} bytes, {} skipped)",
-                output.display(),
+                visible_line(&output.display().to_string()),
                 snapshot.inputs.len(),
                 bytes,
                 snapshot.skipped.len()
             );
             for skipped in &snapshot.skipped {
-                eprintln!("diag: skipped {}: {}", skipped.collector, skipped.reason);
+                eprintln!(
+                    "diag: skipped {}: {}",
+                    visible_line(&skipped.collector),
+                    visible_line(&skipped.reason)
+                );
             }
             Ok(0)
         }
-        Command::Watch(args) => crate::watch_cmd::run(&args, &load_rules(&cli.rules)?),
-        Command::Report(args) => crate::report_cmd::run(args, &cli.rules),
-        Command::Probe { args, format } => {
-            crate::probe_cmd::run(&args, &load_rules(&cli.rules)?, format == Format::Json)
+        Command::Watch { args, rules } => {
+            crate::watch_cmd::run(&args, &load_rules(&cli.rules.and(&rules))?)
+        }
+        Command::Report { args, rules } => crate::report_cmd::run(args, &cli.rules.and(&rules)),
+        Command::Probe {
+            args,
+            format,
+            rules,
+        } => {
+            let rules = load_rules(&cli.rules.and(&rules))?;
+            crate::probe_cmd::run(&args, &rules, format == Format::Json, started)
         }
         Command::Rules { command } => rules_command(command, &cli.rules),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "diag", &mut out);
+            write_stdout(&String::from_utf8_lossy(&out))?;
+            Ok(0)
+        }
+        Command::Man { command } => {
+            write_stdout(&man_page(command.as_deref())?)?;
+            Ok(0)
+        }
     }
+}
+
+/// The roff manual page of diag, or of one of its commands (`diag-check`,
+/// with the options it takes).
+fn man_page(command: Option<&str>) -> Result<String> {
+    let mut cli = Cli::command().disable_help_subcommand(true);
+    // Gives every command its full name (`diag-check`) and usage.
+    cli.build();
+    let source = format!("diag {}", env!("CARGO_PKG_VERSION"));
+    let page = match command {
+        // The NAME section reads `diag \- find ...`.
+        None => {
+            cli.about("find the likely root cause of a misbehaving Linux server, with the evidence")
+        }
+        Some(name) => match cli.find_subcommand(name) {
+            Some(sub) => sub.clone(),
+            None => bail!("no command {}: see `diag --help`", visible_line(name)),
+        },
+    };
+    let mut out = Vec::new();
+    clap_mangen::Man::new(page)
+        .source(source)
+        .render(&mut out)?;
+    // clap_mangen puts `after_help` (the exit status) under "EXTRA".
+    let text = String::from_utf8_lossy(&out).replace("\n.SH EXTRA\n", "\n.SH \"EXIT STATUS\"\n");
+    Ok(text)
 }
 
 pub(crate) fn live(root: Option<PathBuf>) -> Result<LiveHost> {
     match root {
         None => Ok(LiveHost::new()),
-        Some(root) => {
-            if !root.is_dir() {
-                bail!("{}: --root must be an existing directory", root.display());
-            }
-            Ok(LiveHost::with_root(root))
-        }
+        // Looked at within the read timeout's default: a root on a hung
+        // mount is an error, not a hang.
+        Some(root) => Ok(LiveHost::open_root(root, Limits::default().timeout)?),
     }
 }
 
@@ -463,7 +644,7 @@ fn print_diagnosis(diagnosis: &Diagnosis, format: Format) -> Result<u8> {
         Format::Json => {
             let mut json = serde_json::to_string_pretty(diagnosis)?;
             json.push('\n');
-            json
+            sanitize::json(&json).into_owned()
         }
     };
     write_stdout(&text)?;
@@ -479,10 +660,10 @@ pub(crate) fn write_stdout(text: &str) -> Result<()> {
     }
 }
 
-fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
+fn rules_command(command: RulesCommand, before: &RuleArgs) -> Result<u8> {
     match command {
-        RulesCommand::List => {
-            let rules = load_rules(args)?;
+        RulesCommand::List { rules } => {
+            let rules = load_rules(&before.and(&rules))?;
             let mut out = String::new();
             for rule in rules.rules() {
                 let kind = match rule.kind {
@@ -491,13 +672,19 @@ fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
                 };
                 out.push_str(&format!(
                     "{:<32} {:<7} {:<8} {}  ({}:{})\n",
-                    rule.id, kind, rule.severity, rule.title, rule.file, rule.line
+                    visible_line(&rule.id),
+                    kind,
+                    rule.severity,
+                    visible_line(&rule.title),
+                    visible_line(&rule.file),
+                    rule.line
                 ));
             }
             write_stdout(&out)?;
             Ok(0)
         }
-        RulesCommand::Validate { dir } => {
+        RulesCommand::Validate { dir, rules } => {
+            let args = &before.and(&rules);
             let problems = match dir {
                 Some(dir) => diag_core::rules::validate_dir(&dir)?,
                 None => match RuleSet::load_with_cases(&args.dirs) {
@@ -507,17 +694,26 @@ fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
                 },
             };
             for problem in &problems {
-                println!("{problem}");
+                println!("{}", visible(&problem.to_string()));
             }
-            if problems.is_empty() {
-                eprintln!("diag: rules are valid");
+            // Warnings (nesting a budget may stop) are printed but do not
+            // make the rule files invalid.
+            let errors = problems.iter().filter(|p| !p.warning).count();
+            let warnings = problems.len() - errors;
+            if errors == 0 {
+                if warnings > 0 {
+                    eprintln!("diag: rules are valid ({warnings} warning(s))");
+                } else {
+                    eprintln!("diag: rules are valid");
+                }
                 Ok(0)
             } else {
-                eprintln!("diag: {} problem(s)", problems.len());
+                eprintln!("diag: {errors} problem(s), {warnings} warning(s)");
                 Ok(1)
             }
         }
-        RulesCommand::Test => {
+        RulesCommand::Test { rules } => {
+            let args = &before.and(&rules);
             check_rule_dirs(args)?;
             let rules = RuleSet::load_with_cases(&args.dirs)?;
             let outcomes = diagnose::test_rules(&rules);
@@ -536,10 +732,12 @@ fn rules_command(command: RulesCommand, args: &RuleArgs) -> Result<u8> {
                 };
                 println!(
                     "{verdict} {} / {}: expected {expected}, {got}  ({})",
-                    outcome.rule, outcome.case, outcome.location
+                    visible_line(&outcome.rule),
+                    visible_line(&outcome.case),
+                    visible_line(&outcome.location)
                 );
                 for error in &outcome.rule_errors {
-                    println!("     condition error: {error}");
+                    println!("     condition error: {}", visible(error));
                 }
                 if !outcome.passed() {
                     failed += 1;

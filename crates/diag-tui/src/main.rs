@@ -3,7 +3,9 @@
 //! Exit codes follow the monitoring-plugin convention: 0 nothing above info,
 //! 1 warning, 2 critical, 3 diag itself could not run (bad flag, missing
 //! bundle, broken rule file). Errors are one clear line on stderr naming
-//! the file (and line); never a panic or a backtrace.
+//! the file (and line); never a panic or a backtrace. Errors, like every
+//! output, pass the one sanitiser (`diag_core::sanitize`): a path or a
+//! bundle's string cannot send escape sequences to the terminal.
 
 mod baseline_cmd;
 mod cli;
@@ -16,7 +18,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("diag: internal error: {info}");
+        // A panic message can quote host data: through the sanitiser too.
+        eprintln!(
+            "diag: internal error: {}",
+            diag_core::sanitize::visible(&info.to_string())
+        );
         eprintln!("diag: please report this with the command line that caused it");
     }));
     match std::panic::catch_unwind(cli::run) {

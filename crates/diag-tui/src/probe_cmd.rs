@@ -12,6 +12,14 @@
 //! snapshot holding only `probe/*.json`), so the status is about the
 //! probes, never about whatever else the prober's host has wrong.
 //! `--every` repeats until SIGINT or SIGTERM, printing only what changed.
+//!
+//! Named targets (`TARGET`, `--targets-file`, `--targets-from`) are all
+//! that is touched: TCP to them, plus the resolvers with `--dns` (or
+//! `--dns-name`), the gateways with `--path` and the `--beyond` targets.
+//! Without named targets, this host's own set: its addresses, resolvers and
+//! gateways. A probe never captures packets.
+//! Every string from the host, a bundle or a rule passes the one sanitiser
+//! (`diag_core::sanitize`) before it is printed.
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -19,8 +27,9 @@ use diag_core::diagnosis::{ProbeTargets, SCHEMA};
 use diag_core::parse::Facts;
 use diag_core::probe::{self, PathTarget, Plan, ProbeOptions, Target};
 use diag_core::rules::RuleSet;
+use diag_core::sanitize::{self, visible_line};
 use diag_core::snapshot::{CollectOptions, Snapshot};
-use diag_core::source::{Bundle, LiveHost};
+use diag_core::source::{Bundle, LiveHost, Source};
 use diag_core::{diagnose, Diagnosis};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,8 +40,10 @@ use std::time::{Duration, Instant};
 #[derive(Debug, Args, Clone, Default)]
 pub struct ProbeArgs {
     /// Addresses to connect to: `ADDRESS`, `ADDRESS:PORT` or `[IPv6]:PORT`.
-    /// Without targets (and without --targets-from / --targets-file), this
-    /// host's own addresses: configured and bound, on their listening ports.
+    /// Named targets (these, --targets-file, --targets-from) are all that
+    /// is probed, besides --dns, --path and --beyond. Without any, this
+    /// host's own set: its addresses (configured and bound, on their
+    /// listening ports), nameservers and gateways.
     #[arg(value_name = "TARGET")]
     targets: Vec<String>,
     /// Read targets from FILE: one per line (or comma-separated), `#`
@@ -45,6 +56,14 @@ pub struct ProbeArgs {
     /// --port).
     #[arg(long, value_name = "BUNDLE_OR_JSON")]
     targets_from: Option<PathBuf>,
+    /// Also query the nameservers of /etc/resolv.conf: with targets, only
+    /// with --dns (or --dns-name); without, always (unless --no-dns).
+    #[arg(long, conflicts_with = "no_dns")]
+    dns: bool,
+    /// Also probe the default gateways: with targets, only with --path;
+    /// without, always (unless --no-path).
+    #[arg(long, conflicts_with = "no_path")]
+    path: bool,
     #[command(flatten)]
     settings: ProbeSettings,
     /// Repeat every DURATION (`15m`, `30s`) until SIGINT/SIGTERM, printing
@@ -194,10 +213,43 @@ impl ProbeArgs {
         Ok(options)
     }
 
+    /// Whether the operator named the targets (arguments, `--targets-file`,
+    /// `--targets-from`): then only they are probed, unless `--dns` or
+    /// `--path` asks for more.
+    fn named_targets(&self) -> bool {
+        !self.targets.is_empty() || self.targets_file.is_some() || self.targets_from.is_some()
+    }
+
+    /// Whether the nameservers are queried: always without named targets,
+    /// with them only on `--dns` (or `--dns-name`); never with `--no-dns`.
+    fn runs_dns(&self) -> bool {
+        !self.settings.no_dns
+            && (!self.named_targets() || self.dns || !self.settings.dns_names.is_empty())
+    }
+
+    /// Whether the default gateways are probed: always without named
+    /// targets, with them only on `--path`; never with `--no-path`.
+    fn runs_gateways(&self) -> bool {
+        !self.settings.no_path && (!self.named_targets() || self.path)
+    }
+
+    /// Whether the plan needs this host's own state (its addresses,
+    /// resolvers or routes).
+    fn needs_local(&self) -> bool {
+        !self.named_targets() || self.runs_dns() || self.runs_gateways()
+    }
+
     /// The plan: targets, nameservers and gateways. `local` are this
     /// host's facts (its resolvers and routes; its addresses when no other
-    /// targets are given).
+    /// targets are given); unused, and may be empty, when
+    /// [`Self::needs_local`] says so.
     fn plan(&self, local: &Facts) -> Result<Plan> {
+        if self.named_targets()
+            && !self.runs_gateways()
+            && self.settings.gateway_port != ProbeSettings::default().gateway_port
+        {
+            bail!("--gateway-port needs --path when targets are given");
+        }
         let mut plan = Plan {
             dns_names: self.settings.dns_names.clone(),
             ..Plan::default()
@@ -241,18 +293,23 @@ impl ProbeArgs {
             let host = host_targets(path)?;
             plan.add_host_targets(&host, &self.settings.ports, &format!("{}:", path.display()));
         }
-        if self.targets.is_empty() && self.targets_file.is_none() && self.targets_from.is_none() {
+        if !self.named_targets() {
             if let Some(host) = ProbeTargets::from_facts(local) {
                 plan.add_host_targets(&host, &self.settings.ports, "");
             }
         }
-        plan.add_local_path(local, self.settings.gateway_port);
-        if self.settings.no_dns {
-            plan.nameservers.clear();
+        let (dns, gateways) = (self.runs_dns(), self.runs_gateways());
+        if dns || gateways {
+            plan.add_local_path(local, self.settings.gateway_port);
         }
-        if self.settings.no_path {
+        if !dns {
+            plan.nameservers.clear();
+            plan.dns_names.clear();
+        }
+        if !gateways {
             plan.gateways.clear();
-        } else {
+        }
+        if !self.settings.no_path {
             for b in &self.settings.beyond {
                 let (address, port) =
                     probe::parse_target(b).map_err(|m| anyhow::anyhow!("--beyond {m}"))?;
@@ -326,18 +383,33 @@ struct Round {
     elapsed: Duration,
 }
 
-fn round(args: &ProbeArgs, rules: &RuleSet) -> Result<Round> {
-    let local = Snapshot::collect(&LiveHost::new(), &CollectOptions::default());
-    let (facts, _) = Facts::from_snapshot(&local);
+/// One round, timed from `started` (the run's start for the first round)
+/// to its diagnosis. This host's state is read only when the plan needs it
+/// (no named targets, `--dns`, `--path`), and never with a packet capture.
+fn round(args: &ProbeArgs, rules: &RuleSet, started: Instant) -> Result<Round> {
+    const HOSTNAME: &str = "proc/sys/kernel/hostname";
+    let host = LiveHost::new();
+    let (facts, hostname) = if args.needs_local() {
+        let mut options = CollectOptions::default();
+        options.capture.duration = Duration::ZERO;
+        let local = Snapshot::collect(&host, &options);
+        let hostname = local.inputs.get(HOSTNAME).map(|i| i.bytes.to_vec());
+        (Facts::from_snapshot(&local).0, hostname)
+    } else {
+        let limits = diag_core::source::Limits::default();
+        let hostname = host
+            .read(HOSTNAME, &limits)
+            .ok()
+            .map(|raw| raw.bytes.to_vec());
+        (Facts::default(), hostname)
+    };
     let plan = args.plan(&facts)?;
     let plan_size =
         plan.tcp_count() + plan.nameservers.len() + plan.gateways.len() + plan.beyond.len();
-    let started = Instant::now();
     let results = probe::run(&plan, &args.options()?)?;
-    let elapsed = started.elapsed();
     let mut inputs = results.inputs();
-    if let Some(host) = local.text("proc/sys/kernel/hostname") {
-        inputs.push(("proc/sys/kernel/hostname".into(), host.as_bytes().to_vec()));
+    if let Some(host) = hostname {
+        inputs.push((HOSTNAME.into(), host));
     }
     let mut snapshot = Snapshot::from_inputs(inputs);
     snapshot.source.path = "probe".into();
@@ -347,7 +419,14 @@ fn round(args: &ProbeArgs, rules: &RuleSet) -> Result<Round> {
             reason: format!("not probed: {left}"),
         });
     }
-    let diagnosis = diagnose::diagnose(&snapshot, rules);
+    let mut diagnosis = diagnose::diagnose(&snapshot, rules);
+    // The snapshot holds the probes' results alone, on purpose: the kinds
+    // of input a host has (kernel log, routes, ...) are not missing here.
+    diagnosis
+        .skipped
+        .retain(|s| s.reason != diag_core::snapshot::NOT_PRESENT);
+    diagnosis.source.inputs_absent.clear();
+    let elapsed = started.elapsed();
     let mut lines = BTreeMap::new();
     for r in &results.tcp {
         let key = format!("tcp {}", sock(&r.address, r.port));
@@ -431,9 +510,9 @@ fn status_line(round: &Round) -> (i32, String) {
     let summary = if round.plan_size == 0 {
         "nothing to probe: no targets (give TARGET, --targets-file, --targets-from or --port), no nameserver, no gateway".to_string()
     } else if let Some(top) = d.causes.first() {
-        format!("{}: {}", top.id, top.summary)
+        visible_line(&format!("{}: {}", top.id, top.summary))
     } else if let Some(top) = d.findings.first() {
-        format!("{}: {}", top.id, top.summary)
+        visible_line(&format!("{}: {}", top.id, top.summary))
     } else {
         format!("{} probe(s), every one answered", round.results.len())
     };
@@ -469,42 +548,44 @@ fn status_line(round: &Round) -> (i32, String) {
 }
 
 fn details(round: &Round) -> String {
+    let l = visible_line;
     let mut out = String::new();
     let d = &round.diagnosis;
     for c in &d.causes {
         out.push_str(&format!(
             "{} {} (cause, {:.0}%): {}\n",
             c.severity.as_str().to_uppercase(),
-            c.id,
+            l(&c.id),
             c.confidence * 100.0,
-            c.summary
+            l(&c.summary)
         ));
     }
     for f in &d.findings {
         out.push_str(&format!(
             "{} {}: {}\n",
             f.severity.as_str().to_uppercase(),
-            f.id,
-            f.summary
+            l(&f.id),
+            l(&f.summary)
         ));
     }
     for (k, v) in &round.results {
-        out.push_str(&format!("{k} {v}\n"));
+        out.push_str(&format!("{} {}\n", l(k), l(v)));
     }
     for s in &d.skipped {
-        out.push_str(&format!("skipped {}: {}\n", s.collector, s.reason));
+        out.push_str(&format!("skipped {}: {}\n", l(&s.collector), l(&s.reason)));
     }
     for n in &d.notes {
-        out.push_str(&format!("note {}: {}\n", n.input, n.message));
+        out.push_str(&format!("note {}: {}\n", l(&n.input), l(&n.message)));
     }
     out
 }
 
-/// `diag probe`.
-pub fn run(args: &ProbeArgs, rules: &RuleSet, json: bool) -> Result<u8> {
+/// `diag probe`; `started` is when the command started (before its rules
+/// loaded): the first round's time counts from there.
+pub fn run(args: &ProbeArgs, rules: &RuleSet, json: bool, started: Instant) -> Result<u8> {
     args.options()?;
     let Some(every) = args.every else {
-        let round = round(args, rules)?;
+        let round = round(args, rules, started)?;
         return finish(args, &round, json);
     };
     let every: Duration = every.into();
@@ -517,8 +598,9 @@ pub fn run(args: &ProbeArgs, rules: &RuleSet, json: bool) -> Result<u8> {
     let stop = stop_signal()?;
     let mut previous: Option<Round> = None;
     let mut code;
+    let mut started = started;
     loop {
-        let round = round(args, rules)?;
+        let round = round(args, rules, started)?;
         let (c, line) = status_line(&round);
         code = c;
         let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
@@ -535,12 +617,14 @@ pub fn run(args: &ProbeArgs, rules: &RuleSet, json: bool) -> Result<u8> {
                 for (k, v) in &round.results {
                     let was = prev.results.get(k);
                     let word = |s: &str| s.split(' ').next().unwrap_or_default().to_string();
+                    let (k, line) = (visible_line(k), visible_line(v));
                     match was {
                         Some(w) if word(w) == word(v) => {}
-                        Some(w) => {
-                            out.push_str(&format!("{now} changed {k}: {} -> {}\n", word(w), v))
-                        }
-                        None => out.push_str(&format!("{now} new {k}: {v}\n")),
+                        Some(w) => out.push_str(&format!(
+                            "{now} changed {k}: {} -> {line}\n",
+                            visible_line(&word(w))
+                        )),
+                        None => out.push_str(&format!("{now} new {k}: {line}\n")),
                     }
                 }
                 for k in prev
@@ -548,7 +632,7 @@ pub fn run(args: &ProbeArgs, rules: &RuleSet, json: bool) -> Result<u8> {
                     .keys()
                     .filter(|k| !round.results.contains_key(*k))
                 {
-                    out.push_str(&format!("{now} gone {k}\n"));
+                    out.push_str(&format!("{now} gone {}\n", visible_line(k)));
                 }
                 crate::cli::write_stdout(&out)?;
             }
@@ -557,6 +641,7 @@ pub fn run(args: &ProbeArgs, rules: &RuleSet, json: bool) -> Result<u8> {
         if stop.recv_timeout(every).is_ok() {
             break;
         }
+        started = Instant::now();
     }
     Ok(u8::try_from(code).unwrap_or(3))
 }
@@ -576,7 +661,7 @@ fn finish(args: &ProbeArgs, round: &Round, json: bool) -> Result<u8> {
     if json {
         let mut text = serde_json::to_string_pretty(&round.diagnosis)?;
         text.push('\n');
-        crate::cli::write_stdout(&text)?;
+        crate::cli::write_stdout(&sanitize::json(&text))?;
     } else {
         crate::cli::write_stdout(&format!("{line}\n{}", details(round)))?;
     }
@@ -630,5 +715,58 @@ mod tests {
             err.to_string().contains("give ADDRESS:PORT or --port"),
             "{err}"
         );
+    }
+
+    /// A host with a resolver and a default gateway: named targets touch
+    /// neither unless --dns / --path ask; without targets, both are
+    /// probed.
+    #[test]
+    fn named_targets_are_all_that_is_probed() {
+        let local = Snapshot::from_inputs([
+            ("etc/resolv.conf", "nameserver 192.0.2.53\n"),
+            (
+                "proc/net/route",
+                "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+                 eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n",
+            ),
+        ]);
+        let (facts, _) = Facts::from_snapshot(&local);
+        let named = |dns: bool, path: bool| ProbeArgs {
+            targets: vec!["192.0.2.10:80".into()],
+            dns,
+            path,
+            ..ProbeArgs::default()
+        };
+        let plan = named(false, false).plan(&facts).expect("plan");
+        assert_eq!(plan.tcp_count(), 1);
+        assert!(plan.nameservers.is_empty() && plan.dns_names.is_empty());
+        assert!(plan.gateways.is_empty() && plan.beyond.is_empty());
+        assert!(!named(false, false).needs_local());
+
+        let plan = named(true, false).plan(&facts).expect("plan");
+        assert_eq!(plan.nameservers.len(), 1, "{plan:?}");
+        assert!(plan.gateways.is_empty());
+        let plan = named(false, true).plan(&facts).expect("plan");
+        assert!(plan.nameservers.is_empty());
+        assert_eq!(plan.gateways.len(), 2, "ICMP and TCP: {plan:?}");
+
+        // --dns-name asks for DNS; --beyond names its own targets.
+        let mut args = named(false, false);
+        args.settings.dns_names = vec!["example.test".into()];
+        args.settings.beyond = vec!["192.0.2.99:443".into()];
+        let plan = args.plan(&facts).expect("plan");
+        assert_eq!(plan.nameservers.len(), 1);
+        assert!(plan.gateways.is_empty());
+        assert_eq!(plan.beyond.len(), 1);
+
+        // A gateway port without --path would be ignored: refused.
+        let mut args = named(false, false);
+        args.settings.gateway_port = 443;
+        assert!(args.plan(&facts).is_err());
+
+        let own = ProbeArgs::default().plan(&facts).expect("plan");
+        assert_eq!(own.nameservers.len(), 1);
+        assert_eq!(own.gateways.len(), 2);
+        assert!(ProbeArgs::default().needs_local());
     }
 }

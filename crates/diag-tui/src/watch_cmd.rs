@@ -1,10 +1,15 @@
 //! `diag watch`: follow the kernel log and print each kernel-log finding as
 //! its lines arrive (see `diag_core::watch`).
+//!
+//! Every string from the kernel log or a rule passes the one sanitiser
+//! (`diag_core::sanitize`): `render` shows controls as visible pictures,
+//! `--json` lines escape them.
 
 use anyhow::{bail, Result};
 use clap::Args;
 use diag_core::model::Severity;
 use diag_core::rules::RuleSet;
+use diag_core::sanitize;
 use diag_core::watch::{Follower, Start, Update, Watcher};
 use std::io::Write;
 use std::path::PathBuf;
@@ -50,7 +55,7 @@ pub fn run(args: &WatchArgs, rules: &RuleSet) -> Result<u8> {
     let mut watcher = Watcher::new(follower, rules, interval);
     eprintln!(
         "diag: watching {} (new findings every {:.1} s at most; ^C stops)",
-        args.device.display(),
+        sanitize::visible_line(&args.device.display().to_string()),
         args.interval
     );
     let mut out = std::io::stdout().lock();
@@ -72,7 +77,7 @@ pub fn run(args: &WatchArgs, rules: &RuleSet) -> Result<u8> {
             );
             if args.json {
                 let line = serde_json::json!({ "time": now.to_string(), "lost": message });
-                text.push_str(&line.to_string());
+                text.push_str(&sanitize::json(&line.to_string()));
                 text.push('\n');
             } else {
                 text.push_str(&format!("{} NOTE {message}\n", now.strftime("%H:%M:%SZ")));
@@ -85,7 +90,7 @@ pub fn run(args: &WatchArgs, rules: &RuleSet) -> Result<u8> {
                     "first": update.first,
                     "finding": update.finding,
                 });
-                text.push_str(&line.to_string());
+                text.push_str(&sanitize::json(&line.to_string()));
                 text.push('\n');
             } else {
                 text.push_str(&render(&now, update));
@@ -98,7 +103,11 @@ pub fn run(args: &WatchArgs, rules: &RuleSet) -> Result<u8> {
     }
 }
 
+/// One update as text: every string from the log or a rule through
+/// [`sanitize::visible_line`], so a line stays one line and no escape
+/// sequence reaches the terminal.
 fn render(now: &jiff::Timestamp, update: &Update) -> String {
+    let v = sanitize::visible_line;
     let f = &update.finding;
     let level = match f.severity {
         Severity::Critical => "CRIT",
@@ -109,14 +118,59 @@ fn render(now: &jiff::Timestamp, update: &Update) -> String {
     let mut text = format!(
         "{} {level} {} ({mark}, {} in window): {}\n",
         now.strftime("%H:%M:%SZ"),
-        f.id,
+        v(&f.id),
         f.count,
-        f.summary
+        v(&f.summary)
     );
     if let Some(newest) = f.evidence.last() {
         let line = newest.line_end.or(newest.line).unwrap_or(0);
         let excerpt = newest.excerpt.lines().next().unwrap_or("");
-        text.push_str(&format!("    {}:{line}: {excerpt}\n", newest.input));
+        text.push_str(&format!(
+            "    {}:{line}: {}\n",
+            v(&newest.input),
+            v(excerpt)
+        ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diag_core::diagnosis::Finding;
+    use diag_core::model::Evidence;
+
+    #[test]
+    fn escape_sequences_in_a_finding_never_reach_the_terminal() {
+        let evil = "\x1b]0;owned\x07\x1b[2J\u{9b}31m\u{202e}\r\nFAKE";
+        let update = Update {
+            finding: Finding {
+                id: format!("x.{evil}"),
+                title: evil.into(),
+                severity: Severity::Warning,
+                summary: format!("summary {evil}"),
+                count: 2,
+                evidence: vec![Evidence {
+                    input: format!("dev/{evil}"),
+                    line: Some(3),
+                    line_end: None,
+                    excerpt: format!("kmsg {evil}"),
+                }],
+                evidence_omitted: 0,
+                next_steps: Vec::new(),
+            },
+            first: true,
+        };
+        let text = render(&jiff::Timestamp::UNIX_EPOCH, &update);
+        assert!(
+            !text.chars().any(|c| c != '\n' && sanitize::is_control(c)),
+            "{text:?}"
+        );
+        // Two lines, not more: a line feed in a field is shown, not obeyed.
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.contains("summary \u{241b}]0;owned\u{2407}"), "{text}");
+        let json = sanitize::json(&serde_json::json!({ "finding": update.finding }).to_string())
+            .into_owned();
+        assert!(!json.chars().any(sanitize::is_control), "{json}");
+    }
 }

@@ -2,7 +2,7 @@
 //!
 //! `/dev/kmsg` records look like `6,1234,5678901,-;message`, optionally
 //! followed by dictionary lines that start with a space (` SUBSYSTEM=pci`).
-//! Text logs come in many shapes (see `../shared/corpus/README.md`): plain
+//! Text logs come in many shapes (see `tests/corpus/README.md`): plain
 //! `[ 1234.567890] msg`, `<6>[...]` raw priorities, caller ids
 //! (`[  T259]`, `[    C0]`), `dmesg -T` wall-clock stamps, syslog prefixes
 //! (`... kernel: ...`) and no timestamp at all. Both parsers are pure and
@@ -183,27 +183,61 @@ pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
     (entries, notes)
 }
 
-/// Decodes the `\xNN` escapes /dev/kmsg uses for non-printable bytes.
+/// Decodes the `\xNN` escapes /dev/kmsg uses for non-printable bytes
+/// (every byte below 0x20 or from 0x7f, and the backslash): UTF-8 text
+/// arrives escaped byte by byte and decodes back to its characters. A
+/// decoded character the one sanitiser would alter
+/// ([`crate::sanitize::is_control`]: ESC, BEL, a line feed, DEL, a C1
+/// control, a bidi override), the tab aside, stays as its escape text in
+/// the message: an escape sequence in a kernel message never becomes raw
+/// in a field, and the record stays one line. Bytes that are not UTF-8
+/// become U+FFFD.
 fn unescape_kmsg(message: &str) -> String {
     if !message.contains("\\x") {
         return message.to_string();
     }
     let bytes = message.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
+    // The decoded bytes, and for each the input range it came from (four
+    // bytes for an escape, one for a byte as it is).
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut from: Vec<(usize, usize)> = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'\\' && i + 3 < bytes.len() && bytes[i + 1] == b'x' {
             let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).ok();
             if let Some(value) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(value);
+                decoded.push(value);
+                from.push((i, i + 4));
                 i += 4;
                 continue;
             }
         }
-        out.push(bytes[i]);
+        decoded.push(bytes[i]);
+        from.push((i, i + 1));
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    let mut out = String::with_capacity(message.len());
+    let mut at = 0;
+    for chunk in decoded.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let len = c.len_utf8();
+            let escaped = from[at..at + len].iter().any(|(a, b)| b - a > 1);
+            if escaped && c != '\t' && crate::sanitize::is_control(c) {
+                // The escape text as the kernel wrote it (the range
+                // always falls on character boundaries).
+                let text = message.get(from[at].0..from[at + len - 1].1);
+                out.push_str(text.unwrap_or("\u{fffd}"));
+            } else {
+                out.push(c);
+            }
+            at += len;
+        }
+        if !chunk.invalid().is_empty() {
+            out.push('\u{fffd}');
+            at += chunk.invalid().len();
+        }
+    }
+    out
 }
 
 static SYSLOG_KERNEL: LazyLock<Regex> = LazyLock::new(|| {
@@ -409,6 +443,43 @@ mod tests {
     }
 
     #[test]
+    fn kmsg_escapes_stay_escaped_in_fields() {
+        // ESC ] 0 ; ... BEL ESC [ 2 J: retitles and clears a terminal.
+        let text = "6,1,1000,-;usb 1-1: Product: \\x1b]0;owned\\x07\\x1b[2J\\x0a fake line\n\
+                    6,2,1001,-;CSI \\xc2\\x9b31m, bare \\x9b, DEL \\x7f, RLO \\xe2\\x80\\xae, NUL \\x00\n\
+                    6,3,1002,-;caf\\xc3\\xa9 \\xe2\\x98\\x83 tab\\x09here back\\x5cslash \\X1B \\xff\\xfe\n";
+        let (entries, notes) = parse_kmsg("dev/kmsg", text);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(
+            entries[0].message,
+            "usb 1-1: Product: \\x1b]0;owned\\x07\\x1b[2J\\x0a fake line"
+        );
+        assert_eq!(
+            entries[1].message,
+            "CSI \\xc2\\x9b31m, bare \u{fffd}, DEL \\x7f, RLO \\xe2\\x80\\xae, NUL \\x00"
+        );
+        // UTF-8 text, the tab and the backslash still decode; bytes that
+        // are not UTF-8 stay lossy.
+        assert_eq!(
+            entries[2].message,
+            "caf\u{e9} \u{2603} tab\there back\\slash \\X1B \u{fffd}\u{fffd}"
+        );
+        for entry in &entries {
+            assert!(
+                !entry
+                    .message
+                    .chars()
+                    .any(|c| c != '\t' && crate::sanitize::is_control(c)),
+                "{:?}",
+                entry.message
+            );
+        }
+        // Raw text around the escapes is untouched.
+        assert_eq!(unescape_kmsg("a\\x1bb"), "a\\x1bb");
+        assert_eq!(unescape_kmsg("\\x1B[1m"), "\\x1B[1m");
+    }
+
+    #[test]
     fn dmesg_shapes() {
         let text = "[    2.939498] [TTM] Initializing pool allocator\n\
 <6>[   85.501187] WARNING: foo\n\
@@ -556,9 +627,11 @@ Wed Feb 24 00:35:21 2021 kern.info kernel: [16300.998425] neighbour: arp_cache: 
 
     #[test]
     fn every_corpus_kernel_log_parses_without_panic() {
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/kmsg");
-        let Ok(files) = std::fs::read_dir(&dir) else {
+        let dir = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/corpus/kmsg"
+        ));
+        let Ok(files) = std::fs::read_dir(dir) else {
             panic!("corpus missing at {}", dir.display());
         };
         let mut seen = 0;

@@ -9,6 +9,10 @@
 //!   single call; [`write_atomic`] writes a rendered report without ever
 //!   leaving half a file under its name. `docs/reports.md` describes the
 //!   formats.
+//!
+//! Every string from the host passes the one sanitiser
+//! ([`crate::sanitize`], re-exported as [`visible`] and [`visible_line`])
+//! in every format; the JSON forms escape what `serde_json` leaves raw.
 
 pub mod context;
 pub mod html;
@@ -17,7 +21,7 @@ pub mod markdown;
 
 pub use context::{Provenance, Report, ReportContext};
 pub use html::html;
-pub use json::{json, schema};
+pub use json::schema;
 pub use markdown::markdown;
 
 use crate::diagnosis::Diagnosis;
@@ -78,20 +82,20 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// `text` with control characters made visible: C0 controls (an ANSI
-/// escape's ESC) as their Unicode control pictures (`␛`), DEL as `␡`, C1
-/// controls and bidirectional overrides as U+FFFD. Line breaks and tabs
-/// are kept. Every report applies it to every string from the host.
-pub fn visible(text: &str) -> String {
-    text.chars()
-        .map(|c| match c {
-            '\n' | '\t' => c,
-            '\u{0}'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or('\u{fffd}'),
-            '\u{7f}' => '\u{2421}',
-            '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => '\u{fffd}',
-            _ => c,
-        })
-        .collect()
+/// The one sanitiser's functions ([`crate::sanitize`]), used by every
+/// report on every string from the host.
+pub use crate::sanitize::{visible, visible_line};
+
+/// The report as pretty-printed JSON ([`json::json`]), with a final
+/// newline and every DEL, C1 or bidi control in a string written as a
+/// `\uXXXX` escape ([`crate::sanitize::json`]): safe to print on a
+/// terminal, the same document once parsed.
+pub fn json(report: &Report) -> String {
+    let out = json::json(report);
+    match crate::sanitize::json(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(safe) => safe,
+    }
 }
 
 /// An RFC 3339 time as reports show it: `2026-11-21 07:15:49.123`.
@@ -104,7 +108,11 @@ const TEXT_NOTES: usize = 10;
 
 /// The diagnosis as plain text for a terminal, a serial console or a mail:
 /// ASCII only in its own layout, no colour, 80 columns where possible.
+/// Every string in it (from the host, a bundle or a rule file) passes
+/// [`visible_line`]: no control character reaches the terminal, and no
+/// field spills onto another line.
 pub fn text(diagnosis: &Diagnosis) -> String {
+    let v = visible_line;
     let mut out = String::new();
     let source = &diagnosis.source;
     let _ = writeln!(
@@ -112,10 +120,27 @@ pub fn text(diagnosis: &Diagnosis) -> String {
         "diag {}: {} {} (host {}, kernel {}), {}",
         crate::VERSION,
         source.kind,
-        source.path,
-        source.host.as_deref().unwrap_or("unknown"),
-        source.kernel.as_deref().unwrap_or("unknown"),
-        diagnosis.generated_at
+        v(&source.path),
+        v(source.host.as_deref().unwrap_or("unknown")),
+        v(source.kernel.as_deref().unwrap_or("unknown")),
+        v(&diagnosis.generated_at)
+    );
+    let absent = if source.inputs_absent.is_empty() {
+        String::new()
+    } else {
+        format!("; absent: {}", v(&source.inputs_absent.join(", ")))
+    };
+    let collected = match &source.collected_at {
+        Some(at) if source.kind != crate::source::SourceKind::Live => {
+            format!("; collected {}", v(at))
+        }
+        Some(_) => String::new(),
+        None => "; collection time unknown".into(),
+    };
+    let _ = writeln!(
+        out,
+        "read {} input(s){absent}{collected}",
+        source.inputs_read
     );
     let verdict = match diagnosis.worst() {
         Some(severity) => format!("{}", severity).to_uppercase(),
@@ -139,17 +164,17 @@ pub fn text(diagnosis: &Diagnosis) -> String {
                 "\n{}. [{}] {} ({}, confidence {:.2})",
                 rank + 1,
                 cause.severity,
-                cause.title,
-                cause.id,
+                v(&cause.title),
+                v(&cause.id),
                 cause.confidence
             );
-            let _ = writeln!(out, "   {}", cause.summary);
+            let _ = writeln!(out, "   {}", v(&cause.summary));
             if !cause.explains.is_empty() {
-                let _ = writeln!(out, "   explains: {}", cause.explains.join(", "));
+                let _ = writeln!(out, "   explains: {}", v(&cause.explains.join(", ")));
             }
             evidence(&mut out, &cause.evidence, cause.evidence_omitted);
             for step in &cause.next_steps {
-                let _ = writeln!(out, "   next: {step}");
+                let _ = writeln!(out, "   next: {}", v(step));
             }
         }
     }
@@ -159,25 +184,33 @@ pub fn text(diagnosis: &Diagnosis) -> String {
             let _ = writeln!(
                 out,
                 "\n- [{}] {} ({})",
-                finding.severity, finding.title, finding.id
+                finding.severity,
+                v(&finding.title),
+                v(&finding.id)
             );
-            let _ = writeln!(out, "   {}", finding.summary);
+            let _ = writeln!(out, "   {}", v(&finding.summary));
             evidence(&mut out, &finding.evidence, finding.evidence_omitted);
             for step in &finding.next_steps {
-                let _ = writeln!(out, "   next: {step}");
+                let _ = writeln!(out, "   next: {}", v(step));
             }
         }
     }
     if !diagnosis.ruled_out.is_empty() {
         let _ = writeln!(out, "\nRuled out:");
         for item in &diagnosis.ruled_out {
-            let _ = writeln!(out, "- {} ({}): {}", item.title, item.id, item.reason);
+            let _ = writeln!(
+                out,
+                "- {} ({}): {}",
+                v(&item.title),
+                v(&item.id),
+                v(&item.reason)
+            );
         }
     }
     if !diagnosis.skipped.is_empty() {
         let _ = writeln!(out, "\nSkipped:");
         for item in &diagnosis.skipped {
-            let _ = writeln!(out, "- {}: {}", item.collector, item.reason);
+            let _ = writeln!(out, "- {}: {}", v(&item.collector), v(&item.reason));
         }
     }
     if !diagnosis.notes.is_empty() {
@@ -185,10 +218,10 @@ pub fn text(diagnosis: &Diagnosis) -> String {
         for note in diagnosis.notes.iter().take(TEXT_NOTES) {
             match note.line {
                 Some(line) => {
-                    let _ = writeln!(out, "- {}:{}: {}", note.input, line, note.message);
+                    let _ = writeln!(out, "- {}:{}: {}", v(&note.input), line, v(&note.message));
                 }
                 None => {
-                    let _ = writeln!(out, "- {}: {}", note.input, note.message);
+                    let _ = writeln!(out, "- {}: {}", v(&note.input), v(&note.message));
                 }
             }
         }
@@ -212,21 +245,26 @@ fn evidence(out: &mut String, items: &[Evidence], omitted: usize) {
     }
     let _ = writeln!(out, "   evidence:");
     for item in items {
+        let input = visible_line(&item.input);
         if let (Some(line), Some(end)) = (item.line, item.line_end) {
-            let _ = writeln!(out, "     {}:{}-{}:", item.input, line, end);
+            let _ = writeln!(out, "     {input}:{line}-{end}:");
             for text in item.excerpt.lines() {
                 let text: String = text.chars().take(200).collect();
-                let _ = writeln!(out, "       | {text}");
+                let _ = writeln!(out, "       | {}", visible_line(&text));
             }
             continue;
         }
+        // A record of several lines (an mdstat array and its status
+        // line) keeps its line breaks; each line is sanitised on its own.
         let excerpt: String = item.excerpt.chars().take(200).collect();
+        let excerpt: Vec<String> = excerpt.split('\n').map(visible_line).collect();
+        let excerpt = excerpt.join("\n");
         match item.line {
             Some(line) => {
-                let _ = writeln!(out, "     {}:{}: {}", item.input, line, excerpt);
+                let _ = writeln!(out, "     {input}:{line}: {excerpt}");
             }
             None => {
-                let _ = writeln!(out, "     {}: {}", item.input, excerpt);
+                let _ = writeln!(out, "     {input}: {excerpt}");
             }
         }
     }

@@ -2,7 +2,7 @@
 //! against the shape of the facts, so a typo is reported by `diag rules
 //! validate` as `file:line:col` instead of failing silently at run time.
 
-use super::{Condition, Locator, RuleProblem};
+use super::{budget, Condition, Locator, RuleProblem};
 use crate::parse::Facts;
 use cel::common::ast::{Expr, LiteralValue};
 use cel::IdedExpr;
@@ -79,10 +79,24 @@ pub(crate) fn compile(
     }
     refers_to.sort();
     refers_to.dedup();
+    let warnings = budget::deep_nesting(program.expression())
+        .map(|(node, ranges)| {
+            let offset = offset_of_node(&program, &source, node);
+            let mut warning = at.at(
+                start + offset,
+                budget::nesting_warning(&ranges, &budget::Limits::default()),
+            );
+            warning.warning = true;
+            warning
+        })
+        .into_iter()
+        .collect();
     Ok(Condition {
         source,
         program: Arc::new(program).into(),
+        metered: std::sync::OnceLock::new(),
         refers_to,
+        warnings,
     })
 }
 
@@ -104,7 +118,9 @@ pub(crate) fn deferred(source: String) -> Condition {
     Condition {
         source,
         program: std::sync::OnceLock::new(),
+        metered: std::sync::OnceLock::new(),
         refers_to,
+        warnings: Vec::new(),
     }
 }
 
@@ -119,6 +135,20 @@ pub(crate) fn references(source: &str) -> Vec<String> {
                 .map(|m| m.as_str().to_string())
         })
         .collect()
+}
+
+/// Byte offset in `source` where `node` was written (0 when unknown).
+fn offset_of_node(program: &cel::Program, source: &str, node: &IdedExpr) -> usize {
+    program
+        .source_info()
+        .offset_for(node.id)
+        .and_then(|(start, _)| usize::try_from(start).ok())
+        .map_or(0, |chars| {
+            source
+                .char_indices()
+                .nth(chars)
+                .map_or(source.len(), |(i, _)| i)
+        })
 }
 
 /// Byte offset in `source` of a parser position (1-based line, 1-based
@@ -142,17 +172,7 @@ fn offset_of_position(source: &str, line: isize, col: isize) -> usize {
 
 impl<'a> Walker<'a> {
     fn problem(&mut self, node: &IdedExpr, message: String) {
-        let offset = self
-            .program
-            .source_info()
-            .offset_for(node.id)
-            .and_then(|(start, _)| usize::try_from(start).ok())
-            .map_or(0, |chars| {
-                self.source
-                    .char_indices()
-                    .nth(chars)
-                    .map_or(self.source.len(), |(i, _)| i)
-            });
+        let offset = offset_of_node(self.program, self.source, node);
         self.problems.push(self.at.at(self.start + offset, message));
     }
 

@@ -29,6 +29,7 @@
 //! inputs."dev/kmsg" = "6,1,100,-;neighbour: arp_cache: neighbor table overflow!"
 //! ```
 
+pub(crate) mod budget;
 mod check;
 
 use crate::error::{Error, Result};
@@ -43,12 +44,50 @@ use toml::Spanned;
 
 mod builtin {
     include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+    /// The text of every file of [`FILES`]: with its case tables blanked
+    /// ([`BLANKED`] unpacked), or whole, fixture cases included
+    /// ([`WHOLE`]), cut at the files' lengths.
+    pub(super) fn texts(whole: bool) -> std::io::Result<Vec<String>> {
+        let (packed, len) = if whole {
+            (WHOLE, WHOLE_LEN)
+        } else {
+            (BLANKED, BLANKED_LEN)
+        };
+        let bytes = zstd::bulk::decompress(packed, len)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let mut rest = text.as_str();
+        let mut files = Vec::with_capacity(FILES.len());
+        for (_, blanked_len, whole_len) in FILES {
+            let len = if whole { *whole_len } else { *blanked_len };
+            let (file, after) = rest.split_at_checked(len).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated rule files")
+            })?;
+            files.push(file.to_string());
+            rest = after;
+        }
+        Ok(files)
+    }
 }
 
 /// Cache of the lazy DFA that runs every log pattern at once.
 const LOG_SET_DFA_CACHE: usize = 32 << 20;
 /// Compiled size allowed for the set of every log pattern.
 const LOG_SET_SIZE_LIMIT: usize = 64 << 20;
+/// Compiled size allowed for one log pattern (the largest built-in one,
+/// `.{0,160}` in Unicode, is ~170 KB; `\w{50}` is ~2.5 MB).
+const PATTERN_SIZE_LIMIT: usize = 2 << 20;
+/// Cache of the lazy DFA of one log pattern.
+const PATTERN_DFA_CACHE: usize = 2 << 20;
+
+/// Compiles a log pattern with the per-pattern limits.
+fn compile_pattern(pattern: &str) -> std::result::Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .dfa_size_limit(PATTERN_DFA_CACHE)
+        .build()
+}
 
 /// One problem in a rule file, located to the character.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,13 +100,17 @@ pub struct RuleProblem {
     pub col: usize,
     /// What is wrong.
     pub message: String,
+    /// A warning (`rules validate` only): the rule loads, but something
+    /// may make it costly (see `docs/rules.md`, "Budgets").
+    pub warning: bool,
 }
 
 impl fmt::Display for RuleProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.warning { "warning: " } else { "" };
         write!(
             f,
-            "{}:{}:{}: {}",
+            "{}:{}:{}: {kind}{}",
             self.file, self.line, self.col, self.message
         )
     }
@@ -110,7 +153,7 @@ impl LogPattern {
         self.regex.get_or_init(|| {
             // Only built-in patterns are compiled here, and the tests
             // compile every one of them (`RuleSet::builtin_with_cases`).
-            Regex::new(&self.pattern).expect("built-in log patterns compile")
+            compile_pattern(&self.pattern).expect("built-in log patterns compile")
         })
     }
 }
@@ -146,8 +189,13 @@ pub struct Condition {
     /// that only a rule that fires evaluates (fields, evidence, ...), which
     /// compile on first use (see `check::deferred`).
     program: std::sync::OnceLock<std::sync::Arc<cel::Program>>,
+    /// The expression as evaluated: metered (see `budget`), built on first
+    /// use.
+    metered: std::sync::OnceLock<std::sync::Arc<cel::IdedExpr>>,
     /// Finding ids the expression refers to (`findings['id']`, `'id' in findings`).
     pub refers_to: Vec<String>,
+    /// Warnings of `rules validate` about the expression (deep nesting).
+    pub(crate) warnings: Vec<RuleProblem>,
 }
 
 impl Condition {
@@ -160,6 +208,13 @@ impl Condition {
                 cel::Program::compile(&self.source).expect("built-in conditions compile"),
             )
         })
+    }
+
+    /// The expression as evaluated: every comprehension's range and every
+    /// value a `map` builds go through the budget's meter.
+    pub(crate) fn metered(&self) -> &cel::IdedExpr {
+        self.metered
+            .get_or_init(|| std::sync::Arc::new(budget::instrument(self.program().expression())))
     }
 }
 
@@ -227,14 +282,18 @@ pub struct Rule {
     pub file: String,
     /// The line of its `id`.
     pub line: usize,
+    /// Built into the binary: its log pattern joins the one-pass set of
+    /// every built-in pattern; a user rule's pattern is matched alone,
+    /// under a time budget per input (see `docs/rules.md`, "Budgets").
+    pub builtin: bool,
 }
 
 /// A validated set of rules, ids unique.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
     rules: Vec<Rule>,
-    /// Every log pattern in one set, and the index of the rule owning
-    /// each; built at load when user rules are in the set, on first use
+    /// Every built-in log pattern in one set, and the index of the rule
+    /// owning each; built at load when user rules are in the set, on first use
     /// when only built-in ones are.
     log_set: std::sync::OnceLock<Option<LogSet>>,
 }
@@ -358,6 +417,7 @@ impl<'a> Locator<'a> {
             line,
             col,
             message: message.into(),
+            warning: false,
         }
     }
 
@@ -395,18 +455,17 @@ impl RuleSet {
     }
 
     fn builtin_at(depth: Depth) -> Result<Self> {
+        let texts =
+            builtin::texts(depth == Depth::Checked).map_err(|e| Error::io("builtin:rules", e))?;
         let files: Vec<(String, String)> = builtin::FILES
             .iter()
-            .map(|(name, whole, without_cases)| {
-                let text = if depth == Depth::Checked {
-                    whole
-                } else {
-                    without_cases
-                };
-                (format!("builtin:rules/{name}"), (*text).to_string())
-            })
+            .zip(texts)
+            .map(|((name, _, _), text)| (format!("builtin:rules/{name}"), text))
             .collect();
-        let (rules, problems) = parse_files(&files, depth);
+        let (mut rules, problems) = parse_files(&files, depth);
+        for rule in &mut rules {
+            rule.builtin = true;
+        }
         let trusted = if depth == Depth::Builtin {
             rules.len()
         } else {
@@ -467,8 +526,9 @@ impl RuleSet {
         &self.rules
     }
 
-    /// All log patterns as one `RegexSet`, with the index (in [`rules`])
-    /// of the rule each pattern belongs to.
+    /// Every built-in log pattern as one `RegexSet`, with the index (in
+    /// [`rules`]) of the rule each pattern belongs to. User patterns are
+    /// not in it: each is matched alone, under a time budget.
     ///
     /// [`rules`]: RuleSet::rules
     pub fn log_set(&self) -> Option<(&regex::bytes::RegexSet, &[usize])> {
@@ -537,12 +597,24 @@ impl RuleSet {
 pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
     let files = read_rule_dir(dir)?;
     let (rules, mut problems) = parse_files(&files, Depth::Checked);
+    let mut warnings: Vec<RuleProblem> = Vec::new();
+    for rule in &rules {
+        let conditions = [&rule.when, &rule.needs, &rule.unless, &rule.evidence]
+            .into_iter()
+            .flatten()
+            .chain(rule.fields.iter().map(|(_, c)| c))
+            .chain(rule.severity_when.iter().map(|(_, c)| c));
+        for condition in conditions {
+            warnings.extend(condition.warnings.iter().cloned());
+        }
+    }
     let builtin_ids: BTreeSet<String> = RuleSet::builtin()
         .map(|set| set.rules.into_iter().map(|r| r.id).collect())
         .unwrap_or_default();
     if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids, 0) {
         problems.extend(more);
     }
+    problems.extend(warnings);
     Ok(problems)
 }
 
@@ -634,7 +706,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
         let start = at.content_start(log.pattern.span());
         let pattern = log.pattern.into_inner();
         let compiled = match depth {
-            Depth::Checked => Regex::new(&pattern).map(Some),
+            Depth::Checked => compile_pattern(&pattern).map(Some),
             Depth::Builtin => Ok(None),
         };
         let regex = match compiled {
@@ -649,7 +721,16 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
                     .unwrap_or("")
                     .trim()
                     .to_string();
-                problems.push(at.at(start + offset, format!("regex does not compile: {first}")));
+                let message = match err {
+                    regex::Error::CompiledTooBig(limit) => format!(
+                        "pattern over the size limit: compiled, it exceeds {} KiB (prefer \
+                         ASCII classes such as [A-Za-z0-9_] or (?-u:\\w) to Unicode \\w, \
+                         and smaller counted repetitions)",
+                        limit >> 10
+                    ),
+                    _ => format!("regex does not compile: {first}"),
+                };
+                problems.push(at.at(start + offset, message));
                 None
             }
         };
@@ -833,6 +914,7 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
         confidence,
         ruled_out: raw.ruled_out,
         cases,
+        builtin: false,
     })
 }
 
@@ -857,6 +939,7 @@ fn finish(
         line: rule.line,
         col: 1,
         message,
+        warning: false,
     };
     for (index, rule) in rules.iter().enumerate() {
         for target in &rule.explains {
@@ -925,12 +1008,16 @@ fn finish(
     Ok(set)
 }
 
-/// Every log pattern of `rules` in one byte-level set, with the index of
-/// the rule owning each; `None` when no rule has a pattern.
+/// Every built-in log pattern of `rules` in one byte-level set, with the
+/// index of the rule owning each; `None` when no built-in rule has a
+/// pattern. A user pattern is matched alone, under a time budget: one
+/// pattern whose DFA does not fit its cache (`(?:a|b)*a(?:a|b){200}c`)
+/// would slow the whole set down, every built-in pattern with it.
 fn log_set(rules: &[Rule]) -> Result<Option<LogSet>> {
     let (patterns, owners): (Vec<&str>, Vec<usize>) = rules
         .iter()
         .enumerate()
+        .filter(|(_, r)| r.builtin)
         .filter_map(|(i, r)| r.log.as_ref().map(|l| (l.pattern.as_str(), i)))
         .unzip();
     if patterns.is_empty() {
@@ -950,6 +1037,7 @@ fn log_set(rules: &[Rule]) -> Result<Option<LogSet>> {
                 line: 1,
                 col: 1,
                 message: format!("log patterns do not combine: {err}"),
+                warning: false,
             }])
         })?;
     Ok(Some((set, owners)))

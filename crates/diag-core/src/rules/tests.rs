@@ -250,3 +250,74 @@ fn references_are_read_from_the_text() {
     let text = r#"findings['a.b'].count > 0 && ('c-d.e' in findings || findings[ "f.g" ].fields.x == 'h.i')"#;
     assert_eq!(check::references(text), ["a.b", "c-d.e", "f.g"]);
 }
+
+/// Issue 19 item 7: `rules validate DIR` warns, at the innermost one,
+/// about comprehensions nested three deep (their cost is the product of
+/// their lists' sizes); the rule still loads.
+#[test]
+fn validate_warns_about_comprehensions_nested_three_deep() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\nwhen = \"facts.net.addresses.exists(a, facts.net.default_routes.exists(r, facts.net.links.exists(l, l.name == a.ifname)))\"\n{CASES}"
+    );
+    std::fs::write(dir.path().join("r.toml"), &text).expect("write");
+    let problems = validate_dir(dir.path()).expect("validate");
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    let warning = &problems[0];
+    assert!(warning.warning, "{warning}");
+    assert_eq!(warning.line, 6);
+    // At the innermost comprehension (`facts.net.links.exists`).
+    let column =
+        "when = \"facts.net.addresses.exists(a, facts.net.default_routes.exists(r, facts.net.links"
+            .chars()
+            .count();
+    assert!(
+        warning.col > column - 20 && warning.col <= column + 10,
+        "{warning}"
+    );
+    let shown = warning.to_string();
+    assert!(
+        shown.contains(": warning: comprehensions")
+            && shown.contains(
+                "nested 3 deep over facts.net.addresses × facts.net.default_routes × facts.net.links"
+            ),
+        "{shown}"
+    );
+    // A warning is not a load error.
+    assert!(RuleSet::from_files(&[("r.toml".into(), text)]).is_ok());
+}
+
+/// Issue 19 item 8: a log pattern over the compiled size limit is an error
+/// at the pattern (a user rule's is a load error too), not a pattern that
+/// takes megabytes and slows every line.
+#[test]
+fn a_pattern_over_the_size_limit_is_an_error_at_the_pattern() {
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\n[rule.log]\npattern = 'x\\w{{60}}'\n{CASES}"
+    );
+    let problems = problems_of(&text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("r.toml:7:12: "), "{problems:?}");
+    assert!(problems[0].contains("size limit"), "{problems:?}");
+    // The ASCII spelling of the same is small.
+    let ascii = text.replace("x\\w{60}", "x(?-u:\\w){60}");
+    assert!(problems_of(&ascii).is_empty());
+}
+
+/// User patterns are matched alone (under a time budget), not in the set
+/// of built-in ones, which one slow pattern would slow down entirely.
+#[test]
+fn user_patterns_stay_out_of_the_builtin_set() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = format!(
+        "[[rule]]\nid = \"u.slow\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\n[rule.log]\npattern = '(?:a|b)*a(?:a|b){{200}}c'\n{CASES}"
+    );
+    std::fs::write(dir.path().join("u.toml"), text).expect("write");
+    let rules = RuleSet::load(&[dir.path()]).expect("rules");
+    let builtin = RuleSet::builtin().expect("built-in rules");
+    let (set, owners) = rules.log_set().expect("set");
+    let (builtin_set, _) = builtin.log_set().expect("set");
+    assert_eq!(set.len(), builtin_set.len());
+    assert!(owners.iter().all(|&i| rules.rules()[i].builtin));
+    assert!(!rules.get("u.slow").expect("rule").builtin);
+}

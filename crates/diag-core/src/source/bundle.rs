@@ -2,18 +2,14 @@
 //! `.tar.zst`.
 
 use super::{
-    bounded, check_name, list_dir, read_capped, Limits, RawInput, ReadError, Source, SourceKind,
+    bounded, check_name, list_in, read_file, read_in, Confine, Limits, RawInput, ReadError, Source,
+    SourceKind,
 };
 use crate::error::{Error, Result};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-
-/// Largest file kept from an archive.
-const ARCHIVE_ENTRY_MAX: u64 = 256 << 20;
-/// Largest total unpacked size of an archive.
-const ARCHIVE_TOTAL_MAX: u64 = 1 << 30;
 
 /// Inputs read from a bundle directory or archive.
 #[derive(Debug)]
@@ -30,8 +26,9 @@ enum Content {
     /// through a reader thread (most of the ~100 names a snapshot asks for
     /// are absent from a bundle of a few inputs).
     Dir(Option<BTreeSet<String>>),
-    /// Every file, unpacked (shared with the inputs read from it).
-    Archive(BTreeMap<String, bytes::Bytes>),
+    /// Every regular file, unpacked as far as its input keeps (shared
+    /// with the inputs read from it; see [`super::archive`]).
+    Archive(super::archive::Archive),
     /// A lone pcap or pcapng file (what tcpdump or Wireshark wrote), seen
     /// as a bundle holding only it, under this canonical name.
     Capture(String),
@@ -121,8 +118,43 @@ impl Bundle {
     /// magic number) as a bundle holding only `capture/<its name>`. Fails,
     /// naming the path, when it does not exist, is an empty directory, is
     /// an archive that does not unpack completely, or is none of these.
+    ///
+    /// The path is looked at on a reader thread within the default read
+    /// timeout ([`Bundle::open_within`]): a bundle on a hung mount is an
+    /// error naming it, not a hang.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        Self::open_within(path, Limits::default().timeout)
+    }
+
+    /// [`Bundle::open`], giving up after `timeout` when the filesystem
+    /// does not answer (an archive, which is unpacked while opening, gets
+    /// twelve times as long, and at least a minute).
+    pub fn open_within(path: impl AsRef<Path>, timeout: std::time::Duration) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
+        // A first look within the plain timeout: on a hung mount this is
+        // where it shows.
+        let probe = path.clone();
+        if let Err(ReadError::TimedOut(after)) = bounded(timeout, move || {
+            std::fs::symlink_metadata(&probe).map_err(|e| ReadError::from_io(&e))
+        }) {
+            return Err(Error::Hung { path, after });
+        }
+        let name = path.to_string_lossy();
+        let timeout = if name.ends_with(".tar.zst") || name.ends_with(".tzst") {
+            (timeout * 12).max(std::time::Duration::from_secs(60))
+        } else {
+            timeout
+        };
+        let opened = path.clone();
+        match bounded(timeout, move || Ok(Self::open_here(opened))) {
+            Ok(bundle) => bundle,
+            Err(ReadError::TimedOut(after)) => Err(Error::Hung { path, after }),
+            Err(err) => Err(Error::io(path, std::io::Error::other(err.to_string()))),
+        }
+    }
+
+    /// [`Bundle::open`] on the calling thread.
+    fn open_here(path: PathBuf) -> Result<Self> {
         let meta = match std::fs::metadata(&path) {
             Ok(meta) => meta,
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
@@ -146,13 +178,13 @@ impl Bundle {
         }
         let name = path.to_string_lossy();
         if name.ends_with(".tar.zst") || name.ends_with(".tzst") {
-            let files = unpack(&path)?;
-            if files.is_empty() {
+            let archive = super::archive::Archive::unpack(&path)?;
+            if archive.is_empty() {
                 return Err(Error::BundleEmpty(path));
             }
             return Ok(Bundle {
                 path,
-                content: Content::Archive(files),
+                content: Content::Archive(archive),
             });
         }
         if meta.is_file() {
@@ -172,77 +204,6 @@ impl Bundle {
     }
 }
 
-/// Unpacks every regular file of a `.tar.zst` into memory, keyed by its
-/// canonical name. A single top-level directory (the bundle's own name, as
-/// `tar -C parent -c bundle` makes) is stripped.
-fn unpack(path: &Path) -> Result<BTreeMap<String, bytes::Bytes>> {
-    let archive_error = |reason: String| Error::BundleArchive {
-        path: path.to_path_buf(),
-        reason,
-    };
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let decoder = zstd::Decoder::new(file).map_err(|e| archive_error(e.to_string()))?;
-    let mut archive = tar::Archive::new(decoder);
-    let mut files = BTreeMap::new();
-    let mut total = 0u64;
-    let entries = archive
-        .entries()
-        .map_err(|e| archive_error(e.to_string()))?;
-    for entry in entries {
-        let mut entry = entry.map_err(|e| archive_error(e.to_string()))?;
-        if !entry.header().entry_type().is_file() {
-            continue;
-        }
-        let name = entry
-            .path()
-            .map_err(|e| archive_error(e.to_string()))?
-            .to_string_lossy()
-            .trim_start_matches("./")
-            .to_string();
-        let mut bytes = Vec::new();
-        (&mut entry)
-            .take(ARCHIVE_ENTRY_MAX)
-            .read_to_end(&mut bytes)
-            .map_err(|e| archive_error(format!("{name}: {e}")))?;
-        // Drain what is beyond the cap so a short archive is still detected.
-        std::io::copy(&mut entry, &mut std::io::sink())
-            .map_err(|e| archive_error(format!("{name}: {e}")))?;
-        total += bytes.len() as u64;
-        if total > ARCHIVE_TOTAL_MAX {
-            return Err(archive_error(format!(
-                "unpacks to more than {} MiB",
-                ARCHIVE_TOTAL_MAX >> 20
-            )));
-        }
-        files.insert(name, bytes.into());
-    }
-    // tar stops at the first zero block; make sure the compressed stream
-    // itself ended properly, or a cut archive would pass for a short one.
-    let mut rest = archive.into_inner();
-    std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| archive_error(e.to_string()))?;
-    Ok(strip_top_dir(files))
-}
-
-fn strip_top_dir(files: BTreeMap<String, bytes::Bytes>) -> BTreeMap<String, bytes::Bytes> {
-    let first = files
-        .keys()
-        .next()
-        .and_then(|name| name.split_once('/'))
-        .map(|(top, _)| format!("{top}/"));
-    match first {
-        Some(prefix)
-            if !files.contains_key("manifest.json")
-                && files.keys().all(|name| name.starts_with(&prefix)) =>
-        {
-            files
-                .into_iter()
-                .map(|(name, bytes)| (name[prefix.len()..].to_string(), bytes))
-                .collect()
-        }
-        _ => files,
-    }
-}
-
 impl Source for Bundle {
     fn kind(&self) -> SourceKind {
         SourceKind::Bundle
@@ -256,34 +217,15 @@ impl Source for Bundle {
         check_name(name)?;
         match &self.content {
             Content::Dir(Some(listing)) if !listing.contains(name) => Err(ReadError::NotFound),
-            Content::Dir(_) => {
-                let path = self.path.join(name);
-                let limits = *limits;
-                bounded(limits.timeout, move || {
-                    read_capped(&path, limits.max_bytes, limits.keep)
-                })
-            }
-            Content::Archive(files) => {
-                let bytes = files.get(name).ok_or(ReadError::NotFound)?;
-                let truncated = limits.keep != super::Keep::Whole && bytes.len() > limits.max_bytes;
-                let kept = if truncated {
-                    match limits.keep {
-                        super::Keep::Head | super::Keep::Whole => bytes.slice(..limits.max_bytes),
-                        super::Keep::Tail => bytes.slice(bytes.len() - limits.max_bytes..),
-                    }
-                } else {
-                    bytes.clone()
-                };
-                Ok(RawInput {
-                    bytes: kept,
-                    truncated,
-                })
-            }
+            Content::Dir(_) => read_in(&self.path, name, Confine::Beneath, limits),
+            Content::Archive(archive) => archive.read(name, limits),
             Content::Capture(capture) if name == capture => {
                 let path = self.path.clone();
                 let limits = *limits;
+                let deadline = std::time::Instant::now() + limits.timeout;
                 bounded(limits.timeout, move || {
-                    read_capped(&path, limits.max_bytes, limits.keep)
+                    let file = File::open(&path).map_err(|e| ReadError::from_io(&e))?;
+                    read_file(file, limits.max_bytes, limits.keep, Some(deadline))
                 })
             }
             Content::Capture(_) => Err(ReadError::NotFound),
@@ -294,27 +236,19 @@ impl Source for Bundle {
         check_name(dir)?;
         match &self.content {
             Content::Dir(Some(listing)) if !listing.contains(dir) => Err(ReadError::NotFound),
-            Content::Dir(_) => {
-                let path = self.path.join(dir);
-                bounded(limits.timeout, move || list_dir(&path))
-            }
-            Content::Archive(files) => {
-                let prefix = format!("{dir}/");
-                let mut names: Vec<String> = files
-                    .keys()
-                    .filter_map(|name| name.strip_prefix(&prefix))
-                    .map(|rest| rest.split('/').next().unwrap_or(rest).to_string())
-                    .collect();
-                names.dedup();
-                if names.is_empty() {
-                    return Err(ReadError::NotFound);
-                }
-                Ok(names)
-            }
+            Content::Dir(_) => list_in(&self.path, dir, Confine::Beneath, limits),
+            Content::Archive(archive) => archive.list(dir),
             Content::Capture(capture) => match capture.split_once('/') {
                 Some((parent, file)) if parent == dir => Ok(vec![file.to_string()]),
                 _ => Err(ReadError::NotFound),
             },
+        }
+    }
+
+    fn notes(&self) -> Vec<crate::model::Skipped> {
+        match &self.content {
+            Content::Archive(archive) => archive.notes(),
+            _ => Vec::new(),
         }
     }
 }
@@ -353,15 +287,28 @@ mod tests {
         assert_eq!(bundle.list("proc/net", &limits()), Ok(vec!["arp".into()]));
         assert_eq!(bundle.list("sys", &limits()), Err(ReadError::NotFound));
 
+        // A link inside the tree is followed; one that leaves it is refused
+        // with its name (issue 19: `proc/mdstat -> /etc/shadow` was read).
+        std::fs::create_dir_all(dir.path().join("saved")).expect("mkdir");
+        std::fs::write(dir.path().join("saved/route"), "Iface\n").expect("write");
+        std::os::unix::fs::symlink("saved", dir.path().join("net")).expect("symlink");
         let elsewhere = tempfile::tempdir().expect("tempdir");
-        std::fs::write(elsewhere.path().join("route"), "Iface\n").expect("write");
-        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("net")).expect("symlink");
+        std::fs::write(elsewhere.path().join("mdstat"), "secret\n").expect("write");
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("mdstat"),
+            dir.path().join("proc/mdstat"),
+        )
+        .expect("symlink");
         let bundle = Bundle::open(dir.path()).expect("bundle");
         assert!(matches!(bundle.content, Content::Dir(None)));
         let read = bundle
             .read("net/route", &limits())
             .expect("read through the link");
         assert_eq!(&read.bytes[..], b"Iface\n");
+        assert!(matches!(
+            bundle.read("proc/mdstat", &limits()),
+            Err(ReadError::Refused(why)) if why.contains("proc/mdstat")
+        ));
         assert_eq!(
             bundle.read("proc/net/route", &limits()).map(|r| r.bytes),
             Err(ReadError::NotFound)

@@ -1,13 +1,15 @@
 //! The live host, rooted at `/` or at a directory standing in for it.
 
 use super::{
-    bounded, check_name, list_dir, read_capped, Limits, RawInput, ReadError, Source, SourceKind,
+    bounded, bounded_keyed, check_name, list_in, open_in, read_file, Confine, Limits, RawInput,
+    ReadError, Source, SourceKind,
 };
 use std::collections::VecDeque;
-use std::fs::OpenOptions;
+use std::fs::File;
 use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Reads inputs from the running system below `root`.
 ///
@@ -36,6 +38,31 @@ impl LiveHost {
     /// A host whose files live below `root` (`--root DIR`).
     pub fn with_root(root: impl Into<PathBuf>) -> Self {
         LiveHost { root: root.into() }
+    }
+
+    /// A host below `root`, checked first: `root` must be a directory that
+    /// answers within `timeout` (a root on a hung mount is an error naming
+    /// it, not a hang of the calling thread).
+    pub fn open_root(
+        root: impl Into<PathBuf>,
+        timeout: std::time::Duration,
+    ) -> crate::Result<Self> {
+        let root = root.into();
+        let probe = root.clone();
+        let is_dir = bounded(timeout, move || {
+            std::fs::metadata(&probe)
+                .map(|meta| meta.is_dir())
+                .map_err(|e| ReadError::from_io(&e))
+        });
+        match is_dir {
+            Ok(true) => Ok(LiveHost { root }),
+            Ok(false) | Err(ReadError::NotFound) => Err(crate::Error::NotARoot(root)),
+            Err(ReadError::TimedOut(after)) => Err(crate::Error::Hung { path: root, after }),
+            Err(err) => Err(crate::Error::io(
+                root,
+                std::io::Error::other(err.to_string()),
+            )),
+        }
     }
 
     /// The root directory.
@@ -90,18 +117,25 @@ impl Source for LiveHost {
             // Only quota tools' command lines are collected.
             return Err(ReadError::NotFound);
         }
-        let path = self.root.join(name);
-        bounded(limits.timeout, move || {
-            let meta = std::fs::metadata(&path).map_err(|e| ReadError::from_io(&e))?;
+        let deadline = Instant::now() + limits.timeout;
+        let root = self.root.clone();
+        let owned = name.to_string();
+        let key = self.root.join(name).to_string_lossy().into_owned();
+        bounded_keyed(Some(key), limits.timeout, move || {
+            let kmsg_denied = |err| {
+                match err {
+                ReadError::Denied(why) if owned == "dev/kmsg" => ReadError::Denied(format!(
+                    "{why}; reading the kernel log needs root or CAP_SYSLOG when kernel.dmesg_restrict=1"
+                )),
+                other => other,
+            }
+            };
+            let file = open_in(&root, &owned, Confine::InRoot).map_err(kmsg_denied)?;
+            let meta = file.metadata().map_err(|e| ReadError::from_io(&e))?;
             if meta.file_type().is_char_device() {
-                read_kmsg_device(&path, limits.max_bytes).map_err(|err| match err {
-                    ReadError::Denied(why) => ReadError::Denied(format!(
-                        "{why}; reading the kernel log needs root or CAP_SYSLOG when kernel.dmesg_restrict=1"
-                    )),
-                    other => other,
-                })
+                read_kmsg_device(file, limits.max_bytes, deadline).map_err(kmsg_denied)
             } else {
-                read_capped(&path, limits.max_bytes, limits.keep)
+                read_file(file, limits.max_bytes, limits.keep, Some(deadline))
             }
         })
     }
@@ -111,8 +145,7 @@ impl Source for LiveHost {
         if let Some(units) = super::services::list(&self.root, dir, limits) {
             return units;
         }
-        let path = self.root.join(dir);
-        bounded(limits.timeout, move || list_dir(&path))
+        list_in(&self.root, dir, Confine::InRoot, limits)
     }
 }
 
@@ -121,12 +154,21 @@ impl Source for LiveHost {
 /// one record; `EPIPE` means records were overwritten while reading, and the
 /// next read continues at the oldest one still held (the gap shows in the
 /// sequence numbers, which the parser reports).
-fn read_kmsg_device(path: &Path, max_bytes: usize) -> Result<RawInput, ReadError> {
-    let mut file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
-        .open(path)
-        .map_err(|e| ReadError::from_io(&e))?;
+///
+/// A character device that is not the kernel's log (`dev/kmsg ->
+/// /dev/urandom` in a `--root` tree) is read the same way and stops at
+/// `deadline` or at the size cap, whichever comes first.
+fn read_kmsg_device(
+    mut file: File,
+    max_bytes: usize,
+    deadline: Instant,
+) -> Result<RawInput, ReadError> {
+    let flags = nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_GETFL)
+        .map_err(|e| ReadError::from_io(&e.into()))?;
+    let flags = nix::fcntl::OFlag::from_bits_truncate(flags) | nix::fcntl::OFlag::O_NONBLOCK;
+    nix::fcntl::fcntl(&file, nix::fcntl::FcntlArg::F_SETFL(flags))
+        .map_err(|e| ReadError::from_io(&e.into()))?;
+    let started = Instant::now();
     let mut records: VecDeque<Vec<u8>> = VecDeque::new();
     let mut held = 0usize;
     let mut truncated = false;
@@ -138,6 +180,11 @@ fn read_kmsg_device(path: &Path, max_bytes: usize) -> Result<RawInput, ReadError
         if budget == 0 {
             truncated = true;
             break;
+        }
+        if budget.is_multiple_of(64) && Instant::now() >= deadline {
+            return Err(ReadError::TimedOut(
+                deadline.saturating_duration_since(started),
+            ));
         }
         budget -= 1;
         match file.read(&mut buf) {
@@ -170,4 +217,27 @@ fn read_kmsg_device(path: &Path, max_bytes: usize) -> Result<RawInput, ReadError
         bytes: bytes.into(),
         truncated,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    /// Issue 19, defect 4: `dev/kmsg -> /dev/urandom` in a `--root` tree
+    /// was read as a kernel log device a million times after its caller
+    /// gave up. It stops at its deadline.
+    #[test]
+    fn a_device_posing_as_kmsg_stops_at_the_deadline() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let file = File::open("/dev/urandom").expect("/dev/urandom");
+            let deadline = Instant::now() + Duration::from_millis(100);
+            let _ = tx.send(read_kmsg_device(file, 32 << 20, deadline));
+        });
+        let got = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the read went on past its deadline");
+        assert!(matches!(got, Err(ReadError::TimedOut(_))), "{got:?}");
+    }
 }

@@ -13,6 +13,8 @@
 //! blocked is left behind, since a thread stuck in the kernel cannot be
 //! cancelled, but the run goes on.
 
+mod archive;
+pub(crate) mod beneath;
 mod bundle;
 pub mod capture;
 mod live;
@@ -20,8 +22,12 @@ pub mod netlink;
 pub mod services;
 pub mod storage;
 
+#[doc(hidden)]
+pub use archive::fuzz_unpack;
 pub use bundle::Bundle;
 pub use live::LiveHost;
+
+pub(crate) use beneath::Confine;
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -30,7 +36,7 @@ use std::io::{self, Read, Seek, SeekFrom};
 use std::path::Path;
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// What kind of place the inputs come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -108,13 +114,18 @@ pub enum ReadError {
     /// The read did not finish in time.
     #[error("timed out after {}", humantime::format_duration(*.0))]
     TimedOut(Duration),
+    /// The input is reached through a symbolic link that leaves the
+    /// source's tree (a bundle's `proc/mdstat -> /etc/shadow`): never
+    /// followed. The text names the link and its target.
+    #[error("refused: {0}")]
+    Refused(String),
     /// Any other failure, in the system's words.
     #[error("{0}")]
     Failed(String),
 }
 
 impl ReadError {
-    fn from_io(err: &io::Error) -> Self {
+    pub(crate) fn from_io(err: &io::Error) -> Self {
         match err.kind() {
             // EINVAL from sysfs means the attribute does not apply to this
             // device (`speed` of a loopback or a down link): not an input.
@@ -144,6 +155,13 @@ pub trait Source: fmt::Debug + Send + Sync {
     /// The names of the entries directly inside the canonical directory
     /// `dir` (names only, sorted).
     fn list(&self, dir: &str, limits: &Limits) -> Result<Vec<String>, ReadError>;
+
+    /// What the source holds but does not hand out, each with why (the
+    /// links, devices and sparse files of an archive): the snapshot lists
+    /// them among its skipped inputs. None by default.
+    fn notes(&self) -> Vec<crate::model::Skipped> {
+        Vec::new()
+    }
 }
 
 /// Rejects names that could escape the source's root.
@@ -188,6 +206,41 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ReadError> + Send + 'static,
 {
+    bounded_keyed(None, timeout, work)
+}
+
+/// Files whose read is stuck in the kernel (a hung mount), with when it
+/// started: until that read returns, another read of the same file would
+/// only leave one more thread blocked (a live TUI refreshing every 2 s
+/// left ~540 an hour), so it fails at once instead.
+static STUCK: std::sync::Mutex<Vec<(String, Instant)>> = std::sync::Mutex::new(Vec::new());
+
+/// [`bounded`], remembering by `key` (a file's path) a read that timed out
+/// until its thread comes back: meanwhile a read of the same key is
+/// answered at once with [`ReadError::TimedOut`], without a new thread.
+pub(crate) fn bounded_keyed<T, F>(
+    key: Option<String>,
+    timeout: Duration,
+    work: F,
+) -> Result<T, ReadError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, ReadError> + Send + 'static,
+{
+    if let Some(key) = &key {
+        let stuck = STUCK.lock().ok().and_then(|stuck| {
+            stuck
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, since)| since.elapsed())
+        });
+        if let Some(for_how_long) = stuck {
+            return Err(ReadError::Failed(format!(
+                "still not answering: an earlier read has been blocked for {}",
+                humantime::format_duration(Duration::from_secs(for_how_long.as_secs()))
+            )));
+        }
+    }
     let idle = IDLE_READERS.lock().ok().and_then(|mut idle| idle.pop());
     let worker = match idle {
         Some(worker) => worker,
@@ -195,18 +248,43 @@ where
             .map_err(|err| ReadError::Failed(format!("cannot start reader thread: {err}")))?,
     };
     let (tx, rx) = mpsc::channel();
+    let started = Instant::now();
+    let done_key = key.clone();
     // The receiver may be gone after a timeout; nothing to do then.
     let job: Job = Box::new(move || {
-        let _ = tx.send(work());
+        let result = work();
+        match done_key {
+            // Forgotten and answered under the lock the waiter takes to
+            // remember it: never remembered after it came back.
+            Some(key) => {
+                let mut stuck = STUCK.lock().unwrap_or_else(|e| e.into_inner());
+                stuck.retain(|(k, _)| *k != key);
+                let _ = tx.send(result);
+            }
+            None => {
+                let _ = tx.send(result);
+            }
+        }
     });
-    if let Err(mpsc::SendError(job)) = worker.send(job) {
-        // That thread is gone (a job panicked): run this one on a new one.
-        let worker = reader_thread()
-            .map_err(|err| ReadError::Failed(format!("cannot start reader thread: {err}")))?;
-        let _ = worker.send(job);
-        return wait(&rx, timeout, worker);
+    let result = match worker.send(job) {
+        Err(mpsc::SendError(job)) => {
+            // That thread is gone (a job panicked): run this one on a new one.
+            let worker = reader_thread()
+                .map_err(|err| ReadError::Failed(format!("cannot start reader thread: {err}")))?;
+            let _ = worker.send(job);
+            wait(&rx, timeout, worker)
+        }
+        Ok(()) => wait(&rx, timeout, worker),
+    };
+    if let (Err(ReadError::TimedOut(_)), Some(key)) = (&result, key) {
+        // Unless it came back in the meantime (then its result is lost
+        // anyway, and the next read starts afresh).
+        let mut stuck = STUCK.lock().unwrap_or_else(|e| e.into_inner());
+        if rx.try_recv().is_err() {
+            stuck.push((key, started));
+        }
     }
-    wait(&rx, timeout, worker)
+    result
 }
 
 /// Waits for a reader thread's result; the thread goes back to the idle
@@ -232,8 +310,70 @@ fn wait<T>(
     }
 }
 
-/// Reads a regular file (or a procfs/sysfs file, whose size is unknown) and
-/// keeps at most `max_bytes` of it, from the end `keep` says.
+/// Reads a file by path: [`read_file`] of what `File::open` gives, with no
+/// deadline. For the host's own files (below `/`) only.
+pub(crate) fn read_capped(
+    path: &Path,
+    max_bytes: usize,
+    keep: Keep,
+) -> Result<RawInput, ReadError> {
+    let file = File::open(path).map_err(|e| ReadError::from_io(&e))?;
+    read_file(file, max_bytes, keep, None)
+}
+
+/// Opens `name` below `root`: as the host's own path when `root` is `/`,
+/// else without ever leaving `root` ([`beneath`]).
+pub(crate) fn open_in(root: &Path, name: &str, confine: Confine) -> Result<File, ReadError> {
+    if root == Path::new("/") {
+        return File::open(root.join(name)).map_err(|e| ReadError::from_io(&e));
+    }
+    beneath::open(root, name, confine)
+}
+
+/// Reads input `name` below `root` ([`open_in`], then [`read_file`]) on a
+/// reader thread, within `limits`. A read that outlives its timeout stops
+/// at its deadline (it is not left running), and while one is stuck in
+/// the kernel no second read of the same file is started ([`bounded_keyed`]).
+pub(crate) fn read_in(
+    root: &Path,
+    name: &str,
+    confine: Confine,
+    limits: &Limits,
+) -> Result<RawInput, ReadError> {
+    let limits = *limits;
+    let deadline = Instant::now() + limits.timeout;
+    let key = root.join(name).to_string_lossy().into_owned();
+    let root = root.to_path_buf();
+    let name = name.to_string();
+    bounded_keyed(Some(key), limits.timeout, move || {
+        let file = open_in(&root, &name, confine)?;
+        read_file(file, limits.max_bytes, limits.keep, Some(deadline))
+    })
+}
+
+/// Lists directory `dir` below `root` as [`read_in`] reads a file.
+pub(crate) fn list_in(
+    root: &Path,
+    dir: &str,
+    confine: Confine,
+    limits: &Limits,
+) -> Result<Vec<String>, ReadError> {
+    let key = root.join(dir).to_string_lossy().into_owned();
+    let root = root.to_path_buf();
+    let dir = dir.to_string();
+    bounded_keyed(Some(key), limits.timeout, move || {
+        list_dir(open_in(&root, &dir, confine)?)
+    })
+}
+
+/// Size of one read from a file: the deadline is looked at between reads.
+const CHUNK: usize = 64 << 10;
+
+/// Reads an open file (a regular file, or a procfs/sysfs file whose size
+/// is unknown, or a device or FIFO) and keeps at most `max_bytes` of it,
+/// from the end `keep` says. Past `deadline` the read stops with
+/// [`ReadError::TimedOut`]: a read abandoned by its caller (`dev/kmsg ->
+/// /dev/urandom`) must not go on filling memory in its thread.
 ///
 /// With [`Keep::Whole`] a non-empty regular file is mapped read-only instead
 /// (anything else is read as with [`Keep::Head`]):
@@ -242,12 +382,12 @@ fn wait<T>(
 /// mapping: a file truncated by another process while diag reads it ends
 /// diag with SIGBUS. Bundles are written once and then read; a capture
 /// still being written by tcpdump only grows, which is safe.
-pub(crate) fn read_capped(
-    path: &Path,
+pub(crate) fn read_file(
+    mut file: File,
     max_bytes: usize,
     keep: Keep,
+    deadline: Option<Instant>,
 ) -> Result<RawInput, ReadError> {
-    let mut file = File::open(path).map_err(|e| ReadError::from_io(&e))?;
     let meta = file.metadata().map_err(|e| ReadError::from_io(&e))?;
     if meta.is_dir() {
         // A directory matched by a `*` pattern (`etc/netplan/*`): not an
@@ -268,14 +408,18 @@ pub(crate) fn read_capped(
     } else {
         keep
     };
+    let started = Instant::now();
+    let check = |deadline: Option<Instant>| match deadline {
+        Some(at) if Instant::now() >= at => {
+            Err(ReadError::TimedOut(at.saturating_duration_since(started)))
+        }
+        _ => Ok(()),
+    };
     let cap = max_bytes as u64;
     if keep == Keep::Tail && meta.is_file() && meta.len() > cap {
         file.seek(SeekFrom::Start(meta.len() - cap))
             .map_err(|e| ReadError::from_io(&e))?;
-        let mut bytes = Vec::with_capacity(max_bytes);
-        file.take(cap)
-            .read_to_end(&mut bytes)
-            .map_err(|e| ReadError::from_io(&e))?;
+        let mut bytes = read_up_to(&mut file, max_bytes, deadline, &check)?;
         // Drop the partial first line so every kept line is whole.
         if let Some(pos) = bytes.iter().position(|&b| b == b'\n') {
             bytes.drain(..=pos);
@@ -285,11 +429,7 @@ pub(crate) fn read_capped(
             truncated: true,
         });
     }
-    let mut bytes = Vec::new();
-    (&mut file)
-        .take(cap + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ReadError::from_io(&e))?;
+    let mut bytes = read_up_to(&mut file, max_bytes + 1, deadline, &check)?;
     let truncated = bytes.len() > max_bytes;
     if truncated {
         match keep {
@@ -297,9 +437,14 @@ pub(crate) fn read_capped(
             Keep::Tail => {
                 // A file of unknown size (procfs): keep its newest bytes.
                 let mut tail = bytes.split_off(bytes.len() - max_bytes);
-                let mut chunk = vec![0u8; 64 << 10];
+                let mut chunk = vec![0u8; CHUNK];
                 loop {
-                    let n = file.read(&mut chunk).map_err(|e| ReadError::from_io(&e))?;
+                    check(deadline)?;
+                    let n = match file.read(&mut chunk) {
+                        Ok(n) => n,
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        Err(e) => return Err(ReadError::from_io(&e)),
+                    };
                     if n == 0 {
                         break;
                     }
@@ -319,6 +464,32 @@ pub(crate) fn read_capped(
     })
 }
 
+/// Reads at most `limit` bytes, [`CHUNK`] at a time, looking at the
+/// deadline between reads.
+fn read_up_to(
+    file: &mut File,
+    limit: usize,
+    deadline: Option<Instant>,
+    check: &dyn Fn(Option<Instant>) -> Result<(), ReadError>,
+) -> Result<Vec<u8>, ReadError> {
+    let mut bytes = Vec::new();
+    let mut chunk = vec![0u8; CHUNK.min(limit.max(1))];
+    while bytes.len() < limit {
+        check(deadline)?;
+        let want = chunk.len().min(limit - bytes.len());
+        let n = match file.read(&mut chunk[..want]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::from_io(&e)),
+        };
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&chunk[..n]);
+    }
+    Ok(bytes)
+}
+
 /// A read-only mapping of `file`, as bytes that unmap when the last clone
 /// is dropped.
 #[allow(unsafe_code)]
@@ -333,14 +504,16 @@ fn map(file: &File) -> Result<bytes::Bytes, ReadError> {
     Ok(bytes::Bytes::from_owner(mapped))
 }
 
-/// Lists a directory's entry names, sorted.
-pub(crate) fn list_dir(path: &Path) -> Result<Vec<String>, ReadError> {
-    let entries = std::fs::read_dir(path).map_err(|e| ReadError::from_io(&e))?;
+/// Lists an open directory's entry names, sorted.
+pub(crate) fn list_dir(dir: File) -> Result<Vec<String>, ReadError> {
+    let dir = nix::dir::Dir::from_fd(dir.into()).map_err(|e| ReadError::from_io(&e.into()))?;
     let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|e| ReadError::from_io(&e))?;
-        if let Some(name) = entry.file_name().to_str() {
-            names.push(name.to_string());
+    for entry in dir {
+        let entry = entry.map_err(|e| ReadError::from_io(&e.into()))?;
+        if let Ok(name) = entry.file_name().to_str() {
+            if name != "." && name != ".." {
+                names.push(name.to_string());
+            }
         }
     }
     names.sort();
@@ -417,5 +590,68 @@ mod tests {
         let zero = read_capped(Path::new("/dev/zero"), 1000, Keep::Whole).expect("device");
         assert!(zero.truncated);
         assert_eq!(zero.bytes.len(), 1000);
+    }
+
+    /// Issue 19, defect 4: a read abandoned at its timeout went on in its
+    /// thread (keeping the tail of `/dev/urandom` behind `dev/kmsg` grew
+    /// the live TUI by 260 MB in 30 s at 90% CPU). It stops at its
+    /// deadline now.
+    #[test]
+    fn an_abandoned_read_stops_at_its_deadline() {
+        let (tx, rx) = mpsc::channel();
+        thread::spawn(move || {
+            let file = File::open("/dev/zero").expect("/dev/zero");
+            let deadline = Instant::now() + Duration::from_millis(100);
+            let _ = tx.send(read_file(file, 1 << 20, Keep::Tail, Some(deadline)));
+        });
+        let got = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the read went on past its deadline");
+        assert!(matches!(got, Err(ReadError::TimedOut(_))), "{got:?}");
+    }
+
+    /// Issue 19, defect 4 (second half): a read stuck in the kernel is
+    /// remembered until it returns; meanwhile the same file is not read
+    /// again (each refresh of the live TUI left one more thread blocked).
+    #[test]
+    fn a_stuck_read_is_not_started_again() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::Arc;
+        let key = "test:/stuck/file".to_string();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (release, released) = mpsc::channel::<()>();
+        let counted = Arc::clone(&runs);
+        let first = bounded_keyed(Some(key.clone()), Duration::from_millis(50), move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            let _ = released.recv();
+            Ok(())
+        });
+        assert!(matches!(first, Err(ReadError::TimedOut(_))), "{first:?}");
+        let counted = Arc::clone(&runs);
+        let second = bounded_keyed(Some(key.clone()), Duration::from_millis(50), move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+        assert!(
+            matches!(&second, Err(ReadError::Failed(why)) if why.contains("still not answering")),
+            "{second:?}"
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // Once the stuck read returns, the file is read again.
+        release.send(()).expect("release");
+        let until = Instant::now() + Duration::from_secs(5);
+        loop {
+            let counted = Arc::clone(&runs);
+            let again = bounded_keyed(Some(key.clone()), Duration::from_secs(1), move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            });
+            if again.is_ok() {
+                break;
+            }
+            assert!(Instant::now() < until, "never read again: {again:?}");
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), 2);
     }
 }

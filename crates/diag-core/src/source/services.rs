@@ -25,11 +25,12 @@
 //! Commands run with the read's timeout and are killed when it passes.
 
 pub use super::storage::records_json;
-use super::{bounded, read_capped, Keep, Limits, RawInput, ReadError};
+use super::{bounded, Keep, Limits, RawInput, ReadError};
 use crate::parse::services::perms::{components, PathRecord, PATHS_INPUT};
 use crate::parse::services::{errorlog, webconf, ERROR_LOGS, SERVERS};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
 use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -246,19 +247,17 @@ fn run_command(args: &[&str], timeout: Duration, max_bytes: usize) -> Result<Raw
 }
 
 fn read_text(root: &Path, name: &str) -> Option<String> {
-    read_capped(&root.join(name), 1 << 20, Keep::Tail)
+    let file = super::open_in(root, name.trim_start_matches('/'), super::Confine::InRoot).ok()?;
+    super::read_file(file, 1 << 20, Keep::Tail, None)
         .ok()
         .map(|raw| String::from_utf8_lossy(&raw.bytes).into_owned())
 }
 
 fn first_level(root: &Path, dir: &str, out: &mut BTreeSet<String>) {
-    let Ok(entries) = std::fs::read_dir(root.join(dir.trim_start_matches('/'))) else {
+    let Ok(names) = list_below(root, dir) else {
         return;
     };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
-        .collect();
+    let mut names: Vec<String> = names.into_iter().collect();
     names.sort();
     for name in names.into_iter().take(MAX_FIRST_LEVEL) {
         out.insert(format!("{}/{name}", dir.trim_end_matches('/')));
@@ -347,12 +346,11 @@ fn expand_one(root: &Path, pattern: &str) -> Vec<String> {
     let Some((head, tail)) = file.split_once('*') else {
         return vec![pattern.to_string()];
     };
-    let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+    let Ok(names) = list_below(root, dir) else {
         return Vec::new();
     };
-    let mut names: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().map(str::to_string))
+    let mut names: Vec<String> = names
+        .into_iter()
         .filter(|n| n.starts_with(head) && n.ends_with(tail))
         .map(|n| format!("{dir}/{n}"))
         .collect();
@@ -373,13 +371,38 @@ pub fn stat_records(root: &Path, paths: &BTreeSet<String>) -> Vec<PathRecord> {
         .collect()
 }
 
+/// The names in directory `dir` (absolute, as in a watch list) below
+/// `root`, never leaving it.
+fn list_below(root: &Path, dir: &str) -> Result<Vec<String>, ReadError> {
+    let dir = dir.trim_start_matches('/');
+    if dir.is_empty() {
+        return super::list_dir(File::open(root).map_err(|e| ReadError::from_io(&e))?);
+    }
+    super::list_dir(super::open_in(root, dir, super::Confine::InRoot)?)
+}
+
+/// `stat(2)` of `path` (absolute, as in a watch list) below `root`: on
+/// the host itself as the kernel resolves it, below another root as under
+/// `chroot(root)` (a link never leads out of it).
+fn stat_below(root: &Path, path: &str) -> std::io::Result<std::fs::Metadata> {
+    let rel = path.trim_start_matches('/');
+    if root == Path::new("/") || rel.is_empty() {
+        return std::fs::metadata(root.join(rel));
+    }
+    let fd = super::beneath::open_path(root, rel, super::Confine::InRoot).map_err(|e| match e {
+        ReadError::NotFound => std::io::ErrorKind::NotFound.into(),
+        ReadError::Denied(_) => std::io::ErrorKind::PermissionDenied.into(),
+        other => std::io::Error::other(other.to_string()),
+    })?;
+    File::from(fd).metadata()
+}
+
 fn stat_one(root: &Path, path: &str) -> PathRecord {
-    let full = root.join(path.trim_start_matches('/'));
     let mut record = PathRecord {
         path: path.to_string(),
         ..PathRecord::default()
     };
-    match std::fs::metadata(&full) {
+    match stat_below(root, path) {
         Ok(meta) => {
             let ft = meta.file_type();
             record.kind = if ft.is_dir() {
@@ -395,7 +418,10 @@ fn stat_one(root: &Path, path: &str) -> PathRecord {
             record.mode = format!("{:04o}", meta.mode() & 0o7777);
             record.size = meta.len();
             if ft.is_file() && meta.len() <= HASH_MAX {
-                if let Ok(bytes) = std::fs::read(&full) {
+                let rel = path.trim_start_matches('/');
+                let read = super::open_in(root, rel, super::Confine::InRoot)
+                    .and_then(|file| super::read_file(file, HASH_MAX as usize, Keep::Head, None));
+                if let Ok(RawInput { bytes, .. }) = read {
                     record.sha256 = format!("{:x}", Sha256::digest(&bytes));
                 }
             }

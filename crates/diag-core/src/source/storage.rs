@@ -27,6 +27,7 @@ use crate::parse::fs::{
 };
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -83,6 +84,22 @@ pub fn mounts_to_check(mounts: &[Mount]) -> Vec<Mount> {
     kept
 }
 
+/// Mount points whose statvfs is blocked in the kernel, with when it
+/// started; forgotten when that call returns. A live TUI refreshing every
+/// two seconds stats each mount again: without this, every refresh left
+/// one more thread blocked on a hung mount (~540 an hour).
+static STUCK_MOUNTS: std::sync::Mutex<Vec<(PathBuf, Instant)>> = std::sync::Mutex::new(Vec::new());
+
+/// For how long the statvfs of `path` from an earlier run has been
+/// blocked, if it still is.
+fn still_stuck(path: &Path) -> Option<Duration> {
+    let stuck = STUCK_MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+    stuck
+        .iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, since)| since.elapsed())
+}
+
 /// statvfs of every mount in `mounts` (below `root`), each call on its own
 /// thread with `timeout`, at most [`IN_FLIGHT`] at once. `stat` is the
 /// call ([`statvfs`] on a live host; tests inject a hanging one). Returns
@@ -107,7 +124,7 @@ where
         })
         .collect();
     let (tx, rx) = mpsc::channel::<(usize, StatvfsResult, Duration)>();
-    let mut in_flight: HashMap<usize, Instant> = HashMap::new();
+    let mut in_flight: HashMap<usize, (Instant, Arc<AtomicBool>)> = HashMap::new();
     let mut next = 0;
     let mut done = 0;
     while done < records.len() {
@@ -115,20 +132,37 @@ where
             let index = next;
             next += 1;
             let path: PathBuf = root.join(records[index].mount.trim_start_matches('/'));
+            if let Some(since) = still_stuck(&path) {
+                // Its call from an earlier run is still blocked: another
+                // would only block one more thread.
+                records[index].timed_out = true;
+                records[index].error = format!(
+                    "still not answering: an earlier statvfs has been blocked for {}",
+                    humantime::format_duration(Duration::from_secs(since.as_secs()))
+                );
+                done += 1;
+                continue;
+            }
             let stat = Arc::clone(&stat);
             let tx = tx.clone();
             let started = Instant::now();
+            let finished = Arc::new(AtomicBool::new(false));
+            let finished_here = Arc::clone(&finished);
             let spawned = thread::Builder::new()
                 .name("diag-statvfs".into())
                 .stack_size(64 << 10)
                 .spawn(move || {
                     let result = stat(&path);
+                    let mut stuck = STUCK_MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+                    stuck.retain(|(p, _)| *p != path);
+                    finished_here.store(true, Ordering::SeqCst);
+                    drop(stuck);
                     // After a timeout nobody listens; nothing to do then.
                     let _ = tx.send((index, result, started.elapsed()));
                 });
             match spawned {
                 Ok(_) => {
-                    in_flight.insert(index, started);
+                    in_flight.insert(index, (started, finished));
                 }
                 Err(err) => {
                     records[index].error = format!("cannot start a thread: {err}");
@@ -136,7 +170,7 @@ where
                 }
             }
         }
-        let Some(oldest) = in_flight.values().min().copied() else {
+        let Some(oldest) = in_flight.values().map(|(started, _)| *started).min() else {
             continue;
         };
         let wait = (oldest + timeout).saturating_duration_since(Instant::now());
@@ -172,11 +206,19 @@ where
                 let now = Instant::now();
                 let expired: Vec<usize> = in_flight
                     .iter()
-                    .filter(|(_, started)| now.duration_since(**started) >= timeout)
+                    .filter(|(_, (started, _))| now.duration_since(*started) >= timeout)
                     .map(|(i, _)| *i)
                     .collect();
                 for index in expired {
-                    in_flight.remove(&index);
+                    if let Some((started, finished)) = in_flight.remove(&index) {
+                        // Remembered as stuck unless it finished meanwhile
+                        // (decided under the lock its thread takes).
+                        let mut stuck = STUCK_MOUNTS.lock().unwrap_or_else(|e| e.into_inner());
+                        if !finished.load(Ordering::SeqCst) {
+                            let path = root.join(records[index].mount.trim_start_matches('/'));
+                            stuck.push((path, started));
+                        }
+                    }
                     records[index].timed_out = true;
                     records[index].elapsed_ms =
                         u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
@@ -230,8 +272,13 @@ pub fn cmdline_wanted(root: &Path, name: &str, timeout: Duration) -> bool {
     if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let comm_path = root.join("proc").join(pid).join("comm");
-    match bounded(timeout, move || read_capped(&comm_path, 64, Keep::Head)) {
+    let comm = format!("proc/{pid}/comm");
+    let limits = super::Limits {
+        timeout,
+        max_bytes: 64,
+        keep: Keep::Head,
+    };
+    match super::read_in(root, &comm, super::Confine::InRoot, &limits) {
         Ok(comm) => QUOTA_TOOLS.contains(&String::from_utf8_lossy(&comm.bytes).trim()),
         Err(_) => false,
     }
@@ -295,6 +342,52 @@ mod tests {
         assert_eq!(usage.len(), 1000);
         assert_eq!(usage[500].line, 502);
         assert!(usage[500].timed_out);
+    }
+
+    /// Issue 19, defect 4: the live TUI statted a known-hung mount again on
+    /// every refresh, leaving one more thread blocked each time. While its
+    /// first call is stuck, the mount is reported hung without a new call.
+    #[test]
+    fn a_hung_mount_is_not_statted_again_while_its_call_is_stuck() {
+        use std::sync::atomic::AtomicUsize;
+        use std::sync::Mutex;
+        let calls = Arc::new(AtomicUsize::new(0));
+        let (release, released) = mpsc::channel::<()>();
+        let released = Arc::new(Mutex::new(released));
+        let stat = {
+            let calls = Arc::clone(&calls);
+            move |_: &Path| -> StatvfsResult {
+                calls.fetch_add(1, Ordering::SeqCst);
+                let _ = released.lock().map(|rx| rx.recv());
+                Ok(StatvfsRecord::default())
+            }
+        };
+        let stat = Arc::new(stat);
+        let root = Path::new("/test-stuck-root");
+        let list = mounts(1);
+        let run = |stat: Arc<dyn Fn(&Path) -> StatvfsResult + Send + Sync>| {
+            statvfs_all(root, &list, Duration::from_millis(100), move |p| stat(p))
+        };
+        let first = run(stat.clone());
+        assert!(first[0].timed_out);
+        let second = run(stat.clone());
+        assert!(second[0].timed_out);
+        assert!(
+            second[0].error.contains("still not answering"),
+            "{:?}",
+            second[0]
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 1, "statted again while stuck");
+        release.send(()).expect("release");
+        let until = Instant::now() + Duration::from_secs(5);
+        while still_stuck(&root.join(list[0].mountpoint.trim_start_matches('/'))).is_some() {
+            assert!(Instant::now() < until, "never forgotten");
+            thread::sleep(Duration::from_millis(10));
+        }
+        let _ = release.send(());
+        let third = run(stat);
+        assert!(!third[0].timed_out, "{:?}", third[0]);
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
     }
 
     #[test]

@@ -122,6 +122,12 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
     if let Some(up) = model.snapshot.uptime() {
         fields.push(format!("up {}", coarse(up)));
     }
+    // How much was read, and what every host has that this source lacks:
+    // a thin bundle shows as thin.
+    fields.push(format!("{} inputs", d.source.inputs_read));
+    if !d.source.inputs_absent.is_empty() {
+        fields.push(format!("no {}", d.source.inputs_absent.join(", ")));
+    }
     // A bundle's manifest says when it was collected; without one (a
     // directory of copied files) only the time it was read is known.
     fields.push(match &model.snapshot.manifest {

@@ -53,7 +53,7 @@ fn model(snapshot: Snapshot) -> Arc<Model> {
 /// the packets browser has something to show.
 fn http6_with_capture() -> Arc<Model> {
     let mut snap = snapshot("http6-gateway-typo");
-    let pcap = workspace().join("../shared/corpus/pcap/sgr__hs-arpScan.pcap");
+    let pcap = workspace().join("tests/corpus/pcap/sgr__hs-arpScan.pcap");
     let bytes = std::fs::read(&pcap).expect("corpus pcap");
     snap.inputs.insert(
         "capture/eth0.pcap".into(),

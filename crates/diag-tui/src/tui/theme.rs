@@ -7,7 +7,8 @@
 //! `xterm-mono`). Borders and symbols are ASCII with `--ascii` or when the
 //! locale (`LC_ALL`, else `LC_CTYPE`, else `LANG`) does not say UTF-8. Data
 //! text (kernel messages, file lines) is passed through [`Theme::clean`],
-//! which drops control characters (an escape sequence in a log line must
+//! which drops the control characters the one sanitiser
+//! (`diag_core::sanitize`) names (an escape sequence in a log line must
 //! not reach the terminal) and, in ASCII mode, replaces non-ASCII.
 //!
 //! Colour never carries meaning alone: severity is also the word
@@ -160,14 +161,15 @@ impl Theme {
         }
     }
 
-    /// Data text made safe to write: control characters (tabs included)
-    /// become spaces or are dropped, and in ASCII mode every non-ASCII
-    /// character becomes `?`.
+    /// Data text made safe to write: what the one sanitiser
+    /// (`diag_core::sanitize::is_control`) names as a control character
+    /// (C0, DEL, C1, bidi overrides) is dropped, a tab becomes a space,
+    /// and in ASCII mode every non-ASCII character becomes `?`.
     pub fn clean(&self, text: &str) -> String {
         text.chars()
             .filter_map(|c| match c {
                 '\t' => Some(' '),
-                c if c.is_control() => None,
+                c if diag_core::sanitize::is_control(c) => None,
                 c if self.ascii && !c.is_ascii() => Some('?'),
                 c => Some(c),
             })
@@ -261,6 +263,8 @@ mod tests {
             ascii: false,
         };
         assert_eq!(utf8.clean("é\r"), "é");
+        // C1 CSI and bidi overrides too, through the shared sanitiser.
+        assert_eq!(utf8.clean("a\u{9b}2Jb\u{202e}c\x7f"), "a2Jbc");
         assert_eq!(ascii.bar(50.0, 4), "[##..]");
         assert_eq!(ascii.bar(f64::NAN, 2), "[..]");
     }
