@@ -13,12 +13,12 @@
 //!                                             # must and these may appear
 //! exit_code = 2                               # optional
 //! [corpus]                                    # optional: inputs taken from
-//! "proc/mdstat" = "mdstat/some-file"          # ../shared/corpus by path
+//! "proc/mdstat" = "mdstat/some-file"          # tests/corpus by path
 //! ```
 //!
 //! A `[corpus]` input is placed into a temporary copy of the fixture before
-//! the analysis: real inputs from other machines are referenced, never
-//! copied into the repository.
+//! the analysis: a real input from another machine is kept once, in
+//! `tests/corpus` with its provenance, not copied into each fixture.
 
 mod common;
 
@@ -201,7 +201,7 @@ fn http6_top_cause_from_text_and_from_kmsg() {
     }
 }
 
-/// Every real kernel log of `../shared/corpus/kmsg` goes through the binary
+/// Every real kernel log of `tests/corpus/kmsg` goes through the binary
 /// as a one-file bundle (under `dev/kmsg`: diag reads it as records, or as
 /// dmesg text when it is not in record format) without a failure, and the
 /// ones that show an overflow or a rate-limit report are recognised.

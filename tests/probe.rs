@@ -471,3 +471,128 @@ while True:
         c.sendall(struct.pack('>H', len(out)) + out)
     c.close()
 "#;
+
+/// The files of a bundle directory, as sorted relative paths.
+fn files_below(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).expect("below");
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The `time=` of a status line's performance data, in seconds.
+fn reported_time(status: &str) -> f64 {
+    status
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("time=")?.strip_suffix('s')?.parse().ok())
+        .unwrap_or_else(|| panic!("no time= in {status}"))
+}
+
+/// Issue 20: named targets are all `diag probe` touches. The namespace
+/// has a nameserver in resolv.conf and a default gateway, on a veth whose
+/// other end is in the same namespace (nothing answers, nothing leaves):
+/// any DNS query or gateway probe would show as a record. `diag probe
+/// 127.0.0.1 --port P` connects to 127.0.0.1:P and nothing else (no DNS
+/// or path record, no capture: well under the 2 s a capture took), and
+/// its time is the run's; `--dns` and `--path` add the resolver and the
+/// gateway.
+#[test]
+fn named_targets_are_all_that_is_probed() {
+    let ns = Ns::new();
+    ns.ip(&["link", "add", "va", "type", "veth", "peer", "name", "vb"]);
+    ns.ip(&["link", "set", "va", "up"]);
+    ns.ip(&["link", "set", "vb", "up"]);
+    ns.ip(&["addr", "add", "10.9.0.1/24", "dev", "va"]);
+    ns.ip(&["route", "add", "default", "via", "10.9.0.254"]);
+    let etc = tempfile::tempdir().expect("tempdir");
+    std::fs::write(etc.path().join("resolv.conf"), "nameserver 10.9.0.53\n").expect("resolv");
+    let _server = serve_tcp(&ns, "127.0.0.1", 18080, "127.0.0.1");
+    let quick = ["--timeout", "1", "--retries", "0"];
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bundle = dir.path().join("results");
+    let bundle_arg = bundle.to_str().expect("utf-8 path");
+    let mut args = vec!["probe", "127.0.0.1", "--port", "18080", "--format", "json"];
+    args.extend(quick);
+    args.extend(["-o", bundle_arg]);
+    let started = std::time::Instant::now();
+    let (out, code) = diag_in(&ns, Some(etc.path()), &args);
+    let wall = started.elapsed();
+    assert_eq!(code, 0, "{out}");
+    let doc = json(&out);
+    assert!(
+        cause_ids(&doc).is_empty() && finding_ids(&doc).is_empty(),
+        "{out}"
+    );
+    assert_eq!(doc["skipped"], serde_json::json!([]), "{out}");
+    // What ran, as written: one TCP record, for 127.0.0.1:18080; no
+    // probe/dns.json, no probe/path.json, no capture/.
+    assert_eq!(
+        files_below(&bundle),
+        [
+            "manifest.json",
+            "probe/tcp.json",
+            "proc/sys/kernel/hostname"
+        ]
+    );
+    let tcp = std::fs::read_to_string(bundle.join("probe/tcp.json")).expect("tcp.json");
+    let records: Vec<serde_json::Value> = tcp.lines().map(json).collect();
+    assert_eq!(records.len(), 1, "{tcp}");
+    assert_eq!(records[0]["address"], "127.0.0.1");
+    assert_eq!(records[0]["port"], 18080);
+    assert_eq!(records[0]["result"], "open");
+    assert!(
+        wall.as_secs_f64() < 1.5,
+        "took {wall:?}: a capture or a probe ran"
+    );
+
+    // The status line: no DNS, no path, and the time of the whole run
+    // (the wall time less starting diag in the namespace).
+    let mut args = vec!["probe", "127.0.0.1:18080"];
+    args.extend(quick);
+    let started = std::time::Instant::now();
+    let (text, code) = diag_in(&ns, Some(etc.path()), &args);
+    let wall = started.elapsed().as_secs_f64();
+    assert_eq!(code, 0, "{text}");
+    let status = text.lines().next().expect("status line");
+    assert!(status.starts_with("DIAG PROBE OK - "), "{status}");
+    assert!(
+        status.contains(" | tcp=1 tcp_answered=1 dns=0 dns_answered=0 path=0 path_answered=0 "),
+        "{status}"
+    );
+    assert_eq!(text.lines().count(), 2, "{text}");
+    let time = reported_time(status);
+    assert!(time <= wall && wall - time < 1.0, "time={time} of {wall} s");
+
+    // --dns and --path ask for the resolver and the gateway (neither
+    // answers); their timeouts are in the time.
+    let mut args = vec!["probe", "127.0.0.1:18080", "--dns", "--path"];
+    args.extend(quick);
+    let started = std::time::Instant::now();
+    let (text, code) = diag_in(&ns, Some(etc.path()), &args);
+    let wall = started.elapsed().as_secs_f64();
+    assert_eq!(code, 2, "{text}");
+    for probe in [
+        "dns 10.9.0.53 ",
+        "gateway 10.9.0.254 icmp ",
+        "gateway 10.9.0.254:22 tcp ",
+    ] {
+        assert!(
+            text.lines().any(|l| l.starts_with(probe)),
+            "{probe}: {text}"
+        );
+    }
+    let time = reported_time(text.lines().next().expect("status line"));
+    assert!(time >= 2.0 && time <= wall, "time={time} of {wall} s");
+}

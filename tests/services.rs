@@ -28,6 +28,12 @@ struct Apache {
 impl Apache {
     /// Starts `apache2 -DFOREGROUND` with the configuration below `root`.
     fn start(root: &Path) -> Apache {
+        assert!(
+            ["/usr/sbin/apache2", "/usr/bin/apache2"]
+                .iter()
+                .any(|p| Path::new(p).exists()),
+            "this test needs Debian's apache2: apt-get install apache2 (.ci/run does)"
+        );
         let r = root.display();
         let script = format!(
             "mount --bind {r}/etc/apache2 /etc/apache2 && \

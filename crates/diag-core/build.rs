@@ -1,11 +1,14 @@
 //! Embeds every `rules/*.toml` of the workspace into the library, so the
 //! `diag` binary carries its built-in rules in one file.
 //!
-//! Each file is embedded twice: whole, and with the lines of its
-//! `[[rule.case]]` tables blanked. The fixture cases are most of the text
-//! (capture cases are whole pcapng files, 1.2 MB of escapes) and only
-//! `diag rules test`/`validate` need them; every other command parses the
-//! second text, whose other lines, and so every line number, are the same.
+//! Each file is embedded twice, both compressed with zstd: with the lines
+//! of its `[[rule.case]]` tables blanked, and whole. Every command but
+//! `diag rules test`/`validate` parses the first text, whose other lines,
+//! and so every line number, are the same as the file's. The fixture cases
+//! are most of the text (capture cases are whole pcapng files, 1.2 MB of
+//! escapes) and only those two commands need them. Compressed, the two
+//! texts take ~0.1 MB of the binary instead of 1.9 MB
+//! (docs/static-binary.md).
 
 use std::fmt::Write;
 use std::path::Path;
@@ -18,9 +21,13 @@ fn main() {
     files.sort();
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
     let mut code = String::from(
-        "/// Built-in rule files: (file name, contents, contents with the case tables blanked).\npub(crate) const FILES: &[(&str, &str, &str)] = &[\n",
+        "/// Built-in rule files: (file name, length in bytes of its text in\n\
+         /// [`BLANKED`], of its text in [`WHOLE`]).\n\
+         pub(crate) const FILES: &[(&str, usize, usize)] = &[\n",
     );
-    for (i, path) in files.iter().enumerate() {
+    let mut blanked = String::new();
+    let mut whole = String::new();
+    for path in &files {
         println!("cargo:rerun-if-changed={}", path.display());
         let name = path
             .strip_prefix(&dir)
@@ -29,16 +36,31 @@ fn main() {
         let text = std::fs::read_to_string(path).expect("read a rule file");
         let stripped = without_cases(&text);
         check_stripped(&name, &text, &stripped);
-        let stripped_path = Path::new(&out_dir).join(format!("rules-without-cases-{i}.toml"));
-        std::fs::write(&stripped_path, stripped).expect("write a stripped rule file");
-        let _ = writeln!(
-            code,
-            "    ({name:?}, include_str!({:?}), include_str!({:?})),",
-            path.display().to_string(),
-            stripped_path.display().to_string()
-        );
+        let _ = writeln!(code, "    ({name:?}, {}, {}),", stripped.len(), text.len());
+        blanked.push_str(&stripped);
+        whole.push_str(&text);
     }
     code.push_str("];\n");
+    // Level 19: the build compresses once; unpacking takes ~1 ms (blanked,
+    // every command) and ~5 ms (whole, `rules test` and `validate`).
+    for (name, text, what) in [
+        ("BLANKED", &blanked, "with its case tables blanked"),
+        ("WHOLE", &whole, "whole, cases included"),
+    ] {
+        let packed = zstd::bulk::compress(text.as_bytes(), 19).expect("compress the rule files");
+        let path = Path::new(&out_dir).join(format!("rules-{}.zst", name.to_lowercase()));
+        std::fs::write(&path, packed).expect("write a compressed rule text");
+        let _ = writeln!(
+            code,
+            "/// Every built-in file {what}, concatenated in the order of\n\
+             /// [`FILES`], zstd-compressed.\n\
+             pub(crate) const {name}: &[u8] = include_bytes!({:?});\n\
+             /// The length in bytes of [`{name}`] unpacked.\n\
+             pub(crate) const {name}_LEN: usize = {};",
+            path.display().to_string(),
+            text.len()
+        );
+    }
     let out = Path::new(&out_dir).join("builtin_rules.rs");
     std::fs::write(out, code).expect("write builtin_rules.rs");
 }

@@ -10,9 +10,10 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// `../shared/corpus` beside the checkout.
+/// The vendored real-world inputs: `tests/corpus` (see its README.md and
+/// PROVENANCE.tsv).
 pub fn corpus() -> PathBuf {
-    workspace().join("../shared/corpus")
+    workspace().join("tests/corpus")
 }
 
 /// Runs `diag` with `args`; no terminal, no colour.

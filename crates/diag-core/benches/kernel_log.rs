@@ -1,5 +1,5 @@
 //! Kernel-log throughput: the full built-in rule set over 1 GiB of
-//! realistic `/dev/kmsg` text (real messages from `../shared/corpus/kmsg`),
+//! realistic `/dev/kmsg` text (real messages from `tests/corpus/kmsg`),
 //! in MB/s, against `LC_ALL=C grep -E -c -f patterns` over the same text in
 //! the same run (the machine is shared: compare the ratio).
 //!

@@ -1,6 +1,6 @@
-//! Every capture of the shared corpus (`../shared/corpus/pcap/`, read by
-//! path, never copied): no panic, and what each one is known to hold (see
-//! `PROVENANCE.tsv`) is reported.
+//! Every capture of the vendored corpus (`tests/corpus/pcap/`): no panic,
+//! and what each one is known to hold (see `tests/corpus/PROVENANCE.tsv`)
+//! is reported.
 
 use diag_core::capture::{analyse, CaptureSummary};
 use std::path::PathBuf;
@@ -8,22 +8,24 @@ use std::path::PathBuf;
 fn corpus() -> PathBuf {
     PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/corpus/pcap"
+        "/../../tests/corpus/pcap"
     ))
 }
 
+fn read(name: &str) -> Vec<u8> {
+    let path = corpus().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 fn load(name: &str) -> (CaptureSummary, Vec<String>) {
-    let bytes = std::fs::read(corpus().join(name)).expect(name);
+    let bytes = read(name);
     let (s, notes) = analyse(&format!("capture/{name}"), &bytes);
     (s, notes.into_iter().map(|n| n.message).collect())
 }
 
 #[test]
 fn every_corpus_capture_reads_without_panic() {
-    let Ok(dir) = std::fs::read_dir(corpus()) else {
-        eprintln!("no corpus beside the checkout; skipped");
-        return;
-    };
+    let dir = std::fs::read_dir(corpus()).unwrap_or_else(|e| panic!("{}: {e}", corpus().display()));
     let mut n = 0;
     for entry in dir.flatten() {
         let bytes = std::fs::read(entry.path()).expect("read");
@@ -51,15 +53,8 @@ fn every_corpus_capture_reads_without_panic() {
     assert!(n >= 30, "expected the 30 corpus captures, read {n}");
 }
 
-fn have_corpus() -> bool {
-    corpus().is_dir()
-}
-
 #[test]
 fn floods_scans_arp_and_dns_failures_are_reported() {
-    if !have_corpus() {
-        return;
-    }
     // SYN floods from spoofed sources: many SYNs, many sources, no SYN-ACK.
     for name in [
         "sgr__pkt.TCP.synflood.spoofed.first24999.pcap",
@@ -177,7 +172,7 @@ fn reported(name: &str) -> Vec<String> {
 
 /// [`reported`], with more inputs beside the capture (the host's routes).
 fn reported_with(name: &str, more: &[(&str, &str)]) -> Vec<String> {
-    let bytes = std::fs::read(corpus().join(name)).expect(name);
+    let bytes = read(name);
     let snapshot = diag_core::Snapshot::from_inputs(
         std::iter::once((format!("capture/{name}"), bytes)).chain(
             more.iter()
@@ -195,9 +190,6 @@ fn reported_with(name: &str, more: &[(&str, &str)]) -> Vec<String> {
 
 #[test]
 fn floods_scans_and_dns_failures_become_findings() {
-    if !have_corpus() {
-        return;
-    }
     for (name, id) in [
         (
             "sgr__pkt.TCP.synflood.spoofed.first24999.pcap",
@@ -253,9 +245,6 @@ fn floods_scans_and_dns_failures_become_findings() {
 /// once the host's routes say 10.1.10.1 is its gateway.
 #[test]
 fn the_gateway_asked_for_in_vain_is_reported_with_the_routes() {
-    if !have_corpus() {
-        return;
-    }
     let route =
         "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 eth0\t00000000\t010A010A\t0003\t0\t0\t0\t00000000\t0\t0\t0

@@ -8,21 +8,23 @@ use diag_core::rules::RuleSet;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use std::fmt::Write;
 
-/// Every message of `../shared/corpus/kmsg` (63 logs from other machines:
+/// Every message of `tests/corpus/kmsg` (63 logs from other machines:
 /// crashes, OOMs, link flaps, RAID failures...) and this project's
 /// healthy-VM fixture. Varied text matters: a uniform synthetic log hides
 /// how a large pattern set behaves when its DFA cache fills.
 pub fn corpus_messages() -> Vec<String> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let mut sources: Vec<std::path::PathBuf> =
-        std::fs::read_dir(root.join("../shared/corpus/kmsg"))
-            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
+    let dir = root.join("tests/corpus/kmsg");
+    let mut sources: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.expect("entry").path())
+        .collect();
     sources.sort();
     sources.push(root.join("fixtures/healthy-vm/dev/kmsg"));
     let mut messages = Vec::new();
     for path in &sources {
-        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
+        let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text = String::from_utf8_lossy(&bytes).into_owned();
         let (records, _) = kernel_log::parse_kmsg("x", &text);
         let entries = if records.is_empty() {
             kernel_log::parse_dmesg("x", &text).0
@@ -33,7 +35,8 @@ pub fn corpus_messages() -> Vec<String> {
     }
     assert!(
         messages.len() > 1000,
-        "corpus not found beside the checkout"
+        "only {} messages in tests/corpus/kmsg",
+        messages.len()
     );
     messages
 }

@@ -2013,9 +2013,13 @@ mod tests {
     #[test]
     fn the_split_analysis_equals_the_single_thread_one() {
         let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/pcap");
-        for entry in std::fs::read_dir(&dir).expect("corpus/pcap").flatten() {
+        let dir = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/corpus/pcap"
+        ));
+        let entries = std::fs::read_dir(dir)
+            .unwrap_or_else(|e| panic!("{}: {e} (the vendored corpus)", dir.display()));
+        for entry in entries.flatten() {
             let bytes = std::fs::read(entry.path()).expect("read");
             inputs.push((entry.file_name().to_string_lossy().into_owned(), bytes));
         }

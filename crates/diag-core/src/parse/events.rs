@@ -127,9 +127,12 @@ mod tests {
 
     #[test]
     fn real_warning_block_with_an_interleaved_journald_record() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/corpus/kmsg/lkml-pci__2023-02-25_kmsg_r8169_netdev_watchdog");
-        let text = std::fs::read_to_string(path).expect("corpus file");
+        let path = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/corpus/kmsg/lkml-pci__2023-02-25_kmsg_r8169_netdev_watchdog"
+        ));
+        let text =
+            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let (mut entries, _) = parse_kmsg("dev/kmsg", &text);
         group(&mut entries);
         let (start, end) = entries[0].block.expect("the cut-here line starts a block");

@@ -601,7 +601,7 @@ md3 : active raid1 sdf1[0] sdg1[1]
         );
     }
 }
-/// Every real-world mdstat of `../shared/corpus/mdstat` (see its
+/// Every real-world mdstat of `tests/corpus/mdstat` (see its
 /// PROVENANCE.tsv): no panic, and each array classified as the file shows
 /// it. The expectations were written from reading each file.
 #[cfg(test)]
@@ -609,7 +609,7 @@ mod corpus {
     use super::super::md::MdArray;
     use super::*;
 
-    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/mdstat");
+    const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus/mdstat");
 
     /// File → "array=state ..." in file order; `!` after the state marks a
     /// degraded array (an empty slot), `+` a member being rebuilt.

@@ -3,7 +3,7 @@
 //! net-tools 2.10, kernel 6.18) with the command named above each; the
 //! others are written by hand in the format iproute2 prints (the VM has no
 //! multipath or policy routes, and its network must not be changed), and
-//! say so. The corpus test reads `../shared/corpus/{route,neigh,addr}` in
+//! say so. The corpus test reads `tests/corpus/{route,neigh,addr}` in
 //! place.
 
 use super::*;
@@ -724,7 +724,7 @@ struct Expect {
 }
 
 fn corpus_dir() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus")).to_path_buf()
 }
 
 fn records(t: &NetTables) -> usize {
@@ -1209,7 +1209,8 @@ fn corpus_files_are_sniffed_and_understood() {
     let dir = corpus_dir();
     let mut seen = Vec::new();
     for sub in ["route", "neigh", "addr"] {
-        let entries = std::fs::read_dir(dir.join(sub)).expect("corpus directory");
+        let entries = std::fs::read_dir(dir.join(sub))
+            .unwrap_or_else(|e| panic!("{}: {e}", dir.join(sub).display()));
         for entry in entries {
             let path = entry.expect("corpus entry").path();
             let name = format!(
