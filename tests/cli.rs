@@ -963,22 +963,7 @@ fn a_pathological_pattern_is_refused_or_budgeted() {
     fs::create_dir_all(&rules).expect("mkdir");
     fs::write(
         rules.join("slow.toml"),
-        r#"[[rule]]
-id = "user.slow-pattern"
-title = "t"
-severity = "warning"
-summary = "s"
-[rule.log]
-pattern = '(?:a|b)*a(?:a|b){200}c'
-[[rule.case]]
-name = "fires"
-expect = "fires"
-inputs."dev/kmsg" = "4,1,1,-;a"
-[[rule.case]]
-name = "quiet"
-expect = "quiet"
-inputs."dev/kmsg" = "4,1,1,-;hello"
-"#,
+        log_rule("user.slow-pattern", "(?:a|b)*a(?:a|b){200}c"),
     )
     .expect("write rule");
     let (out, seconds) = diag_bounded(
@@ -1005,6 +990,29 @@ inputs."dev/kmsg" = "4,1,1,-;hello"
         "no note naming the input: {:#}",
         json["notes"]
     );
+}
+
+/// A rule file holding one log rule with `pattern` (a TOML literal
+/// string), with a firing and a quiet case; the pattern is on line 7.
+fn log_rule(id: &str, pattern: &str) -> String {
+    format!(
+        r#"[[rule]]
+id = "{id}"
+title = "t"
+severity = "warning"
+summary = "s"
+[rule.log]
+pattern = '{pattern}'
+[[rule.case]]
+name = "fires"
+expect = "fires"
+inputs."dev/kmsg" = "4,1,1,-;a"
+[[rule.case]]
+name = "quiet"
+expect = "quiet"
+inputs."dev/kmsg" = "4,1,1,-;hello"
+"#
+    )
 }
 
 /// `rules validate DIR` warns, at the innermost comprehension, about
@@ -1036,22 +1044,7 @@ fn rules_validate_warns_about_nested_comprehensions_and_big_patterns() {
     let big = tempfile::tempdir().expect("tempdir");
     fs::write(
         big.path().join("big.toml"),
-        r#"[[rule]]
-id = "user.big-pattern"
-title = "t"
-severity = "warning"
-summary = "s"
-[rule.log]
-pattern = 'x\w{60}'
-[[rule.case]]
-name = "fires"
-expect = "fires"
-inputs."dev/kmsg" = "4,1,1,-;a"
-[[rule.case]]
-name = "quiet"
-expect = "quiet"
-inputs."dev/kmsg" = "4,1,1,-;hello"
-"#,
+        log_rule("user.big-pattern", r"x\w{60}"),
     )
     .expect("write rule");
     let out = diag(&["rules", "validate", big.path().to_str().expect("utf8")]);

@@ -1,6 +1,6 @@
 //! Replays every saved fuzz input through its target's function on the
-//! stable compiler, as an ordinary test: `fuzz/corpus/NAME/*` (the seed
-//! and minimised corpora, committed) and `fuzz/regressions/NAME/*` (each
+//! stable compiler, as an ordinary test: `fuzz/seeds/NAME/*` (real
+//! inputs), `fuzz/corpus/NAME/*` (what fuzzing found, minimised) and `fuzz/regressions/NAME/*` (each
 //! input that once crashed a target, named after what it found). The
 //! targets' bodies live in `fuzz/entries.rs`, shared with the libFuzzer
 //! binaries, so a regression replayed here is the same call that crashed.
@@ -37,7 +37,8 @@ fn every_saved_fuzz_input_runs_clean() {
     let root = common::workspace().join("fuzz");
     let mut total = 0;
     for (name, run) in entries::TARGETS {
-        let corpus = replay(&root.join("corpus").join(name), *run);
+        let corpus = replay(&root.join("corpus").join(name), *run)
+            + replay(&root.join("seeds").join(name), *run);
         let regressions = replay(&root.join("regressions").join(name), *run);
         assert!(
             corpus > 0,
