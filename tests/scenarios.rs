@@ -1,4 +1,4 @@
-//! The founding incidents of `../shared/incidents/`, reproduced for real
+//! The founding incidents of `docs/incidents/`, reproduced for real
 //! and diagnosed through the `diag` binary's JSON (`diag/1`): each test
 //! asserts the top-ranked cause, the findings it explains, and that
 //! nothing unrelated is raised (no other warning or critical).
@@ -68,7 +68,7 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 struct Expect {
     /// Directory under `fixtures/` its bundle is saved as.
     fixture: &'static str,
-    /// The incident file under `../shared/incidents/`.
+    /// The incident file under `docs/incidents/`.
     incident: &'static str,
     /// What the scenario builds, for the fixture's `origin`.
     story: &'static str,
@@ -242,7 +242,7 @@ impl Expect {
         let mut text = format!(
             "origin = {:?}\ntop_cause = {:?}\n",
             format!(
-                "Scenario of tests/scenarios.rs for ../shared/incidents/{}: {} Collected by `diag collect --since` inside the scenario; dev/kmsg cut to the scenario's window (manifest.json's since). Regenerate with DIAG_SAVE_SCENARIOS=1 cargo test -p diag-tui --test scenarios.",
+                "Scenario of tests/scenarios.rs for docs/incidents/{}: {} Collected by `diag collect --since` inside the scenario; dev/kmsg cut to the scenario's window (manifest.json's since). Regenerate with DIAG_SAVE_SCENARIOS=1 cargo test -p diag-tui --test scenarios.",
                 self.incident, self.story
             ),
             if top_is_cause { self.top.unwrap_or_default() } else { "" }
