@@ -5,11 +5,10 @@
 //! same function on the stable compiler. Depends on diag-core only.
 #![allow(dead_code)]
 
-use diag_core::capture::{analyse, decode::decode};
-use diag_core::parse::{
-    counters, events, fs, kernel_log, md, mdstat, net, netstate, nettext, sockets,
-};
-use diag_core::{diagnose::diagnose, rules::RuleSet, Snapshot};
+use diag_core::facts::{counters, sockets};
+use diag_core::parse::pcap::{analyse, decode::decode};
+use diag_core::parse::{events, fs, kernel_log, md, mdstat, net, netstate, nettext};
+use diag_core::{diagnose::diagnose, diagnose::rules::RuleSet, Snapshot};
 use std::sync::LazyLock;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::builtin().expect("built-in rules"));
@@ -48,7 +47,7 @@ pub fn fs(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (mut mounts, _) = fs::parse_mounts("proc/mounts", &text);
     let (fstab, _) = fs::parse_fstab("etc/fstab", &text);
-    fs::judge_read_only(&mut mounts, Some(&fstab));
+    diag_core::facts::fs::judge_read_only(&mut mounts, Some(&fstab));
     let _ = fs::parse_statvfs_json("fs/statvfs.json", &text);
     let _ = fs::parse_diskstats("proc/diskstats", &text);
     let _ = fs::quota_process(1, "quotacheck", Some(data), &mounts);

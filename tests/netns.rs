@@ -342,7 +342,7 @@ fn live_capture_tells_normal_traffic_typo_flood_and_dead_resolver_apart() {
         let out = host.exec(&[bin, "collect", "-o", bundle.to_str().expect("utf8")]);
         assert!(out.status.success());
         let pcap = std::fs::read(bundle.join("capture/eth0.pcap")).expect("capture stored");
-        let (summary, notes) = diag_core::capture::analyse("capture/eth0.pcap", &pcap);
+        let (summary, notes) = diag_core::parse::pcap::analyse("capture/eth0.pcap", &pcap);
         assert!(notes.is_empty(), "{notes:?}");
         assert!(summary.tcp.synack >= 10, "{:?}", summary.tcp);
         let stats = std::fs::read_to_string(bundle.join("capture/stats.json")).expect("stats");

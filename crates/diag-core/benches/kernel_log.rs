@@ -13,7 +13,7 @@ mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use diag_core::diagnose::evaluate;
-use diag_core::rules::RuleSet;
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::{Facts, Snapshot};
 use std::hint::black_box;
 use std::process::Command;

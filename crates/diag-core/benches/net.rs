@@ -6,7 +6,7 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use diag_core::diagnose::diagnose;
-use diag_core::rules::RuleSet;
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::{Facts, Snapshot};
 use std::hint::black_box;
 use std::process::Command;

@@ -7,8 +7,8 @@
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::diagnose::{diagnose, evaluate};
-use diag_core::rules::RuleSet;
 use diag_core::{Facts, Snapshot};
 use std::hint::black_box;
 use std::process::Command;

@@ -9,7 +9,7 @@
 //! than once per frame. Prints the number of frames the kernel accepted.
 #![allow(unsafe_code)] // raw AF_PACKET socket calls (pnet has no sendmmsg)
 
-use diag_core::capture::build::{ethernet, ipv4, udp};
+use diag_core::parse::pcap::build::{ethernet, ipv4, udp};
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 

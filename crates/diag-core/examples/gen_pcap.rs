@@ -11,7 +11,7 @@
 //! own (a 100,000-entry table overflowing) and DNS went unanswered, which
 //! is a flood, not the mixed traffic this file means to be.
 
-use diag_core::capture::build::{arp, dns, ethernet, ipv4, tcp, udp};
+use diag_core::parse::pcap::build::{arp, dns, ethernet, ipv4, tcp, udp};
 use std::io::Write;
 use std::net::Ipv4Addr;
 
@@ -23,7 +23,7 @@ fn main() -> std::io::Result<()> {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
     let mut file = std::io::BufWriter::new(std::fs::File::create(&out)?);
-    file.write_all(&diag_core::capture::build::pcap_header(1, 65_535))?;
+    file.write_all(&diag_core::parse::pcap::build::pcap_header(1, 65_535))?;
     let server = Ipv4Addr::new(10, 0, 0, 2);
     let a = [2, 0, 0, 0, 0, 1];
     let b = [2, 0, 0, 0, 0, 2];

@@ -7,8 +7,8 @@
 //! Prints `ID (confidence): summary` and the evidence of the top cause, or
 //! `no cause found`; exits 1 on a bad argument or an unreadable bundle.
 
-use diag_core::rules::RuleSet;
-use diag_core::snapshot::CollectOptions;
+use diag_core::analysis::{Analysis, Request};
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::source::Bundle;
 
 fn main() -> std::process::ExitCode {
@@ -18,11 +18,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = Bundle::open(&path).and_then(|bundle| {
         let rules = RuleSet::builtin()?;
-        Ok(diag_core::analyze(
-            &bundle,
-            &rules,
-            &CollectOptions::default(),
-        ))
+        Ok(Analysis::run(&bundle, &rules, &Request::default())?.diagnosis)
     });
     let diagnosis = match result {
         Ok(diagnosis) => diagnosis,

@@ -1,6 +1,7 @@
 //! Typed errors of the library. Every variant names the input (a path or a
 //! canonical input name) and, for parse errors, the line.
 
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
@@ -54,12 +55,24 @@ pub enum Error {
         /// The underlying error.
         error: io::Error,
     },
+    /// A baseline file that cannot be read.
+    #[error("cannot read baseline {}: {error}", path.display())]
+    Baseline {
+        /// The file.
+        path: PathBuf,
+        /// The underlying error.
+        error: io::Error,
+    },
+    /// Active probes that could not run (a bad target list, too many
+    /// targets, no socket); the message is the prober's.
+    #[error("{0}")]
+    Probe(String),
     /// An output path that already exists.
     #[error("{}: already exists; choose another path or remove it first", .0.display())]
     OutputExists(PathBuf),
     /// Problems found in rule files; each is `file:line:col: message`.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
-    Rules(Vec<crate::rules::RuleProblem>),
+    Rules(Vec<RuleProblem>),
     /// A time (`--since`) that cannot be read.
     #[error("{text:?}: not a time: {reason}")]
     Time {
@@ -90,3 +103,30 @@ impl Error {
 
 /// The library's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// One problem in a rule file, located to the character.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleProblem {
+    /// The rule file (a path, or `builtin:<name>` for an embedded one).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub col: usize,
+    /// What is wrong.
+    pub message: String,
+    /// A warning (`rules validate` only): the rule loads, but something
+    /// may make it costly (see `docs/rules.md`, "Budgets").
+    pub warning: bool,
+}
+
+impl fmt::Display for RuleProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = if self.warning { "warning: " } else { "" };
+        write!(
+            f,
+            "{}:{}:{}: {kind}{}",
+            self.file, self.line, self.col, self.message
+        )
+    }
+}

@@ -1,67 +1,70 @@
 //! diag-core: the library behind `diag`, an incident debugging toolkit for
 //! Linux servers.
 //!
-//! One pipeline, four stages:
+//! One pipeline, in layers (`docs/architecture.md`; `tests/layers.rs`
+//! fails on an import that goes up or round):
 //!
 //! ```text
-//!  Source ──raw inputs──▶ Parse ──facts──▶ Diagnose ──findings──▶ Present
+//!  source ──Snapshot──▶ facts ──Facts──▶ diagnose ──Diagnosis──▶ report
+//!    │                    │
+//!    └──── parse ◀────────┘   (pure parsers, one format each)
 //! ```
 //!
-//! - [`source`]: a [`source::Source`] hands out raw inputs by canonical name,
-//!   from the live host ([`source::LiveHost`]) or a bundle
-//!   ([`source::Bundle`]), every read bounded in time and size.
-//!   [`Snapshot::collect`] reads every input the parsers know.
-//! - [`parse`]: pure parsers turn a [`Snapshot`] into [`Facts`] and notes.
-//! - [`rules`] and [`diagnose`]: rules (data, in TOML, conditions in CEL)
-//!   are evaluated over the facts into a ranked [`Diagnosis`].
-//! - [`report`]: the diagnosis rendered as text; its JSON form is the
-//!   `diag/1` schema.
+//! - [`source`]: where inputs come from: the live host
+//!   ([`source::LiveHost`]), a bundle or archive ([`source::Bundle`]); the
+//!   input catalogue ([`source::inputs`]); every read bounded in time and
+//!   size; [`Snapshot::collect`] reads every input of the catalogue.
+//! - [`parse`]: pure parsers, text or bytes of one format to typed
+//!   records and notes; no I/O.
+//! - [`facts`]: [`Facts::from_snapshot`] derives what rules read (the
+//!   network view, md classification, services, baselines, captures).
+//! - [`probe`]: active probes of a host (TCP, DNS, path), planned from
+//!   its facts.
+//! - [`diagnose`]: rules (data, in TOML, conditions in CEL) evaluated over
+//!   the facts into a ranked [`Diagnosis`].
+//! - [`report`]: renders a diagnosis (and the facts for its tables); its
+//!   JSON form is the `diag/1` schema.
+//! - [`analysis`]: the one entry point, source → snapshot → (probes,
+//!   baseline) → facts → diagnosis; [`watch`] follows the kernel log.
 //! - [`sanitize`]: the one sanitiser every host-controlled string passes
 //!   before it reaches a terminal or a text file.
 //!
 //! ```no_run
-//! use diag_core::{analyze, rules::RuleSet, source::Bundle, snapshot::CollectOptions};
+//! use diag_core::analysis::{Analysis, Request};
+//! use diag_core::diagnose::rules::RuleSet;
+//! use diag_core::source::Bundle;
 //! # fn main() -> Result<(), diag_core::Error> {
 //! let bundle = Bundle::open("/tmp/bundle")?;
 //! let rules = RuleSet::builtin()?;
-//! let diagnosis = analyze(&bundle, &rules, &CollectOptions::default());
-//! if let Some(top) = diagnosis.causes.first() {
+//! let analysis = Analysis::run(&bundle, &rules, &Request::default())?;
+//! if let Some(top) = analysis.diagnosis.causes.first() {
 //!     println!("{}: {}", top.id, top.summary);
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! Stability: the `diag/1` JSON a [`Diagnosis`] serialises to is stable
+//! (fields are added, never renamed or removed); the Rust API follows
+//! semver from 1.0 and may change before it.
 
 #![deny(missing_docs)]
 
-pub mod capture;
+pub mod analysis;
 pub mod diagnose;
-pub mod diagnosis;
 mod error;
+pub mod facts;
 pub mod model;
 pub mod parse;
 pub mod probe;
 pub mod report;
-pub mod rules;
 pub mod sanitize;
-pub mod snapshot;
 pub mod source;
 pub mod watch;
 
-pub use diagnosis::Diagnosis;
+pub use diagnose::diagnosis::Diagnosis;
 pub use error::{Error, Result};
-pub use parse::Facts;
-pub use snapshot::Snapshot;
+pub use facts::Facts;
+pub use source::snapshot::Snapshot;
 
 /// The version of diag, written into bundles and reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Source → Parse → Diagnose in one call: the path `diag check` (live
-/// source) and `diag analyze` (bundle source) both take.
-pub fn analyze(
-    source: &dyn source::Source,
-    rules: &rules::RuleSet,
-    options: &snapshot::CollectOptions,
-) -> Diagnosis {
-    let snapshot = Snapshot::collect(source, options);
-    diagnose::diagnose(&snapshot, rules)
-}

@@ -112,3 +112,14 @@ pub struct Skipped {
     /// Why it was skipped: permission, timeout, size, error text.
     pub reason: String,
 }
+
+/// Evidence record for a table entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Record {
+    /// Canonical input name.
+    pub input: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The entry as text.
+    pub excerpt: String,
+}

@@ -24,9 +24,9 @@
 //! measures it under 4,500 OOM kills a minute (see README).
 
 use crate::diagnose::diagnose;
-use crate::diagnosis::Finding;
-use crate::rules::RuleSet;
-use crate::Snapshot;
+use crate::diagnose::diagnosis::Finding;
+use crate::diagnose::rules::RuleSet;
+use crate::source::snapshot::Snapshot;
 use std::collections::{BTreeMap, VecDeque};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom};

@@ -2,7 +2,7 @@
 //! and what each one is known to hold (see `tests/corpus/PROVENANCE.tsv`)
 //! is reported.
 
-use diag_core::capture::{analyse, CaptureSummary};
+use diag_core::parse::pcap::{analyse, CaptureSummary};
 use std::path::PathBuf;
 
 fn corpus() -> PathBuf {
@@ -179,7 +179,7 @@ fn reported_with(name: &str, more: &[(&str, &str)]) -> Vec<String> {
                 .map(|(k, v)| ((*k).to_string(), v.as_bytes().to_vec())),
         ),
     );
-    let rules = diag_core::rules::RuleSet::builtin().expect("built-in rules");
+    let rules = diag_core::diagnose::rules::RuleSet::builtin().expect("built-in rules");
     let d = diag_core::diagnose::diagnose(&snapshot, &rules);
     d.causes
         .iter()

@@ -3,9 +3,10 @@
 //! one; real output validates against it), hostile strings from the host,
 //! and the embedding example.
 
+use diag_core::analysis::Analysis;
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::report::{self, Report};
-use diag_core::rules::RuleSet;
-use diag_core::snapshot::{CollectOptions, Snapshot};
+use diag_core::source::snapshot::{CollectOptions, Snapshot};
 use diag_core::source::Bundle;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use std::path::{Path, PathBuf};
@@ -24,8 +25,7 @@ fn report_of(path: &Path, shown_path: &str) -> Report {
     // time it is read.
     snapshot.taken_at = UNIX_EPOCH + Duration::from_secs(1_790_000_000);
     let rules = RuleSet::builtin().expect("built-in rules");
-    let mut report = report::from_snapshot(
-        &snapshot,
+    let mut report = Analysis::of_snapshot(snapshot, &rules).report(
         &rules,
         vec![
             "diag".into(),

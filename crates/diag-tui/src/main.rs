@@ -7,12 +7,8 @@
 //! output, pass the one sanitiser (`diag_core::sanitize`): a path or a
 //! bundle's string cannot send escape sequences to the terminal.
 
-mod baseline_cmd;
 mod cli;
-mod probe_cmd;
-mod report_cmd;
 mod tui;
-mod watch_cmd;
 
 use std::process::ExitCode;
 

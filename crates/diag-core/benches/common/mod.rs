@@ -3,8 +3,8 @@
 
 #![allow(dead_code)] // each bench uses part of it
 
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::parse::kernel_log;
-use diag_core::rules::RuleSet;
 use regex_syntax::hir::{Class, Hir, HirKind, Look};
 use std::fmt::Write;
 

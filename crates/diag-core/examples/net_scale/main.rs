@@ -4,7 +4,7 @@
 //! memory (VmHWM). Run with `cargo run --release -p diag-core --example
 //! net_scale`.
 
-use diag_core::rules::RuleSet;
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::source::Bundle;
 use std::time::Instant;
 
@@ -27,7 +27,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let rules = RuleSet::builtin()?;
         let started = Instant::now();
         let bundle = Bundle::open(std::path::Path::new(&args[2]))?;
-        let diagnosis = diag_core::analyze(&bundle, &rules, &Default::default());
+        let diagnosis =
+            diag_core::analysis::Analysis::run(&bundle, &rules, &Default::default())?.diagnosis;
         let elapsed = started.elapsed();
         println!(
             "analyze (read bundle, parse, diagnose): {:.0} ms, {} findings; peak RSS {} MiB",

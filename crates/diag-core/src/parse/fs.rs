@@ -4,8 +4,8 @@
 //! (`/proc/diskstats`), device stacking (`/sys/block/*/holders|slaves`) and
 //! quota tools at work (`/proc/*/comm`, `cmdline`).
 
-use super::json_records;
 use crate::model::Note;
+use crate::parse::json_records;
 use serde::{Deserialize, Serialize};
 
 /// Filesystem types with nothing on a disk behind them: no usage worth a
@@ -61,7 +61,7 @@ pub const NETWORK_FSTYPES: &[&str] = &[
 ];
 
 /// Disk filesystems that are writable unless someone asked otherwise.
-const WRITABLE_FSTYPES: &[&str] = &[
+pub(crate) const WRITABLE_FSTYPES: &[&str] = &[
     "ext2", "ext3", "ext4", "xfs", "btrfs", "f2fs", "jfs", "reiserfs", "vfat", "exfat", "ntfs3",
     "bcachefs", "zfs", "nilfs2",
 ];
@@ -234,51 +234,6 @@ pub fn parse_fstab(input: &str, text: &str) -> (Vec<FstabEntry>, Vec<Note>) {
         });
     }
     (entries, notes)
-}
-
-/// Decides `unexpected_read_only` for every read-only mount.
-pub fn judge_read_only(mounts: &mut [Mount], fstab: Option<&[FstabEntry]>) {
-    for mount in mounts.iter_mut().filter(|m| m.read_only) {
-        if mount.pseudo
-            || IMAGE_FSTYPES.contains(&mount.fstype.as_str())
-            || !WRITABLE_FSTYPES.contains(&mount.fstype.as_str())
-            || mount.device.starts_with("/dev/loop")
-            || mount.mountpoint.starts_with("/snap/")
-        {
-            continue;
-        }
-        let listed = fstab.and_then(|entries| {
-            entries
-                .iter()
-                .rev()
-                .find(|e| e.mountpoint == mount.mountpoint)
-        });
-        let remount_ro = mount.options.iter().any(|o| o == "errors=remount-ro");
-        let (unexpected, reason) = match (fstab, listed) {
-            (_, Some(entry)) if entry.options.iter().any(|o| o == "ro") => {
-                (false, "fstab asks for ro".to_string())
-            }
-            (_, Some(_)) => (
-                true,
-                "fstab mounts it read-write, but it is read-only now".to_string(),
-            ),
-            (Some(_), None) if mount.mountpoint == "/" => (
-                true,
-                "the root filesystem is read-only (not listed in fstab)".to_string(),
-            ),
-            (Some(_), None) => (false, "not listed in fstab".to_string()),
-            (None, None) if mount.mountpoint == "/" => {
-                (true, "the root filesystem is read-only".to_string())
-            }
-            (None, None) if remount_ro => (
-                true,
-                "mounted with errors=remount-ro and now read-only".to_string(),
-            ),
-            (None, None) => (false, "no fstab to compare with".to_string()),
-        };
-        mount.unexpected_read_only = unexpected;
-        mount.read_only_reason = reason;
-    }
 }
 
 /// One record of `fs/statvfs.json`, as [`crate::source::storage`] writes it.
@@ -632,98 +587,6 @@ pub fn quota_process(
     }
 }
 
-/// Everything known about filesystems and block devices.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct FsFacts {
-    /// Every mount, in `/proc/mounts` order.
-    pub mounts: Vec<Mount>,
-    /// Space and inode usage, one record per mount statvfs was asked about.
-    pub usage: Vec<FsUsage>,
-    /// Block devices.
-    pub block_devices: Vec<BlockDevice>,
-    /// Quota tools running now.
-    pub quota_processes: Vec<QuotaProcess>,
-}
-
-/// Every filesystem input of a snapshot, parsed.
-pub(crate) fn from_snapshot(
-    snapshot: &crate::snapshot::Snapshot,
-    notes: &mut Vec<Note>,
-) -> FsFacts {
-    let mut facts = FsFacts::default();
-    if let Some(text) = snapshot.text("proc/mounts") {
-        let (mounts, more) = parse_mounts("proc/mounts", &text);
-        facts.mounts = mounts;
-        notes.extend(more);
-    }
-    let fstab = snapshot.text("etc/fstab").map(|text| {
-        let (entries, more) = parse_fstab("etc/fstab", &text);
-        notes.extend(more);
-        entries
-    });
-    judge_read_only(&mut facts.mounts, fstab.as_deref());
-    if let Some(text) = snapshot.text("fs/statvfs.json") {
-        let (usage, more) = parse_statvfs_json("fs/statvfs.json", &text);
-        facts.usage = usage;
-        notes.extend(more);
-    }
-    if let Some(text) = snapshot.text("proc/diskstats") {
-        let (devices, more) = parse_diskstats("proc/diskstats", &text);
-        facts.block_devices = devices;
-        notes.extend(more);
-    }
-    // sys/block/<dev>/{holders,slaves}/<other>/dev
-    for name in snapshot.inputs.keys() {
-        let Some(rest) = name.strip_prefix("sys/block/") else {
-            continue;
-        };
-        let parts: Vec<&str> = rest.split('/').collect();
-        let [dev, kind @ ("holders" | "slaves"), other, "dev"] = parts[..] else {
-            continue;
-        };
-        let index = match facts.block_devices.iter().position(|d| d.name == dev) {
-            Some(i) => i,
-            None => {
-                facts.block_devices.push(BlockDevice {
-                    name: dev.to_string(),
-                    input: name.clone(),
-                    excerpt: format!("{dev} {kind} {other}"),
-                    ..BlockDevice::default()
-                });
-                facts.block_devices.len() - 1
-            }
-        };
-        let device = &mut facts.block_devices[index];
-        let list = if kind == "holders" {
-            &mut device.holders
-        } else {
-            &mut device.slaves
-        };
-        list.push(other.replace('!', "/"));
-    }
-    for (name, input) in &snapshot.inputs {
-        let Some(pid) = name
-            .strip_prefix("proc/")
-            .and_then(|rest| rest.strip_suffix("/comm"))
-            .and_then(|pid| pid.parse::<u64>().ok())
-        else {
-            continue;
-        };
-        let comm = input.text();
-        if !QUOTA_TOOLS.contains(&comm.trim()) {
-            continue;
-        }
-        let cmdline = snapshot
-            .inputs
-            .get(&format!("proc/{pid}/cmdline"))
-            .map(|i| &i.bytes[..]);
-        facts
-            .quota_processes
-            .push(quota_process(pid, &comm, cmdline, &facts.mounts));
-    }
-    facts
-}
-
 fn clip(text: &str) -> String {
     const MAX: usize = 1024;
     if text.len() <= MAX {
@@ -739,6 +602,7 @@ fn clip(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::fs::{from_snapshot, judge_read_only};
 
     // Debian 12 VM, after ext4 hit an error on /srv and the kernel
     // remounted it (errors=remount-ro); a mount point with a space.
@@ -859,7 +723,7 @@ x y z
 
     #[test]
     fn snapshot_stacking_and_quota_tools() {
-        let snapshot = crate::snapshot::Snapshot::from_inputs([
+        let snapshot = crate::source::snapshot::Snapshot::from_inputs([
             ("proc/mounts", MOUNTS.as_bytes().to_vec()),
             (
                 "proc/diskstats",

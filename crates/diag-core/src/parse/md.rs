@@ -941,65 +941,6 @@ fn clip(text: &str) -> String {
     text[..end].to_string()
 }
 
-/// Every md input of a snapshot (`proc/mdstat`, `sys/block/md*/md/...`,
-/// `commands/mdadm_--detail_*`), parsed and merged.
-pub(crate) fn from_snapshot(
-    snapshot: &crate::snapshot::Snapshot,
-    notes: &mut Vec<Note>,
-) -> MdFacts {
-    let mut facts = MdFacts::default();
-    let mut arrays = Vec::new();
-    if let Some(text) = snapshot.text("proc/mdstat") {
-        let (mdstat, more) = super::mdstat::parse_mdstat("proc/mdstat", &text);
-        facts.personalities = mdstat.personalities;
-        arrays = mdstat.arrays;
-        notes.extend(more);
-    }
-    let mut by_array: std::collections::BTreeMap<String, Vec<(String, String)>> =
-        std::collections::BTreeMap::new();
-    for (name, input) in &snapshot.inputs {
-        let Some(rest) = name.strip_prefix("sys/block/") else {
-            continue;
-        };
-        let Some((array, attr)) = rest.split_once("/md/") else {
-            continue;
-        };
-        if attr.is_empty() || array.contains('/') {
-            continue;
-        }
-        by_array
-            .entry(array.to_string())
-            .or_default()
-            .push((name.clone(), input.text().into_owned()));
-    }
-    let mut sysfs = Vec::new();
-    for (array, files) in by_array {
-        let (md, more) = parse_sysfs_md(&array, &files);
-        notes.extend(more);
-        sysfs.push(md);
-    }
-    let mut mdadm = Vec::new();
-    for (name, input) in &snapshot.inputs {
-        let Some(hint) = name.strip_prefix("commands/mdadm_--detail_") else {
-            continue;
-        };
-        let (details, more) = parse_mdadm_detail(name, &input.text());
-        notes.extend(more);
-        let hint = hint.trim_start_matches("_dev_").trim_start_matches("dev_");
-        let single = details.len() == 1;
-        for detail in details {
-            let hint = if single {
-                hint.to_string()
-            } else {
-                String::new()
-            };
-            mdadm.push((hint, detail));
-        }
-    }
-    facts.arrays = merge(arrays, sysfs, mdadm, notes);
-    facts
-}
-
 /// Joins mdstat arrays with sysfs attributes and `mdadm --detail` output,
 /// then classifies every array. sysfs wins where sources disagree (with a
 /// note); arrays only sysfs or mdadm knows are added.
@@ -1278,6 +1219,7 @@ fn apply_mdadm(array: &mut MdArray, detail: MdadmDetail) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::md::from_snapshot;
 
     #[test]
     fn disks_of_members() {
@@ -1386,7 +1328,7 @@ mod tests {
     }
 
     fn snapshot(inputs: &[(&str, &str)]) -> MdFacts {
-        let snapshot = crate::snapshot::Snapshot::from_inputs(
+        let snapshot = crate::source::snapshot::Snapshot::from_inputs(
             inputs
                 .iter()
                 .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())),

@@ -8,7 +8,7 @@
 //! timeout; when the TCP query fails, the truncated response's rcode is
 //! kept, with the TCP error.
 
-use crate::parse::probe::Outcome;
+use crate::facts::probe::Outcome;
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream, UdpSocket};

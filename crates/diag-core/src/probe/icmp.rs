@@ -9,7 +9,7 @@
 //! source address) on both kinds of socket; an IPv4 raw socket hands over
 //! the IP header with each message, an IPv6 one does not.
 
-use crate::parse::probe::Outcome;
+use crate::facts::probe::Outcome;
 use nix::sys::socket::{
     recvfrom, sendto, setsockopt, socket, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol,
     SockType, SockaddrStorage,

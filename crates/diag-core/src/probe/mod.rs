@@ -7,7 +7,7 @@
 //!    ▼
 //!  Plan ──run──▶ Results ──inputs()──▶ probe/tcp.json, probe/dns.json,
 //!                                      probe/path.json  (JSON Lines)
-//!                                            │ parse::probe (pure)
+//!                                            │ facts::probe (pure)
 //!                                            ▼
 //!                                      facts.probe ──rules/probe.toml──▶ findings
 //! ```
@@ -29,11 +29,11 @@ pub mod dns;
 pub mod icmp;
 pub mod tcp;
 
-use crate::diagnosis::ProbeTargets;
-use crate::parse::probe::{
+use crate::facts::probe::{
     to_json_lines, DnsRecord, PathRecord, TcpRecord, DNS_INPUT, PATH_INPUT, TCP_INPUT,
 };
-use crate::parse::Facts;
+use crate::facts::targets::ProbeTargets;
+use crate::facts::Facts;
 use hickory_proto::rr::RecordType;
 use std::collections::BTreeSet;
 use std::net::{IpAddr, SocketAddr};

@@ -7,7 +7,7 @@
 //! sockets open at once is at most the concurrency.
 
 use super::{Pacer, ProbeOptions};
-use crate::parse::probe::Outcome;
+use crate::facts::probe::Outcome;
 use std::net::{SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;

@@ -12,12 +12,12 @@
 //! ([`markdown`](super::markdown()), [`html`](super::html()),
 //! [`json`](super::json())) only lay it out.
 
-use crate::diagnosis::Diagnosis;
+use crate::diagnose::diagnosis::Diagnosis;
+use crate::diagnose::rules::RuleSet;
+use crate::facts::Facts;
 use crate::model::Severity;
 use crate::parse::kernel_log::LogEntry;
-use crate::parse::Facts;
-use crate::rules::RuleSet;
-use crate::snapshot::Snapshot;
+use crate::source::snapshot::Snapshot;
 use crate::source::SourceKind;
 use regex::RegexSet;
 use schemars::JsonSchema;
@@ -598,19 +598,13 @@ fn tables(facts: &Facts) -> FactTables {
         .default_routes
         .iter()
         .map(|r| {
-            let problem = if r.gateway_is_local {
-                "gateway is one of this host's own addresses".to_string()
-            } else if r.gateway.is_empty() && r.dev_resolves_neighbours && r.kind == "unicast" {
-                "on-link: every destination is ARPed for".to_string()
-            } else if !r.gateway.is_empty()
-                && r.connected_known
-                && !r.gateway_connected
-                && !r.onlink
-            {
-                "gateway outside every connected subnet".to_string()
-            } else {
-                String::new()
-            };
+            let problem = match r.problem.as_str() {
+                "own-address" => "gateway is one of this host's own addresses",
+                "on-link" => "on-link: every destination is ARPed for",
+                "unreachable-gateway" => "gateway outside every connected subnet",
+                _ => "",
+            }
+            .to_string();
             DefaultRouteRow {
                 family: r.family.clone(),
                 table: r.table.clone(),
@@ -693,7 +687,7 @@ fn tables(facts: &Facts) -> FactTables {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::Snapshot;
+    use crate::source::snapshot::Snapshot;
     use std::time::{Duration, UNIX_EPOCH};
 
     const BTIME: u64 = 1_790_000_000;
@@ -740,7 +734,7 @@ mod tests {
         snapshot.source.kind = SourceKind::Live;
         snapshot.taken_at = UNIX_EPOCH + Duration::from_secs(BTIME + 60);
         let rules = RuleSet::builtin().expect("rules");
-        crate::report::from_snapshot(&snapshot, &rules, Vec::new())
+        crate::analysis::Analysis::of_snapshot(snapshot, &rules).report(&rules, Vec::new())
     }
 
     #[test]
@@ -829,7 +823,7 @@ mod tests {
         )]);
         snapshot.taken_at = UNIX_EPOCH + Duration::from_secs(BTIME);
         let rules = RuleSet::builtin().expect("rules");
-        let r = crate::report::from_snapshot(&snapshot, &rules, Vec::new());
+        let r = crate::analysis::Analysis::of_snapshot(snapshot, &rules).report(&rules, Vec::new());
         let uptimes: Vec<Option<f64>> = r.context.timeline.iter().map(|e| e.uptime).collect();
         assert!(r.context.timeline.iter().all(|e| e.wall_us.is_none()));
         assert_eq!(uptimes, vec![Some(1.0), Some(2.0), Some(2.0)]);

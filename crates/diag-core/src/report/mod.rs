@@ -5,8 +5,8 @@
 //! - The postmortem reports of `diag report`: [`markdown()`], [`html()`]
 //!   and [`json()`] render a [`Report`]: the diagnosis with a
 //!   [`ReportContext`] (timeline, facts tables, provenance) derived from
-//!   the facts by [`Report::new`]. [`build`] makes one from a source in a
-//!   single call; [`write_atomic`] writes a rendered report without ever
+//!   the facts by [`Report::new`]. [`crate::analysis::Analysis::report`]
+//!   makes one from an analysis; [`write_atomic`] writes a rendered report without ever
 //!   leaving half a file under its name. `docs/reports.md` describes the
 //!   formats.
 //!
@@ -24,39 +24,12 @@ pub use html::html;
 pub use json::schema;
 pub use markdown::markdown;
 
-use crate::diagnosis::Diagnosis;
+use crate::diagnose::diagnosis::Diagnosis;
 use crate::model::Evidence;
-use crate::rules::RuleSet;
-use crate::snapshot::{CollectOptions, Snapshot};
-use crate::source::Source;
 use crate::{Error, Result};
 use std::fmt::Write;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-
-/// Source → Parse → Diagnose → [`Report`] in one call: what `diag report`
-/// does before rendering. `command_line` is recorded in the report
-/// (empty for a library call).
-pub fn build(
-    source: &dyn Source,
-    rules: &RuleSet,
-    options: &CollectOptions,
-    command_line: Vec<String>,
-) -> Report {
-    let snapshot = Snapshot::collect(source, options);
-    from_snapshot(&snapshot, rules, command_line)
-}
-
-/// Diagnoses `snapshot` and makes its [`Report`].
-pub fn from_snapshot(snapshot: &Snapshot, rules: &RuleSet, command_line: Vec<String>) -> Report {
-    let (diagnosis, facts) = crate::diagnose::diagnose_with_facts(snapshot, rules);
-    Report::new(
-        diagnosis,
-        &facts,
-        snapshot,
-        Provenance::new(rules, command_line),
-    )
-}
 
 /// Writes `contents` to `path` atomically: into a temporary file in the
 /// same directory, flushed to disk, then renamed over `path`. A crash or a

@@ -694,7 +694,7 @@ fn matches(pattern: &str, name: &str) -> bool {
 /// names no parser reads.
 fn keep_for(name: &str) -> Keep {
     let by_pattern = |name: &str| {
-        crate::parse::INPUTS
+        crate::source::inputs::INPUTS
             .iter()
             .find(|spec| matches(spec.pattern, name))
             .map(|spec| spec.keep)
@@ -713,7 +713,7 @@ fn keep_for(name: &str) -> Keep {
 /// root (`dev`, `proc`, `var`, `manifest.json`, ...).
 fn is_known_top(top: &str) -> bool {
     top == "manifest.json"
-        || crate::parse::INPUTS
+        || crate::source::inputs::INPUTS
             .iter()
             .any(|spec| spec.pattern.split('/').next() == Some(top))
 }
@@ -759,7 +759,7 @@ fn size_text(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::{CollectOptions, Snapshot};
+    use crate::source::snapshot::{CollectOptions, Snapshot};
     use crate::source::{Bundle, Source};
     use std::path::PathBuf;
 

@@ -10,7 +10,7 @@
 //! The result is a set of generated inputs of the live source: classic
 //! pcap files (microsecond timestamps, the configured snap length) that
 //! `diag collect` stores like any other input and the same parser
-//! ([`crate::capture::analyse`]) reads, and `capture/stats.json` with what
+//! ([`crate::parse::pcap::analyse`]) reads, and `capture/stats.json` with what
 //! the kernel counted for each socket (`PACKET_STATISTICS`: packets
 //! delivered and dropped).
 //!
@@ -37,7 +37,6 @@
 
 #![allow(unsafe_code)]
 
-use serde::{Deserialize, Serialize};
 use std::io;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -96,23 +95,7 @@ pub enum CaptureError {
     Socket(String, io::Error),
 }
 
-/// What one interface gave, with the kernel's counts.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct InterfaceStats {
-    /// The interface.
-    pub interface: String,
-    /// Packets written to its pcap.
-    pub packets: u64,
-    /// Bytes written (captured, not on the wire).
-    pub bytes: u64,
-    /// Packets the kernel delivered to the socket (`tp_packets`).
-    pub kernel_packets: u64,
-    /// Packets the kernel dropped because the socket's buffer was full
-    /// (`tp_drops`).
-    pub kernel_drops: u64,
-    /// What ended the capture: `duration`, `packets` or `bytes`.
-    pub stopped_by: String,
-}
+pub use crate::parse::pcap::InterfaceStats;
 
 /// A finished capture: one pcap per interface, and the counts.
 #[derive(Debug, Clone, Default)]
@@ -378,7 +361,7 @@ fn read_until(
 ) -> (String, Vec<u8>, InterfaceStats) {
     // The socket is open: this thread needs no privilege any more.
     let _ = drop_thread_capabilities();
-    let mut pcap = crate::capture::build::pcap_header(o.link_type, options.snaplen);
+    let mut pcap = crate::parse::pcap::build::pcap_header(o.link_type, options.snaplen);
     let mut stats = InterfaceStats {
         interface: o.name.clone(),
         stopped_by: "duration".into(),
@@ -487,39 +470,34 @@ pub fn start(source: &dyn super::Source, options: &CaptureOptions) -> Running {
     Some(std::thread::spawn(move || capture(&options)))
 }
 
-/// Waits for the capture and puts its files (`capture/<iface>.pcap`,
-/// `capture/stats.json`) into the snapshot as inputs, or records the
-/// `capture` collector as skipped with the reason.
-pub fn finish(running: Running, snapshot: &mut crate::Snapshot) {
+/// Waits for the capture: its files (`capture/<iface>.pcap`,
+/// `capture/stats.json`) as `(canonical name, bytes)`, and the collectors
+/// that failed (an interface, or the whole `capture`) with the reason.
+/// Nothing when no capture ran.
+pub fn finish(running: Running) -> (Vec<(String, Vec<u8>)>, Vec<crate::model::Skipped>) {
     let Some(handle) = running else {
-        return;
+        return (Vec::new(), Vec::new());
     };
     let skipped = |collector: &str, reason: String| crate::model::Skipped {
         collector: collector.to_string(),
         reason,
     };
-    let input = |bytes: Vec<u8>| crate::snapshot::Input {
-        bytes: bytes.into(),
-        truncated: false,
-    };
     match handle.join() {
         Ok(Ok(captured)) => {
-            snapshot
-                .inputs
-                .insert("capture/stats.json".into(), input(captured.stats_json()));
-            for (name, bytes) in captured.files {
-                snapshot.inputs.insert(name, input(bytes));
-            }
-            for (iface, why) in captured.failed {
-                snapshot
-                    .skipped
-                    .push(skipped(&format!("capture/{iface}.pcap"), why));
-            }
+            let mut files = vec![("capture/stats.json".to_string(), captured.stats_json())];
+            files.extend(captured.files);
+            let failed = captured
+                .failed
+                .into_iter()
+                .map(|(iface, why)| skipped(&format!("capture/{iface}.pcap"), why))
+                .collect();
+            (files, failed)
         }
-        Ok(Err(err)) => snapshot.skipped.push(skipped("capture", err.to_string())),
-        Err(_) => snapshot
-            .skipped
-            .push(skipped("capture", "the capture thread panicked".into())),
+        Ok(Err(err)) => (Vec::new(), vec![skipped("capture", err.to_string())]),
+        Err(_) => (
+            Vec::new(),
+            vec![skipped("capture", "the capture thread panicked".into())],
+        ),
     }
 }
 
@@ -529,8 +507,8 @@ mod tests {
 
     #[test]
     fn pcap_of_the_capture_reads_back() {
-        let mut pcap = crate::capture::build::pcap_header(1, 96);
-        let frame = crate::capture::build::arp(
+        let mut pcap = crate::parse::pcap::build::pcap_header(1, 96);
+        let frame = crate::parse::pcap::build::arp(
             1,
             [2, 0, 0, 0, 0, 1],
             "10.0.0.1".parse().expect("ip"),
@@ -542,7 +520,7 @@ mod tests {
             pcap.extend_from_slice(&field.to_le_bytes());
         }
         pcap.extend_from_slice(&frame);
-        let (s, notes) = crate::capture::analyse("capture/eth0.pcap", &pcap);
+        let (s, notes) = crate::parse::pcap::analyse("capture/eth0.pcap", &pcap);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!((s.packets, s.arp.requests), (1, 1));
     }

@@ -17,9 +17,11 @@ mod archive;
 pub(crate) mod beneath;
 mod bundle;
 pub mod capture;
+pub mod inputs;
 mod live;
 pub mod netlink;
 pub mod services;
+pub mod snapshot;
 pub mod storage;
 
 #[doc(hidden)]

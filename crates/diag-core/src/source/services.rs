@@ -27,7 +27,8 @@
 pub use super::storage::records_json;
 use super::{bounded, Keep, Limits, RawInput, ReadError};
 use crate::parse::services::perms::{components, PathRecord, PATHS_INPUT};
-use crate::parse::services::{errorlog, webconf, ERROR_LOGS, SERVERS};
+use crate::parse::services::{errorlog, webconf};
+use crate::source::inputs::{ERROR_LOGS, SERVERS};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;

@@ -6,12 +6,13 @@
 //! collector (a hung NFS mount, a big kernel log) never blocks input or
 //! drawing: the UI polls [`Worker::try_recv`] between key presses.
 
+use diag_core::analysis::Analysis;
+use diag_core::diagnose::rules::RuleSet;
 use diag_core::model::Evidence;
-use diag_core::rules::RuleSet;
-use diag_core::snapshot::{CollectOptions, Snapshot};
 use diag_core::source::capture::CaptureOptions;
+use diag_core::source::snapshot::{CollectOptions, Snapshot};
 use diag_core::source::{Bundle, LiveHost, Source};
-use diag_core::{diagnose, Diagnosis, Facts};
+use diag_core::{Diagnosis, Facts};
 use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
@@ -44,7 +45,12 @@ impl Model {
     /// `took`: how long collection took so far).
     pub fn new(snapshot: Snapshot, rules: &RuleSet, took: Duration, generation: u64) -> Model {
         let started = Instant::now();
-        let (diagnosis, facts) = diagnose::diagnose_with_facts(&snapshot, rules);
+        let Analysis {
+            snapshot,
+            facts,
+            diagnosis,
+            ..
+        } = Analysis::of_snapshot(snapshot, rules);
         let cause_spans = diagnosis
             .causes
             .iter()

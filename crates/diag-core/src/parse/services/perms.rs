@@ -72,18 +72,6 @@ pub fn parse_paths(input: &str, text: &str, notes: &mut Vec<Note>) -> Vec<(PathR
     records
 }
 
-/// The stat records of a snapshot's `services/paths.json` (none when it
-/// has none), with their lines.
-pub fn snapshot_paths(
-    snapshot: &crate::snapshot::Snapshot,
-    notes: &mut Vec<Note>,
-) -> Vec<(PathRecord, u32)> {
-    snapshot
-        .text(PATHS_INPUT)
-        .map(|t| parse_paths(PATHS_INPUT, &t, notes))
-        .unwrap_or_default()
-}
-
 /// A user of `etc/passwd` with every group it belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Account {

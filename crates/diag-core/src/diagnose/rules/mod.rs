@@ -1,0 +1,1153 @@
+//! Rules are data: TOML files, built in from `rules/` at build time and
+//! added by users with `--rules DIR`.
+//!
+//! A rule yields a *finding* (a symptom) or, when it names `explains`, a
+//! *cause* (a hypothesis that explains findings). Its triggers:
+//!
+//! - `[rule.log]`: a regex over kernel log messages; named captures become
+//!   fields of the message template; optional `threshold` matches within a
+//!   `window` (a duration such as `"60s"`).
+//! - `when`: a condition in CEL over `facts` (the parsed snapshot) and
+//!   `findings` (a map from the id of every finding already made to
+//!   `{severity, count, summary, fields}`).
+//!
+//! A finding fires when any of its triggers does. The file format and the
+//! confidence model are documented in `docs/rules.md`.
+//!
+//! ```toml
+//! [[rule]]
+//! id = "neigh.table-overflow"
+//! title = "Neighbour table overflow"
+//! severity = "critical"
+//! summary = "The kernel reported {count} neighbour table overflows"
+//! [rule.log]
+//! pattern = 'neighbou?r table overflow'
+//!
+//! [[rule.case]]
+//! name = "new spelling"
+//! expect = "fires"
+//! inputs."dev/kmsg" = "6,1,100,-;neighbour: arp_cache: neighbor table overflow!"
+//! ```
+
+pub(crate) mod budget;
+mod check;
+
+pub use crate::error::RuleProblem;
+use crate::error::{Error, Result};
+use crate::model::Severity;
+use regex::Regex;
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::Path;
+use std::time::Duration;
+use toml::Spanned;
+
+mod builtin {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+
+    /// The text of every file of [`FILES`]: with its case tables blanked
+    /// ([`BLANKED`] unpacked), or whole, fixture cases included
+    /// ([`WHOLE`]), cut at the files' lengths.
+    pub(super) fn texts(whole: bool) -> std::io::Result<Vec<String>> {
+        let (packed, len) = if whole {
+            (WHOLE, WHOLE_LEN)
+        } else {
+            (BLANKED, BLANKED_LEN)
+        };
+        let bytes = zstd::bulk::decompress(packed, len)?;
+        let text = String::from_utf8(bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        let mut rest = text.as_str();
+        let mut files = Vec::with_capacity(FILES.len());
+        for (_, blanked_len, whole_len) in FILES {
+            let len = if whole { *whole_len } else { *blanked_len };
+            let (file, after) = rest.split_at_checked(len).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated rule files")
+            })?;
+            files.push(file.to_string());
+            rest = after;
+        }
+        Ok(files)
+    }
+}
+
+/// Cache of the lazy DFA that runs every log pattern at once.
+const LOG_SET_DFA_CACHE: usize = 32 << 20;
+/// Compiled size allowed for the set of every log pattern.
+const LOG_SET_SIZE_LIMIT: usize = 64 << 20;
+/// Compiled size allowed for one log pattern (the largest built-in one,
+/// `.{0,160}` in Unicode, is ~170 KB; `\w{50}` is ~2.5 MB).
+const PATTERN_SIZE_LIMIT: usize = 2 << 20;
+/// Cache of the lazy DFA of one log pattern.
+const PATTERN_DFA_CACHE: usize = 2 << 20;
+
+/// Compiles a log pattern with the per-pattern limits.
+fn compile_pattern(pattern: &str) -> std::result::Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(PATTERN_SIZE_LIMIT)
+        .dfa_size_limit(PATTERN_DFA_CACHE)
+        .build()
+}
+
+/// Whether a rule proposes a symptom or an explanation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// A symptom: something observed.
+    Finding,
+    /// A hypothesis that explains findings (`explains = [...]`).
+    Cause,
+}
+
+/// A kernel-log pattern.
+#[derive(Debug, Clone)]
+pub struct LogPattern {
+    /// The pattern as written.
+    pattern: String,
+    /// The pattern compiled: at load for user rules (so a bad one is
+    /// reported there), on first use for the built-in ones, which tests
+    /// compile (`rules::tests`).
+    regex: std::sync::OnceLock<Regex>,
+    /// How many matches are needed (within `window`, when set).
+    pub threshold: usize,
+    /// The time window of the threshold (kernel time, within one boot).
+    pub window: Option<Duration>,
+    /// Which boots the pattern looks at.
+    pub boot: BootFilter,
+}
+
+impl LogPattern {
+    /// The pattern as written in the rule file.
+    pub fn pattern(&self) -> &str {
+        &self.pattern
+    }
+
+    /// The regex, matched against each message (without its prefix).
+    pub fn regex(&self) -> &Regex {
+        self.regex.get_or_init(|| {
+            // Only built-in patterns are compiled here, and the tests
+            // compile every one of them (`RuleSet::builtin_with_cases`).
+            compile_pattern(&self.pattern).expect("built-in log patterns compile")
+        })
+    }
+}
+
+/// Which boots a log pattern looks at (`boot = "..."` in `[rule.log]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootFilter {
+    /// Every boot the log has (the default).
+    Any,
+    /// Only the running (newest) boot.
+    Current,
+    /// Only earlier boots (rotated syslog, pstore, vmcore-dmesg).
+    Previous,
+}
+
+impl BootFilter {
+    /// Whether an entry of `boot` (0 running, negative earlier) is looked at.
+    pub fn admits(self, boot: i32) -> bool {
+        match self {
+            BootFilter::Any => true,
+            BootFilter::Current => boot == 0,
+            BootFilter::Previous => boot < 0,
+        }
+    }
+}
+
+/// A CEL expression with its source text.
+#[derive(Clone)]
+pub struct Condition {
+    /// The expression as written.
+    pub source: String,
+    /// The expression compiled: at load, except the built-in conditions
+    /// that only a rule that fires evaluates (fields, evidence, ...), which
+    /// compile on first use (see `check::deferred`).
+    program: std::sync::OnceLock<std::sync::Arc<cel::Program>>,
+    /// The expression as evaluated: metered (see `budget`), built on first
+    /// use.
+    metered: std::sync::OnceLock<std::sync::Arc<cel::IdedExpr>>,
+    /// Finding ids the expression refers to (`findings['id']`, `'id' in findings`).
+    pub refers_to: Vec<String>,
+    /// Warnings of `rules validate` about the expression (deep nesting).
+    pub(crate) warnings: Vec<RuleProblem>,
+}
+
+impl Condition {
+    /// The compiled expression.
+    pub(crate) fn program(&self) -> &cel::Program {
+        self.program.get_or_init(|| {
+            // Only built-in conditions are compiled here, and the tests
+            // compile every one (`RuleSet::builtin_with_cases`).
+            std::sync::Arc::new(
+                cel::Program::compile(&self.source).expect("built-in conditions compile"),
+            )
+        })
+    }
+
+    /// The expression as evaluated: every comprehension's range and every
+    /// value a `map` builds go through the budget's meter.
+    pub(crate) fn metered(&self) -> &cel::IdedExpr {
+        self.metered
+            .get_or_init(|| std::sync::Arc::new(budget::instrument(self.program().expression())))
+    }
+}
+
+impl fmt::Debug for Condition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Condition")
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+/// A fixture case that a rule ships: inputs, and whether the rule must fire.
+#[derive(Debug, Clone)]
+pub struct RuleCase {
+    /// What the case shows.
+    pub name: String,
+    /// Whether the rule must fire on these inputs.
+    pub fires: bool,
+    /// Raw inputs by canonical name.
+    pub inputs: BTreeMap<String, String>,
+}
+
+/// A compiled rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Stable id, `area.what-is-wrong`.
+    pub id: String,
+    /// One-line title.
+    pub title: String,
+    /// Severity when it fires.
+    pub severity: Severity,
+    /// Message template; `{name}` is replaced by a field.
+    pub summary: String,
+    /// What an operator should do next.
+    pub next_steps: Vec<String>,
+    /// Finding or cause.
+    pub kind: RuleKind,
+    /// Kernel-log trigger.
+    pub log: Option<LogPattern>,
+    /// Condition trigger (for a cause: the hypothesis' own condition).
+    pub when: Option<Condition>,
+    /// Data precondition: when false, the rule cannot be checked and is
+    /// neither fired nor ruled out.
+    pub needs: Option<Condition>,
+    /// Suppression: when true, the rule does not fire (a more specific
+    /// finding already tells the story).
+    pub unless: Option<Condition>,
+    /// Expression yielding the fact records (with `input`, `line`,
+    /// `excerpt`) that are the evidence.
+    pub evidence: Option<Condition>,
+    /// Template fields computed by expressions.
+    pub fields: Vec<(String, Condition)>,
+    /// Severity overrides (`[rule.severity_when]`), highest first: the
+    /// first whose condition holds when the rule fires sets its severity.
+    pub severity_when: Vec<(Severity, Condition)>,
+    /// For a cause: the findings it explains.
+    pub explains: Vec<String>,
+    /// For a cause: confidence when every explained finding is present.
+    pub confidence: f64,
+    /// For a cause: why it is ruled out when `when` is false.
+    pub ruled_out: Option<String>,
+    /// Fixture cases.
+    pub cases: Vec<RuleCase>,
+    /// The file the rule was read from.
+    pub file: String,
+    /// The line of its `id`.
+    pub line: usize,
+    /// Built into the binary: its log pattern joins the one-pass set of
+    /// every built-in pattern; a user rule's pattern is matched alone,
+    /// under a time budget per input (see `docs/rules.md`, "Budgets").
+    pub builtin: bool,
+}
+
+/// A validated set of rules, ids unique.
+#[derive(Debug, Clone, Default)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    /// Every built-in log pattern in one set, and the index of the rule
+    /// owning each; built at load when user rules are in the set, on first use
+    /// when only built-in ones are.
+    log_set: std::sync::OnceLock<Option<LogSet>>,
+}
+
+/// Every log pattern in one set, and the index of the rule owning each.
+type LogSet = (regex::bytes::RegexSet, Vec<usize>);
+
+/// How much of a rule file is compiled and checked at load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Depth {
+    /// Everything: patterns compiled, summary fields checked, fixture
+    /// cases read and required. User rules, `diag rules test`/`validate`.
+    Checked,
+    /// The built-in files without their cases (see build.rs): patterns
+    /// compile on first use, and the checks the tests already run on these
+    /// very files (`Checked`) are skipped. Every other command.
+    Builtin,
+}
+
+// ---- the file format -------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    rule: Vec<RawRule>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    id: Spanned<String>,
+    title: String,
+    severity: Spanned<String>,
+    summary: Spanned<String>,
+    #[serde(default)]
+    next_steps: Vec<String>,
+    #[serde(default)]
+    log: Option<RawLog>,
+    #[serde(default)]
+    when: Option<Spanned<String>>,
+    #[serde(default)]
+    needs: Option<Spanned<String>>,
+    #[serde(default)]
+    unless: Option<Spanned<String>>,
+    #[serde(default)]
+    evidence: Option<Spanned<String>>,
+    #[serde(default)]
+    fields: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    severity_when: BTreeMap<String, Spanned<String>>,
+    #[serde(default)]
+    explains: Vec<Spanned<String>>,
+    #[serde(default)]
+    confidence: Option<Spanned<f64>>,
+    #[serde(default)]
+    ruled_out: Option<String>,
+    #[serde(default, rename = "case")]
+    cases: Vec<RawCase>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLog {
+    pattern: Spanned<String>,
+    #[serde(default)]
+    threshold: Option<Spanned<i64>>,
+    #[serde(default)]
+    window: Option<Spanned<String>>,
+    #[serde(default)]
+    boot: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    name: String,
+    expect: Spanned<String>,
+    #[serde(default)]
+    inputs: BTreeMap<String, String>,
+}
+
+/// Turns byte offsets of one file into `file:line:col` problems.
+pub(crate) struct Locator<'a> {
+    pub(crate) file: &'a str,
+    pub(crate) text: &'a str,
+    /// The offset where each line after the first starts.
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Locator<'a> {
+    pub(crate) fn new(file: &'a str, text: &'a str) -> Self {
+        let line_starts = text.match_indices('\n').map(|(i, _)| i + 1).collect();
+        Locator {
+            file,
+            text,
+            line_starts,
+        }
+    }
+
+    /// The 1-based line of a byte offset.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|&start| start <= offset) + 1
+    }
+
+    pub(crate) fn at(&self, offset: usize, message: impl Into<String>) -> RuleProblem {
+        let offset = offset.min(self.text.len());
+        let line = self.line(offset);
+        let start = if line == 1 {
+            0
+        } else {
+            self.line_starts[line - 2]
+        };
+        let col = self
+            .text
+            .get(start..offset)
+            .map_or(0, |l| l.chars().count())
+            + 1;
+        RuleProblem {
+            file: self.file.to_string(),
+            line,
+            col,
+            message: message.into(),
+            warning: false,
+        }
+    }
+
+    /// The offset of the first character of a string value's content: the
+    /// span starts at its opening quote(s).
+    pub(crate) fn content_start(&self, span: std::ops::Range<usize>) -> usize {
+        let raw = self.text.get(span.clone()).unwrap_or("");
+        let quotes = if raw.starts_with("'''") || raw.starts_with("\"\"\"") {
+            3
+        } else if raw.starts_with('\'') || raw.starts_with('"') {
+            1
+        } else {
+            0
+        };
+        let mut start = span.start + quotes;
+        // A newline right after a triple quote is not part of the value.
+        if quotes == 3 && self.text[start..].starts_with('\n') {
+            start += 1;
+        }
+        start
+    }
+}
+
+impl RuleSet {
+    /// The rules embedded from `rules/` at build time, without their
+    /// fixture cases (see [`RuleSet::builtin_with_cases`]).
+    pub fn builtin() -> Result<Self> {
+        Self::builtin_at(Depth::Builtin)
+    }
+
+    /// The built-in rules with their fixture cases, every one compiled and
+    /// checked as a user rule is: for `diag rules test` and `validate`.
+    pub fn builtin_with_cases() -> Result<Self> {
+        Self::builtin_at(Depth::Checked)
+    }
+
+    fn builtin_at(depth: Depth) -> Result<Self> {
+        let texts =
+            builtin::texts(depth == Depth::Checked).map_err(|e| Error::io("builtin:rules", e))?;
+        let files: Vec<(String, String)> = builtin::FILES
+            .iter()
+            .zip(texts)
+            .map(|((name, _, _), text)| (format!("builtin:rules/{name}"), text))
+            .collect();
+        let (mut rules, problems) = parse_files(&files, depth);
+        for rule in &mut rules {
+            rule.builtin = true;
+        }
+        let trusted = if depth == Depth::Builtin {
+            rules.len()
+        } else {
+            0
+        };
+        finish(rules, problems, &BTreeSet::new(), trusted)
+    }
+
+    /// Rules from in-memory files `(name, TOML text)`, without the built-in
+    /// ones: for embedding tools that ship their own rules, and for tests.
+    pub fn from_files(files: &[(String, String)]) -> Result<Self> {
+        let (rules, problems) = parse_files(files, Depth::Checked);
+        finish(rules, problems, &BTreeSet::new(), 0)
+    }
+
+    /// The built-in rules (without their fixture cases), with every
+    /// `*.toml` of each directory in `dirs` added; a user rule with a
+    /// built-in rule's id replaces it.
+    pub fn load(dirs: &[impl AsRef<Path>]) -> Result<Self> {
+        Self::load_from(Self::builtin()?, Depth::Builtin, dirs)
+    }
+
+    /// [`RuleSet::load`] with the built-in rules' fixture cases, every
+    /// rule checked in full: for `diag rules test` and `validate`.
+    pub fn load_with_cases(dirs: &[impl AsRef<Path>]) -> Result<Self> {
+        Self::load_from(Self::builtin_with_cases()?, Depth::Checked, dirs)
+    }
+
+    /// `builtin` (loaded at `depth`) with the rules of `dirs` added.
+    fn load_from(builtin: Self, depth: Depth, dirs: &[impl AsRef<Path>]) -> Result<Self> {
+        let mut files = Vec::new();
+        for dir in dirs {
+            files.extend(read_rule_dir(dir.as_ref())?);
+        }
+        if files.is_empty() {
+            return Ok(builtin);
+        }
+        let (user, problems) = parse_files(&files, Depth::Checked);
+        let user_ids: BTreeSet<String> = user.iter().map(|r| r.id.clone()).collect();
+        let mut rules: Vec<Rule> = builtin
+            .rules
+            .into_iter()
+            .filter(|r| !user_ids.contains(&r.id))
+            .collect();
+        let builtin_ids: BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
+        let trusted = if depth == Depth::Builtin {
+            rules.len()
+        } else {
+            0
+        };
+        rules.extend(user);
+        finish(rules, problems, &builtin_ids, trusted)
+    }
+
+    /// Every rule, in evaluation order (a rule after the findings its
+    /// conditions refer to).
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Every built-in log pattern as one `RegexSet`, with the index (in
+    /// [`rules`]) of the rule each pattern belongs to. User patterns are
+    /// not in it: each is matched alone, under a time budget.
+    ///
+    /// [`rules`]: RuleSet::rules
+    pub fn log_set(&self) -> Option<(&regex::bytes::RegexSet, &[usize])> {
+        self.log_set
+            .get_or_init(|| {
+                // Only a set of built-in rules gets here unbuilt, and the
+                // tests build that set (`RuleSet::builtin_with_cases`).
+                log_set(&self.rules).expect("the built-in log patterns combine")
+            })
+            .as_ref()
+            .map(|(set, owners)| (set, owners.as_slice()))
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// A stable hash of the rule set, for reports: it changes when a rule
+    /// is added or removed, or when anything that decides whether or how it
+    /// fires changes (patterns, conditions, severities, confidence, texts).
+    pub fn fingerprint(&self) -> String {
+        // FNV-1a over every rule's parts: cheap and stable across builds.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for rule in &self.rules {
+            let condition = |c: &Option<Condition>| c.as_ref().map(|c| c.source.clone());
+            let log = rule
+                .log
+                .as_ref()
+                .map(|l| format!("{} {} {:?} {:?}", l.pattern, l.threshold, l.window, l.boot));
+            let mut parts = vec![
+                rule.id.clone(),
+                rule.file.clone(),
+                rule.title.clone(),
+                rule.summary.clone(),
+                rule.severity.to_string(),
+                format!("{:?} {}", rule.kind, rule.confidence),
+                log.unwrap_or_default(),
+                condition(&rule.when).unwrap_or_default(),
+                condition(&rule.needs).unwrap_or_default(),
+                condition(&rule.unless).unwrap_or_default(),
+                condition(&rule.evidence).unwrap_or_default(),
+                rule.ruled_out.clone().unwrap_or_default(),
+            ];
+            parts.extend(rule.next_steps.iter().cloned());
+            parts.extend(rule.explains.iter().cloned());
+            for (name, c) in &rule.fields {
+                parts.push(format!("{name}={}", c.source));
+            }
+            for (severity, c) in &rule.severity_when {
+                parts.push(format!("{severity}={}", c.source));
+            }
+            for part in &parts {
+                for byte in part.bytes().chain([0]) {
+                    hash ^= u64::from(byte);
+                    hash = hash.wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+        }
+        format!("{hash:016x}")
+    }
+}
+
+/// Validates the rule files of one directory on their own (no built-ins):
+/// `diag rules validate DIR`. Every problem is reported.
+pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
+    let files = read_rule_dir(dir)?;
+    let (rules, mut problems) = parse_files(&files, Depth::Checked);
+    let mut warnings: Vec<RuleProblem> = Vec::new();
+    for rule in &rules {
+        let conditions = [&rule.when, &rule.needs, &rule.unless, &rule.evidence]
+            .into_iter()
+            .flatten()
+            .chain(rule.fields.iter().map(|(_, c)| c))
+            .chain(rule.severity_when.iter().map(|(_, c)| c));
+        for condition in conditions {
+            warnings.extend(condition.warnings.iter().cloned());
+        }
+    }
+    let builtin_ids: BTreeSet<String> = RuleSet::builtin()
+        .map(|set| set.rules.into_iter().map(|r| r.id).collect())
+        .unwrap_or_default();
+    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids, 0) {
+        problems.extend(more);
+    }
+    problems.extend(warnings);
+    Ok(problems)
+}
+
+/// Every `*.toml` below `dir`, recursively, sorted by path.
+fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>> {
+    let mut paths = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(current) = pending.pop() {
+        let entries = std::fs::read_dir(&current).map_err(|e| Error::io(&current, e))?;
+        for entry in entries {
+            let path = entry.map_err(|e| Error::io(&current, e))?.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_some_and(|x| x == "toml") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    let mut files = Vec::new();
+    for path in paths {
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        files.push((path.display().to_string(), text));
+    }
+    Ok(files)
+}
+
+fn parse_files(files: &[(String, String)], depth: Depth) -> (Vec<Rule>, Vec<RuleProblem>) {
+    let mut rules = Vec::new();
+    let mut problems = Vec::new();
+    let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+    for (file, text) in files {
+        let at = Locator::new(file, text);
+        let raw: RawFile = match toml::from_str(text) {
+            Ok(raw) => raw,
+            Err(err) => {
+                let offset = err.span().map_or(0, |s| s.start);
+                problems.push(at.at(offset, err.message().trim().to_string()));
+                continue;
+            }
+        };
+        for raw_rule in raw.rule {
+            let id_span = raw_rule.id.span();
+            match compile_rule(raw_rule, &at, depth) {
+                Ok(rule) => {
+                    if let Some((other, line)) = seen.get(&rule.id) {
+                        problems.push(at.at(
+                            id_span.start,
+                            format!(
+                                "duplicate rule id {:?} (also defined at {other}:{line})",
+                                rule.id
+                            ),
+                        ));
+                        continue;
+                    }
+                    seen.insert(rule.id.clone(), (rule.file.clone(), rule.line));
+                    rules.push(rule);
+                }
+                Err(more) => problems.extend(more),
+            }
+        }
+    }
+    (rules, problems)
+}
+
+fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Vec<RuleProblem>> {
+    let mut problems = Vec::new();
+    let id_span = raw.id.span();
+    let id = raw.id.into_inner();
+    if !valid_id(&id) {
+        problems.push(at.at(
+            at.content_start(id_span.clone()),
+            format!("rule id {id:?} must be lower-case `area.what-is-wrong` (letters, digits, '-', one or more '.')"),
+        ));
+    }
+    let severity_span = raw.severity.span();
+    let severity = Severity::parse(raw.severity.get_ref()).unwrap_or_else(|| {
+        problems.push(at.at(
+            at.content_start(severity_span),
+            format!(
+                "severity {:?} is not one of info, warning, critical",
+                raw.severity.get_ref()
+            ),
+        ));
+        Severity::Info
+    });
+
+    let log = raw.log.and_then(|log| {
+        let start = at.content_start(log.pattern.span());
+        let pattern = log.pattern.into_inner();
+        let compiled = match depth {
+            Depth::Checked => compile_pattern(&pattern).map(Some),
+            Depth::Builtin => Ok(None),
+        };
+        let regex = match compiled {
+            Ok(None) => Some(std::sync::OnceLock::new()),
+            Ok(Some(regex)) => Some(std::sync::OnceLock::from(regex)),
+            Err(err) => {
+                let offset = regex_error_offset(&pattern).unwrap_or(0);
+                let first = err
+                    .to_string()
+                    .lines()
+                    .last()
+                    .unwrap_or("")
+                    .trim()
+                    .to_string();
+                let message = match err {
+                    regex::Error::CompiledTooBig(limit) => format!(
+                        "pattern over the size limit: compiled, it exceeds {} KiB (prefer \
+                         ASCII classes such as [A-Za-z0-9_] or (?-u:\\w) to Unicode \\w, \
+                         and smaller counted repetitions)",
+                        limit >> 10
+                    ),
+                    _ => format!("regex does not compile: {first}"),
+                };
+                problems.push(at.at(start + offset, message));
+                None
+            }
+        };
+        let threshold = match log.threshold {
+            Some(t) if *t.get_ref() < 1 => {
+                problems.push(at.at(t.span().start, "threshold must be at least 1"));
+                1
+            }
+            Some(t) => usize::try_from(*t.get_ref()).unwrap_or(usize::MAX),
+            None => 1,
+        };
+        let window = log
+            .window
+            .and_then(|w| match humantime::parse_duration(w.get_ref()) {
+                Ok(d) => Some(d),
+                Err(err) => {
+                    problems.push(at.at(
+                        at.content_start(w.span()),
+                        format!("window {:?}: {err}", w.get_ref()),
+                    ));
+                    None
+                }
+            });
+        let boot = match log.boot {
+            None => BootFilter::Any,
+            Some(b) => match b.get_ref().as_str() {
+                "any" => BootFilter::Any,
+                "current" => BootFilter::Current,
+                "previous" => BootFilter::Previous,
+                other => {
+                    problems.push(at.at(
+                        at.content_start(b.span()),
+                        format!("boot = {other:?}: use \"any\", \"current\" or \"previous\""),
+                    ));
+                    BootFilter::Any
+                }
+            },
+        };
+        regex.map(|regex| LogPattern {
+            pattern,
+            regex,
+            threshold,
+            window,
+            boot,
+        })
+    });
+
+    // `when` and `needs` are evaluated for every rule; the rest only when
+    // it fires, so a built-in rule compiles those on first use.
+    let mut compile = |expr: Option<Spanned<String>>, always: bool| -> Option<Condition> {
+        let expr = expr?;
+        if depth == Depth::Builtin && !always {
+            return Some(check::deferred(expr.into_inner()));
+        }
+        match check::compile(expr, at) {
+            Ok(condition) => Some(condition),
+            Err(more) => {
+                problems.extend(more);
+                None
+            }
+        }
+    };
+    let when = compile(raw.when, true);
+    let needs = compile(raw.needs, true);
+    let unless = compile(raw.unless, false);
+    let evidence = compile(raw.evidence, false);
+    let mut fields = Vec::new();
+    for (name, expr) in raw.fields {
+        if let Some(c) = compile(Some(expr), false) {
+            fields.push((name, c));
+        }
+    }
+    let mut severity_when = Vec::new();
+    let mut bad_levels = Vec::new();
+    for (name, expr) in raw.severity_when {
+        let span = expr.span();
+        let level = Severity::parse(&name);
+        if let Some(c) = compile(Some(expr), false) {
+            match level {
+                Some(level) => severity_when.push((level, c)),
+                None => bad_levels.push(at.at(
+                    span.start,
+                    format!(
+                        "[rule.severity_when] key {name:?} is not one of info, warning, critical"
+                    ),
+                )),
+            }
+        }
+    }
+    problems.extend(bad_levels);
+    severity_when.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+
+    let kind = if raw.explains.is_empty() {
+        RuleKind::Finding
+    } else {
+        RuleKind::Cause
+    };
+    if kind == RuleKind::Finding && log.is_none() && when.is_none() && problems.is_empty() {
+        problems.push(at.at(
+            id_span.start,
+            format!("rule {id:?} has no trigger: give it [rule.log] or `when`"),
+        ));
+    }
+    let confidence = match raw.confidence {
+        Some(c) if !(0.0..=1.0).contains(c.get_ref()) => {
+            problems.push(at.at(c.span().start, "confidence must be between 0.0 and 1.0"));
+            0.5
+        }
+        Some(c) => *c.get_ref(),
+        None => 0.5,
+    };
+
+    let summary_span = raw.summary.span();
+    let summary = raw.summary.into_inner();
+    let mut known: BTreeSet<String> = ["count", "first", "last", "boots"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    if let Some(regex) = log.as_ref().and_then(|l| l.regex.get()) {
+        for name in regex.capture_names().flatten() {
+            known.insert(name.to_string());
+            known.insert(format!("sum_{name}"));
+        }
+    }
+    known.extend(fields.iter().map(|(n, _)| n.clone()));
+    for name in template_names(&summary) {
+        // Built-in: the capture names are unknown until the pattern
+        // compiles; the tests check these summaries (`Depth::Checked`).
+        if !known.contains(&name) && depth == Depth::Checked {
+            problems.push(at.at(
+                at.content_start(summary_span.clone()),
+                format!(
+                    "summary uses {{{name}}}, which is not a field of this rule (known: {})",
+                    known.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+    }
+
+    let mut cases = Vec::new();
+    for case in raw.cases {
+        let fires = match case.expect.get_ref().as_str() {
+            "fires" => true,
+            "quiet" => false,
+            other => {
+                problems.push(at.at(
+                    at.content_start(case.expect.span()),
+                    format!("expect = {other:?}: use \"fires\" or \"quiet\""),
+                ));
+                continue;
+            }
+        };
+        cases.push(RuleCase {
+            name: case.name,
+            fires,
+            inputs: case.inputs,
+        });
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let explains = raw.explains.into_iter().map(Spanned::into_inner).collect();
+    Ok(Rule {
+        line: at.line(id_span.start),
+        file: at.file.to_string(),
+        id,
+        title: raw.title,
+        severity,
+        summary,
+        next_steps: raw.next_steps,
+        kind,
+        log,
+        when,
+        needs,
+        unless,
+        evidence,
+        fields,
+        severity_when,
+        explains,
+        confidence,
+        ruled_out: raw.ruled_out,
+        cases,
+        builtin: false,
+    })
+}
+
+/// Cross-rule checks (unknown `explains` targets and finding references,
+/// cycles, missing cases), then orders the rules so that every rule comes
+/// after the findings it refers to.
+///
+/// The first `trusted` of `rules` are built-in rules loaded without their
+/// cases (`Depth::Builtin`): they need no cases here, and a set of only
+/// such rules builds its log set on first use.
+fn finish(
+    rules: Vec<Rule>,
+    mut problems: Vec<RuleProblem>,
+    external: &BTreeSet<String>,
+    trusted: usize,
+) -> Result<RuleSet> {
+    let builtin_only = trusted == rules.len();
+    let ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
+    let known = |id: &str| ids.contains(id) || external.contains(id);
+    let at = |rule: &Rule, message: String| RuleProblem {
+        file: rule.file.clone(),
+        line: rule.line,
+        col: 1,
+        message,
+        warning: false,
+    };
+    for (index, rule) in rules.iter().enumerate() {
+        for target in &rule.explains {
+            if !known(target) {
+                problems.push(at(
+                    rule,
+                    format!("rule {:?} explains unknown finding {target:?}", rule.id),
+                ));
+            }
+        }
+        for referred in dependencies(rule) {
+            if !known(&referred) {
+                problems.push(at(
+                    rule,
+                    format!("rule {:?} refers to unknown finding {referred:?}", rule.id),
+                ));
+            }
+        }
+        if index >= trusted
+            && (!rule.cases.iter().any(|c| c.fires) || !rule.cases.iter().any(|c| !c.fires))
+        {
+            problems.push(at(
+                rule,
+                format!(
+                    "rule {:?} needs at least one case that fires and one that stays quiet",
+                    rule.id
+                ),
+            ));
+        }
+    }
+    // Topological order over references between rules.
+    let mut ordered: Vec<Rule> = Vec::with_capacity(rules.len());
+    let mut pending = rules;
+    while !pending.is_empty() {
+        let placed: BTreeSet<String> = ordered.iter().map(|r| r.id.clone()).collect();
+        let pending_ids: BTreeSet<String> = pending.iter().map(|r| r.id.clone()).collect();
+        let (ready, rest): (Vec<Rule>, Vec<Rule>) = pending.into_iter().partition(|rule| {
+            dependencies(rule)
+                .iter()
+                .all(|d| placed.contains(d) || !pending_ids.contains(d) || d == &rule.id)
+        });
+        if ready.is_empty() {
+            for rule in &rest {
+                problems.push(at(
+                    rule,
+                    format!("rule {:?} is part of a reference cycle", rule.id),
+                ));
+            }
+            break;
+        }
+        ordered.extend(ready);
+        pending = rest;
+    }
+    if !problems.is_empty() {
+        return Err(Error::Rules(problems));
+    }
+    let set = RuleSet {
+        rules: ordered,
+        log_set: std::sync::OnceLock::new(),
+    };
+    // Built-in rules alone combine (the tests build their set); with any
+    // other rule, a set that does not build is a load error.
+    if !builtin_only {
+        let _ = set.log_set.set(log_set(&set.rules)?);
+    }
+    Ok(set)
+}
+
+/// Every built-in log pattern of `rules` in one byte-level set, with the
+/// index of the rule owning each; `None` when no built-in rule has a
+/// pattern. A user pattern is matched alone, under a time budget: one
+/// pattern whose DFA does not fit its cache (`(?:a|b)*a(?:a|b){200}c`)
+/// would slow the whole set down, every built-in pattern with it.
+fn log_set(rules: &[Rule]) -> Result<Option<LogSet>> {
+    let (patterns, owners): (Vec<&str>, Vec<usize>) = rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.builtin)
+        .filter_map(|(i, r)| r.log.as_ref().map(|l| (l.pattern.as_str(), i)))
+        .unzip();
+    if patterns.is_empty() {
+        return Ok(None);
+    }
+    // The lazy DFA behind a set of ~100 patterns needs more cache than
+    // the default 2 MiB on varied logs; without it the set thrashes its
+    // cache and falls back to a matcher ~100x slower.
+    let set = regex::bytes::RegexSetBuilder::new(&patterns)
+        .unicode(false)
+        .dfa_size_limit(LOG_SET_DFA_CACHE)
+        .size_limit(LOG_SET_SIZE_LIMIT)
+        .build()
+        .map_err(|err| {
+            Error::Rules(vec![RuleProblem {
+                file: "<rule set>".into(),
+                line: 1,
+                col: 1,
+                message: format!("log patterns do not combine: {err}"),
+                warning: false,
+            }])
+        })?;
+    Ok(Some((set, owners)))
+}
+
+/// The finding ids a rule must be evaluated after.
+fn dependencies(rule: &Rule) -> Vec<String> {
+    let mut deps: Vec<String> = rule.explains.clone();
+    for c in [&rule.when, &rule.needs, &rule.unless, &rule.evidence]
+        .into_iter()
+        .flatten()
+    {
+        deps.extend(c.refers_to.iter().cloned());
+    }
+    let conditions = rule.fields.iter().map(|(_, c)| c);
+    for c in conditions.chain(rule.severity_when.iter().map(|(_, c)| c)) {
+        deps.extend(c.refers_to.iter().cloned());
+    }
+    deps.sort();
+    deps.dedup();
+    deps
+}
+
+fn valid_id(id: &str) -> bool {
+    id.contains('.')
+        && !id.starts_with('.')
+        && !id.ends_with('.')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+fn regex_error_offset(pattern: &str) -> Option<usize> {
+    match regex_syntax::ast::parse::Parser::new().parse(pattern) {
+        Err(err) => Some(err.span().start.offset),
+        Ok(_) => None,
+    }
+}
+
+/// The `{name}` placeholders of a template (`{{` is a literal brace).
+pub(crate) fn template_names(template: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        if rest[open..].starts_with("{{") {
+            rest = &rest[open + 2..];
+            continue;
+        }
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        let inner = &rest[open + 1..open + close];
+        let name = inner.split_once('|').map_or(inner, |(name, _)| name);
+        names.push(name.trim().to_string());
+        rest = &rest[open + close + 1..];
+    }
+    names
+}
+
+/// Fills a template's `{name}` placeholders from `fields`; `{name|text}`
+/// gives `text` when the field is empty or absent; an unknown name without
+/// a fallback is left as written.
+pub(crate) fn render_template(template: &str, fields: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        out.push_str(&rest[..open]);
+        let tail = &rest[open..];
+        if tail.starts_with("{{") || tail.starts_with("}}") {
+            out.push_str(&tail[..1]);
+            rest = &tail[2..];
+            continue;
+        }
+        if let Some(after) = tail.strip_prefix('}') {
+            out.push('}');
+            rest = after;
+            continue;
+        }
+        match tail.find('}') {
+            Some(close) => {
+                // `{name}`, or `{name|text}`: `text` when the field is
+                // empty (a capture that took no part in the match).
+                let inner = &tail[1..close];
+                let (name, fallback) = match inner.split_once('|') {
+                    Some((name, fallback)) => (name.trim(), Some(fallback)),
+                    None => (inner.trim(), None),
+                };
+                match (fields.get(name), fallback) {
+                    (Some(value), Some(fallback)) if value.is_empty() => out.push_str(fallback),
+                    (Some(value), _) => out.push_str(value),
+                    (None, Some(fallback)) => out.push_str(fallback),
+                    (None, None) => out.push_str(&tail[..=close]),
+                }
+                rest = &tail[close + 1..];
+            }
+            None => {
+                out.push_str(tail);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+#[cfg(test)]
+mod fingerprint_tests {
+    use super::RuleSet;
+
+    fn set(host: &str) -> RuleSet {
+        let text = format!(
+            r#"[[rule]]
+id = "x.y"
+title = "t"
+severity = "warning"
+summary = "s"
+when = "facts.host.hostname == '{host}'"
+[[rule.case]]
+name = "fires"
+expect = "fires"
+inputs = {{ "proc/sys/kernel/hostname" = "{host}" }}
+[[rule.case]]
+name = "quiet"
+expect = "quiet"
+inputs = {{ "proc/sys/kernel/hostname" = "other" }}
+"#
+        );
+        RuleSet::from_files(&[("x.toml".into(), text)]).expect("valid rule")
+    }
+
+    #[test]
+    fn fingerprint_changes_with_a_condition() {
+        assert_eq!(set("a").fingerprint(), set("a").fingerprint());
+        assert_ne!(set("a").fingerprint(), set("b").fingerprint());
+    }
+}

@@ -1,0 +1,614 @@
+//! Assembling the kernel log from every source a snapshot has, boot by
+//! boot.
+//!
+//! - The running boot: `dev/kmsg`, else `commands/dmesg`.
+//! - Earlier boots: one syslog family (`var/log/kern.log*`, else
+//!   `syslog*`, else `messages*`), rotated files included (`.1`, `.2.gz`,
+//!   `-20140210`), oldest first. Its boots are split at `Linux version`
+//!   banners and clock resets. The segment that is the running boot (it
+//!   shares `(time, message)` pairs with `dev/kmsg`) is dropped, since
+//!   `dev/kmsg` already has it; without a running-boot source, the newest
+//!   segment is taken as the running boot.
+//! - Crash logs of the previous boot: `sys/fs/pstore/dmesg-*` and
+//!   `var/crash/*/vmcore-dmesg.txt`; lines already seen are not repeated.
+
+use crate::model::Note;
+use crate::parse::kernel_log::{self, LogEntry, Stamp};
+use crate::source::inputs::{rotation_key, RotationKey};
+use crate::source::snapshot::Snapshot;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::io::Read;
+
+/// Largest decompressed size of one rotated `.gz` log.
+const GZ_MAX: u64 = 256 << 20;
+
+/// Syslog families, in order of preference (Debian's kern.log has only the
+/// kernel's lines; syslog and messages have everything).
+const FAMILIES: [&str; 3] = ["var/log/kern.log", "var/log/syslog", "var/log/messages"];
+
+/// One boot seen in the kernel log.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct BootSummary {
+    /// 0 the running boot, -1 the previous one, ...
+    pub boot: i32,
+    /// Entries of this boot.
+    pub entries: usize,
+    /// Kernel release from the boot's `Linux version` banner, if seen.
+    pub kernel: String,
+    /// Inputs the boot's entries came from.
+    pub inputs: Vec<String>,
+}
+
+/// The kernel log entries of every boot, oldest first; the inputs used; a
+/// summary per boot.
+pub fn assemble(
+    snapshot: &Snapshot,
+    notes: &mut Vec<Note>,
+) -> (Vec<LogEntry>, Vec<String>, Vec<BootSummary>) {
+    let mut inputs = Vec::new();
+    let current = running_boot(snapshot, notes, &mut inputs);
+    let mut earlier: Vec<LogEntry> = Vec::new();
+    if let Some(files) = syslog_family(snapshot) {
+        let seen: HashSet<(u64, &str)> = current
+            .iter()
+            .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
+            .collect();
+        let mut stream = Vec::new();
+        for name in &files {
+            let Some(input) = snapshot.inputs.get(name) else {
+                continue;
+            };
+            let text = if name.ends_with(".gz") {
+                gunzip(name, &input.bytes, notes)
+            } else {
+                input.text().into_owned()
+            };
+            let (entries, more) = kernel_log::parse_syslog(name, &text);
+            notes.extend(more);
+            if !entries.is_empty() {
+                inputs.push(name.clone());
+            }
+            stream.extend(entries);
+        }
+        let boots = kernel_log::number_boots(&mut stream);
+        // Which segment is the running boot?
+        let running = (0..boots).rev().find(|&b| {
+            stream
+                .iter()
+                .filter(|e| e.boot == b)
+                .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
+                .take(50)
+                .any(|key| seen.contains(&key))
+        });
+        let anchor = match (running, current.is_empty()) {
+            (Some(b), _) => b,
+            (None, true) => boots - 1,
+            (None, false) => boots,
+        };
+        for mut entry in stream {
+            if !current.is_empty() && entry.boot >= anchor {
+                continue; // the running boot, already read from dev/kmsg
+            }
+            entry.boot -= anchor;
+            earlier.push(entry);
+        }
+    }
+
+    // Crash logs of the previous boot.
+    let mut crash_names: Vec<&String> = snapshot
+        .inputs
+        .keys()
+        .filter(|n| {
+            n.starts_with("sys/fs/pstore/dmesg-")
+                || (n.starts_with("var/crash/") && n.ends_with("/vmcore-dmesg.txt"))
+        })
+        .collect();
+    crash_names.sort();
+    let known: HashSet<(i32, u64, String)> = earlier
+        .iter()
+        .filter_map(|e| e.time_us.map(|t| (e.boot, t, e.message.clone())))
+        .collect();
+    for name in crash_names {
+        let Some(text) = snapshot.text(name) else {
+            continue;
+        };
+        let (entries, more) = kernel_log::parse_dmesg(name, &text);
+        notes.extend(more);
+        let mut used = false;
+        for mut entry in entries {
+            entry.boot = -1;
+            if let Some(t) = entry.time_us {
+                if known.contains(&(-1, t, entry.message.clone())) {
+                    continue;
+                }
+            }
+            used = true;
+            earlier.push(entry);
+        }
+        if used {
+            inputs.push(name.clone());
+        }
+    }
+
+    earlier.sort_by_key(|e| e.boot);
+    let mut entries = earlier;
+    entries.extend(current);
+    resolve_wall_clock(&mut entries, snapshot, notes);
+    let boots = summarise(&entries);
+    (entries, inputs, boots)
+}
+
+/// The running boot's entries, boot 0.
+fn running_boot(
+    snapshot: &Snapshot,
+    notes: &mut Vec<Note>,
+    inputs: &mut Vec<String>,
+) -> Vec<LogEntry> {
+    if let Some(text) = snapshot.text("dev/kmsg") {
+        inputs.push("dev/kmsg".into());
+        let (entries, more) = kernel_log::parse_kmsg("dev/kmsg", &text);
+        if entries.is_empty() && !text.trim().is_empty() {
+            // Someone saved `dmesg` output under dev/kmsg: read it as text.
+            let (entries, more) = kernel_log::parse_dmesg("dev/kmsg", &text);
+            notes.push(Note::input(
+                "dev/kmsg",
+                "not in /dev/kmsg record format (prio,seq,usec,flags;message); read as dmesg text",
+            ));
+            notes.extend(more);
+            return entries;
+        }
+        notes.extend(more);
+        return entries;
+    }
+    if let Some(text) = snapshot.text("commands/dmesg") {
+        inputs.push("commands/dmesg".into());
+        let (entries, more) = kernel_log::parse_dmesg("commands/dmesg", &text);
+        notes.extend(more);
+        return entries;
+    }
+    Vec::new()
+}
+
+/// The files of the first syslog family present, oldest first.
+fn syslog_family(snapshot: &Snapshot) -> Option<Vec<String>> {
+    for base in FAMILIES {
+        let mut files: Vec<(RotationKey, String)> = snapshot
+            .inputs
+            .keys()
+            .filter_map(|name| rotation_key(base, name).map(|key| (key, name.clone())))
+            .collect();
+        if files.is_empty() {
+            continue;
+        }
+        files.sort();
+        return Some(files.into_iter().map(|(_, name)| name).collect());
+    }
+    None
+}
+
+/// Decompresses a gzip log, at most [`GZ_MAX`] bytes. A truncated or
+/// corrupt file keeps what decoded, with a note.
+fn gunzip(name: &str, bytes: &[u8], notes: &mut Vec<Note>) -> String {
+    let mut out = Vec::new();
+    let mut decoder = flate2::read::MultiGzDecoder::new(bytes).take(GZ_MAX);
+    if let Err(err) = decoder.read_to_end(&mut out) {
+        notes.push(Note::input(
+            name,
+            format!(
+                "gzip stream broken after {} bytes ({err}); the lines before it are used",
+                out.len()
+            ),
+        ));
+        // A partial last line is not a message.
+        if let Some(pos) = out.iter().rposition(|&b| b == b'\n') {
+            out.truncate(pos + 1);
+        }
+    } else if out.len() as u64 >= GZ_MAX {
+        notes.push(Note::input(
+            name,
+            format!("decompressed size capped at {} MiB", GZ_MAX >> 20),
+        ));
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Gives entries a wall-clock time: the instant their line carries, local
+/// times read in the host's zone (`etc/localtime`; the year, when the
+/// format lacks it, is the snapshot's, or the one before for times after
+/// it), and from the boot time for the rest: `btime` of `proc/stat` for
+/// the running boot, and for any boot the median offset between the wall
+/// and kernel times of its lines that carry both.
+fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut Vec<Note>) {
+    use jiff::{civil::DateTime, tz::TimeZone, Timestamp};
+    let zone = snapshot
+        .inputs
+        .get("etc/localtime")
+        .and_then(|input| TimeZone::tzif("localtime", &input.bytes).ok());
+    let zone_known = zone.is_some();
+    let zone = zone.unwrap_or(TimeZone::UTC);
+    let reference = snapshot
+        .manifest
+        .as_ref()
+        .and_then(|m| m.collected_at.parse::<Timestamp>().ok())
+        .or_else(|| Timestamp::try_from(snapshot.taken_at).ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH);
+    let reference_year = reference.to_zoned(zone.clone()).year();
+    let slack = jiff::SignedDuration::from_hours(48);
+    let mut local_seen = false;
+    for entry in entries.iter_mut() {
+        match entry.stamp {
+            Some(Stamp::Exact(micros)) => entry.wall_us = Some(micros),
+            Some(Stamp::Local {
+                year,
+                month,
+                day,
+                seconds,
+                micros,
+            }) => {
+                local_seen = true;
+                let at = |year: i16| -> Option<Timestamp> {
+                    let hour = i8::try_from(seconds / 3600).ok()?;
+                    let minute = i8::try_from(seconds / 60 % 60).ok()?;
+                    let second = i8::try_from(seconds % 60).ok()?;
+                    DateTime::new(
+                        year,
+                        month,
+                        day,
+                        hour,
+                        minute,
+                        second,
+                        micros.saturating_mul(1000),
+                    )
+                    .ok()?
+                    .to_zoned(zone.clone())
+                    .ok()
+                    .map(|z| z.timestamp())
+                };
+                let mut wall = at(year.unwrap_or(reference_year));
+                if year.is_none()
+                    && wall
+                        .is_some_and(|w| w > reference.saturating_add(slack).unwrap_or(reference))
+                {
+                    wall = at(reference_year - 1);
+                }
+                entry.wall_us = wall.map(|w| w.as_microsecond());
+            }
+            None => {}
+        }
+    }
+    if local_seen && !zone_known {
+        notes.push(Note::input(
+            "etc/localtime",
+            "not in the snapshot: local times of syslog and dmesg -T lines are read as UTC",
+        ));
+    }
+    let mut offsets: std::collections::BTreeMap<i32, Vec<i64>> = std::collections::BTreeMap::new();
+    for entry in entries.iter() {
+        if let (Some(wall), Some(time)) = (entry.wall_us, entry.time_us) {
+            offsets
+                .entry(entry.boot)
+                .or_default()
+                .push(wall - i64::try_from(time).unwrap_or(i64::MAX));
+        }
+    }
+    let mut boot_start: std::collections::BTreeMap<i32, i64> = offsets
+        .into_iter()
+        .map(|(boot, mut values)| {
+            values.sort_unstable();
+            (boot, values[values.len() / 2])
+        })
+        .collect();
+    let btime = snapshot.text("proc/stat").and_then(|text| {
+        text.lines().find_map(|l| {
+            l.strip_prefix("btime ")
+                .and_then(|v| v.trim().parse::<i64>().ok())
+        })
+    });
+    if let Some(btime) = btime {
+        boot_start.insert(0, btime.saturating_mul(1_000_000));
+    }
+    for entry in entries.iter_mut() {
+        if entry.wall_us.is_none() {
+            if let (Some(start), Some(time)) = (boot_start.get(&entry.boot), entry.time_us) {
+                entry.wall_us = Some(start.saturating_add(i64::try_from(time).unwrap_or(0)));
+            }
+        }
+    }
+}
+
+/// Leaves out the entries from before `since` (`--since`), and says in a
+/// note how many. An entry whose wall-clock time is unknown (no boot time,
+/// no stamp on the line) is kept and counted in the note: leaving it out
+/// could hide the very line the operator looks for.
+///
+/// The running boot's times come from `btime`, whole seconds rounded
+/// down, so a line logged up to a second after `since` may be read as
+/// before it: give `since` a second of slack when that matters.
+pub fn keep_since(
+    entries: &mut Vec<LogEntry>,
+    since: std::time::SystemTime,
+    notes: &mut Vec<Note>,
+) {
+    let since_us = match since.duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
+    };
+    let before = entries.len();
+    let mut unknown = 0usize;
+    entries.retain(|e| match e.wall_us {
+        Some(wall) => wall >= since_us,
+        None => {
+            unknown += 1;
+            true
+        }
+    });
+    let left_out = before - entries.len();
+    let at = humantime::format_rfc3339_seconds(since);
+    let mut text = format!("--since {at}: {left_out} earlier kernel log entries left out");
+    if unknown > 0 {
+        text.push_str(&format!(
+            "; {unknown} entries of unknown time kept (no boot time or stamp to place them)"
+        ));
+    }
+    notes.push(Note::input("kernel log", text));
+}
+
+fn summarise(entries: &[LogEntry]) -> Vec<BootSummary> {
+    let mut boots: Vec<BootSummary> = Vec::new();
+    for entry in entries {
+        if boots.last().is_none_or(|b| b.boot != entry.boot) {
+            boots.push(BootSummary {
+                boot: entry.boot,
+                ..BootSummary::default()
+            });
+        }
+        let Some(boot) = boots.last_mut() else {
+            continue;
+        };
+        boot.entries += 1;
+        if boot.kernel.is_empty() {
+            if let Some(rest) = entry.message.strip_prefix("Linux version ") {
+                boot.kernel = rest.split_whitespace().next().unwrap_or("").to_string();
+            }
+        }
+        if !boot.inputs.iter().any(|i| i.as_str() == &*entry.input) {
+            boot.inputs.push(entry.input.to_string());
+        }
+    }
+    boots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(text.as_bytes()).expect("gzip");
+        encoder.finish().expect("gzip")
+    }
+
+    #[test]
+    fn rotation_order() {
+        let mut names = vec![
+            "kern.log",
+            "kern.log.1",
+            "kern.log.2.gz",
+            "kern.log.10.gz",
+            "kern.log.old",
+        ];
+        names.retain(|n| rotation_key("kern.log", n).is_some());
+        names.sort_by_key(|n| rotation_key("kern.log", n));
+        assert_eq!(
+            names,
+            vec!["kern.log.10.gz", "kern.log.2.gz", "kern.log.1", "kern.log"]
+        );
+        let mut dated = vec!["messages", "messages-20140217", "messages-20140210.gz"];
+        dated.sort_by_key(|n| rotation_key("messages", n));
+        assert_eq!(
+            dated,
+            vec!["messages-20140210.gz", "messages-20140217", "messages"]
+        );
+    }
+
+    const PREVIOUS: &str = "Feb  9 18:02:11 http6 kernel: [    0.000000] Linux version 3.10.23 (root@http6)\n\
+Feb  9 18:02:12 http6 sshd[1]: not a kernel line\n\
+Feb 10 09:45:00 http6 kernel: [56000.000000] Kernel panic - not syncing: Fatal exception in interrupt\n";
+    const RUNNING: &str =
+        "Feb 10 10:05:00 http6 kernel: [    0.000000] Linux version 3.4.82 (root@http6)\n\
+Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
+
+    #[test]
+    fn rotated_syslog_boots_and_running_boot_from_kmsg() {
+        let kmsg = "5,0,0,-;Linux version 3.4.82 (root@http6)\n6,1,1250000,-;e1000e: eth0 NIC Link is Up\n6,2,2000000,-;only in kmsg\n";
+        let snapshot = Snapshot::from_inputs([
+            ("dev/kmsg", kmsg.as_bytes().to_vec()),
+            ("var/log/kern.log.1.gz", gz(PREVIOUS)),
+            ("var/log/kern.log", RUNNING.as_bytes().to_vec()),
+        ]);
+        let mut notes = Vec::new();
+        let (entries, inputs, boots) = assemble(&snapshot, &mut notes);
+        // Only: "no etc/localtime, local times read as UTC".
+        assert!(
+            notes.iter().all(|n| n.input == "etc/localtime"),
+            "{notes:?}"
+        );
+        let got: Vec<(i32, &str)> = entries
+            .iter()
+            .map(|e| (e.boot, e.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (-1, "Linux version 3.10.23 (root@http6)"),
+                (
+                    -1,
+                    "Kernel panic - not syncing: Fatal exception in interrupt"
+                ),
+                (0, "Linux version 3.4.82 (root@http6)"),
+                (0, "e1000e: eth0 NIC Link is Up"),
+                (0, "only in kmsg"),
+            ]
+        );
+        assert_eq!(
+            inputs,
+            vec!["dev/kmsg", "var/log/kern.log.1.gz", "var/log/kern.log"]
+        );
+        assert_eq!(boots.len(), 2);
+        assert_eq!((boots[0].boot, boots[0].kernel.as_str()), (-1, "3.10.23"));
+        assert_eq!(
+            (boots[1].boot, boots[1].entries, boots[1].kernel.as_str()),
+            (0, 3, "3.4.82")
+        );
+    }
+
+    #[test]
+    fn without_kmsg_the_newest_syslog_boot_is_the_running_one() {
+        let text = format!("{PREVIOUS}{RUNNING}");
+        let snapshot = Snapshot::from_inputs([("var/log/syslog", text.clone())]);
+        let (entries, _, boots) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(entries.len(), 4);
+        assert_eq!(
+            boots.iter().map(|b| b.boot).collect::<Vec<_>>(),
+            vec![-1, 0]
+        );
+        // kern.log wins over syslog when both exist: no double counting.
+        let snapshot =
+            Snapshot::from_inputs([("var/log/syslog", text.clone()), ("var/log/kern.log", text)]);
+        let (entries, inputs, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(entries.len(), 4);
+        assert_eq!(inputs, vec!["var/log/kern.log"]);
+    }
+
+    #[test]
+    fn truncated_gzip_keeps_what_decoded() {
+        let big: String = (0..2000)
+            .map(|i| format!("Feb 10 10:05:00 h kernel: [ {i}.000000] line {i}\n"))
+            .collect();
+        let bytes = gz(&big);
+        let cut = bytes[..bytes.len() / 2].to_vec();
+        let snapshot = Snapshot::from_inputs([("var/log/kern.log.2.gz", cut)]);
+        let mut notes = Vec::new();
+        let (entries, _, _) = assemble(&snapshot, &mut notes);
+        assert!(
+            !entries.is_empty() && entries.len() < 2000,
+            "{}",
+            entries.len()
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.message.contains("gzip stream broken")),
+            "{notes:?}"
+        );
+        let garbage =
+            Snapshot::from_inputs([("var/log/kern.log.3.gz", b"\x00\xffnot gzip".to_vec())]);
+        let mut notes = Vec::new();
+        let (entries, _, _) = assemble(&garbage, &mut notes);
+        assert!(entries.is_empty());
+        assert_eq!(notes.len(), 1);
+    }
+
+    #[test]
+    fn since_leaves_out_earlier_entries_and_says_so() {
+        let kmsg = "3,0,1000000,-;md/raid1:md0: Disk failure on sdb1\n\
+                    3,1,5000000,-;Out of memory: Killed process 1 (a)\n\
+                    3,2,9000000,-;Out of memory: Killed process 2 (b)\n";
+        let mut snapshot = Snapshot::from_inputs([
+            ("dev/kmsg", kmsg.as_bytes().to_vec()),
+            ("proc/stat", b"btime 1000\n".to_vec()),
+        ]);
+        // Boot at 1000 s: the lines are at 1001, 1005 and 1009 s.
+        snapshot.since = Some(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1005));
+        let (facts, notes) = crate::facts::Facts::from_snapshot(&snapshot);
+        let messages: Vec<&str> = facts
+            .kernel_log
+            .entries
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "Out of memory: Killed process 1 (a)",
+                "Out of memory: Killed process 2 (b)"
+            ]
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.message.contains("1 earlier kernel log entries left out")),
+            "{notes:?}"
+        );
+
+        // Without a boot time the entries cannot be placed: all kept, said.
+        let mut unplaced = Snapshot::from_inputs([("dev/kmsg", kmsg.as_bytes().to_vec())]);
+        unplaced.since = snapshot.since;
+        let (facts, notes) = crate::facts::Facts::from_snapshot(&unplaced);
+        assert_eq!(facts.kernel_log.entries.len(), 3);
+        assert!(notes
+            .iter()
+            .any(|n| n.message.contains("3 entries of unknown time kept")));
+    }
+
+    #[test]
+    fn wall_clock_from_syslog_zone_and_boot_time() {
+        // Europe/Paris as a TZif file, when the machine has one.
+        let paris = std::fs::read("/usr/share/zoneinfo/Europe/Paris").ok();
+        let mut inputs: Vec<(&str, Vec<u8>)> = vec![
+            ("var/log/kern.log.1", PREVIOUS.as_bytes().to_vec()),
+            (
+                "dev/kmsg",
+                b"6,0,2000000,-;two seconds after boot\n".to_vec(),
+            ),
+            ("proc/stat", b"cpu  1 2 3\nbtime 1392023100\n".to_vec()),
+        ];
+        if let Some(tzif) = &paris {
+            inputs.push(("etc/localtime", tzif.clone()));
+        }
+        let mut snapshot = Snapshot::from_inputs(inputs);
+        snapshot.taken_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_392_030_000);
+        let mut notes = Vec::new();
+        let (entries, _, _) = assemble(&snapshot, &mut notes);
+        let wall = |i: usize| entries[i].wall_us.map(|w| w / 1_000_000);
+        // "Feb 10 09:45:00" local: 08:45:00 UTC in Paris (CET), else 09:45 UTC.
+        let offset = if paris.is_some() { 3600 } else { 0 };
+        assert_eq!(wall(1), Some(1_392_025_500 - offset));
+        // The running boot: btime + 2 s.
+        assert_eq!(wall(2), Some(1_392_023_102));
+        assert_eq!(notes.is_empty(), paris.is_some(), "{notes:?}");
+    }
+
+    #[test]
+    fn a_year_less_stamp_after_the_snapshot_is_last_year() {
+        let snapshot = {
+            let mut s =
+                Snapshot::from_inputs([("var/log/syslog", "Dec 31 23:00:00 h kernel: [ 5.0] x\n")]);
+            // Taken on 2014-01-01T12:00:00Z.
+            s.taken_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_388_577_600);
+            s
+        };
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        // 2013-12-31T23:00:00Z
+        assert_eq!(entries[0].wall_us, Some(1_388_530_800_000_000));
+    }
+
+    #[test]
+    fn pstore_crash_log_is_the_previous_boot() {
+        let snapshot = Snapshot::from_inputs([
+            ("dev/kmsg", "6,0,100,-;hello\n".to_string()),
+            (
+                "sys/fs/pstore/dmesg-ramoops-0",
+                "Panic#1 Part1\n<0>[  99.000000] Kernel panic - not syncing: Out of memory\n"
+                    .to_string(),
+            ),
+        ]);
+        let (entries, inputs, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(entries[0].boot, -1);
+        assert_eq!(entries[0].input.as_ref(), "sys/fs/pstore/dmesg-ramoops-0");
+        assert_eq!(entries[1].boot, 0);
+        assert!(inputs.contains(&"sys/fs/pstore/dmesg-ramoops-0".to_string()));
+    }
+}

@@ -1,0 +1,157 @@
+//! What several commands share: the live host (`--root`), the collect
+//! options (`--read-timeout`, `--since`, the capture flags), loading the
+//! rules, attaching a baseline, printing a diagnosis, writing stdout, the
+//! exit code of a failed run, and (in [`probing`]) the probe plan that
+//! `probe`, `check --probe` and `collect --probe` build. The checks that
+//! turn an `Args` struct into library options are methods on it, defined
+//! here (`CaptureArgs::options`, `ProbeArgs::plan`, `ProbeFlags::add_to`,
+//! ...). This module imports only [`crate::cli::args`] (and diag_core):
+//! never `cli`'s `mod.rs` nor a command's module.
+
+mod probing;
+
+use crate::cli::args::{CaptureArgs, Format, ReadArgs, RuleArgs};
+use anyhow::{bail, Result};
+use diag_core::diagnose::rules::RuleSet;
+use diag_core::sanitize::{self, visible_line};
+use diag_core::source::snapshot::{CollectOptions, Input, Snapshot};
+use diag_core::source::{Limits, LiveHost};
+use diag_core::{report, Diagnosis};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit code when diag itself could not run.
+pub(crate) const EXIT_UNKNOWN: u8 = 3;
+
+impl CaptureArgs {
+    /// The capture options, checked (`--capture-seconds`, `--snaplen`).
+    pub(crate) fn options(&self) -> Result<diag_core::source::capture::CaptureOptions> {
+        if !(self.capture_seconds.is_finite() && (0.0..=600.0).contains(&self.capture_seconds)) {
+            bail!("--capture-seconds must be between 0 and 600");
+        }
+        if self.snaplen < 64 {
+            bail!("--snaplen must be at least 64 bytes (the headers diag decodes)");
+        }
+        Ok(diag_core::source::capture::CaptureOptions {
+            interfaces: self.capture_interfaces.clone(),
+            duration: Duration::from_secs_f64(self.capture_seconds),
+            max_packets: self.capture_packets,
+            max_bytes: self.capture_mb.saturating_mul(1 << 20),
+            snaplen: self.snaplen,
+            promiscuous: self.promiscuous,
+        })
+    }
+}
+
+pub(crate) fn live(root: Option<PathBuf>) -> Result<LiveHost> {
+    match root {
+        None => Ok(LiveHost::new()),
+        // Looked at within the read timeout's default: a root on a hung
+        // mount is an error, not a hang.
+        Some(root) => Ok(LiveHost::open_root(root, Limits::default().timeout)?),
+    }
+}
+
+pub(crate) fn options(read: &ReadArgs) -> Result<CollectOptions> {
+    if !(read.read_timeout.is_finite() && read.read_timeout > 0.0 && read.read_timeout <= 600.0) {
+        bail!("--read-timeout must be between 0 and 600 seconds");
+    }
+    let since = match &read.since {
+        Some(text) => Some(diag_core::source::snapshot::parse_since(
+            text,
+            std::time::SystemTime::now(),
+        )?),
+        None => None,
+    };
+    Ok(CollectOptions {
+        limits: Limits {
+            timeout: Duration::from_secs_f64(read.read_timeout),
+            ..Limits::default()
+        },
+        since,
+        ..CollectOptions::default()
+    })
+}
+
+/// Runs `parse` (collecting and parsing a snapshot) while the built-in
+/// rules load on another thread: compiling them takes tens of milliseconds,
+/// which a second core hides behind a capture window or a large capture.
+/// With `--rules` directories the rules load first, so that a mistake in a
+/// user's rule file stops diag before it collects or probes anything.
+/// An error of either is returned, the rules' first.
+pub(crate) fn parse_while_loading<T: Send>(
+    args: &RuleArgs,
+    parse: impl FnOnce() -> Result<T>,
+) -> Result<(RuleSet, T)> {
+    if !args.dirs.is_empty() {
+        let rules = load_rules(args)?;
+        return Ok((rules, parse()?));
+    }
+    std::thread::scope(|scope| {
+        let rules = scope.spawn(|| load_rules(args));
+        let parsed = parse();
+        let rules = rules
+            .join()
+            .map_err(|_| anyhow::anyhow!("the thread loading the rules panicked"))??;
+        Ok((rules, parsed?))
+    })
+}
+
+pub(crate) fn load_rules(args: &RuleArgs) -> Result<RuleSet> {
+    check_rule_dirs(args)?;
+    Ok(RuleSet::load(&args.dirs)?)
+}
+
+pub(crate) fn check_rule_dirs(args: &RuleArgs) -> Result<()> {
+    for dir in &args.dirs {
+        if !dir.is_dir() {
+            bail!(
+                "{}: --rules must be a directory of *.toml rule files",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn print_diagnosis(diagnosis: &Diagnosis, format: Format) -> Result<u8> {
+    let text = match format {
+        Format::Text => report::text(diagnosis),
+        Format::Json => {
+            let mut json = serde_json::to_string_pretty(diagnosis)?;
+            json.push('\n');
+            sanitize::json(&json).into_owned()
+        }
+    };
+    write_stdout(&text)?;
+    Ok(u8::try_from(diagnosis.exit_code()).unwrap_or(EXIT_UNKNOWN))
+}
+
+pub(crate) fn write_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        // A closed pipe (`diag check | head`) is not an error.
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
+    }
+}
+
+/// Puts `bytes` into `snapshot` as the input `name` (replacing it).
+pub(crate) fn put(snapshot: &mut Snapshot, name: &str, bytes: Vec<u8>) {
+    snapshot.inputs.insert(
+        name.to_string(),
+        Input {
+            bytes: bytes.into(),
+            truncated: false,
+        },
+    );
+}
+
+/// Prints the warnings of an analysis (a file given as a baseline that is
+/// not one) on stderr.
+pub(crate) fn warn(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("diag: warning: {}", visible_line(warning));
+    }
+}

@@ -1,0 +1,101 @@
+//! `diag rules list|validate|test`: work on rule files (the built-in
+//! rules and every `--rules` directory, given before the command or
+//! after it). Imports only [`crate::cli::args`] and [`crate::cli::common`].
+
+use crate::cli::args::{RuleArgs, RulesCommand};
+use crate::cli::common::{check_rule_dirs, load_rules, write_stdout};
+use anyhow::Result;
+use diag_core::diagnose;
+use diag_core::diagnose::rules::RuleSet;
+use diag_core::sanitize::{visible, visible_line};
+
+/// Runs `diag rules ...`; `before` are the `--rules` given before the
+/// command.
+pub(crate) fn run(command: RulesCommand, before: &RuleArgs) -> Result<u8> {
+    match command {
+        RulesCommand::List { rules } => {
+            let rules = load_rules(&before.and(&rules))?;
+            let mut out = String::new();
+            for rule in rules.rules() {
+                let kind = match rule.kind {
+                    diag_core::diagnose::rules::RuleKind::Cause => "cause",
+                    diag_core::diagnose::rules::RuleKind::Finding => "finding",
+                };
+                out.push_str(&format!(
+                    "{:<32} {:<7} {:<8} {}  ({}:{})\n",
+                    visible_line(&rule.id),
+                    kind,
+                    rule.severity,
+                    visible_line(&rule.title),
+                    visible_line(&rule.file),
+                    rule.line
+                ));
+            }
+            write_stdout(&out)?;
+            Ok(0)
+        }
+        RulesCommand::Validate { dir, rules } => {
+            let args = &before.and(&rules);
+            let problems = match dir {
+                Some(dir) => diag_core::diagnose::rules::validate_dir(&dir)?,
+                None => match RuleSet::load_with_cases(&args.dirs) {
+                    Ok(_) => Vec::new(),
+                    Err(diag_core::Error::Rules(problems)) => problems,
+                    Err(err) => return Err(err.into()),
+                },
+            };
+            for problem in &problems {
+                println!("{}", visible(&problem.to_string()));
+            }
+            // Warnings (nesting a budget may stop) are printed but do not
+            // make the rule files invalid.
+            let errors = problems.iter().filter(|p| !p.warning).count();
+            let warnings = problems.len() - errors;
+            if errors == 0 {
+                if warnings > 0 {
+                    eprintln!("diag: rules are valid ({warnings} warning(s))");
+                } else {
+                    eprintln!("diag: rules are valid");
+                }
+                Ok(0)
+            } else {
+                eprintln!("diag: {errors} problem(s), {warnings} warning(s)");
+                Ok(1)
+            }
+        }
+        RulesCommand::Test { rules } => {
+            let args = &before.and(&rules);
+            check_rule_dirs(args)?;
+            let rules = RuleSet::load_with_cases(&args.dirs)?;
+            let outcomes = diagnose::test_rules(&rules);
+            let mut failed = 0;
+            for outcome in &outcomes {
+                let verdict = if outcome.passed() { "ok  " } else { "FAIL" };
+                let expected = if outcome.expected_fire {
+                    "fires"
+                } else {
+                    "quiet"
+                };
+                let got = if outcome.fired {
+                    "fired"
+                } else {
+                    "stayed quiet"
+                };
+                println!(
+                    "{verdict} {} / {}: expected {expected}, {got}  ({})",
+                    visible_line(&outcome.rule),
+                    visible_line(&outcome.case),
+                    visible_line(&outcome.location)
+                );
+                for error in &outcome.rule_errors {
+                    println!("     condition error: {}", visible(error));
+                }
+                if !outcome.passed() {
+                    failed += 1;
+                }
+            }
+            println!("{} passed, {} failed", outcomes.len() - failed, failed);
+            Ok(if failed == 0 { 0 } else { 1 })
+        }
+    }
+}
