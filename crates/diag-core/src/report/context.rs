@@ -18,7 +18,6 @@ use crate::facts::Facts;
 use crate::model::Severity;
 use crate::parse::kernel_log::LogEntry;
 use crate::source::snapshot::Snapshot;
-use crate::source::SourceKind;
 use regex::RegexSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -306,13 +305,7 @@ impl Report {
         snapshot: &Snapshot,
         made: Provenance,
     ) -> Report {
-        let collected_at = match (&snapshot.manifest, snapshot.source.kind) {
-            (Some(manifest), _) => Some(manifest.collected_at.clone()),
-            (None, SourceKind::Live) => {
-                Some(humantime::format_rfc3339_seconds(snapshot.taken_at).to_string())
-            }
-            (None, _) => None,
-        };
+        let collected_at = snapshot.collected_at();
         let (timeline, timeline_omitted) = timeline(&diagnosis, facts, collected_at.as_deref());
         let window = window(&timeline);
         let context = ReportContext {
@@ -688,6 +681,7 @@ fn tables(facts: &Facts) -> FactTables {
 mod tests {
     use super::*;
     use crate::source::snapshot::Snapshot;
+    use crate::source::SourceKind;
     use std::time::{Duration, UNIX_EPOCH};
 
     const BTIME: u64 = 1_790_000_000;

@@ -22,6 +22,7 @@ mod live;
 pub mod netlink;
 pub mod services;
 pub mod snapshot;
+pub mod sosreport;
 pub mod storage;
 
 #[doc(hidden)]
@@ -48,6 +49,8 @@ pub enum SourceKind {
     Live,
     /// A bundle written by `diag collect`, or a directory of copied files.
     Bundle,
+    /// A sosreport tree (`sos report`; `docs/sosreport.md`).
+    Sosreport,
 }
 
 impl fmt::Display for SourceKind {
@@ -55,6 +58,7 @@ impl fmt::Display for SourceKind {
         f.write_str(match self {
             SourceKind::Live => "live",
             SourceKind::Bundle => "bundle",
+            SourceKind::Sosreport => "sosreport",
         })
     }
 }
@@ -164,6 +168,23 @@ pub trait Source: fmt::Debug + Send + Sync {
     fn notes(&self) -> Vec<crate::model::Skipped> {
         Vec::new()
     }
+
+    /// When the source's state was collected, when the source says so
+    /// itself (a sosreport's `date`); `None` by default (a live host is
+    /// read now, a bundle says so in its manifest).
+    fn collected_at(&self) -> Option<std::time::SystemTime> {
+        None
+    }
+}
+
+/// Opens `path` as whatever it is: a sosreport tree
+/// ([`sosreport::is_sosreport`]) or a bundle (directory, `.tar.zst`
+/// archive, lone capture).
+pub fn open(path: &std::path::Path) -> crate::error::Result<Box<dyn Source>> {
+    if sosreport::is_sosreport(path) {
+        return Ok(Box::new(sosreport::Sosreport::open(path)?));
+    }
+    Ok(Box::new(Bundle::open(path)?))
 }
 
 /// Rejects names that could escape the source's root.

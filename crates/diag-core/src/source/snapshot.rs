@@ -287,15 +287,15 @@ impl Snapshot {
     }
 
     /// When the state was collected: the manifest's time for a bundle that
-    /// has one, the snapshot's for a live host; `None` for a directory of
-    /// copied files.
+    /// has one, the snapshot's for a live host, the report's own date for
+    /// a sosreport; `None` for a directory of copied files.
     pub fn collected_at(&self) -> Option<String> {
         match (&self.manifest, self.source.kind) {
             (Some(manifest), _) => Some(manifest.collected_at.clone()),
-            (None, SourceKind::Live) => {
+            (None, SourceKind::Live | SourceKind::Sosreport) => {
                 Some(humantime::format_rfc3339_seconds(self.taken_at).to_string())
             }
-            (None, _) => None,
+            (None, SourceKind::Bundle) => None,
         }
     }
 
@@ -357,6 +357,9 @@ impl Snapshot {
             snapshot.read_manifest(source, &options.limits);
         }
         snapshot.skipped.extend(source.notes());
+        if let Some(at) = source.collected_at() {
+            snapshot.taken_at = at;
+        }
         if options.since.is_some() {
             snapshot.since = options.since;
         }

@@ -7,7 +7,6 @@ use crate::cli::args::{Format, ReadArgs, RuleArgs};
 use crate::cli::common::{options, parse_while_loading, print_diagnosis, warn};
 use anyhow::Result;
 use diag_core::analysis::{self, Request};
-use diag_core::source::Bundle;
 use std::path::Path;
 
 /// Runs `diag analyze PATH` (without `--tui`); `rules` are the `--rules`
@@ -20,12 +19,12 @@ pub(crate) fn run(
     baseline: Option<&Path>,
     rules: &RuleArgs,
 ) -> Result<u8> {
-    let bundle = Bundle::open(path)?;
+    let source = diag_core::source::open(path)?;
     let (rules, mut prepared) = parse_while_loading(rules, || {
         let request = Request::new(options(read)?)
             .require_inputs()
             .baseline(baseline.map(Path::to_path_buf));
-        Ok(analysis::prepare(&bundle, &request)?)
+        Ok(analysis::prepare(source.as_ref(), &request)?)
     })?;
     warn(&prepared.warnings);
     // The captures' bytes are parsed; unmapping a large capture

@@ -15,7 +15,6 @@ use crate::cli::common::{live, load_rules, options};
 use anyhow::{bail, Context, Result};
 use diag_core::analysis::{Analysis, Request};
 use diag_core::report::{self, Report};
-use diag_core::source::Bundle;
 use std::io::Write;
 use std::path::Path;
 
@@ -72,7 +71,7 @@ pub(crate) fn run(args: ReportArgs, rules: &RuleArgs) -> Result<u8> {
         .collect();
     let request = Request::new(options);
     let analysis = match &args.from {
-        Some(path) => Analysis::run(&Bundle::open(path)?, &rules, &request)?,
+        Some(path) => Analysis::run(diag_core::source::open(path)?.as_ref(), &rules, &request)?,
         None => Analysis::run(&live(None)?, &rules, &request)?,
     };
     let report = analysis.report(&rules, command_line);

@@ -10,7 +10,6 @@ use crate::cli::common::{live, load_rules, options};
 use crate::tui::model::Feed;
 use crate::tui::TuiArgs;
 use anyhow::Result;
-use diag_core::source::Bundle;
 use std::path::PathBuf;
 
 /// The TUI's flags from before the command and after it.
@@ -30,7 +29,7 @@ pub(crate) fn on_bundle(
     args: &TuiArgs,
 ) -> Result<u8> {
     let rules = load_rules(rules)?;
-    Bundle::open(&path)?;
+    diag_core::source::open(&path)?;
     let feed = Feed::Bundle(path);
     crate::tui::run(feed, rules, options(read)?, args)?;
     Ok(0)
