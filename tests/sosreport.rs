@@ -91,3 +91,53 @@ fn syslog_lines_of_a_sosreport_take_the_reports_year() {
     let summary = finding["summary"].as_str().expect("summary");
     assert!(summary.contains("2022-02-04 09:35:00"), "{summary}");
 }
+
+/// Packs the vendored tree as `sos report` does: `sosreport-HOST-DATE/`
+/// inside a `.tar.xz` (real `tar` and `xz`, as on the host sos ran on).
+fn packed(dir: &std::path::Path) -> std::path::PathBuf {
+    let top = "sosreport-compute4-2022-02-10-lkvmdmb";
+    common::copy_tree(&tree(), &dir.join(top)).expect("copy the tree");
+    let archive = dir.join(format!("{top}.tar.xz"));
+    let status = Command::new("tar")
+        .arg("-cJf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(dir)
+        .arg(top)
+        .status()
+        .expect("tar with xz (apt-get install tar xz-utils)");
+    assert!(status.success(), "tar -cJf failed");
+    archive
+}
+
+#[test]
+fn a_sosreport_archive_reads_as_its_tree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = packed(dir.path());
+    let mut from_archive = analyze_json(&archive);
+    let mut from_tree = analyze_json(&tree());
+    for d in [&mut from_archive, &mut from_tree] {
+        let d = d.as_object_mut().expect("object");
+        d.remove("generated_at");
+        d["source"].as_object_mut().expect("source").remove("path");
+    }
+    assert_eq!(from_archive["source"]["kind"], "sosreport");
+    assert_eq!(from_archive, from_tree);
+}
+
+#[test]
+fn a_truncated_sosreport_archive_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = packed(dir.path());
+    let bytes = std::fs::read(&archive).expect("read");
+    std::fs::write(&archive, &bytes[..bytes.len() / 2]).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_diag"))
+        .arg("analyze")
+        .arg(&archive)
+        .output()
+        .expect("run diag");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot read bundle archive"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

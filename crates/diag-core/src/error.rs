@@ -23,7 +23,7 @@ pub enum Error {
         reason: String,
     },
     /// A path that is neither a directory, a `.tar.zst` archive nor a capture.
-    #[error("{}: not a bundle: expected a directory, a .tar.zst archive or a pcap/pcapng capture", .0.display())]
+    #[error("{}: not a bundle: expected a directory, a .tar.zst, .tar.xz or .tar.gz archive or a pcap/pcapng capture", .0.display())]
     NotABundle(PathBuf),
     /// A path whose filesystem did not answer in time (a hung NFS or FUSE
     /// mount): diag gave up instead of hanging.

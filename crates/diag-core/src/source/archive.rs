@@ -27,7 +27,7 @@ use crate::model::Skipped;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 
 /// Largest extension header (GNU long name or link name, PAX local or
@@ -95,7 +95,7 @@ impl fmt::Debug for Archive {
 }
 
 impl Archive {
-    /// Unpacks a `.tar.zst` within the default [`Bounds`].
+    /// Unpacks a compressed tar within the default [`Bounds`].
     pub(crate) fn unpack(path: &Path) -> Result<Self> {
         unpack_with(path, &Bounds::default())
     }
@@ -154,17 +154,56 @@ impl Archive {
     }
 }
 
-/// Unpacks a `.tar.zst` within `bounds`: every regular file, keyed by its
-/// canonical name. A single top-level directory that wraps the bundle
-/// (`tar -C parent -c bundle`) is stripped (see [`strip_top_dir`]).
+/// Whether `name` names an archive diag unpacks: a tar compressed with
+/// zstd (diag's bundles), xz (sos's default) or gzip.
+pub(crate) fn is_archive_name(name: &str) -> bool {
+    [".tar.zst", ".tzst", ".tar.xz", ".txz", ".tar.gz", ".tgz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Unpacks a compressed tar within `bounds`: every regular file, keyed by
+/// its canonical name. The compression is told by its magic number (zstd,
+/// xz, gzip), not by the name. A single top-level directory that wraps
+/// the bundle (`tar -C parent -c bundle`, a sosreport's
+/// `sosreport-HOST-DATE/`) is stripped (see [`strip_top_dir`]).
 pub(crate) fn unpack_with(path: &Path, bounds: &Bounds) -> Result<Archive> {
     let fail = |reason: String| Error::BundleArchive {
         path: path.to_path_buf(),
         reason,
     };
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let decoder = zstd::Decoder::new(file).map_err(|e| fail(e.to_string()))?;
-    unpack_reader(decoder, path, bounds)
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 6];
+    let n = file.read(&mut magic).map_err(|e| Error::io(path, e))?;
+    file.seek(io::SeekFrom::Start(0))
+        .map_err(|e| Error::io(path, e))?;
+    match &magic[..n] {
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => {
+            let decoder = zstd::Decoder::new(file).map_err(|e| fail(e.to_string()))?;
+            unpack_reader(decoder, path, bounds)
+        }
+        [0x1f, 0x8b, ..] => unpack_reader(flate2::read::MultiGzDecoder::new(file), path, bounds),
+        [0xfd, b'7', b'z', b'X', b'Z', 0] => {
+            // lzma-rs decodes into a writer: it runs on a thread of its
+            // own that writes into a pipe the tar walk reads. When the
+            // walk stops early (a bound, a broken entry), the pipe breaks
+            // and the decoder ends.
+            let (reader, mut writer) = io::pipe().map_err(|e| Error::io(path, e))?;
+            let decoder = std::thread::spawn(move || {
+                let mut input = io::BufReader::new(file);
+                lzma_rs::xz_decompress(&mut input, &mut writer).map_err(|e| e.to_string())
+            });
+            let unpacked = unpack_reader(reader, path, bounds);
+            match decoder.join() {
+                Ok(Err(err)) if unpacked.is_ok() => Err(fail(format!("xz: {err}"))),
+                Err(_) => Err(fail("the xz decoder panicked".into())),
+                _ => unpacked,
+            }
+        }
+        _ => Err(fail(
+            "not a zstd, xz or gzip compressed tar (unknown magic number)".into(),
+        )),
+    }
 }
 
 /// [`unpack_with`] of a tar stream already decompressed (`path` only names

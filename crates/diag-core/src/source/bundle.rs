@@ -140,7 +140,7 @@ impl Bundle {
             return Err(Error::Hung { path, after });
         }
         let name = path.to_string_lossy();
-        let timeout = if name.ends_with(".tar.zst") || name.ends_with(".tzst") {
+        let timeout = if super::archive::is_archive_name(&name) {
             (timeout * 12).max(std::time::Duration::from_secs(60))
         } else {
             timeout
@@ -177,7 +177,7 @@ impl Bundle {
             });
         }
         let name = path.to_string_lossy();
-        if name.ends_with(".tar.zst") || name.ends_with(".tzst") {
+        if super::archive::is_archive_name(&name) {
             let archive = super::archive::Archive::unpack(&path)?;
             if archive.is_empty() {
                 return Err(Error::BundleEmpty(path));

@@ -177,14 +177,18 @@ pub trait Source: fmt::Debug + Send + Sync {
     }
 }
 
-/// Opens `path` as whatever it is: a sosreport tree
-/// ([`sosreport::is_sosreport`]) or a bundle (directory, `.tar.zst`
-/// archive, lone capture).
+/// Opens `path` as whatever it is: a sosreport (a directory or the
+/// archive sos wrote, told by its content: [`sosreport::is_sosreport`])
+/// or a bundle (directory, archive, lone capture).
 pub fn open(path: &std::path::Path) -> crate::error::Result<Box<dyn Source>> {
-    if sosreport::is_sosreport(path) {
-        return Ok(Box::new(sosreport::Sosreport::open(path)?));
+    let tree = Bundle::open(path)?;
+    if sosreport::is_sosreport(&tree) {
+        return Ok(Box::new(sosreport::Sosreport::of_tree(
+            path.to_path_buf(),
+            tree,
+        )));
     }
-    Ok(Box::new(Bundle::open(path)?))
+    Ok(Box::new(tree))
 }
 
 /// Rejects names that could escape the source's root.

@@ -118,20 +118,29 @@ pub struct Sosreport {
     notes: Vec<Skipped>,
 }
 
-/// Whether the directory `dir` looks like a sosreport: a `sos_commands/`
-/// folder beside `version.txt`, `sos_logs/` or `sos_reports/`.
-pub fn is_sosreport(dir: &Path) -> bool {
-    dir.join("sos_commands").is_dir()
-        && (dir.join("version.txt").is_file()
-            || dir.join("sos_logs").is_dir()
-            || dir.join("sos_reports").is_dir())
+/// Whether an opened tree (a directory or an unpacked archive) looks like
+/// a sosreport: a `sos_commands/` folder beside `version.txt`,
+/// `sos_logs/` or `sos_reports/`. Read through the bundle, so beneath its
+/// root.
+pub fn is_sosreport(tree: &Bundle) -> bool {
+    let limits = Limits::default();
+    tree.list("sos_commands", &limits).is_ok()
+        && (tree.read("version.txt", &limits).is_ok()
+            || tree.list("sos_logs", &limits).is_ok()
+            || tree.list("sos_reports", &limits).is_ok())
 }
 
 impl Sosreport {
-    /// Opens the sosreport tree at `path` (a directory).
+    /// Opens the sosreport at `path`: a directory, or the archive `sos
+    /// report` wrote (`.tar.xz`, `.tar.gz`, `.tar.zst`).
     pub fn open(path: impl AsRef<Path>) -> Result<Sosreport> {
         let path = path.as_ref().to_path_buf();
         let tree = Bundle::open(&path)?;
+        Ok(Self::of_tree(path, tree))
+    }
+
+    /// A sosreport over a tree already opened (see [`is_sosreport`]).
+    pub fn of_tree(path: PathBuf, tree: Bundle) -> Sosreport {
         let limits = Limits::default();
         let mut report = Sosreport {
             path,
@@ -173,7 +182,7 @@ impl Sosreport {
         if let Some((_, text)) = report.first_text(DATE, &limits) {
             report.collected = parse_date(&text);
         }
-        Ok(report)
+        report
     }
 
     /// The text of the first of `paths` the tree holds, if it is not a
