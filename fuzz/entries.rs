@@ -27,6 +27,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("rules", rules),
     ("archive", archive),
     ("sanitize", sanitize),
+    ("sosreport", sosreport),
 ];
 
 /// The packet decoder over every link type diag reads, then the whole
@@ -187,4 +188,32 @@ pub fn sanitize(data: &[u8]) {
         !line.chars().any(|c| is_control(c) && c != '\t'),
         "visible_line() let a control through: {line:?}"
     );
+}
+
+/// The sosreport converters (`sysctl -a` to `proc/sys` files, `systemctl
+/// list-units` text to JSON, `mount -l` to `/proc/mounts`, `date --utc`,
+/// failed-command detection) on arbitrary text: never a name outside
+/// `proc/sys/`, always valid JSON, always six-field mount lines.
+pub fn sosreport(data: &[u8]) {
+    use diag_core::source::sosreport::{
+        failed_command, list_units_json, parse_date, proc_mounts, sysctl_files,
+    };
+    let text = String::from_utf8_lossy(data);
+    for (name, value) in sysctl_files(&text) {
+        assert!(name.starts_with("proc/sys/"), "{name:?}");
+        assert!(
+            name.split('/')
+                .all(|p| !p.is_empty() && p != "." && p != ".."),
+            "{name:?}"
+        );
+        assert!(value.ends_with('\n'));
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&list_units_json(&text)).expect("list-units JSON");
+    assert!(json.is_array());
+    for line in proc_mounts(&text).lines() {
+        assert_eq!(line.split(' ').count(), 6, "{line:?}");
+    }
+    let _ = parse_date(&text);
+    let _ = failed_command(&text);
 }
