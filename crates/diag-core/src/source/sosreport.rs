@@ -353,14 +353,32 @@ pub fn proc_mounts(text: &str) -> String {
         let Some((options, _label)) = rest.split_once(')') else {
             continue;
         };
-        let escape = |s: &str| s.replace(' ', "\\040");
         out.push_str(&format!(
             "{} {} {} {} 0 0\n",
-            escape(device),
-            escape(dir),
-            fstype,
-            options
+            mounts_field(device),
+            mounts_field(dir),
+            mounts_field(fstype),
+            mounts_field(options)
         ));
+    }
+    out
+}
+
+/// One field of a `/proc/mounts` line, escaped as the kernel escapes it
+/// (blank, tab and backslash in octal), so that a line always has its six
+/// fields whatever `mount -l` printed.
+fn mounts_field(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    for c in field.chars() {
+        match c {
+            ' ' => out.push_str("\\040"),
+            '\t' => out.push_str("\\011"),
+            '\\' => out.push_str("\\134"),
+            c => out.push(c),
+        }
+    }
+    if out.is_empty() {
+        out.push('-');
     }
     out
 }
@@ -435,6 +453,21 @@ mod tests {
         assert_eq!(
             proc_mounts("/dev/vda1 on / type ext4 (rw,relatime) [cloudimg-rootfs]\nproc on /proc type proc (rw,nosuid)\n/dev/sdb1 on /mnt/my disk type vfat (ro)\ngarbage\n"),
             "/dev/vda1 / ext4 rw,relatime 0 0\nproc /proc proc rw,nosuid 0 0\n/dev/sdb1 /mnt/my\\040disk vfat ro 0 0\n"
+        );
+    }
+
+    /// Found by the `sosreport` fuzz target: options holding a blank made
+    /// a seven-field line.
+    #[test]
+    fn mount_l_options_with_a_blank_stay_one_field() {
+        let line = proc_mounts(
+            "mdadm: cannot open /dev/md*:sysfs on /sys type sysfs (rw,relati meNo s)\n",
+        );
+        assert_eq!(line, "mdadm:\\040cannot\\040open\\040/dev/md*:sysfs /sys sysfs rw,relati\\040meNo\\040s 0 0\n");
+        assert_eq!(line.trim_end().split(' ').count(), 6);
+        assert_eq!(
+            proc_mounts(" on  type  ()\n").trim_end().split(' ').count(),
+            6
         );
     }
 
