@@ -13,7 +13,7 @@ SENDERS=${3:-1}
 command -v tcpdump >/dev/null || {
     apt-get update && apt-get install -y --no-install-recommends tcpdump
 }
-cargo build --release -q -p diag-tui -p diag-core --bin diag --examples
+cargo build --release -q -p diag-tui -p xtask --bin diag --bin xtask
 DIAG=target/release/diag
 work=$(mktemp -d)
 cleanup() {
@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 mkdir -p "$work/bundle/capture"
 FILE="$work/bundle/capture/mixed.pcap"
-target/release/examples/gen_pcap "$FILE" "$PACKETS"
+target/release/xtask gen-pcap "$FILE" "$PACKETS"
 echo "file: $PACKETS packets, $(stat -c %s "$FILE") bytes"
 cat "$FILE" > /dev/null # page cache
 
@@ -80,7 +80,7 @@ ip -n "$A" link set "bx$R" name eth0; ip -n "$B" link set "by$R" name eth0
 ip -n "$A" addr add 10.220.0.1/24 dev eth0; ip -n "$B" addr add 10.220.0.9/24 dev eth0
 ip -n "$A" link set eth0 up; ip -n "$B" link set eth0 up
 # One blast process, SENDERS threads (each its own socket, sendmmsg).
-ip netns exec "$B" target/release/examples/blast eth0 "$((LIVE + 2))" 10.220.0.1 "$SENDERS" > "$work/sent1" &
+ip netns exec "$B" target/release/xtask blast eth0 "$((LIVE + 2))" 10.220.0.1 "$SENDERS" > "$work/sent1" &
 sleep 1
 ip netns exec "$A" "$DIAG" collect -o "$work/live" --capture-seconds "$LIVE" \
     --capture-packets 100000000 --capture-mb 4096 --snaplen 64 > /dev/null 2>&1

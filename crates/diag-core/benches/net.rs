@@ -1,6 +1,6 @@
 //! A full Internet routing table (1,000,000 routes) and a busy router's
 //! neighbour table (100,000 entries) through parse and diagnose (target:
-//! under 1 s; peak memory is measured by `examples/net_scale.rs`), with
+//! under 1 s; peak memory is measured by `xtask net-scale`), with
 //! `grep -c` over the same files as a reference measured in the same run
 //! (the machine is shared; compare the ratio, not the absolute time).
 
@@ -11,7 +11,7 @@ use diag_core::{Facts, Snapshot};
 use std::hint::black_box;
 use std::process::Command;
 
-#[path = "../examples/net_scale/data.rs"]
+#[path = "common/net_data.rs"]
 mod data;
 
 fn bench(c: &mut Criterion) {

@@ -12,6 +12,7 @@ pub const SCHEMA: &str = "diag/1";
 
 /// Where the diagnosed state came from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct SourceDescription {
     /// Live host or bundle.
     pub kind: SourceKind,
@@ -40,6 +41,7 @@ pub struct SourceDescription {
 
 /// A hypothesis that explains findings, with its confidence.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct Cause {
     /// Stable rule id.
     pub id: String,
@@ -87,6 +89,7 @@ pub struct Finding {
 
 /// A hypothesis whose precondition was checked and failed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct RuledOut {
     /// Stable rule id.
     pub id: String,
@@ -98,6 +101,7 @@ pub struct RuledOut {
 
 /// The result of diagnosing one snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct Diagnosis {
     /// Always [`SCHEMA`].
     pub schema: String,

@@ -10,6 +10,7 @@ use std::net::IpAddr;
 /// The addresses and ports of the diagnosed host that a prober elsewhere
 /// tries (`diag probe --targets-from`), with where each came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct ProbeTargets {
     /// Addresses the configuration says the host carries.
     pub expected: Vec<ExpectedTarget>,
@@ -22,6 +23,7 @@ pub struct ProbeTargets {
 
 /// A configured address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct ExpectedTarget {
     /// The address.
     pub address: IpAddr,
@@ -39,6 +41,7 @@ pub struct ExpectedTarget {
 
 /// An address bound to an interface.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct BoundTarget {
     /// The address.
     pub address: IpAddr,
@@ -52,6 +55,7 @@ pub struct BoundTarget {
 
 /// A listening TCP socket.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct ListeningPort {
     /// Local address (an IPv4-mapped one as IPv4); unspecified for every
     /// address of its family (`::` covers IPv4 too).

@@ -11,7 +11,7 @@ use diag_core::diagnose::rules::RuleSet;
 use diag_core::model::Evidence;
 use diag_core::source::capture::CaptureOptions;
 use diag_core::source::snapshot::{CollectOptions, Snapshot};
-use diag_core::source::{Bundle, LiveHost, Source};
+use diag_core::source::{LiveHost, Source};
 use diag_core::{Diagnosis, Facts};
 use std::ops::Range;
 use std::path::PathBuf;
@@ -193,8 +193,9 @@ fn work(
                 };
                 Snapshot::collect(&host as &dyn Source, &options)
             }
-            Feed::Bundle(path) => match Bundle::open(path) {
-                Ok(bundle) => Snapshot::collect(&bundle as &dyn Source, &options),
+            // A bundle or a sosreport, told by its content.
+            Feed::Bundle(path) => match diag_core::source::open(path) {
+                Ok(source) => Snapshot::collect(source.as_ref(), &options),
                 Err(err) => {
                     let _ = updates.send(Update::Failed(err.to_string()));
                     return;

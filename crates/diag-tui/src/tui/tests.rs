@@ -3,12 +3,14 @@
 //! only, and the bytes a frame writes.
 
 use super::app::{App, Screen};
+use super::browser::Mark;
 use super::draw::draw;
 use super::model::{Feed, Model, Update, Worker};
 use super::theme::Theme;
 use super::views::Area;
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use diag_core::diagnose::rules::RuleSet;
+use diag_core::model::Severity;
 use diag_core::source::snapshot::{CollectOptions, Input, Snapshot};
 use diag_core::source::Bundle;
 use ratatui::backend::{CrosstermBackend, TestBackend};
@@ -214,6 +216,94 @@ fn raid_mounts_and_neighbours_on_their_fixtures() {
         screen.contains("TIMED OUT") || screen.contains('%'),
         "{screen}"
     );
+}
+
+/// The marked rows of an area: the mark and the row's first word.
+fn marks(model: &Model, area: Area) -> Vec<(Mark, String)> {
+    area.browser(model, None, &PLAIN)
+        .rows
+        .iter()
+        .filter(|r| r.mark != Mark::None)
+        .map(|r| {
+            let first = r.text.split_whitespace().next().unwrap_or_default();
+            (r.mark, first.to_string())
+        })
+        .collect()
+}
+
+fn mark(severity: Severity, first: &str) -> (Mark, String) {
+    (Mark::Severity(severity), first.to_string())
+}
+
+/// A severity on an address, an md array or a mount is the diagnosis':
+/// the highest severity of the causes and findings whose evidence cites
+/// the row's record, and none when no rule cites it.
+#[test]
+fn row_severities_come_from_the_diagnosis() {
+    let rules = RuleSet::builtin().expect("built-in rules");
+    let diagnosed = |name: &str| Model::new(snapshot(name), &rules, Duration::ZERO, 1);
+    let undiagnosed = |name: &str| {
+        let mut model = diagnosed(name);
+        model.diagnosis.causes.clear();
+        model.diagnosis.findings.clear();
+        model
+    };
+    let word = |w: &'static str, first: &str| (Mark::Word(w), first.to_string());
+
+    // fs.mount-not-responding, fs.space-full (critical), fs.inodes-low
+    // (warning); the read-only image is only named.
+    let fs = diagnosed("fs-full-and-hung-nfs");
+    assert_eq!(
+        marks(&fs, Area::Mounts),
+        [
+            mark(Severity::Critical, "/var"),
+            mark(Severity::Warning, "/var/spool"),
+            mark(Severity::Critical, "/mnt/backup"),
+            word("RO", "/snap/core22/1380"),
+        ],
+    );
+    // addr.configured-not-bound is critical when a service listens on the
+    // missing addresses, a warning when nothing serves or names them.
+    let ifcfg = marks(&diagnosed("scenario-000-aliases-ifcfg"), Area::Addresses);
+    assert_eq!(ifcfg.len(), 4, "{ifcfg:?}");
+    assert!(ifcfg
+        .iter()
+        .all(|(m, _)| *m == Mark::Severity(Severity::Critical)));
+    assert_eq!(
+        marks(
+            &diagnosed("service-bind-failed-address-not-bound"),
+            Area::Addresses
+        ),
+        [mark(Severity::Warning, "192.0.2.77/24")],
+    );
+    // md.array-failed; md.sync-in-progress (info) on a check.
+    assert_eq!(
+        marks(&diagnosed("md-raid5-failed"), Area::Raid)[0],
+        mark(Severity::Critical, "md3"),
+    );
+    assert_eq!(
+        marks(&diagnosed("md-check-running"), Area::Raid),
+        [mark(Severity::Info, "md201")],
+    );
+    assert_eq!(marks(&diagnosed("md-raid1-clean"), Area::Raid), []);
+
+    // The same facts without a diagnosis: no severity anywhere.
+    assert_eq!(
+        marks(&undiagnosed("fs-remounted-read-only"), Area::Mounts),
+        [word("RO", "/home"), word("RO", "/snap/core22/1380")],
+    );
+    for (name, area) in [
+        ("md-raid5-failed", Area::Raid),
+        ("scenario-000-aliases-cpanel-ips", Area::Addresses),
+        ("fs-full-and-hung-nfs", Area::Mounts),
+    ] {
+        let model = undiagnosed(name);
+        let severities: Vec<_> = marks(&model, area)
+            .into_iter()
+            .filter(|(m, _)| matches!(m, Mark::Severity(_)))
+            .collect();
+        assert_eq!(severities, [], "{name}");
+    }
 }
 
 #[test]

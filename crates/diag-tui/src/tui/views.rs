@@ -1,15 +1,19 @@
 //! The area browsers' rows, laid out from the facts (one function per
-//! area). Nothing here diagnoses: rows show what diag-core parsed and
-//! marks come from the diagnosis (evidence lines) or from facts diag-core
-//! derived (off-link neighbours, unbound expected addresses). Interface
-//! rates are the one computation: counter differences between two
-//! refreshes, divided by the time between them.
+//! area). Nothing here diagnoses: rows show what diag-core parsed, and
+//! marks come from the diagnosis or name a fact diag-core derived. A
+//! severity (`CRIT`, `WARN`, `INFO`) on an address, an md array or a mount
+//! is the highest severity of the causes and findings whose evidence cites
+//! that record ([`Judged`]), and there is none when no rule cites it; the
+//! other rows cited as evidence are marked as such; words (`OFF`, `RO`,
+//! `OFFL`, `FLTY`, ...) repeat a fact. Interface rates are the one
+//! computation: counter differences between two refreshes, divided by the
+//! time between them.
 
 use super::browser::{Browser, Mark, Row, LEVELS};
 use super::model::Model;
 use super::theme::Theme;
 use diag_core::model::Severity;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// An area browser.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +103,59 @@ fn evidence_lines(model: &Model) -> HashSet<(&str, u32)> {
         .collect()
 }
 
+/// The diagnosis' judgement of fact records: for each record that the
+/// evidence of a cause or finding cites, the highest severity among them.
+///
+/// A rule's evidence is the fact records it selected, each turned into an
+/// evidence item with the record's `input`, `line` (when it has one) and
+/// `excerpt` (diag-core's `Evaluator::evidence`): a record is cited when an
+/// item names its input and line, or, for a record without a line, its
+/// input and excerpt. Kernel-log findings cite log lines, not these
+/// records. Evidence a rule left out to keep its list short
+/// (`evidence_omitted`) cites nothing.
+#[derive(Debug, Default)]
+struct Judged<'a> {
+    by_line: HashMap<(&'a str, u32), Severity>,
+    by_excerpt: HashMap<(&'a str, &'a str), Severity>,
+}
+
+impl<'a> Judged<'a> {
+    fn new(model: &'a Model) -> Judged<'a> {
+        let d = &model.diagnosis;
+        let cited = d
+            .causes
+            .iter()
+            .flat_map(|c| c.evidence.iter().map(move |e| (c.severity, e)))
+            .chain(
+                d.findings
+                    .iter()
+                    .flat_map(|f| f.evidence.iter().map(move |e| (f.severity, e))),
+            );
+        let mut judged = Judged::default();
+        for (severity, e) in cited {
+            let worst = match e.line {
+                Some(line) => judged.by_line.entry((&e.input, line)).or_insert(severity),
+                None => judged
+                    .by_excerpt
+                    .entry((&e.input, &e.excerpt))
+                    .or_insert(severity),
+            };
+            *worst = (*worst).max(severity);
+        }
+        judged
+    }
+
+    /// The highest severity of the causes and findings citing the record
+    /// at `input`, `line` (0: none) with `excerpt`.
+    fn severity(&self, input: &str, line: u32, excerpt: &str) -> Option<Severity> {
+        if line > 0 {
+            self.by_line.get(&(input, line)).copied()
+        } else {
+            self.by_excerpt.get(&(input, excerpt)).copied()
+        }
+    }
+}
+
 fn kernel_log(model: &Model) -> Browser {
     let rows = model
         .facts
@@ -134,6 +191,7 @@ fn kernel_log(model: &Model) -> Browser {
 
 fn addresses(model: &Model) -> Browser {
     let net = &model.facts.net;
+    let judged = Judged::new(model);
     let mut rows: Vec<Row> = net
         .expected
         .iter()
@@ -153,12 +211,13 @@ fn addresses(model: &Model) -> Browser {
             } else {
                 "-".into()
             };
-            let mark = if e.bound {
-                Mark::None
-            } else if e.on_boot {
-                Mark::Severity(Severity::Critical)
-            } else {
-                Mark::Word("OFF")
+            // `addr.configured-not-bound` (a cause) cites the addresses
+            // brought up at boot that no interface carries; one the
+            // configuration leaves down is only named.
+            let mark = match judged.severity(&e.input, e.line, &e.excerpt) {
+                Some(severity) => Mark::Severity(severity),
+                None if !e.bound && !e.on_boot => Mark::Word("OFF"),
+                None => Mark::None,
             };
             Row::new(format!(
                 "{:<22} {:<10} {:<18} {:<10} {}:{} ({})",
@@ -188,6 +247,7 @@ fn addresses(model: &Model) -> Browser {
                 a.scope,
                 a.flags.join(",")
             ))
+            .mark(severity_mark(judged.severity(&a.input, a.line, &a.excerpt)))
             .source(&a.input, a.line),
         );
     }
@@ -245,15 +305,13 @@ fn neighbours(model: &Model) -> Browser {
 }
 
 fn raid(model: &Model, theme: &Theme) -> Browser {
+    let judged = Judged::new(model);
     let mut rows = Vec::new();
     for a in &model.facts.md.arrays {
-        let mark = if a.failed {
-            Mark::Severity(Severity::Critical)
-        } else if a.degraded {
-            Mark::Severity(Severity::Warning)
-        } else {
-            Mark::None
-        };
+        // The `md.*` rules (rules/storage/md.toml) and `disk.failing` cite
+        // arrays: failed, degraded, inactive, faulty members, resync,
+        // mismatches, no spare.
+        let mark = severity_mark(judged.severity(&a.input, a.line, &a.excerpt));
         rows.push(
             Row::new(format!(
                 "{} {} {} [{}/{}] {}",
@@ -309,6 +367,7 @@ fn raid(model: &Model, theme: &Theme) -> Browser {
 
 fn mounts(model: &Model) -> Browser {
     let fs = &model.facts.fs;
+    let judged = Judged::new(model);
     let rows = fs
         .mounts
         .iter()
@@ -326,12 +385,18 @@ fn mounts(model: &Model) -> Browser {
                 ),
                 _ => "-".into(),
             };
-            let mark = if m.unexpected_read_only || usage.is_some_and(|u| u.timed_out) {
-                Mark::Severity(Severity::Critical)
-            } else if m.read_only {
-                Mark::Word("RO")
-            } else {
-                Mark::None
+            // The `fs.*` rules (rules/storage/fs.toml) cite the mount
+            // (read-only when it should not be) or its usage (hung, space
+            // or inodes low or full).
+            let severity = judged
+                .severity(&m.input, m.line, &m.excerpt)
+                .into_iter()
+                .chain(usage.and_then(|u| judged.severity(&u.input, u.line, &u.excerpt)))
+                .max();
+            let mark = match severity {
+                Some(severity) => Mark::Severity(severity),
+                None if m.read_only => Mark::Word("RO"),
+                None => Mark::None,
             };
             Row::new(format!(
                 "{:<24} {:<8} {:<28} {}",
@@ -467,6 +532,11 @@ fn packets(model: &Model, theme: &Theme) -> Browser {
         rows,
         "no packet capture in this snapshot (capture: `c` once live capture is available)",
     )
+}
+
+/// A severity mark, or none.
+fn severity_mark(severity: Option<Severity>) -> Mark {
+    severity.map_or(Mark::None, Mark::Severity)
 }
 
 fn rate(now: u64, before: u64, seconds: f64) -> u64 {

@@ -1,7 +1,8 @@
 //! Generated network tables at Internet scale, shared by `benches/net.rs`
-//! and `examples/net_scale.rs`: `net/route.json` with 1,000,000 BGP routes
-//! (distinct /24s) plus the connected and default routes, `net/neigh.json`
-//! with 100,000 neighbours on a connected /15 and 1,000 off-link ones,
+//! and `xtask net-scale` (`xtask/src/net_scale.rs`, which includes this
+//! file by path): `net/route.json` with 1,000,000 BGP routes (distinct
+//! /24s) plus the connected and default routes, `net/neigh.json` with
+//! 100,000 neighbours on a connected /15 and 1,000 off-link ones,
 //! `net/addr.json` with the two interfaces. One record per line, as diag's
 //! netlink collector writes them.
 

@@ -1,5 +1,5 @@
 //! Sends UDP frames as fast as it can, for the live capture benchmark
-//! (`benches/capture.sh`): `blast IFACE SECONDS DST_IP [THREADS]`.
+//! (`benches/capture.sh`): `xtask blast IFACE SECONDS DST_IP [THREADS]`.
 //! Run it inside a test namespace only: the frames go out of IFACE to
 //! DST_IP (the other end of the bench's veth pair).
 //!
@@ -66,8 +66,9 @@ fn sender(ifindex: i32, frame: &[u8], end: Instant) -> u64 {
     }
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
+/// Runs `blast` with its arguments.
+pub fn main(args: Vec<String>) {
+    let mut args = args.into_iter();
     let name = args.next().expect("IFACE");
     let seconds: f64 = args.next().and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let dst: Ipv4Addr = args.next().and_then(|s| s.parse().ok()).expect("DST_IP");

@@ -1,5 +1,6 @@
 //! Writes a pcap of mixed traffic for the capture benchmark
-//! (`benches/capture.sh`): `gen_pcap OUT PACKETS`.
+//! (`benches/capture.sh`): `xtask gen-pcap OUT PACKETS` (defaults:
+//! `mixed.pcap`, 1,000,000).
 //!
 //! Per 20 packets: one TCP connection (SYN, SYN-ACK, six data segments of
 //! 200 bytes), 4 UDP datagrams, 2 DNS queries and their 2 responses, 2 ARP
@@ -15,8 +16,9 @@ use diag_core::parse::pcap::build::{arp, dns, ethernet, ipv4, tcp, udp};
 use std::io::Write;
 use std::net::Ipv4Addr;
 
-fn main() -> std::io::Result<()> {
-    let mut args = std::env::args().skip(1);
+/// Runs `gen-pcap` with its arguments.
+pub fn main(args: Vec<String>) -> std::io::Result<()> {
+    let mut args = args.into_iter();
     let out = args.next().unwrap_or_else(|| "mixed.pcap".into());
     let n: u64 = args
         .next()

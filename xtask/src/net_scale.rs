@@ -1,13 +1,14 @@
 //! Peak memory of parse + diagnose at Internet scale: writes the generated
 //! tables of `data.rs` as a bundle directory, analyses it the way
 //! `diag analyze` does, and prints the time and the process's peak resident
-//! memory (VmHWM). Run with `cargo run --release -p diag-core --example
-//! net_scale`.
+//! memory (VmHWM). Run with `cargo run --release -p xtask -- net-scale`.
 
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::source::Bundle;
 use std::time::Instant;
 
+// The tables are the network benchmark's too (`benches/net.rs`).
+#[path = "../../crates/diag-core/benches/common/net_data.rs"]
 mod data;
 
 fn peak_kib() -> u64 {
@@ -19,14 +20,14 @@ fn peak_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    // Child mode: analyse the bundle at argv[2] in a fresh process, so the
-    // peak is diag's alone and not the generator's.
-    let args: Vec<String> = std::env::args().collect();
-    if args.len() == 3 && args[1] == "analyze" {
+/// Runs `net-scale` with its arguments (none; `analyze DIR` is the child).
+pub fn main(args: Vec<String>) -> Result<(), Box<dyn std::error::Error>> {
+    // Child mode (`net-scale analyze DIR`): analyse the bundle at DIR in a
+    // fresh process, so the peak is diag's alone and not the generator's.
+    if args.len() == 2 && args[0] == "analyze" {
         let rules = RuleSet::builtin()?;
         let started = Instant::now();
-        let bundle = Bundle::open(std::path::Path::new(&args[2]))?;
+        let bundle = Bundle::open(std::path::Path::new(&args[1]))?;
         let diagnosis =
             diag_core::analysis::Analysis::run(&bundle, &rules, &Default::default())?.diagnosis;
         let elapsed = started.elapsed();
@@ -47,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::fs::write(path, text)?;
     }
     let status = std::process::Command::new(std::env::current_exe()?)
-        .arg("analyze")
+        .args(["net-scale", "analyze"])
         .arg(dir.path())
         .status()?;
     if !status.success() {
