@@ -5,9 +5,11 @@
 //! same function on the stable compiler. Depends on diag-core only.
 #![allow(dead_code)]
 
-use diag_core::facts::{counters, sockets};
+use diag_core::facts::md::merge;
+use diag_core::parse::md::{mdadm_detail, mdstat, sysfs};
+use diag_core::parse::net::{self, iproute2_json, procnet, Interner};
 use diag_core::parse::pcap::{analyse, decode::decode};
-use diag_core::parse::{events, fs, kernel_log, md, mdstat, net, netstate, nettext};
+use diag_core::parse::{events, fs, kernel_log};
 use diag_core::{diagnose::diagnose, diagnose::rules::RuleSet, Snapshot};
 use std::sync::LazyLock;
 
@@ -73,8 +75,11 @@ pub fn kernel_log(data: &[u8]) {
 /// included), `mdadm --detail`, sysfs attributes, and their merge.
 pub fn mdstat(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let (parsed, _) = mdstat::parse_mdstat("proc/mdstat", &text);
-    let (details, _) = md::parse_mdadm_detail("commands/mdadm_--detail_md0", &text);
+    let (mut parsed, _) = mdstat::parse_mdstat("proc/mdstat", &text);
+    for array in &mut parsed.arrays {
+        array.classify();
+    }
+    let (details, _) = mdadm_detail::parse_mdadm_detail("commands/mdadm_--detail_md0", &text);
     // The same bytes as every sysfs attribute of md0 and of one member.
     let files: Vec<(String, String)> = [
         "array_state",
@@ -92,13 +97,13 @@ pub fn mdstat(data: &[u8]) {
     .iter()
     .map(|attr| (format!("sys/block/md0/md/{attr}"), text.to_string()))
     .collect();
-    let (sysfs, _) = md::parse_sysfs_md("md0", &files);
+    let (sysfs, _) = sysfs::parse_sysfs_md("md0", &files);
     let mdadm = details
         .into_iter()
         .map(|d| ("md0".to_string(), d))
         .collect();
     let mut notes = Vec::new();
-    let _ = md::merge(parsed.arrays, vec![sysfs], mdadm, &mut notes);
+    let _ = merge(parsed.arrays, vec![sysfs], mdadm, &mut notes);
 }
 
 /// Network parsers on arbitrary text: procfs/sysfs, `ip -j` JSON record by
@@ -106,20 +111,20 @@ pub fn mdstat(data: &[u8]) {
 /// counters, and the derived views over whatever tables came out.
 pub fn net(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let _ = net::parse_neigh_cache_stats("proc/net/stat/arp_cache", "arp_cache", &text);
-    let _ = net::parse_interface_flags("eth0", "sys/class/net/eth0/flags", &text);
-    let mut interner = netstate::Interner::default();
-    let _ = netstate::parse_ip_addr_json("net/addr.json", &text);
-    let _ = netstate::parse_ip_link_json("net/link.json", &text);
-    let _ = netstate::parse_ip_route_json("net/route.json", &text, None);
-    let _ = netstate::parse_ip_neigh_json("net/neigh.json", &text, &mut interner);
-    let _ = netstate::parse_ip_rule_json("net/rule.json", &text, "inet");
-    if let Some(format) = nettext::sniff(&text) {
-        let _ = nettext::parse(format, "commands/ip_x", &text, None, &mut interner);
+    let _ = procnet::stat::parse_neigh_cache_stats("proc/net/stat/arp_cache", "arp_cache", &text);
+    let _ = net::sysfs::parse_interface_flags("eth0", "sys/class/net/eth0/flags", &text);
+    let mut interner = Interner::default();
+    let _ = iproute2_json::parse_ip_addr_json("net/addr.json", &text);
+    let _ = iproute2_json::parse_ip_link_json("net/link.json", &text);
+    let _ = iproute2_json::parse_ip_route_json("net/route.json", &text, None);
+    let _ = iproute2_json::parse_ip_neigh_json("net/neigh.json", &text, &mut interner);
+    let _ = iproute2_json::parse_ip_rule_json("net/rule.json", &text, "inet");
+    if let Some(format) = net::text::sniff(&text) {
+        let _ = net::text::parse(format, "commands/ip_x", &text, None, &mut interner);
     }
-    let _ = sockets::parse_proc_net_sockets("proc/net/tcp6", "tcp6", &text);
-    let _ = counters::parse_proc_net_snmp("proc/net/netstat", &text);
-    let _ = counters::parse_proc_net_dev("proc/net/dev", &text);
+    let _ = procnet::sockets::parse_proc_net_sockets("proc/net/tcp6", "tcp6", &text);
+    let _ = procnet::snmp::parse_proc_net_snmp("proc/net/netstat", &text);
+    let _ = procnet::dev::parse_proc_net_dev("proc/net/dev", &text);
     let snapshot = diag_core::Snapshot::from_inputs([
         ("net/addr.json", text.to_string()),
         ("commands/ip_route", text.to_string()),

@@ -3,11 +3,23 @@
 //! log is shared by the whole machine: these tests assert only on lines
 //! they injected themselves, and run one at a time (`LIVE` below, and the
 //! `live` test group in `.config/nextest.toml`).
+//!
+//! At the end, diag-core's parsers against this machine's real `/proc`
+//! and netlink dumps (read-only: the only sockets opened are on loopback).
+//! Run them alone with `cargo test --test live live_`.
 
 mod common;
 
 use common::{diag, diag_json, stderr};
+use diag_core::facts::{counters, sockets, sysctl};
+use diag_core::parse::net::procnet::{dev, snmp};
+use diag_core::parse::net::{iproute2_json, TABLE_LOCAL};
+use diag_core::source::netlink;
+use diag_core::source::snapshot::CollectOptions;
+use diag_core::source::LiveHost;
+use diag_core::Snapshot;
 use std::io::Write;
+use std::net::IpAddr;
 use std::sync::Mutex;
 
 static LIVE: Mutex<()> = Mutex::new(());
@@ -371,4 +383,169 @@ fn watch_prints_kernel_findings_as_their_lines_arrive() {
         None,
         "still watching"
     );
+}
+
+fn v4(s: &str) -> IpAddr {
+    IpAddr::V4(s.parse().expect("ipv4"))
+}
+
+/// Reads this machine's live socket tables (read-only; the only sockets
+/// opened are a listener and a UDP socket on loopback).
+#[test]
+fn live_proc_net_sockets_parse_without_notes() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let port = listener.local_addr().expect("addr").port();
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind udp");
+    let udp_port = udp.local_addr().expect("addr").port();
+    let mut all = Vec::new();
+    for (name, proto) in sockets::SOCKET_INPUTS {
+        let path = format!("/{name}");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue; // no IPv6 on this kernel
+        };
+        let (sockets, notes) =
+            diag_core::parse::net::procnet::sockets::parse_proc_net_sockets(name, proto, &text);
+        assert!(notes.is_empty(), "{path}: {notes:?}");
+        all.extend(sockets);
+    }
+    let ours = sockets::listener_for(&all, "tcp", v4("127.0.0.1"), port).expect("our listener");
+    assert_eq!(
+        (ours.local, ours.state.as_str()),
+        (v4("127.0.0.1"), "LISTEN")
+    );
+    assert!(ours.listening && ours.inode != 0);
+    let ours =
+        sockets::listener_for(&all, "udp", v4("127.0.0.1"), udp_port).expect("our udp socket");
+    assert_eq!(ours.state, "CLOSE");
+}
+
+/// Reads this machine's live counters (read-only).
+#[test]
+fn live_counters_parse_without_notes() {
+    let read = |name: &str| std::fs::read_to_string(format!("/{name}")).ok();
+    let snmp = read("proc/net/snmp").expect("/proc/net/snmp");
+    let (counters, notes) = snmp::parse_proc_net_snmp("proc/net/snmp", &snmp);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(counters.value("Tcp", "OutSegs").is_some());
+    let netstat = read("proc/net/netstat").expect("/proc/net/netstat");
+    let (counters, notes) = snmp::parse_proc_net_snmp("proc/net/netstat", &netstat);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(counters.value("TcpExt", "ListenOverflows").is_some());
+    let dev = read("proc/net/dev").expect("/proc/net/dev");
+    let (interfaces, notes) = dev::parse_proc_net_dev("proc/net/dev", &dev);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(interfaces.iter().any(|i| i.iface == "lo"));
+    let (_, notes) = counters::parse_conntrack(
+        read(counters::CONNTRACK_COUNT).as_deref(),
+        read(counters::CONNTRACK_MAX).as_deref(),
+    );
+    assert!(notes.is_empty(), "{notes:?}");
+}
+
+/// Reads this machine's live sysctls (read-only).
+#[test]
+fn live_net_sysctls_parse_without_notes() {
+    let mut names = vec![
+        "proc/sys/net/ipv4/ip_forward".to_string(),
+        "proc/sys/net/ipv4/tcp_syncookies".to_string(),
+        "proc/sys/net/core/somaxconn".to_string(),
+    ];
+    for entry in std::fs::read_dir("/proc/sys/net/ipv4/conf").expect("conf") {
+        let iface = entry
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
+        for setting in ["rp_filter", "arp_ignore", "arp_announce", "forwarding"] {
+            names.push(format!("proc/sys/net/ipv4/conf/{iface}/{setting}"));
+        }
+    }
+    let files: Vec<(String, String)> = names
+        .into_iter()
+        .filter_map(|name| {
+            let text = std::fs::read_to_string(format!("/{name}")).ok()?;
+            Some((name, text))
+        })
+        .collect();
+    let (sysctls, notes) =
+        sysctl::parse_net_sysctls(files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sysctls.ip_forward.is_some());
+    assert!(sysctls
+        .conf("lo")
+        .and_then(|c| c.effective_rp_filter)
+        .is_some());
+}
+
+/// Collects a snapshot of this machine (read-only) and checks that the
+/// input patterns of the socket, counter and sysctl parsers expand to real
+/// files that parse without notes.
+#[test]
+fn live_snapshot_holds_the_network_inputs() {
+    let snapshot = Snapshot::collect(&LiveHost::new(), &CollectOptions::default());
+    for name in [
+        "proc/net/tcp",
+        "proc/net/udp",
+        "proc/net/snmp",
+        "proc/net/netstat",
+        "proc/net/dev",
+        "proc/sys/net/ipv4/ip_forward",
+        "proc/sys/net/ipv4/conf/all/rp_filter",
+        "proc/sys/net/ipv4/conf/lo/arp_ignore",
+        "proc/sys/net/core/somaxconn",
+    ] {
+        assert!(snapshot.inputs.contains_key(name), "{name} not collected");
+    }
+    let (sysctls, notes) = sysctl::from_snapshot(&snapshot);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(sysctls
+        .conf("lo")
+        .and_then(|c| c.effective_rp_filter)
+        .is_some());
+    let (counters, notes) = counters::from_snapshot(&snapshot);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(counters.stack.tcp_out_segs.is_some());
+    let (sockets, notes) = sockets::from_snapshot(&snapshot);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(!sockets.inputs.is_empty());
+}
+
+/// The netlink dumps of this process's own namespace parse back without a
+/// note, and agree with what the kernel has for loopback.
+#[test]
+fn live_dumps_parse_back() {
+    let addr = netlink::generate("net/addr.json").expect("addr dump");
+    let text = String::from_utf8(addr).expect("utf-8");
+    let (links, addrs, notes) = iproute2_json::parse_ip_addr_json("net/addr.json", &text);
+    assert!(notes.is_empty(), "{notes:?}");
+    let lo = links.iter().find(|l| l.name == "lo").expect("lo");
+    assert!(!lo.resolves_neighbours);
+    assert!(addrs
+        .iter()
+        .any(|a| a.local.to_string() == "127.0.0.1" && a.prefixlen == 8));
+
+    let routes =
+        String::from_utf8(netlink::generate("net/route.json").expect("routes")).expect("utf-8");
+    let (routes, notes) = iproute2_json::parse_ip_route_json("net/route.json", &routes, None);
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(routes
+        .iter()
+        .any(|r| r.table == TABLE_LOCAL && r.dst.to_string() == "127.0.0.1/32"));
+
+    for name in [
+        "net/link.json",
+        "net/neigh.json",
+        "net/rule.json",
+        "net/rule6.json",
+    ] {
+        let text = String::from_utf8(netlink::generate(name).expect(name)).expect("utf-8");
+        assert!(text.starts_with("[\n") && text.ends_with("\n]\n"), "{name}");
+    }
+    let rules =
+        String::from_utf8(netlink::generate("net/rule.json").expect("rules")).expect("utf-8");
+    let (rules, notes) = iproute2_json::parse_ip_rule_json("net/rule.json", &rules, "inet");
+    assert!(notes.is_empty(), "{notes:?}");
+    assert!(rules
+        .iter()
+        .any(|r| r.table == "main" && r.priority == 32766));
 }

@@ -25,10 +25,11 @@ use crate::model::Note;
 use crate::parse::events;
 use crate::parse::fs::{BlockDevice, FsUsage, Mount, QuotaProcess};
 use crate::parse::kernel_log::LogEntry;
-use crate::parse::md::{MdArray, MdFacts, MdMember};
-use crate::parse::net::{self, NeighCacheStats};
+use crate::parse::md::{MdArray, MdMember};
+use crate::parse::net::procnet::stat::{parse_neigh_cache_stats, NeighCacheStats};
 use crate::source::snapshot::Snapshot;
 use fs::FsFacts;
+use md::MdFacts;
 use netview::NetFacts;
 use serde::Serialize;
 
@@ -187,12 +188,12 @@ impl Facts {
         for table in ["arp_cache", "ndisc_cache"] {
             let name = format!("proc/net/stat/{table}");
             if let Some(text) = snapshot.text(&name) {
-                let (stats, more) = net::parse_neigh_cache_stats(&name, table, &text);
+                let (stats, more) = parse_neigh_cache_stats(&name, table, &text);
                 notes.extend(more);
                 let Some(mut stats) = stats else { continue };
                 let end = format!("{name}.end");
                 if let Some(text) = snapshot.text(&end) {
-                    let (later, more) = net::parse_neigh_cache_stats(&end, table, &text);
+                    let (later, more) = parse_neigh_cache_stats(&end, table, &text);
                     notes.extend(more);
                     if let Some(later) = later {
                         stats.sampled_twice = true;

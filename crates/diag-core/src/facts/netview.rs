@@ -11,16 +11,21 @@
 //! interval sets. Rules stay data: they decide what the views mean.
 
 use super::counters::{self, NetCounters};
-use super::netconfig::{self, ExpectedAddress, HostsEntry, Nameserver};
-use super::sockets::{self, Socket, SocketTable};
+use super::netconfig;
+use super::sockets::{self, SocketTable};
 use super::sysctl::{self, NetSysctls};
 use super::Facts;
 use crate::model::Note;
-use crate::parse::net;
-use crate::parse::netstate::{
-    self, Address, Interner, Link, Neighbour, NetTables, PolicyRule, RouteKind,
+use crate::parse::net::procnet::sockets::Socket;
+use crate::parse::net::procnet::{arp, dev, route, snmp};
+use crate::parse::net::sysctl::Setting;
+use crate::parse::net::{
+    self, iproute2_json, sysfs, text, Address, Interner, Link, Neighbour, NetTables, PolicyRule,
+    RouteKind,
 };
-use crate::parse::nettext;
+use crate::parse::netconfig::hosts::HostsEntry;
+use crate::parse::netconfig::resolv::Nameserver;
+use crate::parse::netconfig::ExpectedAddress;
 use crate::source::snapshot::Snapshot;
 use ipnet::IpNet;
 use serde::Serialize;
@@ -353,13 +358,13 @@ pub fn tables_from_snapshot(
     let used = |name: &str, inputs: &mut Vec<String>| inputs.push(name.to_string());
 
     if let Some(text) = snapshot.text("net/link.json") {
-        let (links, more) = netstate::parse_ip_link_json("net/link.json", &text);
+        let (links, more) = iproute2_json::parse_ip_link_json("net/link.json", &text);
         t.links = links;
         notes.extend(more);
         used("net/link.json", &mut inputs);
     }
     if let Some(text) = snapshot.text("net/addr.json") {
-        let (links, addresses, more) = netstate::parse_ip_addr_json("net/addr.json", &text);
+        let (links, addresses, more) = iproute2_json::parse_ip_addr_json("net/addr.json", &text);
         if t.links.is_empty() {
             t.links = links;
         }
@@ -369,7 +374,7 @@ pub fn tables_from_snapshot(
     }
     for (name, hint) in [("net/route.json", None), ("net/route6.json", Some("inet6"))] {
         if let Some(text) = snapshot.text(name) {
-            let (routes, more) = netstate::parse_ip_route_json(name, &text, hint);
+            let (routes, more) = iproute2_json::parse_ip_route_json(name, &text, hint);
             if t.routes_input.is_empty() {
                 t.routes_input = name.to_string();
             }
@@ -381,7 +386,7 @@ pub fn tables_from_snapshot(
     if t.routes_input.is_empty() {
         if let Some(text) = snapshot.text("proc/net/route") {
             let (routes, more) =
-                nettext::parse_proc_net_route("proc/net/route", &text, &mut interner);
+                route::parse_proc_net_route("proc/net/route", &text, &mut interner);
             notes.extend(more);
             t.routes_input = "proc/net/route".into();
             t.routes = routes;
@@ -391,7 +396,7 @@ pub fn tables_from_snapshot(
     if t.routes_input == "proc/net/route" {
         if let Some(text) = snapshot.text("proc/net/ipv6_route") {
             let (routes, more) =
-                nettext::parse_proc_net_ipv6_route("proc/net/ipv6_route", &text, &mut interner);
+                route::parse_proc_net_ipv6_route("proc/net/ipv6_route", &text, &mut interner);
             t.routes.extend(routes);
             notes.extend(more);
             used("proc/net/ipv6_route", &mut inputs);
@@ -399,7 +404,7 @@ pub fn tables_from_snapshot(
     }
     if let Some(text) = snapshot.text("net/neigh.json") {
         let (neighbours, more) =
-            netstate::parse_ip_neigh_json("net/neigh.json", &text, &mut interner);
+            iproute2_json::parse_ip_neigh_json("net/neigh.json", &text, &mut interner);
         t.neighbours = neighbours;
         t.neighbours_input = "net/neigh.json".into();
         notes.extend(more);
@@ -407,7 +412,7 @@ pub fn tables_from_snapshot(
     }
     for (name, fam) in [("net/rule.json", "inet"), ("net/rule6.json", "inet6")] {
         if let Some(text) = snapshot.text(name) {
-            let (rules, more) = netstate::parse_ip_rule_json(name, &text, fam);
+            let (rules, more) = iproute2_json::parse_ip_rule_json(name, &text, fam);
             t.rules.extend(rules);
             notes.extend(more);
             used(name, &mut inputs);
@@ -415,8 +420,7 @@ pub fn tables_from_snapshot(
     }
     if t.neighbours_input.is_empty() {
         if let Some(text) = snapshot.text("proc/net/arp") {
-            let (neighbours, more) =
-                nettext::parse_proc_net_arp("proc/net/arp", &text, &mut interner);
+            let (neighbours, more) = arp::parse_proc_net_arp("proc/net/arp", &text, &mut interner);
             t.neighbours = neighbours;
             t.neighbours_input = "proc/net/arp".into();
             notes.extend(more);
@@ -430,12 +434,12 @@ pub fn tables_from_snapshot(
             break;
         }
         let text = input.text();
-        let Some(format) = nettext::sniff(&text) else {
+        let Some(format) = text::sniff(&text) else {
             notes.push(Note::input(name, "not a format diag knows of `ip` output"));
             continue;
         };
         let hint = name.contains("-6").then_some("inet6");
-        let (more_tables, more) = nettext::parse(format, name, &text, hint, &mut interner);
+        let (more_tables, more) = text::parse(format, name, &text, hint, &mut interner);
         let mut took = false;
         if t.addresses.is_empty() && !more_tables.addresses.is_empty() {
             t.addresses = more_tables.addresses;
@@ -484,7 +488,7 @@ pub fn tables_from_snapshot(
         if known.contains(iface) {
             continue;
         }
-        match net::parse_interface_flags(iface, name, &input.text()) {
+        match sysfs::parse_interface_flags(iface, name, &input.text()) {
             Ok(flags) => t.links.push(legacy_link(&flags, name)),
             Err(note) => notes.push(note),
         }
@@ -523,7 +527,7 @@ pub fn tables_from_snapshot(
     (t, inputs)
 }
 
-fn legacy_link(flags: &net::Interface, input: &str) -> Link {
+fn legacy_link(flags: &sysfs::Interface, input: &str) -> Link {
     let mut names = Vec::new();
     for (set, name) in [
         (flags.up, "UP"),
@@ -619,7 +623,7 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
 
     let mut default_routes = Vec::new();
     for r in tables.routes.iter().filter(|r| r.is_default()) {
-        if r.table == netstate::TABLE_LOCAL {
+        if r.table == net::TABLE_LOCAL {
             continue;
         }
         let neigh = r
@@ -627,7 +631,7 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
             .and_then(|gw| neigh_by.get(&(gw, &*r.dev)).copied());
         let mut route = DefaultRoute {
             family: family(r.dst.addr()).into(),
-            table: netstate::table_name(r.table).into_owned(),
+            table: net::table_name(r.table).into_owned(),
             kind: r.kind.name().into(),
             dev: r.dev.to_string(),
             gateway: r.gateway.map(|g| g.to_string()).unwrap_or_default(),
@@ -845,7 +849,7 @@ impl NetFacts {
             flags: vec![String::new()],
             carrier: Some(false),
             speed: Some(0),
-            stats: Some(netstate::LinkStats::default()),
+            stats: Some(net::LinkStats::default()),
             ..Link::default()
         };
         let rule = PolicyRule {
@@ -864,15 +868,15 @@ impl NetFacts {
             default_routes: vec![DefaultRoute::default()],
             rules: vec![rule],
             counters: {
-                let c = || Some(counters::Counter::default());
+                let c = || Some(snmp::Counter::default());
                 NetCounters {
                     inputs: vec![String::new()],
-                    protocols: counters::ProtocolCounters {
+                    protocols: snmp::ProtocolCounters {
                         values: BTreeMap::from([(
                             String::new(),
                             BTreeMap::from([(String::new(), 0)]),
                         )]),
-                        ..counters::ProtocolCounters::default()
+                        ..snmp::ProtocolCounters::default()
                     },
                     stack: counters::StackCounters {
                         tcp_out_segs: c(),
@@ -895,7 +899,7 @@ impl NetFacts {
                         udp_no_ports: c(),
                         tcp_retrans_ratio: Some(0.0),
                     },
-                    interfaces: vec![counters::InterfaceCounters::default()],
+                    interfaces: vec![dev::InterfaceCounters::default()],
                     conntrack: counters::Conntrack {
                         count: c(),
                         max: c(),
@@ -904,7 +908,7 @@ impl NetFacts {
                 }
             },
             sysctl: {
-                let s = || Some(sysctl::Setting::default());
+                let s = || Some(Setting::default());
                 NetSysctls {
                     inputs: vec![String::new()],
                     ip_forward: s(),

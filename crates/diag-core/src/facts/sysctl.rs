@@ -10,54 +10,10 @@
 //! `all` copies the value to every interface).
 
 use crate::model::Note;
+use crate::parse::net::sysctl::{parse_sysctl_integer, Setting};
 use crate::source::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeMap;
-
-/// One integer setting and where it was read.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Setting {
-    /// The value.
-    pub value: i64,
-    /// Canonical input name (`proc/sys/net/ipv4/ip_forward`).
-    pub input: String,
-    /// Always 1: the file is one line.
-    pub line: u32,
-    /// The file's text without its newline.
-    pub excerpt: String,
-}
-
-/// Parses a sysctl file that holds one integer (`1\n`). Anything else is a
-/// note naming the input.
-pub fn parse_sysctl_integer(input: &str, text: &str) -> Result<Setting, Note> {
-    let excerpt = text.trim_end_matches(['\n', '\r']);
-    let mut words = excerpt.split_whitespace();
-    let value = match (words.next(), words.next()) {
-        (Some(word), None) => word.parse::<i64>().ok(),
-        _ => None,
-    };
-    match value {
-        Some(value) => Ok(Setting {
-            value,
-            input: input.to_string(),
-            line: 1,
-            excerpt: excerpt.to_string(),
-        }),
-        None => Err(Note::line(
-            input,
-            1,
-            format!("expected one integer, got {:?}", shorten(excerpt)),
-        )),
-    }
-}
-
-/// At most 40 characters of `text`, for a note.
-fn shorten(text: &str) -> String {
-    match text.char_indices().nth(40) {
-        Some((end, _)) => format!("{}...", &text[..end]),
-        None => text.to_string(),
-    }
-}
 
 /// The `net.ipv4.conf.<iface>.*` (and `net.ipv6.conf.<iface>.forwarding`)
 /// settings of one interface, or of the `all` and `default` pseudo
@@ -313,76 +269,5 @@ mod tests {
         let (sysctls, notes) = from_snapshot(&snapshot);
         assert!(notes.is_empty());
         assert_eq!(sysctls, parse_net_sysctls(router()).0);
-    }
-
-    /// Reads this machine's live sysctls (read-only). Run alone with
-    /// `cargo test live_`.
-    #[test]
-    fn live_net_sysctls_parse_without_notes() {
-        let mut names = vec![
-            "proc/sys/net/ipv4/ip_forward".to_string(),
-            "proc/sys/net/ipv4/tcp_syncookies".to_string(),
-            "proc/sys/net/core/somaxconn".to_string(),
-        ];
-        for entry in std::fs::read_dir("/proc/sys/net/ipv4/conf").expect("conf") {
-            let iface = entry
-                .expect("entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned();
-            for setting in ["rp_filter", "arp_ignore", "arp_announce", "forwarding"] {
-                names.push(format!("proc/sys/net/ipv4/conf/{iface}/{setting}"));
-            }
-        }
-        let files: Vec<(String, String)> = names
-            .into_iter()
-            .filter_map(|name| {
-                let text = std::fs::read_to_string(format!("/{name}")).ok()?;
-                Some((name, text))
-            })
-            .collect();
-        let (sysctls, notes) =
-            parse_net_sysctls(files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
-        assert!(notes.is_empty(), "{notes:?}");
-        assert!(sysctls.ip_forward.is_some());
-        assert!(sysctls
-            .conf("lo")
-            .and_then(|c| c.effective_rp_filter)
-            .is_some());
-    }
-
-    /// Collects a snapshot of this machine (read-only) and checks that the
-    /// input patterns of the socket, counter and sysctl parsers expand to
-    /// real files that parse without notes. Run alone with `cargo test live_`.
-    #[test]
-    fn live_snapshot_holds_the_network_inputs() {
-        let host = crate::source::LiveHost::new();
-        let snapshot =
-            Snapshot::collect(&host, &crate::source::snapshot::CollectOptions::default());
-        for name in [
-            "proc/net/tcp",
-            "proc/net/udp",
-            "proc/net/snmp",
-            "proc/net/netstat",
-            "proc/net/dev",
-            "proc/sys/net/ipv4/ip_forward",
-            "proc/sys/net/ipv4/conf/all/rp_filter",
-            "proc/sys/net/ipv4/conf/lo/arp_ignore",
-            "proc/sys/net/core/somaxconn",
-        ] {
-            assert!(snapshot.inputs.contains_key(name), "{name} not collected");
-        }
-        let (sysctls, notes) = from_snapshot(&snapshot);
-        assert!(notes.is_empty(), "{notes:?}");
-        assert!(sysctls
-            .conf("lo")
-            .and_then(|c| c.effective_rp_filter)
-            .is_some());
-        let (counters, notes) = crate::facts::counters::from_snapshot(&snapshot);
-        assert!(notes.is_empty(), "{notes:?}");
-        assert!(counters.stack.tcp_out_segs.is_some());
-        let (sockets, notes) = crate::facts::sockets::from_snapshot(&snapshot);
-        assert!(notes.is_empty(), "{notes:?}");
-        assert!(!sockets.inputs.is_empty());
     }
 }
