@@ -18,7 +18,7 @@ command -v hotsos >/dev/null || { echo "hotsos is missing: pip install hotsos" >
 cargo build --release -q
 DIAG=$PWD/target/release/diag
 wall() { local s e; s=$(date +%s.%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s.%N); echo "$e - $s" | bc; }
-stats() { sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f", a[int((NR+1)/2)], a[1]}'; }
+stats() { sort -g | awk '{a[NR]=$1} END {printf "%.3f %.3f\n", a[int((NR+1)/2)], a[1]}'; }
 printf '%-45s %12s %10s %12s %10s %8s\n' tree "hotsos med" best "diag med" best ratio
 for tree in "${TREES[@]}"; do
   h=(); d=()

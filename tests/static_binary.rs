@@ -11,12 +11,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The most `target/release/diag` may weigh (bytes): a ratchet a little
-/// above what it weighs now (10,555,656 bytes, session 7), so that it
-/// cannot grow unnoticed. Issue 20's target is 10,000,000; the cut that
-/// reaches it without slowing capture is not found yet
-/// (docs/static-binary.md). Lower this as the binary shrinks.
-const MAX_SIZE: u64 = 10_700_000;
+/// The most `target/release/diag` may weigh (bytes): a ratchet just above
+/// today's 10,091,848 (docs/static-binary.md, "Size"), to be lowered to
+/// issue 20's 10,000,000.
+const MAX_SIZE: u64 = 10_150_000;
 
 const PT_DYNAMIC: u32 = 2;
 const PT_INTERP: u32 = 3;

@@ -180,7 +180,7 @@ pub(crate) fn unpack_with(path: &Path, bounds: &Bounds) -> Result<Archive> {
     match &magic[..n] {
         [0x28, 0xb5, 0x2f, 0xfd, ..] => {
             let decoder = zstd::Decoder::new(file).map_err(|e| fail(e.to_string()))?;
-            unpack_reader(decoder, path, bounds)
+            unpack_reader(ZstdErrors(decoder), path, bounds)
         }
         [0x1f, 0x8b, ..] => unpack_reader(flate2::read::MultiGzDecoder::new(file), path, bounds),
         [0xfd, b'7', b'z', b'X', b'Z', 0] => {
@@ -203,6 +203,23 @@ pub(crate) fn unpack_with(path: &Path, bounds: &Bounds) -> Result<Archive> {
         _ => Err(fail(
             "not a zstd, xz or gzip compressed tar (unknown magic number)".into(),
         )),
+    }
+}
+
+/// zstd's C is built without its error strings (zstd's `thin` feature,
+/// docs/static-binary.md): every decoding error reads "Error strings
+/// stripped". Say what it means instead.
+struct ZstdErrors<R>(R);
+
+impl<R: Read> Read for ZstdErrors<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.kind() == io::ErrorKind::Other && e.to_string() == "Error strings stripped" {
+                io::Error::other("not zstd data, or corrupt zstd data")
+            } else {
+                e
+            }
+        })
     }
 }
 
