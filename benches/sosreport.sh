@@ -3,17 +3,14 @@
 # run (issue 22: diag at least 20x faster per tree). Usage:
 #   benches/sosreport.sh [RUNS] [TREE...]
 # Needs hotsos (pip install hotsos) and a release build of diag (built
-# here). Default trees: the vendored slice, and ../shared's full hotsos
-# tree when it is there. Prints one row per tree: median and best wall
-# time of each tool and the ratio of the medians.
+# here). Default tree: the vendored slice (tests/sosreports/); pass any
+# other unpacked sosreport as TREE. Prints one row per tree: median and
+# best wall time of each tool and the ratio of the medians.
 set -eu
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}; shift || true
 TREES=("$@")
-if [ ${#TREES[@]} -eq 0 ]; then
-  TREES=(tests/sosreports/hotsos-openstack)
-  [ -d ../shared/sosreports/hotsos-openstack ] && TREES+=(../shared/sosreports/hotsos-openstack)
-fi
+[ ${#TREES[@]} -eq 0 ] && TREES=(tests/sosreports/hotsos-openstack)
 command -v hotsos >/dev/null || { echo "hotsos is missing: pip install hotsos" >&2; exit 1; }
 cargo build --release -q
 DIAG=$PWD/target/release/diag

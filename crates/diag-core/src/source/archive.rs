@@ -195,7 +195,7 @@ pub(crate) fn unpack_with(path: &Path, bounds: &Bounds) -> Result<Archive> {
             });
             let unpacked = unpack_reader(reader, path, bounds);
             match decoder.join() {
-                Ok(Err(err)) if unpacked.is_ok() => Err(fail(format!("xz: {err}"))),
+                Ok(Err(err)) if unpacked.is_ok() => Err(fail(err)),
                 Err(_) => Err(fail("the xz decoder panicked".into())),
                 _ => unpacked,
             }
