@@ -208,6 +208,41 @@ fn builtin_rules_validate_and_pass_their_cases() {
     }
 }
 
+/// `diag rules facts`: the facts tree conditions read, as text, as the
+/// Markdown of docs/facts.md (checked in; a diag-core test fails when it
+/// differs) and as JSON; `rules list` shows the state-change patterns.
+#[test]
+fn rules_facts_prints_the_facts_tree() {
+    let out = diag(&["rules", "facts"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("facts.net.default_routes[].gateway "))
+        .expect("the gateway of a default route is listed");
+    assert!(line.contains(" string "), "{line}");
+    let out = diag(&["rules", "facts", "--format", "markdown"]);
+    let markdown = String::from_utf8_lossy(&out.stdout);
+    let docs = fs::read_to_string(workspace().join("docs/facts.md")).expect("docs/facts.md");
+    assert!(
+        markdown == docs,
+        "docs/facts.md is out of date: diag rules facts --format markdown > docs/facts.md"
+    );
+    let out = diag(&["rules", "facts", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let fields = json.as_array().expect("a list");
+    assert!(fields.iter().any(|f| f["path"] == "facts.host.hostname"
+        && f["type"] == "string"
+        && f["description"].as_str().is_some_and(|d| !d.is_empty())));
+    let out = diag(&["rules", "list"]);
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("link.up-down") && l.contains(" state ")),
+        "{list}"
+    );
+}
+
 #[test]
 fn user_rule_overrides_builtin_by_id() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1201,6 +1236,13 @@ fn command_help_is_stable() {
             }
         }
         insta::assert_snapshot!(format!("help_{command}"), text);
+    }
+    // Subcommands with options of their own.
+    for command in [["rules", "facts"]] {
+        let out = diag(&[command[0], command[1], "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{command:?}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        insta::assert_snapshot!(format!("help_{}_{}", command[0], command[1]), text);
     }
     let check = String::from_utf8_lossy(&diag(&["check", "--help"]).stdout).into_owned();
     assert!(

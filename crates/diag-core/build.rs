@@ -1,24 +1,60 @@
 //! Embeds every `rules/*.toml` of the workspace into the library, so the
-//! `diag` binary carries its built-in rules in one file.
+//! `diag` binary carries its built-in rules in one file; and reads the
+//! doc comments of the `Facts` types for `diag rules facts`
+//! (build/facts_docs.rs).
 //!
 //! Each file is embedded twice, both compressed with zstd: with the lines
 //! of its `[[rule.case]]` tables blanked, and whole. Every command but
 //! `diag rules test`/`validate` parses the first text, whose other lines,
 //! and so every line number, are the same as the file's. The fixture cases
-//! are most of the text (capture cases are whole pcapng files, 1.2 MB of
-//! escapes) and only those two commands need them. Compressed, the two
-//! texts take ~0.1 MB of the binary instead of 1.9 MB
-//! (docs/static-binary.md).
+//! are most of the text and only those two commands need them; the files
+//! cases name (`{ file = "capture/syn_flood.pcapng" }`, below
+//! `rules/cases/`) follow the whole texts in the second blob. Compressed,
+//! the two take ~0.1 MB of the binary instead of 0.9 MB
+//! (docs/static-binary.md). `rules/cases/` holds no rule files.
 
 use std::fmt::Write;
 use std::path::Path;
 
+#[path = "build/facts_docs.rs"]
+mod facts_docs;
+
 fn main() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let (docs, read) = facts_docs::generate(&src);
+    for dir in ["facts", "parse"] {
+        println!("cargo:rerun-if-changed={}", src.join(dir).display());
+    }
+    for path in read {
+        println!("cargo:rerun-if-changed={}", path.display());
+    }
+    // Compressed: only `diag rules facts` reads it (~60 KB of doc text).
+    let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
+    let packed = zstd::bulk::compress(docs.as_bytes(), 19).expect("compress the fact docs");
+    let path = Path::new(&out_dir).join("fact-docs.zst");
+    std::fs::write(&path, packed).expect("write the fact docs");
+    let code = format!(
+        "/// The doc table of the facts' structs (build/facts_docs.rs), zstd.\n\
+         pub(crate) const FACT_DOCS: &[u8] = include_bytes!({:?});\n\
+         /// Its length unpacked.\n\
+         pub(crate) const FACT_DOCS_LEN: usize = {};\n",
+        path.display().to_string(),
+        docs.len()
+    );
+    std::fs::write(Path::new(&out_dir).join("fact_docs.rs"), code).expect("write fact_docs.rs");
+    rules();
+}
+
+/// The built-in rule files, blanked and whole, and the case files.
+fn rules() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files = Vec::new();
     collect(&dir, &mut files);
     files.sort();
+    let cases_dir = dir.join("cases");
+    println!("cargo:rerun-if-changed={}", cases_dir.display());
+    let mut case_files = std::collections::BTreeSet::new();
     let out_dir = std::env::var("OUT_DIR").expect("OUT_DIR");
     let mut code = String::from(
         "/// Built-in rule files: (file name, length in bytes of its text in\n\
@@ -34,6 +70,7 @@ fn main() {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let text = std::fs::read_to_string(path).expect("read a rule file");
+        case_files.extend(case_file_names(&text));
         let stripped = without_cases(&text);
         check_stripped(&name, &text, &stripped);
         let _ = writeln!(code, "    ({name:?}, {}, {}),", stripped.len(), text.len());
@@ -41,13 +78,44 @@ fn main() {
         whole.push_str(&text);
     }
     code.push_str("];\n");
+    // The case files after the whole texts: (name below rules/cases/,
+    // length). A name that is not there, or not a plain relative path, is
+    // left out: loading the rule reports it at the case.
+    let mut whole = whole.into_bytes();
+    code.push_str(
+        "/// Files below `rules/cases/` that cases name: (name, length in bytes),\n\
+         /// in [`WHOLE`] after the rule texts, in this order.\n\
+         pub(crate) const CASE_FILES: &[(&str, usize)] = &[\n",
+    );
+    for name in &case_files {
+        let plain = !name.starts_with('/')
+            && name
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..");
+        let path = cases_dir.join(name);
+        println!("cargo:rerun-if-changed={}", path.display());
+        let Some(bytes) = plain.then(|| std::fs::read(&path).ok()).flatten() else {
+            continue;
+        };
+        let _ = writeln!(code, "    ({name:?}, {}),", bytes.len());
+        whole.extend_from_slice(&bytes);
+    }
+    code.push_str("];\n");
     // Level 19: the build compresses once; unpacking takes ~1 ms (blanked,
     // every command) and ~5 ms (whole, `rules test` and `validate`).
     for (name, text, what) in [
-        ("BLANKED", &blanked, "with its case tables blanked"),
-        ("WHOLE", &whole, "whole, cases included"),
+        (
+            "BLANKED",
+            blanked.as_bytes(),
+            "with its case tables blanked",
+        ),
+        (
+            "WHOLE",
+            &whole[..],
+            "whole, cases included, then the [`CASE_FILES`]",
+        ),
     ] {
-        let packed = zstd::bulk::compress(text.as_bytes(), 19).expect("compress the rule files");
+        let packed = zstd::bulk::compress(text, 19).expect("compress the rule files");
         let path = Path::new(&out_dir).join(format!("rules-{}.zst", name.to_lowercase()));
         std::fs::write(&path, packed).expect("write a compressed rule text");
         let _ = writeln!(
@@ -65,7 +133,8 @@ fn main() {
     std::fs::write(out, code).expect("write builtin_rules.rs");
 }
 
-/// Every `*.toml` below `dir`, recursively (`rules/kernel/*.toml`, ...).
+/// Every `*.toml` below `dir`, recursively (`rules/kernel/*.toml`, ...),
+/// except below `rules/cases/` (the files cases name).
 fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
     println!("cargo:rerun-if-changed={}", dir.display());
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -73,11 +142,35 @@ fn collect(dir: &Path, files: &mut Vec<std::path::PathBuf>) {
     };
     for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
         if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "cases") && path.parent() == Some(dir) {
+                continue;
+            }
             collect(&path, files);
         } else if path.extension().is_some_and(|x| x == "toml") {
             files.push(path);
         }
     }
+}
+
+/// The `file` of every case input given as `{ file = "..." }`.
+fn case_file_names(text: &str) -> Vec<String> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    let rules = table.get("rule").and_then(toml::Value::as_array);
+    for rule in rules.into_iter().flatten() {
+        let cases = rule.get("case").and_then(toml::Value::as_array);
+        for case in cases.into_iter().flatten() {
+            let inputs = case.get("inputs").and_then(toml::Value::as_table);
+            for input in inputs.into_iter().flat_map(|t| t.values()) {
+                if let Some(file) = input.get("file").and_then(toml::Value::as_str) {
+                    names.push(file.to_string());
+                }
+            }
+        }
+    }
+    names
 }
 
 /// `text` with every line of a `[[rule.case]]` table (its header, keys,

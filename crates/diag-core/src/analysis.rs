@@ -29,7 +29,7 @@ use crate::facts::{self, Facts};
 use crate::model::Note;
 use crate::parse::services::perms::PATHS_INPUT;
 use crate::probe::Results;
-use crate::report::{Provenance, Report};
+use crate::report::Report;
 use crate::source::services::{records_json, stat_records};
 use crate::source::snapshot::{CollectOptions, Input, Snapshot};
 use crate::source::{Source, SourceKind};
@@ -146,7 +146,8 @@ impl Analysis {
             self.diagnosis.clone(),
             &self.facts,
             &self.snapshot,
-            Provenance::new(rules, command_line),
+            rules,
+            command_line,
         )
     }
 }

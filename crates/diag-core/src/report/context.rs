@@ -18,11 +18,9 @@ use crate::facts::Facts;
 use crate::model::Severity;
 use crate::parse::kernel_log::LogEntry;
 use crate::source::snapshot::Snapshot;
-use regex::RegexSet;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
 
 /// Timeline events kept in a report: the first and last half of this many.
 pub const TIMELINE_MAX: usize = 200;
@@ -279,34 +277,22 @@ impl Provenance {
     }
 }
 
-/// Kernel messages that record a change of state worth a place on the
-/// timeline even when no rule cites them.
-static STATE_CHANGES: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        r"(?i)\blink (?:is )?(?:up|down)\b",
-        r"(?i)\bcarrier (?:lost|acquired)\b",
-        r"^md/raid\d*:.*(?:Disk failure|Operation continuing)",
-        r"^md: (?:recovery|resync|data-check|reshape) of RAID array",
-        r"^md: md\d+: (?:recovery|resync|data-check|reshape) (?:done|interrupted)",
-        r"(?i)remounting filesystem read-only",
-        r"(?i)\bI/O error\b",
-        r"neighbour: arp_cache: neighbor table overflow",
-        r"^Kernel panic - not syncing",
-    ])
-    .expect("static regex set")
-});
-
 impl Report {
     /// The report of `diagnosis`, with its context derived from the
-    /// `facts` and `snapshot` it was made from.
+    /// `facts` and `snapshot` it was made from, by `rules` (whose
+    /// `[[state]]` patterns choose the kernel lines on the timeline that no
+    /// rule cites) on `command_line` (see [`Provenance::new`]).
     pub fn new(
         diagnosis: Diagnosis,
         facts: &Facts,
         snapshot: &Snapshot,
-        made: Provenance,
+        rules: &RuleSet,
+        command_line: Vec<String>,
     ) -> Report {
+        let made = Provenance::new(rules, command_line);
         let collected_at = snapshot.collected_at();
-        let (timeline, timeline_omitted) = timeline(&diagnosis, facts, collected_at.as_deref());
+        let (timeline, timeline_omitted) =
+            timeline(&diagnosis, facts, rules, collected_at.as_deref());
         let window = window(&timeline);
         let context = ReportContext {
             collected_at,
@@ -335,6 +321,7 @@ fn parse_rfc3339(text: &str) -> Option<i64> {
 fn timeline(
     diagnosis: &Diagnosis,
     facts: &Facts,
+    rule_set: &RuleSet,
     collected_at: Option<&str>,
 ) -> (Vec<TimelineEvent>, usize) {
     // (input, line) of every evidence item -> the rules citing it.
@@ -394,7 +381,7 @@ fn timeline(
             .get(&(&*entry.input, entry.line))
             .map(|ids| ids.iter().map(|s| s.to_string()).collect())
             .unwrap_or_default();
-        let state = STATE_CHANGES.is_match(&entry.message);
+        let state = rule_set.is_state_change(&entry.message);
         let critical = entry.level.is_some_and(|l| l <= 2) && entry.facility.unwrap_or(0) == 0;
         if rules.is_empty() && !state && !critical {
             continue;

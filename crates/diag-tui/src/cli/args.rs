@@ -290,6 +290,27 @@ pub(crate) enum RulesCommand {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Print the facts a rule condition can read (docs/facts.md).
+    ///
+    /// Every field of `facts`: its path (`facts.net.default_routes[].gateway`;
+    /// `[]` is any element of a list, `[key]` any value of a map), its type
+    /// as CEL sees it, an example from the built-in rule cases, and what it
+    /// is.
+    Facts {
+        /// Output: text (one field a line, its description below), markdown
+        /// (docs/facts.md) or json (a list of {path, type, example,
+        /// description}).
+        #[arg(long, value_enum, default_value_t = FactsFormat::Text)]
+        format: FactsFormat,
+    },
+}
+
+/// How `diag rules facts` prints the facts tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FactsFormat {
+    Text,
+    Markdown,
+    Json,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

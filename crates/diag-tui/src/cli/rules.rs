@@ -1,12 +1,13 @@
-//! `diag rules list|validate|test`: work on rule files (the built-in
+//! `diag rules list|validate|test|facts`: work on rule files (the built-in
 //! rules and every `--rules` directory, given before the command or
-//! after it). Imports only [`crate::cli::args`] and [`crate::cli::common`].
+//! after it), and show the facts their conditions read. Imports only
+//! [`crate::cli::args`] and [`crate::cli::common`].
 
-use crate::cli::args::{RuleArgs, RulesCommand};
+use crate::cli::args::{FactsFormat, RuleArgs, RulesCommand};
 use crate::cli::common::{check_rule_dirs, load_rules, write_stdout};
 use anyhow::Result;
 use diag_core::diagnose;
-use diag_core::diagnose::rules::RuleSet;
+use diag_core::diagnose::rules::{facts_tree, RuleSet};
 use diag_core::sanitize::{visible, visible_line};
 
 /// Runs `diag rules ...`; `before` are the `--rules` given before the
@@ -29,6 +30,18 @@ pub(crate) fn run(command: RulesCommand, before: &RuleArgs) -> Result<u8> {
                     visible_line(&rule.title),
                     visible_line(&rule.file),
                     rule.line
+                ));
+            }
+            // State-change patterns: timeline marks, not findings.
+            for state in rules.states() {
+                out.push_str(&format!(
+                    "{:<32} {:<7} {:<8} {}  ({}:{})\n",
+                    visible_line(&state.id),
+                    "state",
+                    "-",
+                    visible_line(&state.title),
+                    visible_line(&state.file),
+                    state.line
                 ));
             }
             write_stdout(&out)?;
@@ -96,6 +109,20 @@ pub(crate) fn run(command: RulesCommand, before: &RuleArgs) -> Result<u8> {
             }
             println!("{} passed, {} failed", outcomes.len() - failed, failed);
             Ok(if failed == 0 { 0 } else { 1 })
+        }
+        RulesCommand::Facts { format } => {
+            let fields = facts_tree::tree();
+            let out = match format {
+                // Examples are printable already (facts_tree::tree).
+                FactsFormat::Text => facts_tree::text(&fields),
+                FactsFormat::Markdown => facts_tree::markdown(&fields),
+                FactsFormat::Json => {
+                    let json = serde_json::to_string_pretty(&fields)?;
+                    format!("{}\n", diag_core::sanitize::json(&json))
+                }
+            };
+            write_stdout(&out)?;
+            Ok(0)
         }
     }
 }

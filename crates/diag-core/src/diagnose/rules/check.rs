@@ -2,6 +2,7 @@
 //! against the shape of the facts, so a typo is reported by `diag rules
 //! validate` as `file:line:col` instead of failing silently at run time.
 
+use super::lets::Expanded;
 use super::{budget, Condition, Locator, RuleProblem};
 use crate::facts::Facts;
 use cel::common::ast::{Expr, LiteralValue};
@@ -9,7 +10,6 @@ use cel::IdedExpr;
 use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
-use toml::Spanned;
 
 /// The keys of a value of the `findings` map.
 const FINDING_KEYS: [&str; 5] = ["severity", "count", "summary", "fields", "title"];
@@ -31,29 +31,31 @@ enum Shape<'a> {
 
 struct Walker<'a> {
     program: &'a cel::Program,
-    source: &'a str,
-    start: usize,
+    expanded: &'a Expanded,
     at: &'a Locator<'a>,
     problems: Vec<RuleProblem>,
     refers_to: Vec<String>,
 }
 
+/// Compiles a condition (`source` as written, `expanded` with its lets
+/// replaced, see `lets`) and checks the fields it names; problems are
+/// located in the rule file through `expanded`.
 pub(crate) fn compile(
-    expr: Spanned<String>,
+    source: String,
+    expanded: Expanded,
     at: &Locator<'_>,
 ) -> Result<Condition, Vec<RuleProblem>> {
-    let start = at.content_start(expr.span());
-    let source = expr.into_inner();
-    let program = match cel::Program::compile(&source) {
+    let text = expanded.text.as_str();
+    let program = match cel::Program::compile(text) {
         Ok(program) => program,
         Err(errors) => {
             return Err(errors
                 .errors
                 .iter()
                 .map(|e| {
-                    let offset = offset_of_position(&source, e.pos.0, e.pos.1);
+                    let offset = offset_of_position(text, e.pos.0, e.pos.1);
                     at.at(
-                        start + offset,
+                        expanded.origin(offset),
                         format!("condition does not parse: {}", e.msg),
                     )
                 })
@@ -62,8 +64,7 @@ pub(crate) fn compile(
     };
     let mut walker = Walker {
         program: &program,
-        source: &source,
-        start,
+        expanded: &expanded,
         at,
         problems: Vec::new(),
         refers_to: Vec::new(),
@@ -81,9 +82,9 @@ pub(crate) fn compile(
     refers_to.dedup();
     let warnings = budget::deep_nesting(program.expression())
         .map(|(node, ranges)| {
-            let offset = offset_of_node(&program, &source, node);
+            let offset = offset_of_node(&program, text, node);
             let mut warning = at.at(
-                start + offset,
+                expanded.origin(offset),
                 budget::nesting_warning(&ranges, &budget::Limits::default()),
             );
             warning.warning = true;
@@ -93,6 +94,7 @@ pub(crate) fn compile(
         .collect();
     Ok(Condition {
         source,
+        text: expanded.text,
         program: Arc::new(program).into(),
         metered: std::sync::OnceLock::new(),
         refers_to,
@@ -111,12 +113,13 @@ static FINDING_REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// A built-in condition that compiles on first use, its references to
 /// findings read from its text (a test checks that this gives what
 /// [`compile`] finds in the expression, for every built-in condition).
-pub(crate) fn deferred(source: String) -> Condition {
-    let mut refers_to = references(&source);
+pub(crate) fn deferred(source: String, text: String) -> Condition {
+    let mut refers_to = references(&text);
     refers_to.sort();
     refers_to.dedup();
     Condition {
         source,
+        text,
         program: std::sync::OnceLock::new(),
         metered: std::sync::OnceLock::new(),
         refers_to,
@@ -172,26 +175,25 @@ fn offset_of_position(source: &str, line: isize, col: isize) -> usize {
 
 impl<'a> Walker<'a> {
     fn problem(&mut self, node: &IdedExpr, message: String) {
-        let offset = offset_of_node(self.program, self.source, node);
-        self.problems.push(self.at.at(self.start + offset, message));
+        let offset = offset_of_node(self.program, &self.expanded.text, node);
+        self.problems
+            .push(self.at.at(self.expanded.origin(offset), message));
     }
 
     fn walk(&mut self, node: &IdedExpr, scope: &HashMap<String, Shape<'static>>) -> Shape<'static> {
         match &node.expr {
-            Expr::Ident(name) => {
-                match name.as_str() {
-                    "facts" => Shape::Facts(&FACTS_SHAPE),
-                    "findings" => Shape::Findings,
-                    _ => match scope.get(name) {
-                        Some(shape) => *shape,
-                        None if name.starts_with('@') => Shape::Any,
-                        None => {
-                            self.problem(node, format!("unknown variable `{name}`: conditions see `facts` and `findings`"));
-                            Shape::Any
-                        }
-                    },
-                }
-            }
+            Expr::Ident(name) => match name.as_str() {
+                "facts" => Shape::Facts(&FACTS_SHAPE),
+                "findings" => Shape::Findings,
+                _ => match scope.get(name) {
+                    Some(shape) => *shape,
+                    None if name.starts_with('@') => Shape::Any,
+                    None => {
+                        self.problem(node, format!("unknown variable `{name}`: conditions see `facts`, `findings` and the lets of their rule ([rule.let])"));
+                        Shape::Any
+                    }
+                },
+            },
             Expr::Select(select) => {
                 let operand = self.walk(&select.operand, scope);
                 self.field(node, operand, &select.field)

@@ -14,6 +14,13 @@
 //! A finding fires when any of its triggers does. The file format and the
 //! confidence model are documented in `docs/rules.md`.
 //!
+//! Besides: named expressions a rule's conditions share (`[rule.let]`,
+//! expanded into them: `lets`); case inputs read from files below the rule
+//! directory's `cases/` (`cases`); state-change patterns (`[[state]]`,
+//! `state`), which mark kernel lines for a report's timeline and make no
+//! finding; and the facts tree conditions read (`facts_tree`, `diag rules
+//! facts`).
+//!
 //! ```toml
 //! [[rule]]
 //! id = "neigh.table-overflow"
@@ -30,13 +37,19 @@
 //! ```
 
 pub(crate) mod budget;
+mod cases;
 mod check;
+pub mod facts_tree;
+mod lets;
+mod state;
 
 pub use crate::error::RuleProblem;
 use crate::error::{Error, Result};
 use crate::model::Severity;
+use cases::CaseFiles;
 use regex::Regex;
 use serde::Deserialize;
+pub use state::StatePattern;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::Path;
@@ -48,27 +61,45 @@ mod builtin {
 
     /// The text of every file of [`FILES`]: with its case tables blanked
     /// ([`BLANKED`] unpacked), or whole, fixture cases included
-    /// ([`WHOLE`]), cut at the files' lengths.
-    pub(super) fn texts(whole: bool) -> std::io::Result<Vec<String>> {
+    /// ([`WHOLE`]), cut at the files' lengths; and with the whole texts,
+    /// the [`CASE_FILES`] by name.
+    pub(super) fn texts(whole: bool) -> std::io::Result<(Vec<String>, super::cases::Embedded)> {
         let (packed, len) = if whole {
             (WHOLE, WHOLE_LEN)
         } else {
             (BLANKED, BLANKED_LEN)
         };
+        let invalid = |message: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, message);
         let bytes = zstd::bulk::decompress(packed, len)?;
-        let text = String::from_utf8(bytes)
-            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
-        let mut rest = text.as_str();
+        let texts_len: usize = FILES
+            .iter()
+            .map(|(_, blanked, whole_len)| if whole { *whole_len } else { *blanked })
+            .sum();
+        let (texts, mut rest) = bytes
+            .split_at_checked(texts_len)
+            .ok_or_else(|| invalid("truncated rule files"))?;
+        let text = std::str::from_utf8(texts).map_err(|_| invalid("rule files not UTF-8"))?;
+        let mut text_rest = text;
         let mut files = Vec::with_capacity(FILES.len());
         for (_, blanked_len, whole_len) in FILES {
             let len = if whole { *whole_len } else { *blanked_len };
-            let (file, after) = rest.split_at_checked(len).ok_or_else(|| {
-                std::io::Error::new(std::io::ErrorKind::InvalidData, "truncated rule files")
-            })?;
+            let (file, after) = text_rest
+                .split_at_checked(len)
+                .ok_or_else(|| invalid("truncated rule files"))?;
             files.push(file.to_string());
-            rest = after;
+            text_rest = after;
         }
-        Ok(files)
+        let mut cases = std::collections::BTreeMap::new();
+        if whole {
+            for (name, len) in CASE_FILES {
+                let (file, after) = rest
+                    .split_at_checked(*len)
+                    .ok_or_else(|| invalid("truncated case files"))?;
+                cases.insert((*name).to_string(), file.to_vec());
+                rest = after;
+            }
+        }
+        Ok((files, std::sync::Arc::new(cases)))
     }
 }
 
@@ -157,8 +188,11 @@ impl BootFilter {
 /// A CEL expression with its source text.
 #[derive(Clone)]
 pub struct Condition {
-    /// The expression as written.
+    /// The expression as written (naming the rule's lets).
     pub source: String,
+    /// The expression compiled: `source` with every let it names
+    /// replaced by the let's text (see `lets`).
+    pub(crate) text: String,
     /// The expression compiled: at load, except the built-in conditions
     /// that only a rule that fires evaluates (fields, evidence, ...), which
     /// compile on first use (see `check::deferred`).
@@ -179,7 +213,7 @@ impl Condition {
             // Only built-in conditions are compiled here, and the tests
             // compile every one (`RuleSet::builtin_with_cases`).
             std::sync::Arc::new(
-                cel::Program::compile(&self.source).expect("built-in conditions compile"),
+                cel::Program::compile(&self.text).expect("built-in conditions compile"),
             )
         })
     }
@@ -207,8 +241,9 @@ pub struct RuleCase {
     pub name: String,
     /// Whether the rule must fire on these inputs.
     pub fires: bool,
-    /// Raw inputs by canonical name.
-    pub inputs: BTreeMap<String, String>,
+    /// Raw inputs by canonical name: text written in the case, or the
+    /// bytes of a file it names (`{ file = "..." }`, see `cases`).
+    pub inputs: BTreeMap<String, Vec<u8>>,
 }
 
 /// A compiled rule.
@@ -228,6 +263,9 @@ pub struct Rule {
     pub kind: RuleKind,
     /// Kernel-log trigger.
     pub log: Option<LogPattern>,
+    /// Named expressions (`[rule.let]`: name, expression as written), in
+    /// the order written; the conditions below name them.
+    pub lets: Vec<(String, String)>,
     /// Condition trigger (for a cause: the hypothesis' own condition).
     pub when: Option<Condition>,
     /// Data precondition: when false, the rule cannot be checked and is
@@ -270,6 +308,11 @@ pub struct RuleSet {
     /// owning each; built at load when user rules are in the set, on first use
     /// when only built-in ones are.
     log_set: std::sync::OnceLock<Option<LogSet>>,
+    /// State-change patterns (`[[state]]`): what a report's timeline
+    /// shows of the kernel log besides the lines rules cite.
+    states: Vec<StatePattern>,
+    /// Every state pattern in one set; built as `log_set` is.
+    state_set: std::sync::OnceLock<Option<regex::RegexSet>>,
 }
 
 /// Every log pattern in one set, and the index of the rule owning each.
@@ -294,6 +337,24 @@ enum Depth {
 struct RawFile {
     #[serde(default)]
     rule: Vec<RawRule>,
+    #[serde(default)]
+    state: Vec<state::RawState>,
+}
+
+/// One rule file to load: its name, its text, and where the files its
+/// cases name are.
+struct RuleFile {
+    name: String,
+    text: String,
+    cases: CaseFiles,
+}
+
+/// What [`parse_files`] read.
+#[derive(Default)]
+struct Parsed {
+    rules: Vec<Rule>,
+    states: Vec<StatePattern>,
+    problems: Vec<RuleProblem>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -307,6 +368,8 @@ struct RawRule {
     next_steps: Vec<String>,
     #[serde(default)]
     log: Option<RawLog>,
+    #[serde(default, rename = "let")]
+    lets: BTreeMap<String, Spanned<String>>,
     #[serde(default)]
     when: Option<Spanned<String>>,
     #[serde(default)]
@@ -347,7 +410,52 @@ struct RawCase {
     name: String,
     expect: Spanned<String>,
     #[serde(default)]
-    inputs: BTreeMap<String, String>,
+    inputs: BTreeMap<String, Spanned<RawInput>>,
+}
+
+/// A case input: its text, or a file below the rule directory's `cases/`
+/// (`{ file = "..." }`).
+#[derive(Debug)]
+enum RawInput {
+    Text(String),
+    File(String),
+}
+
+// By hand rather than `#[serde(untagged)]`, whose buffering of every value
+// costs code in the binary and gives no useful message.
+impl<'de> Deserialize<'de> for RawInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = RawInput;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("the input's text, or { file = \"NAME\" } (a file below cases/)")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<RawInput, E> {
+                Ok(RawInput::Text(text.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<RawInput, E> {
+                Ok(RawInput::Text(text))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawInput, A::Error> {
+                let mut file = None;
+                while let Some(key) = map.next_key::<String>()? {
+                    if key != "file" || file.is_some() {
+                        return Err(serde::de::Error::custom(format!(
+                            "a case input is text or {{ file = \"NAME\" }}, not a table with `{key}`"
+                        )));
+                    }
+                    file = Some(map.next_value::<String>()?);
+                }
+                file.map(RawInput::File)
+                    .ok_or_else(|| serde::de::Error::missing_field("file"))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
 }
 
 /// Turns byte offsets of one file into `file:line:col` problems.
@@ -429,35 +537,50 @@ impl RuleSet {
     }
 
     fn builtin_at(depth: Depth) -> Result<Self> {
-        let texts =
+        let (texts, embedded) =
             builtin::texts(depth == Depth::Checked).map_err(|e| Error::io("builtin:rules", e))?;
-        let files: Vec<(String, String)> = builtin::FILES
+        let files: Vec<RuleFile> = builtin::FILES
             .iter()
             .zip(texts)
-            .map(|((name, _, _), text)| (format!("builtin:rules/{name}"), text))
+            .map(|((name, _, _), text)| RuleFile {
+                name: format!("builtin:rules/{name}"),
+                text,
+                cases: CaseFiles::Builtin(embedded.clone()),
+            })
             .collect();
-        let (mut rules, problems) = parse_files(&files, depth);
-        for rule in &mut rules {
+        let mut parsed = parse_files(&files, depth);
+        for rule in &mut parsed.rules {
             rule.builtin = true;
         }
+        for state in &mut parsed.states {
+            state.builtin = true;
+        }
         let trusted = if depth == Depth::Builtin {
-            rules.len()
+            parsed.rules.len()
         } else {
             0
         };
-        finish(rules, problems, &BTreeSet::new(), trusted)
+        finish(parsed, &BTreeSet::new(), trusted)
     }
 
     /// Rules from in-memory files `(name, TOML text)`, without the built-in
     /// ones: for embedding tools that ship their own rules, and for tests.
+    /// Their cases cannot name files (there is no `cases/` folder).
     pub fn from_files(files: &[(String, String)]) -> Result<Self> {
-        let (rules, problems) = parse_files(files, Depth::Checked);
-        finish(rules, problems, &BTreeSet::new(), 0)
+        let files: Vec<RuleFile> = files
+            .iter()
+            .map(|(name, text)| RuleFile {
+                name: name.clone(),
+                text: text.clone(),
+                cases: CaseFiles::None,
+            })
+            .collect();
+        finish(parse_files(&files, Depth::Checked), &BTreeSet::new(), 0)
     }
 
     /// The built-in rules (without their fixture cases), with every
     /// `*.toml` of each directory in `dirs` added; a user rule with a
-    /// built-in rule's id replaces it.
+    /// built-in rule's id replaces it (a `[[state]]` too).
     pub fn load(dirs: &[impl AsRef<Path>]) -> Result<Self> {
         Self::load_from(Self::builtin()?, Depth::Builtin, dirs)
     }
@@ -477,12 +600,18 @@ impl RuleSet {
         if files.is_empty() {
             return Ok(builtin);
         }
-        let (user, problems) = parse_files(&files, Depth::Checked);
-        let user_ids: BTreeSet<String> = user.iter().map(|r| r.id.clone()).collect();
+        let user = parse_files(&files, Depth::Checked);
+        let user_ids: BTreeSet<String> = user.rules.iter().map(|r| r.id.clone()).collect();
+        let user_states: BTreeSet<String> = user.states.iter().map(|s| s.id.clone()).collect();
         let mut rules: Vec<Rule> = builtin
             .rules
             .into_iter()
             .filter(|r| !user_ids.contains(&r.id))
+            .collect();
+        let mut states: Vec<StatePattern> = builtin
+            .states
+            .into_iter()
+            .filter(|s| !user_states.contains(&s.id))
             .collect();
         let builtin_ids: BTreeSet<String> = rules.iter().map(|r| r.id.clone()).collect();
         let trusted = if depth == Depth::Builtin {
@@ -490,8 +619,14 @@ impl RuleSet {
         } else {
             0
         };
-        rules.extend(user);
-        finish(rules, problems, &builtin_ids, trusted)
+        rules.extend(user.rules);
+        states.extend(user.states);
+        let parsed = Parsed {
+            rules,
+            states,
+            problems: user.problems,
+        };
+        finish(parsed, &builtin_ids, trusted)
     }
 
     /// Every rule, in evaluation order (a rule after the findings its
@@ -519,6 +654,29 @@ impl RuleSet {
     /// The rule with this id.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// Every state-change pattern (`[[state]]`), built-in ones first.
+    pub fn states(&self) -> &[StatePattern] {
+        &self.states
+    }
+
+    /// Every state-change pattern in one set (the regex crate's default,
+    /// Unicode syntax); `None` when there are none.
+    pub fn state_set(&self) -> Option<&regex::RegexSet> {
+        self.state_set
+            .get_or_init(|| {
+                // Only a set of built-in patterns gets here unbuilt, and
+                // the tests build it (`RuleSet::builtin_with_cases`).
+                state::set(&self.states).expect("the built-in state patterns combine")
+            })
+            .as_ref()
+    }
+
+    /// Whether a kernel message records a change of state (matches a
+    /// `[[state]]` pattern): a report puts such a line on its timeline.
+    pub fn is_state_change(&self, message: &str) -> bool {
+        self.state_set().is_some_and(|set| set.is_match(message))
     }
 
     /// A stable hash of the rule set, for reports: it changes when a rule
@@ -549,6 +707,9 @@ impl RuleSet {
             ];
             parts.extend(rule.next_steps.iter().cloned());
             parts.extend(rule.explains.iter().cloned());
+            for (name, source) in &rule.lets {
+                parts.push(format!("let {name}={source}"));
+            }
             for (name, c) in &rule.fields {
                 parts.push(format!("{name}={}", c.source));
             }
@@ -556,6 +717,14 @@ impl RuleSet {
                 parts.push(format!("{severity}={}", c.source));
             }
             for part in &parts {
+                for byte in part.bytes().chain([0]) {
+                    hash ^= u64::from(byte);
+                    hash = hash.wrapping_mul(0x0100_0000_01b3);
+                }
+            }
+        }
+        for state in &self.states {
+            for part in [&state.id, &state.file, &state.pattern().to_string()] {
                 for byte in part.bytes().chain([0]) {
                     hash ^= u64::from(byte);
                     hash = hash.wrapping_mul(0x0100_0000_01b3);
@@ -570,9 +739,9 @@ impl RuleSet {
 /// `diag rules validate DIR`. Every problem is reported.
 pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
     let files = read_rule_dir(dir)?;
-    let (rules, mut problems) = parse_files(&files, Depth::Checked);
+    let mut parsed = parse_files(&files, Depth::Checked);
     let mut warnings: Vec<RuleProblem> = Vec::new();
-    for rule in &rules {
+    for rule in &parsed.rules {
         let conditions = [&rule.when, &rule.needs, &rule.unless, &rule.evidence]
             .into_iter()
             .flatten()
@@ -585,15 +754,18 @@ pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
     let builtin_ids: BTreeSet<String> = RuleSet::builtin()
         .map(|set| set.rules.into_iter().map(|r| r.id).collect())
         .unwrap_or_default();
-    if let Err(Error::Rules(more)) = finish(rules, Vec::new(), &builtin_ids, 0) {
+    let mut problems = std::mem::take(&mut parsed.problems);
+    if let Err(Error::Rules(more)) = finish(parsed, &builtin_ids, 0) {
         problems.extend(more);
     }
     problems.extend(warnings);
     Ok(problems)
 }
 
-/// Every `*.toml` below `dir`, recursively, sorted by path.
-fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>> {
+/// Every `*.toml` below `dir`, recursively, sorted by path, except below
+/// `dir/cases/` (the files cases name, see `cases`).
+fn read_rule_dir(dir: &Path) -> Result<Vec<RuleFile>> {
+    let cases = dir.join("cases");
     let mut paths = Vec::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
@@ -601,7 +773,9 @@ fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>> {
         for entry in entries {
             let path = entry.map_err(|e| Error::io(&current, e))?.path();
             if path.is_dir() {
-                pending.push(path);
+                if path != cases {
+                    pending.push(path);
+                }
             } else if path.extension().is_some_and(|x| x == "toml") {
                 paths.push(path);
             }
@@ -611,31 +785,37 @@ fn read_rule_dir(dir: &Path) -> Result<Vec<(String, String)>> {
     let mut files = Vec::new();
     for path in paths {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        files.push((path.display().to_string(), text));
+        files.push(RuleFile {
+            name: path.display().to_string(),
+            text,
+            cases: CaseFiles::Dir(cases.clone()),
+        });
     }
     Ok(files)
 }
 
-fn parse_files(files: &[(String, String)], depth: Depth) -> (Vec<Rule>, Vec<RuleProblem>) {
-    let mut rules = Vec::new();
-    let mut problems = Vec::new();
+fn parse_files(files: &[RuleFile], depth: Depth) -> Parsed {
+    let mut parsed = Parsed::default();
     let mut seen: HashMap<String, (String, usize)> = HashMap::new();
-    for (file, text) in files {
-        let at = Locator::new(file, text);
-        let raw: RawFile = match toml::from_str(text) {
+    let mut seen_states: HashMap<String, (String, usize)> = HashMap::new();
+    for file in files {
+        let at = Locator::new(&file.name, &file.text);
+        let raw: RawFile = match toml::from_str(&file.text) {
             Ok(raw) => raw,
             Err(err) => {
                 let offset = err.span().map_or(0, |s| s.start);
-                problems.push(at.at(offset, err.message().trim().to_string()));
+                parsed
+                    .problems
+                    .push(at.at(offset, err.message().trim().to_string()));
                 continue;
             }
         };
         for raw_rule in raw.rule {
             let id_span = raw_rule.id.span();
-            match compile_rule(raw_rule, &at, depth) {
+            match compile_rule(raw_rule, &at, depth, &file.cases) {
                 Ok(rule) => {
                     if let Some((other, line)) = seen.get(&rule.id) {
-                        problems.push(at.at(
+                        parsed.problems.push(at.at(
                             id_span.start,
                             format!(
                                 "duplicate rule id {:?} (also defined at {other}:{line})",
@@ -645,16 +825,41 @@ fn parse_files(files: &[(String, String)], depth: Depth) -> (Vec<Rule>, Vec<Rule
                         continue;
                     }
                     seen.insert(rule.id.clone(), (rule.file.clone(), rule.line));
-                    rules.push(rule);
+                    parsed.rules.push(rule);
                 }
-                Err(more) => problems.extend(more),
+                Err(more) => parsed.problems.extend(more),
+            }
+        }
+        for raw_state in raw.state {
+            let id_start = raw_state.id_start();
+            match state::compile(raw_state, &at, depth) {
+                Ok(state) => {
+                    if let Some((other, line)) = seen_states.get(&state.id) {
+                        parsed.problems.push(at.at(
+                            id_start,
+                            format!(
+                                "duplicate state id {:?} (also defined at {other}:{line})",
+                                state.id
+                            ),
+                        ));
+                        continue;
+                    }
+                    seen_states.insert(state.id.clone(), (state.file.clone(), state.line));
+                    parsed.states.push(state);
+                }
+                Err(more) => parsed.problems.extend(more),
             }
         }
     }
-    (rules, problems)
+    parsed
 }
 
-fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Vec<RuleProblem>> {
+fn compile_rule(
+    raw: RawRule,
+    at: &Locator<'_>,
+    depth: Depth,
+    case_files: &CaseFiles,
+) -> Result<Rule, Vec<RuleProblem>> {
     let mut problems = Vec::new();
     let id_span = raw.id.span();
     let id = raw.id.into_inner();
@@ -752,14 +957,66 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
         })
     });
 
+    // The lets, in the order written (a let may name the ones before it),
+    // each expanded; at `Checked` depth each is compiled alone too, so a
+    // problem in it is reported once, at the let.
+    let mut lets: Vec<(String, lets::Expanded)> = Vec::new();
+    let mut let_sources: Vec<(String, String, usize)> = Vec::new();
+    let mut broken: BTreeSet<String> = BTreeSet::new();
+    let mut raw_lets: Vec<(String, Spanned<String>)> = raw.lets.into_iter().collect();
+    raw_lets.sort_by_key(|(_, expr)| expr.span().start);
+    let names: Vec<String> = raw_lets.iter().map(|(name, _)| name.clone()).collect();
+    for (index, (name, expr)) in raw_lets.into_iter().enumerate() {
+        let start = at.content_start(expr.span());
+        let source = expr.into_inner();
+        if let Some(message) = lets::bad_name(&name) {
+            problems.push(at.at(start, message));
+            broken.insert(name);
+            continue;
+        }
+        match lets::expand(&source, start, &lets, &names[index..]) {
+            Ok(expanded) => {
+                if expanded.uses.iter().any(|used| broken.contains(used)) {
+                    broken.insert(name.clone());
+                } else if depth == Depth::Checked {
+                    if let Err(more) = check::compile(source.clone(), expanded.clone(), at) {
+                        problems.extend(more);
+                        broken.insert(name.clone());
+                    }
+                }
+                let_sources.push((name.clone(), source, start));
+                lets.push((name, expanded));
+            }
+            Err(more) => {
+                problems.extend(more.into_iter().map(|(offset, m)| at.at(start + offset, m)));
+                broken.insert(name);
+            }
+        }
+    }
+    let mut used: BTreeSet<String> = lets.iter().flat_map(|(_, e)| e.uses.clone()).collect();
+
     // `when` and `needs` are evaluated for every rule; the rest only when
     // it fires, so a built-in rule compiles those on first use.
     let mut compile = |expr: Option<Spanned<String>>, always: bool| -> Option<Condition> {
         let expr = expr?;
-        if depth == Depth::Builtin && !always {
-            return Some(check::deferred(expr.into_inner()));
+        let start = at.content_start(expr.span());
+        let source = expr.into_inner();
+        let expanded = match lets::expand(&source, start, &lets, &[]) {
+            Ok(expanded) => expanded,
+            Err(more) => {
+                problems.extend(more.into_iter().map(|(offset, m)| at.at(start + offset, m)));
+                return None;
+            }
+        };
+        used.extend(expanded.uses.iter().cloned());
+        if expanded.uses.iter().any(|name| broken.contains(name)) {
+            // The let's own problem is reported.
+            return None;
         }
-        match check::compile(expr, at) {
+        if depth == Depth::Builtin && !always {
+            return Some(check::deferred(source, expanded.text));
+        }
+        match check::compile(source, expanded, at) {
             Ok(condition) => Some(condition),
             Err(more) => {
                 problems.extend(more);
@@ -796,6 +1053,16 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
     }
     problems.extend(bad_levels);
     severity_when.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    if depth == Depth::Checked {
+        for (name, _, start) in &let_sources {
+            if !used.contains(name) {
+                problems.push(at.at(
+                    *start,
+                    format!("let `{name}` is not used by any condition of this rule"),
+                ));
+            }
+        }
+    }
 
     let kind = if raw.explains.is_empty() {
         RuleKind::Finding
@@ -857,10 +1124,25 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
                 continue;
             }
         };
+        let mut inputs = BTreeMap::new();
+        for (name, input) in case.inputs {
+            let start = input.span().start;
+            match input.into_inner() {
+                RawInput::Text(text) => {
+                    inputs.insert(name, text.into_bytes());
+                }
+                RawInput::File(file) => match case_files.read(&file) {
+                    Ok(bytes) => {
+                        inputs.insert(name, bytes);
+                    }
+                    Err(message) => problems.push(at.at(start, message)),
+                },
+            }
+        }
         cases.push(RuleCase {
             name: case.name,
             fires,
-            inputs: case.inputs,
+            inputs,
         });
     }
 
@@ -878,6 +1160,10 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
         next_steps: raw.next_steps,
         kind,
         log,
+        lets: let_sources
+            .into_iter()
+            .map(|(name, source, _)| (name, source))
+            .collect(),
         when,
         needs,
         unless,
@@ -899,12 +1185,12 @@ fn compile_rule(raw: RawRule, at: &Locator<'_>, depth: Depth) -> Result<Rule, Ve
 /// The first `trusted` of `rules` are built-in rules loaded without their
 /// cases (`Depth::Builtin`): they need no cases here, and a set of only
 /// such rules builds its log set on first use.
-fn finish(
-    rules: Vec<Rule>,
-    mut problems: Vec<RuleProblem>,
-    external: &BTreeSet<String>,
-    trusted: usize,
-) -> Result<RuleSet> {
+fn finish(parsed: Parsed, external: &BTreeSet<String>, trusted: usize) -> Result<RuleSet> {
+    let Parsed {
+        rules,
+        states,
+        mut problems,
+    } = parsed;
     let builtin_only = trusted == rules.len();
     let ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let known = |id: &str| ids.contains(id) || external.contains(id);
@@ -944,6 +1230,20 @@ fn finish(
             ));
         }
     }
+    for state in &states {
+        if ids.contains(state.id.as_str()) {
+            problems.push(RuleProblem {
+                file: state.file.clone(),
+                line: state.line,
+                col: 1,
+                message: format!(
+                    "state id {:?} is also a rule's id: give the state its own",
+                    state.id
+                ),
+                warning: false,
+            });
+        }
+    }
     // Topological order over references between rules.
     let mut ordered: Vec<Rule> = Vec::with_capacity(rules.len());
     let mut pending = rules;
@@ -973,11 +1273,25 @@ fn finish(
     let set = RuleSet {
         rules: ordered,
         log_set: std::sync::OnceLock::new(),
+        states,
+        state_set: std::sync::OnceLock::new(),
     };
     // Built-in rules alone combine (the tests build their set); with any
     // other rule, a set that does not build is a load error.
     if !builtin_only {
         let _ = set.log_set.set(log_set(&set.rules)?);
+    }
+    if set.states.iter().any(|s| !s.builtin) {
+        let built = state::set(&set.states).map_err(|err| {
+            Error::Rules(vec![RuleProblem {
+                file: "<rule set>".into(),
+                line: 1,
+                col: 1,
+                message: format!("state patterns do not combine: {err}"),
+                warning: false,
+            }])
+        })?;
+        let _ = set.state_set.set(built);
     }
     Ok(set)
 }

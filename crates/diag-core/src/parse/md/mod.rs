@@ -90,7 +90,7 @@ pub struct MdSync {
 pub struct MdArray {
     /// Kernel name (`md0`, `md127`, `md_d0`).
     pub name: String,
-    /// The classified state, one of the [`crate::facts::md::state`] words.
+    /// The classified state, one of the [`state`](crate::facts::md::state) words.
     pub state: String,
     /// Started (`active` in mdstat).
     pub active: bool,
