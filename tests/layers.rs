@@ -51,7 +51,7 @@ const LAYERS: &[(&str, &[&[&str]])] = &[
     (
         "diag-core",
         &[
-            &["error", "sanitize"],
+            &["error", "sanitize", "sort"],
             &["model"],
             &["parse"],
             &["source"],

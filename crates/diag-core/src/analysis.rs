@@ -267,7 +267,7 @@ pub fn attach_baseline(
                     .into_iter()
                     .filter(|r| !have.contains(&r.path)),
             );
-            records.sort_by(|a, b| a.path.cmp(&b.path));
+            crate::sort::sort_by(&mut records, |a, b| a.path.cmp(&b.path));
             put(snapshot, PATHS_INPUT, records_json(&records));
         }
     }

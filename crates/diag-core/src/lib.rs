@@ -58,6 +58,7 @@ pub mod parse;
 pub mod probe;
 pub mod report;
 pub mod sanitize;
+mod sort;
 pub mod source;
 pub mod watch;
 

@@ -19,7 +19,7 @@ pub fn corpus_messages() -> Vec<String> {
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.expect("entry").path())
         .collect();
-    sources.sort();
+    sources.sort_unstable();
     sources.push(root.join("fixtures/healthy-vm/dev/kmsg"));
     let mut messages = Vec::new();
     for path in &sources {

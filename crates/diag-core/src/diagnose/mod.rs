@@ -321,14 +321,15 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
     }
     // A rule over its budget is noted once, not once per condition.
     out.notes.retain(|n| n.message != OVER_AGAIN);
-    out.causes.sort_by(|a, b| {
+    crate::sort::sort_by(&mut out.causes, |a, b| {
         b.confidence
             .total_cmp(&a.confidence)
             .then(b.severity.cmp(&a.severity))
             .then(a.id.cmp(&b.id))
     });
-    out.findings
-        .sort_by(|a, b| b.severity.cmp(&a.severity).then(a.id.cmp(&b.id)));
+    crate::sort::sort_by(&mut out.findings, |a, b| {
+        b.severity.cmp(&a.severity).then(a.id.cmp(&b.id))
+    });
     out
 }
 

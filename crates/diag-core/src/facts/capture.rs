@@ -164,7 +164,7 @@ pub fn view(captures: Vec<CaptureSummary>, net: &NetFacts) -> CaptureFacts {
     if facts.arp_targets > 0 {
         facts.arp_offlink_share = facts.arp_offlink_targets as f64 / facts.arp_targets as f64;
     }
-    offlink.sort();
+    crate::sort::sort(&mut offlink);
     facts.arp_offlink_samples = offlink
         .iter()
         .take(SAMPLES)
@@ -210,9 +210,9 @@ pub fn view(captures: Vec<CaptureSummary>, net: &NetFacts) -> CaptureFacts {
             .arp_conflict_samples
             .extend(c.arp.conflict_samples.iter().cloned());
     }
-    facts
-        .resolvers
-        .sort_by(|a, b| b.queries.cmp(&a.queries).then(a.address.cmp(&b.address)));
+    crate::sort::sort_by(&mut facts.resolvers, |a, b| {
+        b.queries.cmp(&a.queries).then(a.address.cmp(&b.address))
+    });
     facts.dns_failure_samples = facts
         .resolvers
         .iter()
@@ -287,9 +287,9 @@ fn neighbour_facts(facts: &mut CaptureFacts, captures: &[CaptureSummary], net: &
         facts.arp_spoofers.extend(c.arp.spoofers.iter().cloned());
         facts.arp_unsolicited_replies += c.arp.unsolicited_replies;
     }
-    facts
-        .arp_spoofers
-        .sort_by(|a, b| b.replies.cmp(&a.replies).then(a.mac.cmp(&b.mac)));
+    crate::sort::sort_by(&mut facts.arp_spoofers, |a, b| {
+        b.replies.cmp(&a.replies).then(a.mac.cmp(&b.mac))
+    });
     spoof_samples.extend(
         captures
             .iter()

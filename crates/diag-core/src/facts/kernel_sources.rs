@@ -104,7 +104,7 @@ pub fn assemble(
                 || (n.starts_with("var/crash/") && n.ends_with("/vmcore-dmesg.txt"))
         })
         .collect();
-    crash_names.sort();
+    crate::sort::sort(&mut crash_names);
     let known: HashSet<(i32, u64, String)> = earlier
         .iter()
         .filter_map(|e| e.time_us.map(|t| (e.boot, t, e.message.clone())))
@@ -131,7 +131,7 @@ pub fn assemble(
         }
     }
 
-    earlier.sort_by_key(|e| e.boot);
+    crate::sort::sort_by_key(&mut earlier, |e| e.boot);
     let mut entries = earlier;
     entries.extend(current);
     resolve_wall_clock(&mut entries, snapshot, notes);
@@ -181,7 +181,7 @@ fn syslog_family(snapshot: &Snapshot) -> Option<Vec<String>> {
         if files.is_empty() {
             continue;
         }
-        files.sort();
+        crate::sort::sort(&mut files);
         return Some(files.into_iter().map(|(_, name)| name).collect());
     }
     None
@@ -400,13 +400,13 @@ mod tests {
             "kern.log.old",
         ];
         names.retain(|n| rotation_key("kern.log", n).is_some());
-        names.sort_by_key(|n| rotation_key("kern.log", n));
+        crate::sort::sort_by_key(&mut names, |n| rotation_key("kern.log", n));
         assert_eq!(
             names,
             vec!["kern.log.10.gz", "kern.log.2.gz", "kern.log.1", "kern.log"]
         );
         let mut dated = vec!["messages", "messages-20140217", "messages-20140210.gz"];
-        dated.sort_by_key(|n| rotation_key("messages", n));
+        crate::sort::sort_by_key(&mut dated, |n| rotation_key("messages", n));
         assert_eq!(
             dated,
             vec!["messages-20140210.gz", "messages-20140217", "messages"]

@@ -293,7 +293,9 @@ impl MdArray {
         if self.raid_disks > 0 && self.missing > 0 {
             let extra = (listed.len() as u64).saturating_sub(self.working_disks) as usize;
             if extra > 0 {
-                listed.sort_by_key(|&i| std::cmp::Reverse(self.members[i].number));
+                crate::sort::sort_by_key(&mut listed, |&i| {
+                    std::cmp::Reverse(self.members[i].number)
+                });
                 for &i in listed.iter().take(extra) {
                     self.members[i].rebuilding = true;
                 }
@@ -303,7 +305,7 @@ impl MdArray {
                 let mut spares: Vec<usize> = (0..self.members.len())
                     .filter(|&i| self.members[i].spare && !self.members[i].faulty)
                     .collect();
-                spares.sort_by_key(|&i| self.members[i].number);
+                crate::sort::sort_by_key(&mut spares, |&i| self.members[i].number);
                 for &i in spares.iter().take(self.missing as usize) {
                     self.members[i].rebuilding = true;
                 }
@@ -1094,7 +1096,7 @@ mod corpus {
             .unwrap_or_else(|e| panic!("{DIR}: {e}"))
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
-        files.sort();
+        crate::sort::sort(&mut files);
         let listed: Vec<&str> = EXPECTED.iter().map(|(f, _)| *f).collect();
         assert_eq!(files, listed, "corpus files and expectations differ");
         let mut failures = Vec::new();

@@ -193,7 +193,9 @@ pub fn from_snapshot(snapshot: &Snapshot) -> (NetConfig, Vec<Note>) {
         }
     }
     // Stable: keeps input-name and line order within a format.
-    found.sort_by(|(fa, a), (fb, b)| fa.cmp(fb).then_with(|| a.input.cmp(&b.input)));
+    crate::sort::sort_by(&mut found, |(fa, a), (fb, b)| {
+        fa.cmp(fb).then_with(|| a.input.cmp(&b.input))
+    });
 
     let mut first: HashMap<IpAddr, usize> = HashMap::new();
     for (_, address) in found {

@@ -132,13 +132,13 @@ where
         entry.effective_arp_announce = effective(&entry.arp_announce, &all.arp_announce);
     }
     let mut conf: Vec<InterfaceConf> = conf.into_values().collect();
-    conf.sort_by_key(|c| match c.iface.as_str() {
+    crate::sort::sort_by_key(&mut conf, |c| match c.iface.as_str() {
         "all" => (0, String::new()),
         "default" => (1, String::new()),
         other => (2, other.to_string()),
     });
     sysctls.conf = conf;
-    sysctls.inputs.sort();
+    crate::sort::sort(&mut sysctls.inputs);
     (sysctls, notes)
 }
 

@@ -79,7 +79,7 @@ impl ProbeTargets {
                 port: s.port,
             })
             .collect();
-        listening.sort_by_key(|l| (l.address, l.port));
+        crate::sort::sort_by_key(&mut listening, |l| (l.address, l.port));
         listening.dedup();
         let targets = ProbeTargets {
             expected: facts

@@ -486,7 +486,7 @@ fn timeline(
 
     // Wall-clock order; the events without one after, by boot and uptime.
     // The sort is stable, so events of one instant keep the log's order.
-    events.sort_by(|a, b| {
+    crate::sort::sort_by(&mut events, |a, b| {
         let key = |e: &TimelineEvent| (e.wall_us.is_none(), e.wall_us.unwrap_or(0));
         key(a).cmp(&key(b)).then_with(|| {
             if a.wall_us.is_none() {

@@ -145,7 +145,7 @@ impl Archive {
                 rest.split('/').next().unwrap_or(rest).to_string()
             })
             .collect();
-        names.sort();
+        crate::sort::sort(&mut names);
         names.dedup();
         if names.is_empty() {
             return Err(ReadError::NotFound);

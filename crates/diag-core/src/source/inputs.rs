@@ -45,7 +45,7 @@ impl InputSpec {
     /// by name, highest first.
     pub fn newest_first(&self, names: &mut [String]) {
         let base = self.pattern.trim_end_matches('*');
-        names.sort_by(|a, b| {
+        crate::sort::sort_by(names, |a, b| {
             let ka = rotation_key(base, a);
             let kb = rotation_key(base, b);
             kb.cmp(&ka).then_with(|| b.cmp(a))

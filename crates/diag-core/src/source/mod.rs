@@ -254,6 +254,27 @@ where
     T: Send + 'static,
     F: FnOnce() -> Result<T, ReadError> + Send + 'static,
 {
+    let answer = bounded_any(key, timeout, Box::new(move || Box::new(work()) as Answer))?;
+    match answer.downcast::<Result<T, ReadError>>() {
+        Ok(result) => *result,
+        Err(_) => Err(ReadError::Failed(
+            "a reader thread answered another read".into(),
+        )),
+    }
+}
+
+/// What a reader thread sends back: the `Result<T, ReadError>` of
+/// [`bounded_keyed`], boxed. One channel and one waiting function for every
+/// `T` (a `mpsc` channel per result type cost ~8 KB of the binary each,
+/// docs/static-binary.md).
+type Answer = Box<dyn std::any::Any + Send>;
+
+/// [`bounded_keyed`] without its types.
+fn bounded_any(
+    key: Option<String>,
+    timeout: Duration,
+    work: Box<dyn FnOnce() -> Answer + Send>,
+) -> Result<Answer, ReadError> {
     if let Some(key) = &key {
         let stuck = STUCK.lock().ok().and_then(|stuck| {
             stuck
@@ -274,7 +295,7 @@ where
         None => reader_thread()
             .map_err(|err| ReadError::Failed(format!("cannot start reader thread: {err}")))?,
     };
-    let (tx, rx) = mpsc::channel();
+    let (tx, rx) = mpsc::channel::<Answer>();
     let started = Instant::now();
     let done_key = key.clone();
     // The receiver may be gone after a timeout; nothing to do then.
@@ -314,21 +335,21 @@ where
     result
 }
 
-/// Waits for a reader thread's result; the thread goes back to the idle
+/// Waits for a reader thread's answer; the thread goes back to the idle
 /// ones only when it answered in time.
-fn wait<T>(
-    rx: &mpsc::Receiver<Result<T, ReadError>>,
+fn wait(
+    rx: &mpsc::Receiver<Answer>,
     timeout: Duration,
     worker: mpsc::Sender<Job>,
-) -> Result<T, ReadError> {
+) -> Result<Answer, ReadError> {
     match rx.recv_timeout(timeout) {
-        Ok(result) => {
+        Ok(answer) => {
             if let Ok(mut idle) = IDLE_READERS.lock() {
                 if idle.len() < IDLE_READERS_MAX {
                     idle.push(worker);
                 }
             }
-            result
+            Ok(answer)
         }
         Err(mpsc::RecvTimeoutError::Timeout) => Err(ReadError::TimedOut(timeout)),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
@@ -543,7 +564,7 @@ pub(crate) fn list_dir(dir: File) -> Result<Vec<String>, ReadError> {
             }
         }
     }
-    names.sort();
+    crate::sort::sort(&mut names);
     Ok(names)
 }
 

@@ -259,7 +259,7 @@ fn first_level(root: &Path, dir: &str, out: &mut BTreeSet<String>) {
         return;
     };
     let mut names: Vec<String> = names.into_iter().collect();
-    names.sort();
+    crate::sort::sort(&mut names);
     for name in names.into_iter().take(MAX_FIRST_LEVEL) {
         out.insert(format!("{}/{name}", dir.trim_end_matches('/')));
     }
@@ -355,7 +355,7 @@ fn expand_one(root: &Path, pattern: &str) -> Vec<String> {
         .filter(|n| n.starts_with(head) && n.ends_with(tail))
         .map(|n| format!("{dir}/{n}"))
         .collect();
-    names.sort();
+    crate::sort::sort(&mut names);
     names
 }
 

@@ -78,7 +78,7 @@ pub(crate) fn compile(
     if !problems.is_empty() {
         return Err(problems);
     }
-    refers_to.sort();
+    crate::sort::sort(&mut refers_to);
     refers_to.dedup();
     let warnings = budget::deep_nesting(program.expression())
         .map(|(node, ranges)| {
@@ -115,7 +115,7 @@ static FINDING_REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// [`compile`] finds in the expression, for every built-in condition).
 pub(crate) fn deferred(source: String, text: String) -> Condition {
     let mut refers_to = references(&text);
-    refers_to.sort();
+    crate::sort::sort(&mut refers_to);
     refers_to.dedup();
     Condition {
         source,

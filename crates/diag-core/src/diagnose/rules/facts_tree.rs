@@ -275,7 +275,9 @@ pub fn tree() -> Vec<FactField> {
     root.merge(&sample, ROOT, 0);
     if let Ok(rules) = RuleSet::builtin_with_cases() {
         let mut ordered: Vec<_> = rules.rules().iter().collect();
-        ordered.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        crate::sort::sort_by(&mut ordered, |a, b| {
+            (&a.file, a.line).cmp(&(&b.file, b.line))
+        });
         for case in ordered.iter().flat_map(|r| &r.cases) {
             let mut snapshot = Snapshot::from_inputs(case.inputs.clone());
             snapshot.taken_at =
@@ -303,7 +305,7 @@ fn walk(node: &Node, path: &str, instance: &str, out: &mut Vec<FactField>) {
     }
     let rows = rows(instance);
     let mut keys: Vec<&String> = node.fields.keys().collect();
-    keys.sort_by_key(|k| {
+    crate::sort::sort_by_key(&mut keys, |k| {
         (
             rows.iter()
                 .position(|r| r.name == k.as_str())

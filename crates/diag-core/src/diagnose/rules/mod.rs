@@ -781,7 +781,7 @@ fn read_rule_dir(dir: &Path) -> Result<Vec<RuleFile>> {
             }
         }
     }
-    paths.sort();
+    crate::sort::sort(&mut paths);
     let mut files = Vec::new();
     for path in paths {
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -964,7 +964,7 @@ fn compile_rule(
     let mut let_sources: Vec<(String, String, usize)> = Vec::new();
     let mut broken: BTreeSet<String> = BTreeSet::new();
     let mut raw_lets: Vec<(String, Spanned<String>)> = raw.lets.into_iter().collect();
-    raw_lets.sort_by_key(|(_, expr)| expr.span().start);
+    crate::sort::sort_by_key(&mut raw_lets, |(_, expr)| expr.span().start);
     let names: Vec<String> = raw_lets.iter().map(|(name, _)| name.clone()).collect();
     for (index, (name, expr)) in raw_lets.into_iter().enumerate() {
         let start = at.content_start(expr.span());
@@ -1052,7 +1052,7 @@ fn compile_rule(
         }
     }
     problems.extend(bad_levels);
-    severity_when.sort_by_key(|(level, _)| std::cmp::Reverse(*level));
+    crate::sort::sort_by_key(&mut severity_when, |(level, _)| std::cmp::Reverse(*level));
     if depth == Depth::Checked {
         for (name, _, start) in &let_sources {
             if !used.contains(name) {
@@ -1344,7 +1344,7 @@ fn dependencies(rule: &Rule) -> Vec<String> {
     for c in conditions.chain(rule.severity_when.iter().map(|(_, c)| c)) {
         deps.extend(c.refers_to.iter().cloned());
     }
-    deps.sort();
+    crate::sort::sort(&mut deps);
     deps.dedup();
     deps
 }

@@ -553,7 +553,7 @@ fn check_denials(
         });
     }
     // Logged denials first: they are what is failing now.
-    denials.sort_by_key(|d| d.source != "log");
+    crate::sort::sort_by_key(&mut denials, |d| d.source != "log");
     out.denials = denials;
 }
 

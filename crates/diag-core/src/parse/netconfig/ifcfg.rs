@@ -141,7 +141,7 @@ pub fn parse_ifcfg(input: &str, text: &str) -> (Vec<ExpectedAddress>, Vec<Note>)
 
     let interface = get("DEVICE").map_or(file_device, |a| a.value.as_str());
     let mut keyed: Vec<(&String, &Assignment)> = vars.iter().collect();
-    keyed.sort_by_key(|(_, a)| a.line);
+    crate::sort::sort_by_key(&mut keyed, |(_, a)| a.line);
     let ipv6_on_boot = on_boot && !get("IPV6INIT").is_some_and(|a| is_no(&a.value));
     for (key, assignment) in keyed {
         if assignment.value.is_empty() {

@@ -181,7 +181,7 @@ pub(crate) fn ifupdown_file(input: &str, text: &str) -> IfupdownFile {
     }
     let (addresses, notes) = found.finish();
     file.addresses = stanzas.into_iter().zip(addresses).collect();
-    file.addresses.sort_by_key(|(_, a)| a.line);
+    crate::sort::sort_by_key(&mut file.addresses, |(_, a)| a.line);
     file.notes = notes;
     file
 }

@@ -484,7 +484,7 @@ impl BurstCounter {
 
     fn finish(self) -> Burst {
         let mut senders: Vec<(Sender, (u64, u64))> = self.senders.into_iter().collect();
-        senders.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut senders, |a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
         Burst {
             packets: self.packets,
             peak_per_second: self.peak,
@@ -1256,7 +1256,9 @@ impl<'a> Analyser<'a> {
         s.arp.announcements = std::mem::take(&mut self.announcements).finish();
         s.arp.unsolicited = std::mem::take(&mut self.unsolicited).finish();
         let mut spoofers: Vec<_> = std::mem::take(&mut self.spoofers).into_iter().collect();
-        spoofers.sort_by(|a, b| b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut spoofers, |a, b| {
+            b.1 .0.cmp(&a.1 .0).then(a.0.cmp(&b.0))
+        });
         s.arp.spoofers = spoofers
             .into_iter()
             .take(TOP)
@@ -1281,7 +1283,7 @@ impl<'a> Analyser<'a> {
             .into_map(&mut s.overflowed)
             .into_iter()
             .collect();
-        talkers.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut talkers, |a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
         s.top_talkers = talkers
             .into_iter()
             .take(TOP)
@@ -1301,7 +1303,7 @@ impl<'a> Analyser<'a> {
             .map(|(ip, n)| (*ip, *n))
             .collect();
         s.arp.unanswered_targets = unanswered.len() as u64;
-        unanswered.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        crate::sort::sort_by(&mut unanswered, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         s.arp.top_unanswered = unanswered
             .into_iter()
             .take(TOP)
@@ -1390,12 +1392,14 @@ impl<'a> Analyser<'a> {
                 });
             }
         }
-        scans.sort_by(|a, b| b.probed.cmp(&a.probed).then(a.source.cmp(&b.source)));
+        crate::sort::sort_by(&mut scans, |a, b| {
+            b.probed.cmp(&a.probed).then(a.source.cmp(&b.source))
+        });
         scans.truncate(TOP);
         s.scans = scans;
         // DNS: what stayed pending, older than the grace period.
         let mut pending: Vec<_> = std::mem::take(&mut self.dns_pending).into_iter().collect();
-        pending.sort_by_key(|(_, p)| p.number);
+        crate::sort::sort_by_key(&mut pending, |(_, p)| p.number);
         for (Quad(client, sport, resolver, _), p) in pending {
             if self.last_ns.saturating_sub(p.time_ns) < DNS_GRACE_NS {
                 continue;
@@ -1431,7 +1435,9 @@ impl<'a> Analyser<'a> {
             }
         }
         let mut resolvers: Vec<ResolverStats> = self.resolvers.into_values().collect();
-        resolvers.sort_by(|a, b| b.queries.cmp(&a.queries).then(a.address.cmp(&b.address)));
+        crate::sort::sort_by(&mut resolvers, |a, b| {
+            b.queries.cmp(&a.queries).then(a.address.cmp(&b.address))
+        });
         resolvers.truncate(TOP);
         s.dns.resolvers = resolvers;
         s
@@ -1716,7 +1722,7 @@ mod tests {
             // in iteration order only).
             let json = |(s, notes): (CaptureSummary, Vec<Note>)| {
                 let mut arped = s.tcp.sources_arped.clone();
-                arped.sort();
+                crate::sort::sort(&mut arped);
                 (
                     serde_json::to_string_pretty(&s).expect("json"),
                     notes,
