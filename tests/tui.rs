@@ -1,7 +1,8 @@
 //! End-to-end: the real `diag` binary's terminal UI in tmux, driven by
 //! keys (overview → detail → kernel log search → help → quit), and the
 //! terminal restored after `q` and after SIGHUP. Needs `tmux` (`.ci/run`
-//! installs it).
+//! installs it). And on a bare pty that answers nothing, as a serial
+//! console or a console server may.
 
 mod common;
 
@@ -250,5 +251,108 @@ fn without_a_terminal_diag_runs_check_and_tui_refuses() {
         common::stderr(&out).contains("the TUI needs a terminal"),
         "{}",
         common::stderr(&out)
+    );
+}
+
+/// Issue 25: on a terminal that never answers a query (nothing reads the
+/// pty's master until the frame is expected, as on a console server or a
+/// slow serial line) and reports a 0x0 window (a serial console), the TUI
+/// drew nothing and exited 3 after 2 s ("The cursor position could not be
+/// read"). It draws its first frame at 80x24, sends no query, and `q` ends
+/// it with exit 0.
+#[test]
+fn the_tui_starts_on_a_pty_that_never_answers() {
+    use std::io::{Read, Write};
+    use std::process::Stdio;
+
+    let pty = nix::pty::openpty(None, None).expect("openpty");
+    let bundle = common::workspace().join("fixtures/http6-gateway-typo");
+    // setsid(1) --ctty: a session of its own whose controlling terminal is
+    // this pty (stdin), so that /dev/tty is the pty, not the runner's.
+    let mut command = Command::new("setsid");
+    command
+        .arg("--ctty")
+        .arg(env!("CARGO_BIN_EXE_diag"))
+        .arg("analyze")
+        .arg(&bundle)
+        .arg("--tui")
+        .env_remove("LINES")
+        .env_remove("COLUMNS")
+        .env("TERM", "xterm")
+        .env("LANG", "C.UTF-8")
+        .stdin(Stdio::from(pty.slave.try_clone().expect("dup")))
+        .stdout(Stdio::from(pty.slave.try_clone().expect("dup")))
+        .stderr(Stdio::from(pty.slave.try_clone().expect("dup")));
+    let mut child = command.spawn().expect("run setsid (util-linux) and diag");
+    // Only the child may hold the slave: the master reads EOF (EIO) once
+    // it has exited.
+    drop(command);
+    drop(pty.slave);
+    let mut master = std::fs::File::from(pty.master);
+    let shown = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let reader = {
+        let shown = std::sync::Arc::clone(&shown);
+        let mut master = master.try_clone().expect("dup master");
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            // EIO once the child and every slave fd are gone.
+            while let Ok(n) = master.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                shown.lock().expect("lock").extend_from_slice(&buf[..n]);
+            }
+        })
+    };
+    let text = |bytes: &[u8]| {
+        let raw = String::from_utf8_lossy(bytes).into_owned();
+        regex::Regex::new(r"\x1b\[[0-9;?]*[A-Za-z]")
+            .expect("pattern")
+            .replace_all(&raw, "")
+            .into_owned()
+    };
+    let started = Instant::now();
+    loop {
+        let seen = text(&shown.lock().expect("lock"));
+        if seen.contains("Causes (1), most likely first") {
+            break;
+        }
+        if let Some(status) = child.try_wait().expect("wait") {
+            panic!("diag exited ({status}) before its first frame:\n{seen}");
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("no first frame in 30 s:\n{seen}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    master.write_all(b"q").expect("type q");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("diag did not quit on q");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    drop(master);
+    let _ = reader.join();
+    let bytes = shown.lock().expect("lock").clone();
+    assert!(status.success(), "diag exited {status}");
+    assert!(
+        !bytes.windows(4).any(|w| w == b"\x1b[6n"),
+        "diag asked for the cursor position"
+    );
+    // The frame is 80 columns wide: the header's rule reaches column 80
+    // and nothing is drawn beyond it.
+    let frame = text(&bytes);
+    assert!(
+        !regex::Regex::new(r"\x1b\[\d+;(8[1-9]|9\d|\d{3,})H")
+            .expect("pattern")
+            .is_match(&String::from_utf8_lossy(&bytes)),
+        "drawn beyond column 80:\n{frame}"
     );
 }

@@ -54,7 +54,10 @@ pub struct TopChange {
 /// Every key, as the help overlay lists it: (keys, what they do).
 pub const KEYS: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
-    ("?", "this help (any key closes it)"),
+    (
+        "?",
+        "this help (j k Space b scroll it, any other key closes it)",
+    ),
     ("Tab  Shift-Tab", "next / previous screen"),
     ("1", "overview"),
     (
@@ -113,6 +116,9 @@ pub struct App {
     pub prompt: Option<Prompt>,
     /// The help overlay is shown.
     pub help: bool,
+    /// The first help line shown, when the help is taller than the screen
+    /// (`j`/`k`, `Space`/`b` scroll it; any other key closes it).
+    pub help_scroll: usize,
     /// A collection is running, since then.
     pub refreshing: Option<SystemTime>,
     /// Capture was asked for (`c`).
@@ -144,6 +150,7 @@ impl App {
             source: None,
             prompt: None,
             help: false,
+            help_scroll: 0,
             refreshing: None,
             capture: false,
             top_change: None,
@@ -278,7 +285,17 @@ impl App {
             return None;
         }
         if self.help {
-            self.help = false;
+            match key.code {
+                KeyCode::Char('j') | KeyCode::Down => self.help_scroll += 1,
+                KeyCode::Char(' ') | KeyCode::PageDown => self.help_scroll += 10,
+                KeyCode::Char('k') | KeyCode::Up => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1);
+                }
+                KeyCode::Char('b') | KeyCode::PageUp => {
+                    self.help_scroll = self.help_scroll.saturating_sub(10);
+                }
+                _ => self.help = false,
+            }
             return None;
         }
         if self.prompt.is_some() {
@@ -287,7 +304,10 @@ impl App {
         }
         match key.code {
             KeyCode::Char('q') => self.quit = true,
-            KeyCode::Char('?') => self.help = true,
+            KeyCode::Char('?') => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             KeyCode::Tab => self.tab(true),
             KeyCode::BackTab => self.tab(false),
             KeyCode::Char('1') => {

@@ -438,27 +438,48 @@ fn detail(frame: &mut Frame, app: &App, target: Target, area: Rect) {
             Span::raw(" "),
         ];
         let excerpt = e.excerpt.lines().next().unwrap_or_default();
+        // The kmsg record's prefix (`6,1234,5678,-;`) says nothing the
+        // reader needs: the message starts after it.
+        let skip = kmsg_prefix_len(&e.input, excerpt);
+        let shown = &excerpt[skip..];
         match spans.and_then(|s| s.get(i)).cloned().flatten() {
-            Some(range) if excerpt.get(range.clone()).is_some() => {
-                row.push(Span::raw(t.clean(&excerpt[..range.start])));
-                row.push(Span::styled(t.clean(&excerpt[range.clone()]), t.matched()));
-                row.push(Span::raw(t.clean(&excerpt[range.end..])));
+            Some(range) if range.start >= skip && excerpt.get(range.clone()).is_some() => {
+                let range = range.start - skip..range.end - skip;
+                row.push(Span::raw(t.clean(&shown[..range.start])));
+                row.push(Span::styled(t.clean(&shown[range.clone()]), t.matched()));
+                row.push(Span::raw(t.clean(&shown[range.end..])));
             }
-            _ => row.extend(highlight(&t.clean(excerpt), "", t)),
+            _ => row.extend(highlight(&t.clean(shown), "", t)),
         }
-        let line = Line::from(row);
-        lines.push(if selected {
-            line.style(t.selected())
-        } else {
-            line
-        });
+        // Wrapped, never cut at the right edge: the part that matters is
+        // often at the end (an AppArmor denial's `name=`).
+        for line in wrap_spans(row, width, 4) {
+            lines.push(if selected {
+                line.style(t.selected())
+            } else {
+                line
+            });
+        }
     }
     render_paged(frame, inner, lines, selected_line);
 }
 
 fn help(frame: &mut Frame, app: &App, area: Rect) {
     let width = area.width.min(78);
-    let height = area.height.min(KEYS.len() as u16 + 2);
+    // The keys' column, then each description word-wrapped beside it.
+    let keys_width = 19;
+    let text_width = usize::from(width.saturating_sub(2)).saturating_sub(keys_width);
+    let mut lines: Vec<Line> = Vec::new();
+    for (keys, what) in KEYS {
+        for (n, part) in wrap(what, text_width).into_iter().enumerate() {
+            let keys = if n == 0 { *keys } else { "" };
+            lines.push(Line::from(vec![
+                Span::styled(format!("{keys:<keys_width$}"), app.theme.heading()),
+                Span::raw(part),
+            ]));
+        }
+    }
+    let height = area.height.min(lines.len() as u16 + 2);
     let popup = Rect {
         x: area.x + (area.width - width) / 2,
         y: area.y + (area.height - height) / 2,
@@ -466,18 +487,22 @@ fn help(frame: &mut Frame, app: &App, area: Rect) {
         height,
     };
     frame.render_widget(Clear, popup);
-    let block = boxed(app, " Keys (any key closes) ".into());
+    let room = usize::from(height.saturating_sub(2));
+    let first = app.help_scroll.min(lines.len().saturating_sub(room));
+    let title = if lines.len() > room {
+        format!(
+            " Keys {}-{} of {} (j k Space b scroll, other keys close) ",
+            first + 1,
+            (first + room).min(lines.len()),
+            lines.len()
+        )
+    } else {
+        " Keys (any key closes) ".into()
+    };
+    let block = boxed(app, title);
     let inner = block.inner(popup);
     frame.render_widget(block, popup);
-    let lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(keys, what)| {
-            Line::from(vec![
-                Span::styled(format!("{keys:<19}"), app.theme.heading()),
-                Span::raw(*what),
-            ])
-        })
-        .collect();
+    let lines: Vec<Line> = lines.into_iter().skip(first).collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
@@ -510,6 +535,54 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+/// `spans` as lines of at most `width` characters, cut anywhere (log
+/// lines and records: every character may matter), continuation lines
+/// indented by `indent` spaces; styles kept.
+pub fn wrap_spans(spans: Vec<Span<'static>>, width: usize, indent: usize) -> Vec<Line<'static>> {
+    let width = width.max(indent + 1);
+    let mut lines = Vec::new();
+    let mut current: Vec<Span<'static>> = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let style = span.style;
+        let mut rest: &str = &span.content;
+        while !rest.is_empty() {
+            if used == width {
+                lines.push(Line::from(std::mem::take(&mut current)));
+                current.push(Span::raw(" ".repeat(indent)));
+                used = indent;
+            }
+            let room = width - used;
+            let cut = rest.char_indices().nth(room).map_or(rest.len(), |(i, _)| i);
+            current.push(Span::styled(rest[..cut].to_string(), style));
+            used += rest[..cut].chars().count();
+            rest = &rest[cut..];
+        }
+    }
+    if !current.is_empty() {
+        lines.push(Line::from(current));
+    }
+    lines
+}
+
+/// The length of the `/dev/kmsg` record prefix (`level,seq,usec,flags;`)
+/// of a line read from a kmsg input, 0 for any other line.
+pub fn kmsg_prefix_len(input: &str, line: &str) -> usize {
+    if !input.ends_with("kmsg") {
+        return 0;
+    }
+    let Some(semicolon) = line.find(';') else {
+        return 0;
+    };
+    let fields: Vec<&str> = line[..semicolon].split(',').collect();
+    let numeric = |f: &str| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit());
+    if fields.len() >= 4 && fields[..3].iter().all(|f| numeric(f)) {
+        semicolon + 1
+    } else {
+        0
+    }
 }
 
 /// The header's text at `now`: the one part of the screen that changes

@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod browser;
+pub mod console;
 pub mod draw;
 pub mod model;
 pub mod theme;
@@ -31,7 +32,7 @@ use crossterm::{cursor, execute};
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::source::snapshot::CollectOptions;
 use model::{Feed, Worker};
-use ratatui::backend::{Backend, CrosstermBackend};
+use ratatui::backend::Backend;
 use ratatui::Terminal;
 use std::io::{self, IsTerminal};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -97,7 +98,7 @@ pub fn run(feed: Feed, rules: RuleSet, collect: CollectOptions, args: &TuiArgs) 
 
     let guard = TerminalGuard::enter()?;
     let result = (|| -> Result<()> {
-        let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+        let mut terminal = Terminal::new(console::Console::new())?;
         terminal.clear()?;
         let lost = Arc::clone(&stop);
         event_loop(&mut terminal, &mut app, &worker, &stop, |timeout| {

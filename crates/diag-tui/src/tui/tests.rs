@@ -511,3 +511,110 @@ fn the_idle_loop_writes_nothing() {
     assert!(a.model.is_some(), "the worker delivered within 4 s");
     assert_eq!(idle_bytes, Some(0), "100 idle ticks wrote bytes");
 }
+
+/// Issue 25: the help overlay was cut at every size ("interfaces,
+/// packets" lost). Its descriptions wrap beside the keys, and on a screen
+/// too short for it the title says which lines show and `j` scrolls on.
+#[test]
+fn the_help_wraps_and_scrolls_on_a_short_screen() {
+    let model = http6_with_capture();
+    let mut a = app(Arc::clone(&model), PLAIN);
+    press(&mut a, "?");
+    let tall = text(&render(&a, 80, 40));
+    assert!(tall.contains("interfaces, packets"), "{tall}");
+    assert!(tall.contains("Keys (any key closes)"), "{tall}");
+    let short = text(&render(&a, 80, 12));
+    assert!(short.contains("Keys 1-10 of 22"), "{short}");
+    assert!(!short.contains("packet capture in live"), "{short}");
+    press(&mut a, "jjjjjjjjjjjj");
+    assert!(a.help, "j scrolls, it does not close");
+    let scrolled = text(&render(&a, 80, 12));
+    assert!(scrolled.contains("Keys 13-22 of 22"), "{scrolled}");
+    assert!(scrolled.contains("packet capture in live"), "{scrolled}");
+    press(&mut a, "x");
+    assert!(!a.help, "any other key closes it");
+}
+
+/// Issue 25: evidence was cut at the right edge (an AppArmor denial lost
+/// its `name=`): it wraps, and a kmsg record shows its message without the
+/// `level,seq,usec,flags;` prefix.
+#[test]
+fn evidence_wraps_and_drops_the_kmsg_prefix() {
+    let screen = finding_detail("fs-remounted-read-only", 60, 40, |e| e.input == "dev/kmsg");
+    assert!(screen.contains("dev/kmsg:"), "{screen}");
+    assert!(
+        !regex::Regex::new(r"dev/kmsg:\d+ \d+,\d+,\d+,")
+            .expect("pattern")
+            .is_match(&screen),
+        "kmsg prefix shown: {screen}"
+    );
+    // The capture finding's lines end "(42 bytes on the wire)": at 60
+    // columns that is on a continuation line, not cut.
+    let screen = finding_detail("", 60, 40, |e| e.excerpt.contains("bytes on the wire"));
+    assert!(screen.contains("bytes on the wire)"), "{screen}");
+}
+
+/// The detail screen, at `width`x`height`, of the first finding of
+/// `fixture` (empty: the http6 bundle with its capture) with evidence
+/// that `cites` accepts.
+fn finding_detail(
+    fixture: &str,
+    width: u16,
+    height: u16,
+    cites: impl Fn(&diag_core::model::Evidence) -> bool,
+) -> String {
+    let model = if fixture.is_empty() {
+        http6_with_capture()
+    } else {
+        model(snapshot(fixture))
+    };
+    let finding = model
+        .diagnosis
+        .findings
+        .iter()
+        .position(|f| f.evidence.iter().any(&cites))
+        .expect("a finding citing such evidence");
+    let mut a = app(Arc::clone(&model), PLAIN);
+    for _ in 0..model.diagnosis.causes.len() + finding {
+        press(&mut a, "j");
+    }
+    press(&mut a, "\n");
+    text(&render(&a, width, height))
+}
+
+#[test]
+fn wrap_spans_cuts_at_the_width_and_keeps_styles() {
+    use ratatui::style::{Modifier, Style};
+    let bold = Style::default().add_modifier(Modifier::BOLD);
+    let lines = super::draw::wrap_spans(
+        vec![
+            ratatui::text::Span::raw("abcdef"),
+            ratatui::text::Span::styled("ghijkl", bold),
+        ],
+        5,
+        2,
+    );
+    let texts: Vec<String> = lines
+        .iter()
+        .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+        .collect();
+    assert_eq!(texts, ["abcde", "  fgh", "  ijk", "  l"]);
+    assert_eq!(lines[1].spans[2].style, bold);
+    assert_eq!(lines[1].spans[1].style, Style::default());
+}
+
+#[test]
+fn kmsg_prefix_is_recognised_only_on_kmsg_records() {
+    use super::draw::kmsg_prefix_len;
+    assert_eq!(kmsg_prefix_len("dev/kmsg", "6,1234,5678,-;hello"), 14);
+    assert_eq!(
+        kmsg_prefix_len("dev/kmsg", "6,1234,5678,-,caller=T1;hi"),
+        24
+    );
+    assert_eq!(
+        kmsg_prefix_len("var/log/kern.log", "6,1234,5678,-;hello"),
+        0
+    );
+    assert_eq!(kmsg_prefix_len("dev/kmsg", "a;b"), 0);
+    assert_eq!(kmsg_prefix_len("dev/kmsg", "no semicolon"), 0);
+}
