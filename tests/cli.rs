@@ -206,6 +206,22 @@ fn builtin_rules_validate_and_pass_their_cases() {
     ] {
         assert!(text.contains(id), "{id} not listed:\n{text}");
     }
+    // Issue 25: a header, and every column starts where its header does.
+    let header = text.lines().next().expect("a header");
+    assert!(header.starts_with("ID "), "{header}");
+    let kind = header.find("KIND").expect("KIND");
+    let title = header.find("TITLE").expect("TITLE");
+    for line in text.lines().skip(1) {
+        let word_at = |at: usize| line.get(at..).and_then(|s| s.split(' ').next());
+        assert!(
+            matches!(word_at(kind), Some("cause" | "finding" | "state")),
+            "{line}"
+        );
+        assert!(
+            line.get(..title).is_some_and(|s| s.ends_with(' ')),
+            "{line}"
+        );
+    }
 }
 
 /// `diag rules facts`: the facts tree conditions read, as text, as the

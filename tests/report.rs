@@ -125,7 +125,7 @@ fn format_errors_name_the_output_and_write_nothing() {
         md.to_str().expect("utf-8"),
     ]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(stderr(&out).contains("r.md: the extension says Md but --format says Json"));
+    assert!(stderr(&out).contains("r.md: the extension says md but --format says json"));
 
     let out = diag(&["report", "--from", &fixture("healthy-vm")]);
     assert_eq!(out.status.code(), Some(3), "-o is required");

@@ -13,6 +13,7 @@
 use crate::cli::args::{ReportArgs, ReportFormat, RuleArgs};
 use crate::cli::common::{live, load_rules, options};
 use anyhow::{bail, Context, Result};
+use clap::ValueEnum;
 use diag_core::analysis::{Analysis, Request};
 use diag_core::report::{self, Report};
 use std::io::Write;
@@ -27,6 +28,13 @@ impl ReportFormat {
             "json" => Some(ReportFormat::Json),
             _ => None,
         }
+    }
+
+    /// The name `--format` takes (`md`, `html`, `json`), for messages.
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_string())
+            .unwrap_or_default()
     }
 
     fn render(self, report: &Report) -> String {
@@ -51,10 +59,10 @@ pub(crate) fn run(args: ReportArgs, rules: &RuleArgs) -> Result<u8> {
         };
         let format = match (by_extension, args.format) {
             (Some(ext), Some(flag)) if ext != flag => bail!(
-                "{}: the extension says {:?} but --format says {:?}",
+                "{}: the extension says {} but --format says {}",
                 path.display(),
-                ext,
-                flag
+                ext.name(),
+                flag.name()
             ),
             (Some(format), _) | (None, Some(format)) => format,
             (None, None) => bail!(

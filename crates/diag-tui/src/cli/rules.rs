@@ -16,33 +16,43 @@ pub(crate) fn run(command: RulesCommand, before: &RuleArgs) -> Result<u8> {
     match command {
         RulesCommand::List { rules } => {
             let rules = load_rules(&before.and(&rules))?;
-            let mut out = String::new();
+            // (id, kind, severity, title, where), state-change patterns
+            // (timeline marks, not findings) last.
+            let mut rows: Vec<[String; 5]> = Vec::new();
             for rule in rules.rules() {
                 let kind = match rule.kind {
                     diag_core::diagnose::rules::RuleKind::Cause => "cause",
                     diag_core::diagnose::rules::RuleKind::Finding => "finding",
                 };
-                out.push_str(&format!(
-                    "{:<32} {:<7} {:<8} {}  ({}:{})\n",
+                rows.push([
                     visible_line(&rule.id),
-                    kind,
-                    rule.severity,
+                    kind.into(),
+                    rule.severity.to_string(),
                     visible_line(&rule.title),
-                    visible_line(&rule.file),
-                    rule.line
-                ));
+                    format!("{}:{}", visible_line(&rule.file), rule.line),
+                ]);
             }
-            // State-change patterns: timeline marks, not findings.
             for state in rules.states() {
-                out.push_str(&format!(
-                    "{:<32} {:<7} {:<8} {}  ({}:{})\n",
+                rows.push([
                     visible_line(&state.id),
-                    "state",
-                    "-",
+                    "state".into(),
+                    "-".into(),
                     visible_line(&state.title),
-                    visible_line(&state.file),
-                    state.line
-                ));
+                    format!("{}:{}", visible_line(&state.file), state.line),
+                ]);
+            }
+            let header = ["ID", "KIND", "SEVERITY", "TITLE", "DEFINED AT"].map(String::from);
+            let width = |column: usize| {
+                std::iter::once(&header)
+                    .chain(&rows)
+                    .map(|r| r[column].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            };
+            let (id, kind, severity) = (width(0), width(1), width(2));
+            let mut out = String::new();
+            for [a, b, c, d, e] in std::iter::once(&header).chain(&rows) {
+                out.push_str(&format!("{a:<id$} {b:<kind$} {c:<severity$} {d}  ({e})\n"));
             }
             write_stdout(&out)?;
             Ok(0)
