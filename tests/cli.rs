@@ -1267,3 +1267,27 @@ fn command_help_is_stable() {
         check.lines().count()
     );
 }
+
+/// Issue 25: `baseline save` collected the live host with the default
+/// 2 s packet capture and waited it out, for a baseline that holds no
+/// traffic. It reads the host and writes at once (best of two runs well
+/// under the 2 s window; about 0.1 s here).
+#[test]
+fn baseline_save_does_not_wait_for_a_capture() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("b.json");
+    let best = (0..2)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let out = diag(&["baseline", "save", "-o", file.to_str().expect("utf-8")]);
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            started.elapsed()
+        })
+        .min()
+        .expect("two runs");
+    assert!(
+        best < std::time::Duration::from_millis(1800),
+        "baseline save took {best:?}: it waited for a capture"
+    );
+    assert!(file.exists());
+}

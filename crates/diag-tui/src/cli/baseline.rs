@@ -40,7 +40,11 @@ pub(crate) fn run(command: BaselineCommand, read: &ReadArgs) -> Result<u8> {
                 ),
                 None => Vec::new(),
             };
-            let mut snapshot = Snapshot::collect(&source, options);
+            // A baseline records configuration and state, no traffic: no
+            // capture window to wait for (issue 25).
+            let mut options = options.clone();
+            options.capture.duration = std::time::Duration::ZERO;
+            let mut snapshot = Snapshot::collect(&source, &options);
             if !extra.is_empty() {
                 let records = stat_records(source.root(), &watch_list(source.root(), &extra));
                 put(&mut snapshot, PATHS_INPUT, records_json(&records));
