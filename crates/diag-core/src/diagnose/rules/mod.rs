@@ -800,15 +800,8 @@ fn parse_files(files: &[RuleFile], depth: Depth) -> Parsed {
     let mut seen_states: HashMap<String, (String, usize)> = HashMap::new();
     for file in files {
         let at = Locator::new(&file.name, &file.text);
-        let raw: RawFile = match toml::from_str(&file.text) {
-            Ok(raw) => raw,
-            Err(err) => {
-                let offset = err.span().map_or(0, |s| s.start);
-                parsed
-                    .problems
-                    .push(at.at(offset, err.message().trim().to_string()));
-                continue;
-            }
+        let Some(raw) = parse_raw_file(&file.text, &at, &mut parsed.problems) else {
+            continue;
         };
         for raw_rule in raw.rule {
             let id_span = raw_rule.id.span();
@@ -852,6 +845,54 @@ fn parse_files(files: &[RuleFile], depth: Depth) -> Parsed {
         }
     }
     parsed
+}
+
+/// The file's tables, every problem of TOML syntax or shape reported, not
+/// only the first (issue 25): each time the file does not read, the
+/// problem is noted and the `[[rule]]` or `[[state]]` table it lies in is
+/// blanked (its lines kept, so every later line number stays right), and
+/// the rest is read again. `None` when a problem lies outside every such
+/// table (nothing else can be read then).
+fn parse_raw_file(
+    text: &str,
+    at: &Locator<'_>,
+    problems: &mut Vec<RuleProblem>,
+) -> Option<RawFile> {
+    let mut text = std::borrow::Cow::Borrowed(text);
+    // Each round blanks one table: at most one round per table.
+    let tables = table_starts(&text).len();
+    for _ in 0..=tables {
+        let err = match toml::from_str::<RawFile>(&text) {
+            Ok(raw) => return Some(raw),
+            Err(err) => err,
+        };
+        let offset = err.span().map_or(0, |s| s.start);
+        problems.push(at.at(offset, err.message().trim().to_string()));
+        let starts = table_starts(&text);
+        let index = starts.iter().rposition(|&start| start <= offset)?;
+        let end = starts.get(index + 1).copied().unwrap_or(text.len());
+        // Byte for byte, so that later offsets still point into `at`.
+        let blanked: String = text[starts[index]..end]
+            .bytes()
+            .map(|b| if b == b'\n' { '\n' } else { ' ' })
+            .collect();
+        text.to_mut().replace_range(starts[index]..end, &blanked);
+    }
+    None
+}
+
+/// Byte offsets of the lines that open a `[[rule]]` or `[[state]]` table.
+fn table_starts(text: &str) -> Vec<usize> {
+    let mut starts = Vec::new();
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let header = line.trim();
+        if header == "[[rule]]" || header == "[[state]]" {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    starts
 }
 
 fn compile_rule(

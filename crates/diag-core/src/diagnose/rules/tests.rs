@@ -641,3 +641,58 @@ fn case_files_are_read_beneath_the_rule_directory() {
         "{problems:?}"
     );
 }
+
+/// Issue 25: `rules validate` stopped at the first TOML problem of a file.
+/// Every `[[rule]]` whose shape is wrong is reported, at its own line, and
+/// the rules after them are still checked.
+#[test]
+fn rules_validate_reports_every_schema_error_not_the_first() {
+    let text = format!(
+        r#"# A file with three broken rules and one good one.
+[[rule]]
+id = "a.bad"
+title = "no severity ñ"
+summary = "x"
+when = "true"
+{CASES}
+[[rule]]
+id = "b.good"
+title = "fine"
+severity = "warning"
+summary = "x"
+when = "true"
+{CASES}
+[[rule]]
+id = "c.bad"
+title = "severity of the wrong type"
+severity = 3
+summary = "x"
+when = "true"
+{CASES}
+[[rule]]
+id = "d.bad"
+title = "condition that does not compile"
+severity = "warning"
+summary = "x"
+when = "facts.net.("
+{CASES}"#
+    );
+    let problems = problems_of(&text);
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    assert!(problems[0].starts_with("r.toml:2:"), "{problems:#?}");
+    assert!(problems[0].contains("severity"), "{problems:#?}");
+    let line = |needle: &str| {
+        text.lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i + 1)
+            .expect("line")
+    };
+    assert!(
+        problems[1].starts_with(&format!("r.toml:{}:", line("severity = 3"))),
+        "{problems:#?}"
+    );
+    assert!(
+        problems[2].contains(&format!(":{}:", line("facts.net.("))),
+        "{problems:#?}"
+    );
+}
