@@ -560,7 +560,9 @@ impl Snapshot {
     /// when `path` ends in `.tar.zst`. Atomic: everything is written under a
     /// temporary name in the same directory and renamed at the end, so a
     /// crash never leaves a half bundle under the final name. Refuses to
-    /// replace an existing path.
+    /// replace an existing path. Owner-only, as reports and baselines are
+    /// (a bundle holds the host's kernel log, addresses and configuration):
+    /// an archive is created 0600, a directory 0700.
     pub fn write_bundle(&self, path: &Path) -> Result<()> {
         if path.exists() {
             return Err(Error::OutputExists(path.to_path_buf()));
@@ -585,6 +587,9 @@ impl Snapshot {
             pack(&root, &archive)?;
             std::fs::rename(&archive, path).map_err(|e| Error::io(path, e))?;
         } else {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| Error::io(&root, e))?;
             std::fs::rename(&root, path).map_err(|e| Error::io(path, e))?;
         }
         // `staging` (now holding only leftovers) is removed on drop.
@@ -612,7 +617,13 @@ impl Snapshot {
 }
 
 fn pack(root: &Path, archive: &Path) -> Result<()> {
-    let file = std::fs::File::create(archive).map_err(|e| Error::io(archive, e))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(archive)
+        .map_err(|e| Error::io(archive, e))?;
     let encoder = zstd::Encoder::new(file, 3).map_err(|e| Error::io(archive, e))?;
     let mut builder = tar::Builder::new(encoder);
     builder.mode(tar::HeaderMode::Deterministic);
@@ -792,5 +803,22 @@ mod tests {
             ..CollectOptions::default()
         };
         assert_eq!(Snapshot::collect(&bundle, &options).since, Some(other));
+    }
+
+    /// Issue 25: reports and baselines were written 0600, bundles with the
+    /// umask's 0644 though they hold more of the host: every output that
+    /// holds host data is owner-only.
+    #[test]
+    fn bundles_are_written_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("tempdir");
+        let snapshot = Snapshot::from_inputs([("dev/kmsg", b"6,0,1,-;x\n".to_vec())]);
+        let tree = dir.path().join("bundle");
+        snapshot.write_bundle(&tree).expect("write");
+        let archive = dir.path().join("bundle.tar.zst");
+        snapshot.write_bundle(&archive).expect("write");
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(mode(&tree), 0o700);
+        assert_eq!(mode(&archive), 0o600);
     }
 }
