@@ -205,6 +205,10 @@ fn raid_mounts_and_neighbours_on_their_fixtures() {
     let screen = text(&render(&a, 120, 40));
     assert!(screen.contains("md"), "{screen}");
     assert!(screen.contains("recovery [#"), "progress bar: {screen}");
+    // Issue 25: `[3/4]` of ours beside mdstat's `[4/3]` read as a
+    // contradiction; ours is in words.
+    assert!(screen.contains("3 of 4 working"), "{screen}");
+    assert!(!screen.contains("[3/4]"), "{screen}");
     assert!(
         screen.contains("WARN") || screen.contains("CRIT"),
         "{screen}"

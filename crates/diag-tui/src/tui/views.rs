@@ -313,8 +313,10 @@ fn raid(model: &Model, theme: &Theme) -> Browser {
         // mismatches, no spare.
         let mark = severity_mark(judged.severity(&a.input, a.line, &a.excerpt));
         rows.push(
+            // mdstat's own `[n/m]` (in the summary) is disks/working;
+            // ours in words, so the two never read as a contradiction.
             Row::new(format!(
-                "{} {} {} [{}/{}] {}",
+                "{} {} {} {} of {} working {}",
                 a.name,
                 or_dash(&a.level),
                 or_dash(&a.state),
@@ -359,7 +361,7 @@ fn raid(model: &Model, theme: &Theme) -> Browser {
         }
     }
     Browser::new(
-        "array level state [working/disks]; members, slot, role, sysfs state",
+        "array level state, disks working; members, slot, role, sysfs state",
         rows,
         "no md array in this snapshot",
     )
