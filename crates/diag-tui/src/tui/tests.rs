@@ -183,16 +183,16 @@ fn screens_show_what_the_facts_hold() {
     );
     let source = shown("\nv", 80, 24);
     assert!(source.contains("source proc/net/route:2"), "{source}");
-    assert!(source.contains(">         2 eth0 00000000"), "{source}");
+    assert!(source.contains("*         2 eth0 00000000"), "{source}");
     let kernel = shown("2/overflow\n", 80, 24);
     assert!(kernel.contains("/overflow"), "{kernel}");
-    assert!(kernel.contains("> ") && kernel.contains("Neighbour table overflow"));
+    assert!(kernel.contains("* ") && kernel.contains("Neighbour table overflow"));
     let packets = shown("9", 300, 100);
     assert!(packets.contains("capture/eth0.pcap"), "{packets}");
     assert!(packets.contains("arp"), "{packets}");
     let routes = shown("4", 80, 24);
     assert!(
-        routes.contains(">    default dev eth0"),
+        routes.contains("*    default dev eth0"),
         "evidence marked: {routes}"
     );
 }

@@ -142,11 +142,11 @@ impl Theme {
         )
     }
 
-    /// The symbol of a marked row (evidence line, off-link entry): `>>` in
-    /// ASCII, `▶` otherwise.
+    /// The symbol of a marked row (evidence line, off-link entry): `*` in
+    /// ASCII (`>` is the cursor's), `▶` otherwise.
     pub fn marker(&self) -> &'static str {
         if self.ascii {
-            ">"
+            "*"
         } else {
             "▶"
         }
