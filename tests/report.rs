@@ -299,3 +299,43 @@ fn report_help_is_stable() {
     assert_eq!(out.status.code(), Some(0));
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+/// Issue 25: printed to PDF, the HTML report lost the evidence of every
+/// finding (it sits in closed `<details>`). Printing opens them: headless
+/// Chromium's PDF, read back by `pdftotext`, holds a finding's evidence
+/// line.
+#[test]
+fn the_printed_html_report_keeps_the_evidence_of_findings() {
+    let Some(binary) = chromium() else {
+        panic!("this test needs headless Chromium: apt-get install chromium (.ci/run does)");
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("r.html");
+    let out = diag(&[
+        "report",
+        "--from",
+        &fixture("http6-gateway-typo"),
+        "-o",
+        page.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&page).expect("report");
+    // A finding's evidence line, inside a closed <details>.
+    let line = "net_ratelimit: 2127 callbacks suppressed";
+    let closed = html.find("<details>").expect("a closed details block");
+    assert!(html[closed..].contains(line), "not in a closed block");
+    let pdf = dir.path().join("r.pdf");
+    run_chromium(
+        &binary,
+        &page,
+        &[format!("--print-to-pdf={}", pdf.display())],
+    );
+    let text = Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("run pdftotext (apt-get install poppler-utils; .ci/run does)");
+    assert!(text.status.success(), "pdftotext failed");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains(line), "the PDF lost the evidence:\n{text}");
+}

@@ -9,8 +9,11 @@
 //! - Timeline: an inline SVG chart, one lane per kind of event, over the
 //!   report's time window; the full list follows as a table.
 //! - Evidence: in `<details>` blocks, open for causes and closed for
-//!   findings. Printing keeps what is open; the print style sheet drops
-//!   colours and keeps tables and evidence blocks from splitting.
+//!   findings. A "Show all evidence" box opens them all on screen (CSS
+//!   only: `:checked` and `::details-content`), and printing opens them
+//!   all (a printed report kept only the open ones: the evidence of every
+//!   finding was lost on paper); the print style sheet drops colours and
+//!   keeps tables and evidence blocks from splitting.
 
 use super::context::{EventKind, Report, TimelineEvent};
 use super::markdown::event_time;
@@ -33,7 +36,10 @@ th{background:#f0f0f0}tr{break-inside:avoid}.no{color:#c62828;font-weight:700}
 svg{max-width:100%;height:auto;border:1px solid #ddd}
 summary{cursor:pointer;color:#333}
 @media print{body{margin:0;max-width:none;font-size:11pt}.verdict,.sev-critical,.sev-warning,.sev-info,.ok{background:none;color:#000;border:1px solid #000}
-a{color:#000}h2{break-after:avoid}details{break-inside:avoid}summary{list-style:none}}
+a{color:#000}h2{break-after:avoid}details{break-inside:avoid}summary{list-style:none}
+.expand-all{display:none}details::details-content{content-visibility:visible;display:block}}
+.expand-all{font-size:.9em;color:#333}
+#expand-all:checked~* details::details-content{content-visibility:visible;display:block}
 "#;
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -58,6 +64,11 @@ pub fn html(report: &Report) -> String {
                 style { (PreEscaped(STYLE)) }
             }
             body {
+                // Evidence of findings is folded on screen; this box (no
+                // script: the page forbids them) unfolds every one, and
+                // printing does too (`@media print`).
+                input #expand-all .expand-all type="checkbox";
+                label .expand-all for="expand-all" { " Show all evidence" }
                 h1 { "diag report: " (host) }
                 ul.meta {
                     @if let Some(w) = &c.window {
