@@ -326,6 +326,14 @@ impl App {
                     self.sync_browser();
                 }
             }
+            // A bundle is read once: nothing to refresh or capture (issue
+            // 25: `c` said "capture on" over a bundle).
+            KeyCode::Char('r' | 'c') if self.interval.is_none() => {
+                self.message = Some(
+                    "a bundle is read once: no refresh, no capture (`diag tui` shows the live host)"
+                        .into(),
+                );
+            }
             KeyCode::Char('r') => {
                 self.message = Some("refreshing".into());
                 return Some(Command::Refresh);

@@ -396,6 +396,8 @@ fn keys_navigate_and_come_back() {
     assert!(!a.help && !a.quit, "any key closes help, and only that");
     press(&mut a, "/zzz-nothing\n");
     assert_eq!(a.message.as_deref(), Some("no match for zzz-nothing"));
+    // Live (a refresh interval), `c` turns the capture on.
+    a.interval = Some(std::time::Duration::from_secs(2));
     assert_eq!(
         a.key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE)),
         Some(super::model::Command::SetCapture(true))
@@ -621,4 +623,22 @@ fn kmsg_prefix_is_recognised_only_on_kmsg_records() {
     );
     assert_eq!(kmsg_prefix_len("dev/kmsg", "a;b"), 0);
     assert_eq!(kmsg_prefix_len("dev/kmsg", "no semicolon"), 0);
+}
+
+/// Issue 25: over a bundle, `c` said "capture on" and the interfaces
+/// promised rates "after the next refresh": a bundle is read once.
+#[test]
+fn a_bundle_says_what_a_bundle_holds() {
+    let model = http6_with_capture();
+    let mut a = app(Arc::clone(&model), PLAIN);
+    for key in ['c', 'r'] {
+        let command = a.key(KeyEvent::new(KeyCode::Char(key), KeyModifiers::NONE));
+        assert!(command.is_none(), "{key} sent a command over a bundle");
+        let message = a.message.clone().unwrap_or_default();
+        assert!(message.contains("a bundle is read once"), "{message}");
+    }
+    press(&mut a, "8");
+    let screen = text(&render(&a, 80, 24));
+    assert!(screen.contains("one reading: no rates"), "{screen}");
+    assert!(!screen.contains("next refresh"), "{screen}");
 }

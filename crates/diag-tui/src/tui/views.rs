@@ -474,10 +474,15 @@ fn interfaces(model: &Model, previous: Option<&Model>) -> Browser {
             .mark(mark)
         })
         .collect();
+    // A bundle is one reading: it has counters, never rates (issue 25:
+    // it promised rates "after the next refresh" that never comes).
+    let live = model.snapshot.source.kind == diag_core::source::SourceKind::Live;
     let header = if seconds.is_some() {
         "iface        state    rates between the last two refreshes"
-    } else {
+    } else if live {
         "iface        state    counters (rates appear after the next refresh)"
+    } else {
+        "iface        state    counters since boot (one reading: no rates)"
     };
     Browser::new(header, rows, "no /proc/net/dev in this snapshot")
 }
