@@ -136,7 +136,8 @@ fn overview_detail_kernel_search_help_quit_in_tmux() {
     tmux.wait_for("finding neigh.table-overflow");
 
     tmux.keys(&["2"]);
-    tmux.wait_for("Kernel log 1/11");
+    // Opened at the first line that is evidence.
+    tmux.wait_for("Kernel log 4/11");
     tmux.keys(&["/"]);
     tmux.tmux(&["send-keys", "-t", "t", "-l", "callbacks"]);
     tmux.wait_for("/callbacks_");

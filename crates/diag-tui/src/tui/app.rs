@@ -217,11 +217,19 @@ impl App {
         if self.built[i] == model.generation {
             return;
         }
+        let first = self.built[i] == 0;
         let fresh = area.browser(model, self.previous.as_deref(), &self.theme);
         self.browsers[i].header = fresh.header;
         self.browsers[i].empty = fresh.empty;
         self.browsers[i].set_rows(fresh.rows);
         self.built[i] = model.generation;
+        if first && area == Area::Kernel {
+            // Opened at the evidence (the first marked line), else at the
+            // newest line; not at line 1 of the boot (issue 25).
+            let browser = &mut self.browsers[i];
+            browser.end();
+            browser.next_mark(true);
+        }
     }
 
     /// The cause or finding of a target.

@@ -642,3 +642,38 @@ fn a_bundle_says_what_a_bundle_holds() {
     assert!(screen.contains("one reading: no rates"), "{screen}");
     assert!(!screen.contains("next refresh"), "{screen}");
 }
+
+/// Issue 25: the kernel log showed seconds since boot only, and opened at
+/// line 1 of the boot. Where the boot time is known (`proc/stat`'s btime
+/// here) lines carry their UTC time, and the view opens at the evidence.
+#[test]
+fn the_kernel_log_shows_wall_clock_time_and_opens_at_the_evidence() {
+    let model = model(snapshot("scenario-000-aliases-cpanel-ips"));
+    assert!(
+        model
+            .facts
+            .kernel_log
+            .entries
+            .iter()
+            .any(|e| e.wall_us.is_some()),
+        "the fixture has no wall-clock times"
+    );
+    let mut a = app(Arc::clone(&model), PLAIN);
+    press(&mut a, "2");
+    let screen = text(&render(&a, 100, 30));
+    assert!(
+        regex::Regex::new(r"\d\d-\d\d \d\d:\d\d:\d\d")
+            .expect("pattern")
+            .is_match(&screen),
+        "{screen}"
+    );
+    let http6 = http6_with_capture();
+    let mut a = app(Arc::clone(&http6), PLAIN);
+    press(&mut a, "2");
+    let row = a.browsers[0].selected().expect("a row");
+    assert!(
+        row.text.contains("Neighbour table overflow"),
+        "{}",
+        row.text
+    );
+}

@@ -163,9 +163,16 @@ fn kernel_log(model: &Model) -> Browser {
         .entries
         .iter()
         .map(|e| {
-            let time = match e.time_us {
-                Some(us) => format!("{:>6}.{:06}", us / 1_000_000, us % 1_000_000),
-                None => " ".repeat(13),
+            // Wall-clock time (UTC) where the line or the boot time gives
+            // it, else seconds since boot (issue 25), 14 columns either way.
+            let wall = e
+                .wall_us
+                .and_then(|us| jiff::Timestamp::from_microsecond(us).ok())
+                .map(|t| t.strftime("%m-%d %H:%M:%S").to_string());
+            let time = match (wall, e.time_us) {
+                (Some(wall), _) => wall,
+                (None, Some(us)) => format!("{:>7}.{:06}", us / 1_000_000, us % 1_000_000),
+                (None, None) => " ".repeat(14),
             };
             let level = e
                 .level
@@ -183,7 +190,7 @@ fn kernel_log(model: &Model) -> Browser {
         })
         .collect();
     Browser::new(
-        "time (s since boot) level message",
+        "time (UTC, else s since boot) level message",
         rows,
         "no kernel log in this snapshot",
     )
