@@ -64,7 +64,10 @@ pub const KEYS: &[(&str, &str)] = &[
         "2..9",
         "kernel log, addresses, routes, neighbours, RAID, mounts, interfaces, packets",
     ),
-    ("j k  Down Up", "move down / up"),
+    (
+        "j k h l  arrows",
+        "move down / up; scroll long rows left / right",
+    ),
     ("Space b  PgDn PgUp", "page down / up"),
     ("g G  Home End", "first / last row"),
     (
@@ -481,6 +484,12 @@ impl App {
                     _ => None,
                 };
                 browser.set_max_level(next);
+            }
+            // Horizontal scrolling of long rows (issue 25): the mark
+            // column stays, the text moves by 16 columns.
+            KeyCode::Char('l') | KeyCode::Right => browser.hscroll += 16,
+            KeyCode::Char('h') | KeyCode::Left => {
+                browser.hscroll = browser.hscroll.saturating_sub(16);
             }
             KeyCode::Char('F') if is_kernel => {
                 browser.follow = !browser.follow;

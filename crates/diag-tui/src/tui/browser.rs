@@ -104,6 +104,8 @@ pub struct Browser {
     pub follow: bool,
     /// What is said when there are no rows at all.
     pub empty: String,
+    /// Columns of row text scrolled off to the left (`h`/`l`).
+    pub hscroll: usize,
     visible: Vec<usize>,
     cursor: usize,
 }
@@ -280,6 +282,9 @@ impl Browser {
         if self.follow {
             heading.push_str("FOLLOW ");
         }
+        if self.hscroll > 0 {
+            heading.push_str(&format!("col {} ", self.hscroll + 1));
+        }
         let block = Block::default()
             .borders(Borders::ALL)
             .border_set(theme.border())
@@ -287,8 +292,13 @@ impl Browser {
         let inner = block.inner(area);
         frame.render_widget(block, area);
         let height = usize::from(inner.height.saturating_sub(1));
+        // Room for a row's text beside the five columns of its mark.
+        let room = usize::from(inner.width).saturating_sub(5);
         let mut lines = vec![Line::styled(
-            format!("     {}", theme.clean(&self.header)),
+            format!(
+                "     {}",
+                fit(&theme.clean(&self.header), self.hscroll, room, theme)
+            ),
             theme.dim(),
         )];
         if self.rows.is_empty() {
@@ -301,13 +311,20 @@ impl Browser {
             let query = self.search.to_lowercase();
             for (position, &i) in self.visible.iter().enumerate().skip(first).take(height) {
                 let row = &self.rows[i];
-                lines.push(self.row_line(row, position == self.cursor, &query, theme));
+                lines.push(self.row_line(row, position == self.cursor, &query, room, theme));
             }
         }
         frame.render_widget(Paragraph::new(lines), inner);
     }
 
-    fn row_line<'a>(&self, row: &Row, selected: bool, query: &str, theme: &Theme) -> Line<'a> {
+    fn row_line<'a>(
+        &self,
+        row: &Row,
+        selected: bool,
+        query: &str,
+        room: usize,
+        theme: &Theme,
+    ) -> Line<'a> {
         let (word, style) = match row.mark {
             Mark::None => ("    ".to_string(), Style::default()),
             Mark::Severity(s) => (severity_word(s).to_string(), theme.severity(s)),
@@ -315,7 +332,11 @@ impl Browser {
             Mark::Word(w) => (format!("{w:<4}"), theme.alert()),
         };
         let mut spans = vec![Span::styled(word, style), Span::raw(" ")];
-        spans.extend(highlight(&theme.clean(&row.text), query, theme));
+        spans.extend(highlight(
+            &fit(&theme.clean(&row.text), self.hscroll, room, theme),
+            query,
+            theme,
+        ));
         let line = Line::from(spans);
         if selected {
             line.style(theme.selected())
@@ -323,6 +344,28 @@ impl Browser {
             line
         }
     }
+}
+
+/// `text` from column `skip` on, in `room` columns: a text cut on the
+/// right ends in `…` (`$` in ASCII, as `less -S` marks it) and one cut on
+/// the left starts with it, so a cut never passes for the whole row
+/// (issue 25).
+pub fn fit(text: &str, skip: usize, room: usize, theme: &Theme) -> String {
+    let mark = if theme.ascii { '$' } else { '…' };
+    // Trailing blanks are no text: cutting them is no cut.
+    let chars: Vec<char> = text.trim_end().chars().collect();
+    if room == 0 {
+        return String::new();
+    }
+    let mut shown: Vec<char> = chars.iter().skip(skip).copied().collect();
+    if skip > 0 && !shown.is_empty() {
+        shown[0] = mark;
+    }
+    if shown.len() > room {
+        shown.truncate(room);
+        shown[room - 1] = mark;
+    }
+    shown.into_iter().collect()
 }
 
 /// `text` as spans with every case-insensitive match of `query` styled.

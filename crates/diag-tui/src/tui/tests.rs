@@ -677,3 +677,31 @@ fn the_kernel_log_shows_wall_clock_time_and_opens_at_the_evidence() {
         row.text
     );
 }
+
+/// Issue 25: rows wider than the screen were cut at the right edge with
+/// nothing to say so, and could not be read. The cut is marked, and
+/// `l`/`h` scroll the text (the mark column stays).
+#[test]
+fn long_rows_are_marked_where_cut_and_scroll_sideways() {
+    let model = http6_with_capture();
+    let mut a = app(Arc::clone(&model), PLAIN);
+    press(&mut a, "2");
+    let screen = text(&render(&a, 60, 24));
+    let linux = screen
+        .lines()
+        .find(|l| l.contains("Linux version"))
+        .expect("the banner line")
+        .to_string();
+    assert!(linux.ends_with("$|"), "not marked as cut: {linux}");
+    press(&mut a, "llll");
+    assert_eq!(a.browsers[0].hscroll, 64);
+    let screen = text(&render(&a, 60, 24));
+    assert!(screen.contains("col 65"), "{screen}");
+    let line = screen
+        .lines()
+        .find(|l| l.contains("(gcc version") || l.contains("Debian"))
+        .unwrap_or_default();
+    assert!(!line.is_empty(), "the rest of the banner: {screen}");
+    press(&mut a, "hhhhhh");
+    assert_eq!(a.browsers[0].hscroll, 0);
+}
