@@ -1,7 +1,7 @@
 //! Drawing: reads the [`App`] state, never changes it.
 //!
 //! ```text
-//! diag live, age 2s STALE · host · kernel · up 3d · 2026-..Z
+//! diag live · host · kernel · up 3d · 14:05Z     (stale: live, STALE 9s)
 //! 1 Overview 2 Kernel 3 Addrs 4 Routes 5 Neigh 6 RAID 7 Mounts 8 Ifaces 9 Pkts
 //! +- body: overview, detail, source view or an area browser ----------------+
 //! |                                                                          |
@@ -9,8 +9,9 @@
 //! status: typed search, a message, a top-cause change, or the key hints
 //! ```
 //!
-//! Text that changes by itself (the snapshot age) is coarse on purpose:
-//! an idle screen redraws only when a visible character changes.
+//! Text that changes by itself (a stale snapshot's age, the minute of the
+//! last reading) is coarse on purpose: an idle screen redraws only when a
+//! visible character changes.
 
 use super::app::{App, Prompt, Screen, Target, KEYS};
 use super::browser::highlight;
@@ -98,12 +99,16 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
     // What ages comes first: on 80 columns the end of the line is cut.
     match app.interval {
         Some(interval) => {
+            // Fresh, it says only "live": an age counting up every second
+            // wrote ~87 B/s to an idle serial line (issue 25). Stale (three
+            // refreshes missed: a collector hangs, or the machine is too
+            // busy to run the worker), it says how old the picture is.
             let age = age(model, now);
-            spans.push(Span::raw(format!("live, age {}", coarse(age))));
-            // Stale: three refreshes missed (a collector hangs, or the
-            // machine is too busy to run the worker).
             if age > interval * 3 + model.took {
-                spans.push(Span::styled(" STALE", t.alert()));
+                spans.push(Span::raw("live, "));
+                spans.push(Span::styled(format!("STALE {}", coarse(age)), t.alert()));
+            } else {
+                spans.push(Span::raw("live"));
             }
             // Only a slow collection is worth a word: a quick one would
             // make every refresh write to the terminal.
@@ -132,9 +137,11 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
     // directory of copied files) only the time it was read is known.
     fields.push(match &model.snapshot.manifest {
         Some(m) => format!("collected {}", m.collected_at),
-        None if app.interval.is_some() => {
-            humantime::format_rfc3339_seconds(model.snapshot.taken_at).to_string()
-        }
+        // Live, to the minute: the seconds of every refresh would be
+        // written to the terminal every refresh.
+        None if app.interval.is_some() => jiff::Timestamp::try_from(model.snapshot.taken_at)
+            .map(|t| t.strftime("%H:%MZ").to_string())
+            .unwrap_or_default(),
         None => format!(
             "read {}",
             humantime::format_rfc3339_seconds(model.snapshot.taken_at)
