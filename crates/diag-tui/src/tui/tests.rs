@@ -163,6 +163,26 @@ fn every_screen_at_80x24_matches_its_snapshot() {
     }
 }
 
+/// Issue 25: the screens an operator reads most, at 132x43 as at 80x24:
+/// wrapped evidence, a long kernel-log line scrolled sideways, the help,
+/// a bundle's packets.
+#[test]
+fn key_screens_at_132x43_match_their_snapshots() {
+    let model = http6_with_capture();
+    for (name, keys) in [
+        ("overview", ""),
+        ("finding_2", "jj\n"),
+        ("kernel_log_scrolled", "2ll"),
+        ("packets", "9"),
+        ("help", "?"),
+    ] {
+        let mut plain = app(Arc::clone(&model), PLAIN);
+        press(&mut plain, keys);
+        let screen = stable_text(&render(&plain, 132, 43));
+        insta::assert_snapshot!(format!("http6_132x43_{name}"), screen);
+    }
+}
+
 #[test]
 fn screens_show_what_the_facts_hold() {
     let model = http6_with_capture();
