@@ -16,7 +16,7 @@
 //!   keeps tables and evidence blocks from splitting.
 
 use super::context::{EventKind, Report, TimelineEvent};
-use super::markdown::event_time;
+use super::markdown::{event_time, time_heading};
 use super::{display_time, visible};
 use crate::model::{Evidence, Severity};
 use maud::{html, Markup, PreEscaped, DOCTYPE};
@@ -251,7 +251,7 @@ fn timeline(report: &Report) -> Markup {
                 summary { (c.timeline.len()) " event(s)"
                     @if c.timeline_omitted > 0 { ", " (c.timeline_omitted) " more left out" } }
                 table {
-                    tr { th { "Time (UTC)" } th { "Kind" } th { "Event" } th { "Source" } th { "Cited by" } }
+                    tr { th { (time_heading(&c.timeline)) } th { "Kind" } th { "Event" } th { "Source" } th { "Cited by" } }
                     @for event in &c.timeline {
                         tr {
                             td { (event_time(event)) }

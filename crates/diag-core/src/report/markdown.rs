@@ -238,7 +238,11 @@ fn timeline(out: &mut String, report: &Report) {
         out.push_str("No event with a time: no kernel log, capture or collection time.\n");
         return;
     }
-    out.push_str("| Time (UTC) | Kind | Event | Source | Cited by |\n");
+    let _ = writeln!(
+        out,
+        "| {} | Kind | Event | Source | Cited by |",
+        time_heading(&c.timeline)
+    );
     out.push_str("| --- | --- | --- | --- | --- |\n");
     for (i, event) in c.timeline.iter().enumerate() {
         if c.timeline_omitted > 0 && i == c.timeline.len() / 2 {
@@ -270,6 +274,20 @@ fn timeline(out: &mut String, report: &Report) {
 }
 
 /// The time column of an event: wall clock, else boot and uptime.
+/// The heading of the timeline's time column, saying what it holds:
+/// "Time (UTC)" only when every event has its wall-clock time (issue 25:
+/// the column said UTC over times since boot).
+pub(super) fn time_heading(events: &[TimelineEvent]) -> &'static str {
+    let with_wall = events.iter().filter(|e| e.time.is_some()).count();
+    if with_wall == events.len() {
+        "Time (UTC)"
+    } else if with_wall == 0 {
+        "Time since boot"
+    } else {
+        "Time (UTC, else since boot)"
+    }
+}
+
 pub(super) fn event_time(event: &TimelineEvent) -> String {
     match (&event.time, event.uptime) {
         (Some(time), _) => display_time(time),
@@ -496,6 +514,26 @@ fn longest_run(text: &str, ch: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 25: "Time (UTC)" headed a column of times since boot.
+    #[test]
+    fn the_time_column_is_headed_for_what_it_holds() {
+        let event = |time: Option<&str>| {
+            let mut e: TimelineEvent = serde_json::from_value(serde_json::json!({
+                "time": null, "wall_us": null, "boot": 0, "uptime": 1.5,
+                "kind": "kernel", "severity": "info", "text": "x", "input": "dev/kmsg",
+                "line": 1, "duration": null, "rules": []
+            }))
+            .expect("an event");
+            e.time = time.map(String::from);
+            e
+        };
+        let wall = event(Some("2026-12-06T05:00:00Z"));
+        let boot = event(None);
+        assert_eq!(time_heading(std::slice::from_ref(&wall)), "Time (UTC)");
+        assert_eq!(time_heading(std::slice::from_ref(&boot)), "Time since boot");
+        assert_eq!(time_heading(&[wall, boot]), "Time (UTC, else since boot)");
+    }
 
     #[test]
     fn fence_outlasts_backtick_runs() {
