@@ -51,7 +51,7 @@ fn rules() {
     println!("cargo:rerun-if-changed={}", dir.display());
     let mut files = Vec::new();
     collect(&dir, &mut files);
-    files.sort();
+    files.sort_unstable();
     let cases_dir = dir.join("cases");
     println!("cargo:rerun-if-changed={}", cases_dir.display());
     let mut case_files = std::collections::BTreeSet::new();

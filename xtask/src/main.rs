@@ -6,6 +6,7 @@
 //! xtask gen-pcap [OUT [PACKETS]]               a mixed-traffic pcap (benches/capture.sh)
 //! xtask blast IFACE SECONDS DST_IP [THREADS]   UDP frames as fast as the kernel takes them
 //! xtask net-scale                              parse + diagnose time and peak memory at Internet scale
+//! xtask log-patterns DIR                       the rules' log patterns for rg and grep -E (benches/kernel_log.sh)
 //! ```
 //!
 //! Build it with the release profile for measurements:
@@ -16,11 +17,13 @@ use std::process::ExitCode;
 
 mod blast;
 mod gen_pcap;
+mod log_patterns;
 mod net_scale;
 
 const USAGE: &str = "usage: xtask gen-pcap [OUT [PACKETS]]
        xtask blast IFACE SECONDS DST_IP [THREADS]
-       xtask net-scale";
+       xtask net-scale
+       xtask log-patterns DIR";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -35,6 +38,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         "net-scale" => net_scale::main(args),
+        "log-patterns" => log_patterns::main(args),
         "-h" | "--help" | "help" => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

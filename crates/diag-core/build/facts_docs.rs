@@ -65,7 +65,7 @@ struct Row {
 pub fn generate(src: &Path) -> (String, Vec<PathBuf>) {
     let mut files = Vec::new();
     rust_files(src, &mut files);
-    files.sort();
+    files.sort_unstable();
     let mut krate = Crate::default();
     for path in &files {
         let Ok(text) = std::fs::read_to_string(path) else {

@@ -58,6 +58,9 @@ pub struct Request<'a> {
     /// Probe the host before diagnosing; the results become `probe/*.json`
     /// inputs of the snapshot.
     pub probe: Option<ProbeStep<'a>>,
+    /// Which kernel-log lines the rules need ([`RuleSet::line_filter`]):
+    /// of a large log only those are kept. `None` keeps every line.
+    pub log_filter: Option<crate::facts::kernel_stream::LineFilter>,
 }
 
 impl fmt::Debug for Request<'_> {
@@ -67,6 +70,7 @@ impl fmt::Debug for Request<'_> {
             .field("require_inputs", &self.require_inputs)
             .field("baseline", &self.baseline)
             .field("probe", &self.probe.is_some())
+            .field("log_filter", &self.log_filter.is_some())
             .finish()
     }
 }
@@ -78,6 +82,13 @@ impl<'a> Request<'a> {
             options,
             ..Request::default()
         }
+    }
+
+    /// Keeps of a large kernel log only the lines `rules` need
+    /// ([`RuleSet::line_filter`]; `facts::kernel_stream`).
+    pub fn rules(mut self, rules: &RuleSet) -> Self {
+        self.log_filter = Some(rules.line_filter());
+        self
     }
 
     /// Refuses a source of which nothing was read.
@@ -167,7 +178,7 @@ pub fn prepare(source: &dyn Source, request: &Request<'_>) -> Result<Prepared> {
             warnings.push(warning);
         }
     }
-    let (mut facts, mut notes) = Facts::from_snapshot(&snapshot);
+    let (mut facts, mut notes) = Facts::from_snapshot_with(&snapshot, request.log_filter.as_ref());
     if let Some(probe) = request.probe {
         let results = probe(&facts).map_err(|e| Error::Probe(e.to_string()))?;
         for (name, bytes) in results.inputs() {

@@ -166,10 +166,14 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
                 }
             }
         }
-        let log_fired = rule
-            .log
-            .as_ref()
-            .and_then(|pattern| fire_log(pattern, &facts.kernel_log.entries, &log_hits[index]));
+        let log_fired = rule.log.as_ref().and_then(|pattern| {
+            fire_log(
+                pattern,
+                &rule.id,
+                &facts.kernel_log.entries,
+                &log_hits[index],
+            )
+        });
         let explained: Vec<String> = rule
             .explains
             .iter()
@@ -471,8 +475,38 @@ fn match_user_patterns(
     }
 }
 
-/// Checks a log pattern's threshold and window over its matching entries.
-fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Option<Fired> {
+/// Matches of rule `id` that a streaming pass left out (counted on the
+/// kept entry before them), in the boots `pattern` admits: how many per
+/// boot, and the sums of their numeric captures.
+fn elided_hits(
+    pattern: &LogPattern,
+    id: &str,
+    entries: &[LogEntry],
+) -> (BTreeMap<i32, usize>, Vec<Option<u64>>) {
+    let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut sums = Vec::new();
+    for entry in entries.iter().filter(|e| pattern.boot.admits(e.boot)) {
+        let Some(elided) = &entry.elided else {
+            continue;
+        };
+        for hit in elided.hits.iter().filter(|h| &*h.rule == id) {
+            *counts.entry(entry.boot).or_default() +=
+                usize::try_from(hit.count).unwrap_or(usize::MAX);
+            crate::parse::kernel_log::add_sums(&mut sums, &hit.sums);
+        }
+    }
+    (counts, sums)
+}
+
+/// Checks a log pattern's threshold and window over its matching entries
+/// and the matches a streaming pass left out. What it left out cannot
+/// change the check: the pass keeps the matches of the first window
+/// reached, a match of each clock, the first distinct values of each
+/// capture, and counts the rest with their capture sums
+/// (`facts::kernel_stream`).
+fn fire_log(pattern: &LogPattern, id: &str, entries: &[LogEntry], hits: &[usize]) -> Option<Fired> {
+    let (elided_by_boot, elided_sums) = elided_hits(pattern, id, entries);
+    let elided: usize = elided_by_boot.values().sum();
     let kept: Vec<usize>;
     let hits = if pattern.boot == BootFilter::Any {
         hits
@@ -484,7 +518,7 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
             .collect();
         &kept
     };
-    if hits.len() < pattern.threshold {
+    if hits.len() + elided < pattern.threshold {
         return None;
     }
     if let Some(window) = pattern.window {
@@ -509,7 +543,12 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
             let Some(mut times) = kernel.or_else(wall) else {
                 // Lines without timestamps: the window cannot be checked,
                 // the count in this boot decides.
-                return boot.len() >= pattern.threshold;
+                let left_out = boot
+                    .first()
+                    .and_then(|e| elided_by_boot.get(&e.boot))
+                    .copied()
+                    .unwrap_or(0);
+                return boot.len() + left_out >= pattern.threshold;
             };
             times.sort_unstable();
             let mut start = 0;
@@ -542,6 +581,11 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
                     distinct[slot].push(value.to_string());
                 }
             }
+        }
+    }
+    for (slot, sum) in elided_sums.iter().enumerate().take(sums.len()) {
+        if let Some(more) = sum {
+            sums[slot] = Some(sums[slot].unwrap_or(0).saturating_add(*more));
         }
     }
     for (slot, name) in names.iter().enumerate() {
@@ -607,10 +651,10 @@ fn fire_log(pattern: &LogPattern, entries: &[LogEntry], hits: &[usize]) -> Optio
         }
     }
     Some(Fired {
-        count: hits.len(),
+        count: hits.len() + elided,
         fields,
         evidence,
-        omitted: 0,
+        omitted: elided,
     })
 }
 

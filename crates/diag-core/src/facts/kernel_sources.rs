@@ -12,20 +12,24 @@
 //! - Crash logs of the previous boot: `sys/fs/pstore/dmesg-*` and
 //!   `var/crash/*/vmcore-dmesg.txt`; lines already seen are not repeated.
 
+use crate::facts::kernel_stream::{
+    each_line, key_hash, log_size, BootCounter, Compactor, EarlyKeys, LineFilter, COMPACT_ABOVE,
+};
 use crate::model::Note;
-use crate::parse::kernel_log::{self, LogEntry, Stamp};
+use crate::parse::kernel_log::{self, KmsgLines, LogEntry, Stamp, TextLines};
 use crate::source::inputs::{rotation_key, RotationKey};
 use crate::source::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::HashSet;
-use std::io::Read;
-
-/// Largest decompressed size of one rotated `.gz` log.
-const GZ_MAX: u64 = 256 << 20;
+use std::sync::Arc;
 
 /// Syslog families, in order of preference (Debian's kern.log has only the
 /// kernel's lines; syslog and messages have everything).
 const FAMILIES: [&str; 3] = ["var/log/kern.log", "var/log/syslog", "var/log/messages"];
+
+/// Timed lines at the start of a syslog boot compared with `/dev/kmsg` to
+/// tell which boot is the running one.
+const EARLY_TIMED: usize = 50;
 
 /// One boot seen in the kernel log.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -41,44 +45,120 @@ pub struct BootSummary {
 }
 
 /// The kernel log entries of every boot, oldest first; the inputs used; a
-/// summary per boot.
+/// summary per boot. Every entry is kept.
 pub fn assemble(
     snapshot: &Snapshot,
     notes: &mut Vec<Note>,
 ) -> (Vec<LogEntry>, Vec<String>, Vec<BootSummary>) {
-    let mut inputs = Vec::new();
-    let current = running_boot(snapshot, notes, &mut inputs);
-    let mut earlier: Vec<LogEntry> = Vec::new();
-    if let Some(files) = syslog_family(snapshot) {
-        let seen: HashSet<(u64, &str)> = current
+    assemble_with(snapshot, None, notes)
+}
+
+/// Whether an input is one of the kernel logs this module reads.
+fn is_kernel_log(name: &str) -> bool {
+    name == "dev/kmsg"
+        || name == "commands/dmesg"
+        || FAMILIES
             .iter()
-            .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
-            .collect();
-        let mut stream = Vec::new();
+            .any(|base| rotation_key(base, name).is_some())
+        || name.starts_with("sys/fs/pstore/dmesg-")
+        || (name.starts_with("var/crash/") && name.ends_with("/vmcore-dmesg.txt"))
+}
+
+/// [`assemble`], each input read in one streaming pass; when the kernel
+/// logs are larger than [`COMPACT_ABOVE`] and a `filter` is given, only
+/// the entries it needs are kept, the others counted
+/// (`facts::kernel_stream`).
+pub fn assemble_with(
+    snapshot: &Snapshot,
+    filter: Option<&LineFilter>,
+    notes: &mut Vec<Note>,
+) -> (Vec<LogEntry>, Vec<String>, Vec<BootSummary>) {
+    let size = log_size(
+        snapshot
+            .inputs
+            .iter()
+            .filter(|(name, _)| is_kernel_log(name))
+            .map(|(name, input)| (name.ends_with(".gz"), input.bytes.len())),
+    );
+    let filter = filter.filter(|_| size > COMPACT_ABOVE);
+    // The syslog family is read first: the first lines of its boots are
+    // what the running boot's records are compared with.
+    let mut early = EarlyKeys::new();
+    let mut syslog_notes = Vec::new();
+    let mut syslog_inputs = Vec::new();
+    let mut stream: Vec<LogEntry> = Vec::new();
+    let mut boots = 0;
+    if let Some(files) = syslog_family(snapshot) {
+        let mut counter = BootCounter::default();
+        let mut compactor = filter.map(Compactor::new);
         for name in &files {
             let Some(input) = snapshot.inputs.get(name) else {
                 continue;
             };
-            let text = if name.ends_with(".gz") {
-                gunzip(name, &input.bytes, notes)
-            } else {
-                input.text().into_owned()
-            };
-            let (entries, more) = kernel_log::parse_syslog(name, &text);
-            notes.extend(more);
-            if !entries.is_empty() {
-                inputs.push(name.clone());
+            if let Some(c) = &mut compactor {
+                c.next_input();
             }
-            stream.extend(entries);
+            let parser = TextLines::new(name, true);
+            let arc: Arc<str> = Arc::from(name.as_str());
+            let mut used = false;
+            let mut first = true;
+            let mut line_notes = Vec::new();
+            let mut read_notes = Vec::new();
+            each_line(name, &input.bytes, &mut read_notes, |index, text| {
+                let Some(view) = parser.line(index, text, &mut line_notes) else {
+                    return;
+                };
+                used = true;
+                let (boot, starts) = counter.next(view.time_us, &view.message);
+                match &mut compactor {
+                    None => stream.push(view.entry(&arc, index)),
+                    Some(c) => {
+                        let early_timed = match view.time_us {
+                            Some(t) if counter.early_timed(EARLY_TIMED) => {
+                                early.insert(key_hash(t, &view.message));
+                                true
+                            }
+                            _ => false,
+                        };
+                        c.push(&arc, index, &view, boot, first || starts || early_timed);
+                    }
+                }
+                first = false;
+            });
+            syslog_notes.extend(read_notes);
+            syslog_notes.extend(line_notes);
+            if used {
+                syslog_inputs.push(name.clone());
+            }
         }
-        let boots = kernel_log::number_boots(&mut stream);
+        match compactor {
+            None => boots = kernel_log::number_boots(&mut stream),
+            Some(c) => {
+                let (kept, more) = c.finish();
+                syslog_notes.extend(more);
+                stream = kept;
+                boots = stream.iter().map(|e| e.boot + 1).max().unwrap_or(0);
+            }
+        }
+    }
+
+    let mut inputs = Vec::new();
+    let current = running_boot(snapshot, filter, &early, notes, &mut inputs);
+    notes.extend(syslog_notes);
+    inputs.extend(syslog_inputs);
+    let mut earlier: Vec<LogEntry> = Vec::new();
+    if boots > 0 || !stream.is_empty() {
+        let seen: HashSet<(u64, &str)> = current
+            .iter()
+            .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
+            .collect();
         // Which segment is the running boot?
         let running = (0..boots).rev().find(|&b| {
             stream
                 .iter()
                 .filter(|e| e.boot == b)
                 .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
-                .take(50)
+                .take(EARLY_TIMED)
                 .any(|key| seen.contains(&key))
         });
         let anchor = match (running, current.is_empty()) {
@@ -110,10 +190,10 @@ pub fn assemble(
         .filter_map(|e| e.time_us.map(|t| (e.boot, t, e.message.clone())))
         .collect();
     for name in crash_names {
-        let Some(text) = snapshot.text(name) else {
+        let Some(input) = snapshot.inputs.get(name) else {
             continue;
         };
-        let (entries, more) = kernel_log::parse_dmesg(name, &text);
+        let (entries, more) = read_text(name, &input.bytes, filter, &EarlyKeys::new());
         notes.extend(more);
         let mut used = false;
         for mut entry in entries {
@@ -139,18 +219,80 @@ pub fn assemble(
     (entries, inputs, boots)
 }
 
+/// The entries of a `/dev/kmsg` input (`kmsg`) or of `dmesg` text, read
+/// in one pass; with a filter only the entries it needs (the first line,
+/// and records sharing a key of `early`), the others counted.
+fn read_stream(
+    name: &str,
+    bytes: &[u8],
+    kmsg: bool,
+    filter: Option<&LineFilter>,
+    early: &EarlyKeys,
+) -> (Vec<LogEntry>, Vec<Note>, u64, bool) {
+    let arc: Arc<str> = Arc::from(name);
+    let mut kmsg_parser = KmsgLines::new(name);
+    let text_parser = TextLines::new(name, false);
+    let mut compactor = filter.map(Compactor::new);
+    let mut entries = Vec::new();
+    let mut line_notes = Vec::new();
+    let mut read_notes = Vec::new();
+    let mut first = true;
+    let any = each_line(name, bytes, &mut read_notes, |index, text| {
+        let view = if kmsg {
+            kmsg_parser.line(index, text, &mut line_notes)
+        } else {
+            text_parser.line(index, text, &mut line_notes)
+        };
+        let Some(view) = view else {
+            return;
+        };
+        match &mut compactor {
+            None => entries.push(view.entry(&arc, index)),
+            Some(c) => {
+                let shared = !early.is_empty()
+                    && view
+                        .time_us
+                        .is_some_and(|t| early.contains(&key_hash(t, &view.message)));
+                c.push(&arc, index, &view, 0, first || shared);
+            }
+        }
+        first = false;
+    });
+    read_notes.extend(line_notes);
+    if let Some(c) = compactor {
+        let (kept, more) = c.finish();
+        entries = kept;
+        read_notes.extend(more);
+    }
+    (entries, read_notes, kmsg_parser.records(), any)
+}
+
+/// [`read_stream`] of `dmesg` text.
+fn read_text(
+    name: &str,
+    bytes: &[u8],
+    filter: Option<&LineFilter>,
+    early: &EarlyKeys,
+) -> (Vec<LogEntry>, Vec<Note>) {
+    let (entries, notes, _, _) = read_stream(name, bytes, false, filter, early);
+    (entries, notes)
+}
+
 /// The running boot's entries, boot 0.
 fn running_boot(
     snapshot: &Snapshot,
+    filter: Option<&LineFilter>,
+    early: &EarlyKeys,
     notes: &mut Vec<Note>,
     inputs: &mut Vec<String>,
 ) -> Vec<LogEntry> {
-    if let Some(text) = snapshot.text("dev/kmsg") {
+    if let Some(input) = snapshot.inputs.get("dev/kmsg") {
         inputs.push("dev/kmsg".into());
-        let (entries, more) = kernel_log::parse_kmsg("dev/kmsg", &text);
-        if entries.is_empty() && !text.trim().is_empty() {
+        let (entries, more, records, any) =
+            read_stream("dev/kmsg", &input.bytes, true, filter, early);
+        if records == 0 && any {
             // Someone saved `dmesg` output under dev/kmsg: read it as text.
-            let (entries, more) = kernel_log::parse_dmesg("dev/kmsg", &text);
+            let (entries, more) = read_text("dev/kmsg", &input.bytes, filter, early);
             notes.push(Note::input(
                 "dev/kmsg",
                 "not in /dev/kmsg record format (prio,seq,usec,flags;message); read as dmesg text",
@@ -161,9 +303,9 @@ fn running_boot(
         notes.extend(more);
         return entries;
     }
-    if let Some(text) = snapshot.text("commands/dmesg") {
+    if let Some(input) = snapshot.inputs.get("commands/dmesg") {
         inputs.push("commands/dmesg".into());
-        let (entries, more) = kernel_log::parse_dmesg("commands/dmesg", &text);
+        let (entries, more) = read_text("commands/dmesg", &input.bytes, filter, early);
         notes.extend(more);
         return entries;
     }
@@ -185,32 +327,6 @@ fn syslog_family(snapshot: &Snapshot) -> Option<Vec<String>> {
         return Some(files.into_iter().map(|(_, name)| name).collect());
     }
     None
-}
-
-/// Decompresses a gzip log, at most [`GZ_MAX`] bytes. A truncated or
-/// corrupt file keeps what decoded, with a note.
-fn gunzip(name: &str, bytes: &[u8], notes: &mut Vec<Note>) -> String {
-    let mut out = Vec::new();
-    let mut decoder = flate2::read::MultiGzDecoder::new(bytes).take(GZ_MAX);
-    if let Err(err) = decoder.read_to_end(&mut out) {
-        notes.push(Note::input(
-            name,
-            format!(
-                "gzip stream broken after {} bytes ({err}); the lines before it are used",
-                out.len()
-            ),
-        ));
-        // A partial last line is not a message.
-        if let Some(pos) = out.iter().rposition(|&b| b == b'\n') {
-            out.truncate(pos + 1);
-        }
-    } else if out.len() as u64 >= GZ_MAX {
-        notes.push(Note::input(
-            name,
-            format!("decompressed size capped at {} MiB", GZ_MAX >> 20),
-        ));
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Gives entries a wall-clock time: the instant their line carries, local
@@ -334,16 +450,19 @@ pub fn keep_since(
         Ok(d) => i64::try_from(d.as_micros()).unwrap_or(i64::MAX),
         Err(e) => -i64::try_from(e.duration().as_micros()).unwrap_or(i64::MAX),
     };
-    let before = entries.len();
+    // An entry stands for itself and the entries left out after it
+    // (`LogEntry::elided`), which are taken to be of its time.
+    let weight = |e: &LogEntry| 1 + e.elided.as_ref().map_or(0, |e| e.entries as usize);
+    let before: usize = entries.iter().map(weight).sum();
     let mut unknown = 0usize;
     entries.retain(|e| match e.wall_us {
         Some(wall) => wall >= since_us,
         None => {
-            unknown += 1;
+            unknown += weight(e);
             true
         }
     });
-    let left_out = before - entries.len();
+    let left_out = before - entries.iter().map(weight).sum::<usize>();
     let at = humantime::format_rfc3339_seconds(since);
     let mut text = format!("--since {at}: {left_out} earlier kernel log entries left out");
     if unknown > 0 {
@@ -366,7 +485,7 @@ fn summarise(entries: &[LogEntry]) -> Vec<BootSummary> {
         let Some(boot) = boots.last_mut() else {
             continue;
         };
-        boot.entries += 1;
+        boot.entries += 1 + entry.elided.as_ref().map_or(0, |e| e.entries as usize);
         if boot.kernel.is_empty() {
             if let Some(rest) = entry.message.strip_prefix("Linux version ") {
                 boot.kernel = rest.split_whitespace().next().unwrap_or("").to_string();

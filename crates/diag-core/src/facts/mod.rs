@@ -12,6 +12,7 @@ pub mod capture;
 pub mod counters;
 pub mod fs;
 pub mod kernel_sources;
+pub mod kernel_stream;
 pub mod md;
 pub mod netconfig;
 pub mod netview;
@@ -45,8 +46,10 @@ pub struct KernelLog {
     pub count: usize,
     /// The boots the entries belong to, oldest first.
     pub boots: Vec<kernel_sources::BootSummary>,
-    /// Every entry, oldest first. Not exposed to rule conditions (log
-    /// rules read it directly, which is much faster).
+    /// Every entry, oldest first (of a large log, the entries the rules
+    /// need, each counting those left out after it:
+    /// `facts::kernel_stream`). Not exposed to rule conditions (log rules
+    /// read it directly, which is much faster).
     #[serde(skip)]
     pub entries: Vec<LogEntry>,
 }
@@ -157,6 +160,16 @@ impl Facts {
 
     /// Parses every input of `snapshot`; what cannot be used becomes a note.
     pub fn from_snapshot(snapshot: &Snapshot) -> (Facts, Vec<Note>) {
+        Self::from_snapshot_with(snapshot, None)
+    }
+
+    /// [`Facts::from_snapshot`]; of a large kernel log, only the entries
+    /// `filter` needs are kept (`facts::kernel_stream`), the others
+    /// counted.
+    pub fn from_snapshot_with(
+        snapshot: &Snapshot,
+        filter: Option<&kernel_stream::LineFilter>,
+    ) -> (Facts, Vec<Note>) {
         let mut facts = Facts {
             host: HostFacts {
                 hostname: snapshot.host().unwrap_or_default(),
@@ -175,7 +188,8 @@ impl Facts {
             }
         }
 
-        let (mut entries, inputs, boots) = kernel_sources::assemble(snapshot, &mut notes);
+        let (mut entries, inputs, boots) =
+            kernel_sources::assemble_with(snapshot, filter, &mut notes);
         if let Some(since) = snapshot.since {
             kernel_sources::keep_since(&mut entries, since, &mut notes);
         }
@@ -183,7 +197,12 @@ impl Facts {
         facts.kernel_log.entries = entries;
         facts.kernel_log.inputs = inputs;
         facts.kernel_log.boots = boots;
-        facts.kernel_log.count = facts.kernel_log.entries.len();
+        facts.kernel_log.count = facts
+            .kernel_log
+            .entries
+            .iter()
+            .map(|e| 1 + e.elided.as_ref().map_or(0, |e| e.entries as usize))
+            .sum();
 
         for table in ["arp_cache", "ndisc_cache"] {
             let name = format!("proc/net/stat/{table}");

@@ -8,7 +8,7 @@ use regex::{Regex, RegexSet};
 use std::sync::LazyLock;
 
 /// Longest block kept together (a trace with every register dump).
-const BLOCK_MAX: usize = 400;
+pub const BLOCK_MAX: usize = 400;
 
 static STARTS: LazyLock<RegexSet> = LazyLock::new(|| {
     RegexSet::new([
@@ -42,7 +42,18 @@ static CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-fn ends(message: &str) -> bool {
+/// Whether a message starts a multi-line event.
+pub fn starts(message: &str) -> bool {
+    STARTS.is_match(message)
+}
+
+/// Whether a message continues a multi-line event.
+pub fn continues(message: &str) -> bool {
+    CONTINUES.is_match(message)
+}
+
+/// Whether a message ends a multi-line event (`---[ end trace ... ]---`).
+pub fn ends(message: &str) -> bool {
     message.starts_with("---[ end ")
 }
 

@@ -46,6 +46,128 @@ pub struct LogEntry {
     /// Wall-clock time in microseconds since the Unix epoch (UTC), where
     /// the line carries it or the boot time is known.
     pub wall_us: Option<i64>,
+    /// Entries of the same input after this one that a streaming pass did
+    /// not keep (they matched no rule), and the rule matches among them;
+    /// `None` when every entry is kept (see `facts::kernel_sources`).
+    #[serde(skip)]
+    pub elided: Option<Box<Elided>>,
+}
+
+/// What a streaming pass left out after a kept entry: how many entries,
+/// and, per rule, how many of them its pattern matched and the sums of
+/// their numeric captures (their count still counts, their `sum_` fields
+/// still add up; their text is gone).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Elided {
+    /// Entries left out.
+    pub entries: u64,
+    /// The left-out matches of each rule.
+    pub hits: Vec<ElidedHits>,
+}
+
+/// Left-out matches of one rule's pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElidedHits {
+    /// The rule.
+    pub rule: Arc<str>,
+    /// How many left-out entries its pattern matched.
+    pub count: u64,
+    /// Per named capture of the pattern, in `capture_names` order: the sum
+    /// of the values that are numbers (`None`: none was).
+    pub sums: Vec<Option<u64>>,
+}
+
+/// Adds capture sums `more` to `into` (saturating; `None` is no number).
+pub fn add_sums(into: &mut Vec<Option<u64>>, more: &[Option<u64>]) {
+    if into.len() < more.len() {
+        into.resize(more.len(), None);
+    }
+    for (a, b) in into.iter_mut().zip(more) {
+        if let Some(b) = b {
+            *a = Some(a.unwrap_or(0).saturating_add(*b));
+        }
+    }
+}
+
+impl Elided {
+    /// Adds `other` to these counts.
+    pub fn add(&mut self, other: &Elided) {
+        self.entries += other.entries;
+        for h in &other.hits {
+            self.hit(&h.rule, h.count, &h.sums);
+        }
+    }
+
+    /// Counts `n` more left-out matches of rule `id`, with their capture
+    /// sums.
+    pub fn hit(&mut self, id: &Arc<str>, n: u64, sums: &[Option<u64>]) {
+        match self.hits.iter_mut().find(|h| &h.rule == id) {
+            Some(h) => {
+                h.count += n;
+                add_sums(&mut h.sums, sums);
+            }
+            None => self.hits.push(ElidedHits {
+                rule: id.clone(),
+                count: n,
+                sums: sums.to_vec(),
+            }),
+        }
+    }
+}
+
+/// One line parsed without copying it: what a [`LogEntry`] holds, borrowed
+/// from the line; [`LineView::entry`] makes the entry when it is kept.
+#[derive(Debug, Clone)]
+pub struct LineView<'a> {
+    /// The raw line.
+    pub raw: &'a str,
+    /// The message, escapes decoded.
+    pub message: std::borrow::Cow<'a, str>,
+    /// See [`LogEntry::seq`].
+    pub seq: Option<u64>,
+    /// See [`LogEntry::time_us`].
+    pub time_us: Option<u64>,
+    /// See [`LogEntry::facility`].
+    pub facility: Option<u8>,
+    /// See [`LogEntry::level`].
+    pub level: Option<u8>,
+    /// Whether the line may carry a wall-clock stamp (a text log's line):
+    /// parsed only when the entry is made.
+    stamped: bool,
+}
+
+impl LineView<'_> {
+    /// The wall-clock stamp the line carries, if it may carry one.
+    pub fn stamp(&self) -> Option<Stamp> {
+        if self.stamped {
+            parse_stamp(self.raw.trim_end_matches('\r'))
+        } else {
+            None
+        }
+    }
+
+    /// The entry of this line, line `line` (1-based) of `input`.
+    pub fn entry(&self, input: &Arc<str>, line: usize) -> LogEntry {
+        LogEntry {
+            input: input.clone(),
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            seq: self.seq,
+            time_us: self.time_us,
+            facility: self.facility,
+            level: self.level,
+            message: self.message.clone().into_owned(),
+            raw: self.raw.to_string(),
+            boot: 0,
+            block: None,
+            stamp: if self.stamped {
+                parse_stamp(self.raw.trim_end_matches('\r'))
+            } else {
+                None
+            },
+            wall_us: None,
+            elided: None,
+        }
+    }
 }
 
 /// A wall-clock time as a log line writes it.
@@ -121,24 +243,63 @@ pub fn parse_stamp(line: &str) -> Option<Stamp> {
 /// the ring buffer overwrote them before they were read) become notes.
 pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
     let name: Arc<str> = Arc::from(input);
-    let mut entries: Vec<LogEntry> = Vec::new();
+    let mut parser = KmsgLines::new(input);
+    let mut entries = Vec::new();
     let mut notes = Vec::new();
-    let mut last_seq: Option<u64> = None;
     for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
+        if let Some(view) = parser.line(index + 1, raw, &mut notes) {
+            entries.push(view.entry(&name, index + 1));
+        }
+    }
+    (entries, notes)
+}
+
+/// `/dev/kmsg` records one line at a time ([`parse_kmsg`] of a stream).
+#[derive(Debug)]
+pub struct KmsgLines {
+    input: Arc<str>,
+    last_seq: Option<u64>,
+    records: u64,
+}
+
+impl KmsgLines {
+    /// A parser for input `input`.
+    pub fn new(input: &str) -> Self {
+        KmsgLines {
+            input: Arc::from(input),
+            last_seq: None,
+            records: 0,
+        }
+    }
+
+    /// Records parsed so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    /// Parses line `line` (1-based); a line that is not a record (a
+    /// dictionary line, a malformed one) gives `None`, with a note when it
+    /// is malformed.
+    pub fn line<'a>(
+        &mut self,
+        line: usize,
+        raw: &'a str,
+        notes: &mut Vec<Note>,
+    ) -> Option<LineView<'a>> {
+        let input = &*self.input;
         if raw.is_empty() {
-            continue;
+            return None;
         }
         if raw.starts_with(' ') {
             // Dictionary line (` KEY=value`) of the preceding record.
-            if entries.is_empty() {
+            if self.records == 0 {
                 notes.push(Note::line(input, line, "dictionary line without a record"));
             }
-            continue;
+            return None;
         }
         let Some((prefix, message)) = raw.split_once(';') else {
             notes.push(Note::line(input, line, "not a /dev/kmsg record (no ';')"));
-            continue;
+            return None;
         };
         let mut fields = prefix.split(',');
         let prio = fields.next().and_then(|f| f.parse::<u32>().ok());
@@ -150,9 +311,9 @@ pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
                 line,
                 "not a /dev/kmsg record (expected prio,seq,usec,flags;message)",
             ));
-            continue;
+            return None;
         };
-        if let Some(prev) = last_seq {
+        if let Some(prev) = self.last_seq {
             if seq > prev + 1 {
                 notes.push(Note::line(
                     input,
@@ -164,23 +325,23 @@ pub fn parse_kmsg(input: &str, text: &str) -> (Vec<LogEntry>, Vec<Note>) {
                 ));
             }
         }
-        last_seq = Some(seq);
-        entries.push(LogEntry {
-            input: name.clone(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
+        self.last_seq = Some(seq);
+        self.records += 1;
+        let message = if message.contains("\\x") {
+            std::borrow::Cow::Owned(unescape_kmsg(message))
+        } else {
+            std::borrow::Cow::Borrowed(message)
+        };
+        Some(LineView {
+            raw,
+            message,
             seq: Some(seq),
             time_us: Some(time_us),
             facility: u8::try_from(prio >> 3).ok(),
             level: u8::try_from(prio & 7).ok(),
-            message: unescape_kmsg(message),
-            raw: raw.to_string(),
-            boot: 0,
-            block: None,
-            stamp: None,
-            wall_us: None,
-        });
+            stamped: false,
+        })
     }
-    (entries, notes)
 }
 
 /// Decodes the `\xNN` escapes /dev/kmsg uses for non-printable bytes
@@ -291,85 +452,157 @@ static PSTORE_HEADER: LazyLock<Regex> = LazyLock::new(|| {
 
 fn parse_text(input: &str, text: &str, syslog: bool) -> (Vec<LogEntry>, Vec<Note>) {
     let name: Arc<str> = Arc::from(input);
+    let parser = TextLines::new(input, syslog);
     let mut entries = Vec::new();
     let mut notes = Vec::new();
     for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
+        if let Some(view) = parser.line(index + 1, raw, &mut notes) {
+            entries.push(view.entry(&name, index + 1));
+        }
+    }
+    (entries, notes)
+}
+
+/// Text kernel logs one line at a time ([`parse_dmesg`] and
+/// [`parse_syslog`] of a stream).
+#[derive(Debug)]
+pub struct TextLines {
+    input: Arc<str>,
+    syslog: bool,
+}
+
+impl TextLines {
+    /// A parser for input `input`: a syslog file (only its kernel lines
+    /// are entries) or `dmesg` text.
+    pub fn new(input: &str, syslog: bool) -> Self {
+        TextLines {
+            input: Arc::from(input),
+            syslog,
+        }
+    }
+
+    /// Parses line `line` (1-based); `None` for a line that is no kernel
+    /// message (blank, a pstore header, another program's syslog line).
+    pub fn line<'a>(
+        &self,
+        line: usize,
+        raw: &'a str,
+        notes: &mut Vec<Note>,
+    ) -> Option<LineView<'a>> {
         let mut rest = raw.trim_end_matches('\r');
-        if rest.trim().is_empty() || PSTORE_HEADER.is_match(rest) {
-            continue;
+        if rest.trim().is_empty() || (rest.contains('#') && PSTORE_HEADER.is_match(rest)) {
+            return None;
         }
         let mut level = None;
         let mut facility = None;
-        let stamp = parse_stamp(rest);
-        if let Some(c) = RFC5424_KERNEL.captures(rest) {
+        let rfc5424 = if rest.starts_with('<') {
+            RFC5424_KERNEL.captures(rest)
+        } else {
+            None
+        };
+        if let Some(c) = rfc5424 {
             if let Ok(prio) = c[1].parse::<u32>() {
                 level = u8::try_from(prio & 7).ok();
                 facility = u8::try_from(prio >> 3).ok();
             }
             rest = &rest[c[0].len()..];
-        } else if let Some(m) = SYSLOG_KERNEL.find(rest) {
-            rest = &rest[m.end()..];
-        } else if syslog {
-            continue;
+        } else if let Some(end) = syslog_kernel_end(rest) {
+            rest = &rest[end..];
+        } else if self.syslog {
+            return None;
         }
-        if let Some(c) = PRIORITY.captures(rest) {
-            if let Ok(prio) = c[1].parse::<u32>() {
-                level = u8::try_from(prio & 7).ok();
-                facility = u8::try_from(prio >> 3).ok();
+        if rest.starts_with('<') {
+            if let Some(c) = PRIORITY.captures(rest) {
+                if let Ok(prio) = c[1].parse::<u32>() {
+                    level = u8::try_from(prio & 7).ok();
+                    facility = u8::try_from(prio >> 3).ok();
+                }
+                rest = &rest[c[0].len()..];
             }
-            rest = &rest[c[0].len()..];
         }
-        if let Some(c) = DMESG_X.captures(rest) {
-            if let Some(pos) = LEVELS.iter().position(|l| *l == &c[2]) {
-                level = u8::try_from(pos).ok();
+        if rest.starts_with(|c: char| c.is_ascii_lowercase()) {
+            if let Some(c) = DMESG_X.captures(rest) {
+                if let Some(pos) = LEVELS.iter().position(|l| *l == &c[2]) {
+                    level = u8::try_from(pos).ok();
+                }
+                rest = &rest[c[0].len()..];
             }
-            rest = &rest[c[0].len()..];
         }
         let mut time_us = None;
-        if let Some(c) = MONOTONIC.captures(rest) {
-            let secs: u64 = c[1].parse().unwrap_or(0);
-            let frac = &c[2];
-            let mut micros: u64 = frac.parse().unwrap_or(0);
-            // Normalise the fraction to microseconds whatever its width.
-            match frac.len() {
-                n if n < 6 => micros *= 10u64.pow(6 - n as u32),
-                n if n > 6 => micros /= 10u64.pow(n as u32 - 6),
-                _ => {}
+        if rest.starts_with('[') {
+            if let Some(c) = MONOTONIC.captures(rest) {
+                let secs: u64 = c[1].parse().unwrap_or(0);
+                let frac = &c[2];
+                let mut micros: u64 = frac.parse().unwrap_or(0);
+                // Normalise the fraction to microseconds whatever its width.
+                match frac.len() {
+                    n if n < 6 => micros *= 10u64.pow(6 - n as u32),
+                    n if n > 6 => micros /= 10u64.pow(n as u32 - 6),
+                    _ => {}
+                }
+                time_us = Some(secs.saturating_mul(1_000_000).saturating_add(micros));
+                rest = &rest[c[0].len()..];
+            } else if let Some(m) = WALL_CLOCK.find(rest) {
+                rest = &rest[m.end()..];
+            } else if !rest.starts_with("[ ") {
+                // A bracket that is not a known stamp: keep the line, say so.
+                if rest.len() > 1 && rest.as_bytes()[1].is_ascii_digit() {
+                    notes.push(Note::line(
+                        &self.input,
+                        line,
+                        "unrecognised timestamp; message kept without time",
+                    ));
+                }
             }
-            time_us = Some(secs.saturating_mul(1_000_000).saturating_add(micros));
-            rest = &rest[c[0].len()..];
-        } else if let Some(m) = WALL_CLOCK.find(rest) {
-            rest = &rest[m.end()..];
-        } else if rest.starts_with('[') && !rest.starts_with("[ ") {
-            // A bracket that is not a known stamp: keep the line, say so.
-            if rest.len() > 1 && rest.as_bytes()[1].is_ascii_digit() {
-                notes.push(Note::line(
-                    input,
-                    line,
-                    "unrecognised timestamp; message kept without time",
-                ));
+            if let Some(m) = CALLER.find(rest) {
+                rest = &rest[m.end()..];
             }
         }
-        if let Some(m) = CALLER.find(rest) {
-            rest = &rest[m.end()..];
-        }
-        entries.push(LogEntry {
-            input: name.clone(),
-            line: u32::try_from(line).unwrap_or(u32::MAX),
+        Some(LineView {
+            raw,
+            message: std::borrow::Cow::Borrowed(rest),
             seq: None,
             time_us,
             facility,
             level,
-            message: rest.to_string(),
-            raw: raw.to_string(),
-            boot: 0,
-            block: None,
-            stamp,
-            wall_us: None,
-        });
+            stamped: true,
+        })
     }
-    (entries, notes)
+}
+
+/// Where the message starts after `... kernel:` in a syslog line: what
+/// `^.{0,120}?\bkernel:\s?` finds, without the regex for the common
+/// ASCII lines (that Unicode word boundary keeps the regex off its
+/// fastest engine; it decides the rest).
+fn syslog_kernel_end(line: &str) -> Option<usize> {
+    let bytes = line.as_bytes();
+    // 120 characters then `kernel:`: at most 4 bytes a character.
+    let window = &bytes[..bytes.len().min(120 * 4 + 7)];
+    let mut from = 0;
+    while let Some(pos) = memchr::memmem::find(&window[from..], b"kernel:") {
+        let at = from + pos;
+        let before = &bytes[..at];
+        if !before.is_ascii() || at > 120 {
+            return SYSLOG_KERNEL.find(line).map(|m| m.end());
+        }
+        let boundary = before
+            .last()
+            .is_none_or(|&b| !(b.is_ascii_alphanumeric() || b == b'_'));
+        if boundary {
+            let end = at + 7;
+            return match bytes.get(end) {
+                Some(b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') => Some(end + 1),
+                Some(b) if !b.is_ascii() => SYSLOG_KERNEL.find(line).map(|m| m.end()),
+                _ => Some(end),
+            };
+        }
+        from = at + 1;
+    }
+    if window.is_ascii() {
+        // The window reaches past 120 characters: no match further on.
+        return None;
+    }
+    SYSLOG_KERNEL.find(line).map(|m| m.end())
 }
 
 /// Numbers the boots of one chronological stream of entries (oldest

@@ -118,7 +118,7 @@ impl Archive {
         let max = limits.max_bytes;
         if limits.keep != Keep::Whole && bytes.len() > max {
             let part = match limits.keep {
-                Keep::Tail => bytes.slice(bytes.len() - max..),
+                Keep::Tail | Keep::Stream => bytes.slice(bytes.len() - max..),
                 Keep::Head | Keep::Whole => bytes.slice(..max),
             };
             return Ok(RawInput {
@@ -758,6 +758,12 @@ fn keep_for(name: &str) -> Keep {
     let keep = by_pattern(name)
         .or_else(|| name.split_once('/').and_then(|(_, rest)| by_pattern(rest)))
         .unwrap_or(Keep::Head);
+    // An archive is unpacked into memory: a log in it is kept as its end.
+    let keep = if keep == Keep::Stream {
+        Keep::Tail
+    } else {
+        keep
+    };
     if keep == Keep::Tail && name.ends_with(".gz") {
         Keep::Head
     } else {

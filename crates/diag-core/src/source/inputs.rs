@@ -71,6 +71,16 @@ const fn tail(pattern: &'static str) -> InputSpec {
     }
 }
 
+/// Kernel logs: never cut, read in one pass (see [`Keep::Stream`]).
+const fn stream(pattern: &'static str) -> InputSpec {
+    InputSpec {
+        pattern,
+        keep: Keep::Stream,
+        newest: None,
+        redact: None,
+    }
+}
+
 /// Captures: never cut (see [`Keep::Whole`]).
 const fn whole(pattern: &'static str) -> InputSpec {
     InputSpec {
@@ -88,13 +98,13 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/uptime"),
     head("proc/stat"),
     head("etc/localtime"),
-    tail("dev/kmsg"),
-    tail("commands/dmesg"),
-    tail("var/log/kern.log*").newest(4),
-    tail("var/log/syslog*").newest(4),
-    tail("var/log/messages*").newest(4),
-    tail("sys/fs/pstore/dmesg-*"),
-    tail("var/crash/*/vmcore-dmesg.txt").newest(4),
+    stream("dev/kmsg"),
+    stream("commands/dmesg"),
+    stream("var/log/kern.log*").newest(4),
+    stream("var/log/syslog*").newest(4),
+    stream("var/log/messages*").newest(4),
+    stream("sys/fs/pstore/dmesg-*"),
+    stream("var/crash/*/vmcore-dmesg.txt").newest(4),
     head("proc/net/stat/arp_cache"),
     head("proc/net/stat/ndisc_cache"),
     head("proc/sys/net/ipv4/neigh/default/gc_thresh1"),

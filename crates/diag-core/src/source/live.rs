@@ -1,8 +1,8 @@
 //! The live host, rooted at `/` or at a directory standing in for it.
 
 use super::{
-    bounded, bounded_keyed, check_name, list_in, open_in, read_file, Confine, Limits, RawInput,
-    ReadError, Source, SourceKind,
+    bounded, bounded_keyed, check_name, list_in, open_in, read_file, Confine, Keep, Limits,
+    RawInput, ReadError, Source, SourceKind,
 };
 use std::collections::VecDeque;
 use std::fs::File;
@@ -88,7 +88,13 @@ impl Source for LiveHost {
 
     fn read(&self, name: &str, limits: &Limits) -> Result<RawInput, ReadError> {
         check_name(name)?;
-        let limits = *limits;
+        let mut limits = *limits;
+        if limits.keep == Keep::Stream {
+            // The host's own logs are written (and truncated by a
+            // `copytruncate` rotation) while diag reads them: a mapping
+            // would die of SIGBUS, so they keep their newest bytes.
+            limits.keep = Keep::Tail;
+        }
         if self.root == Path::new("/") && super::netlink::INPUTS.contains(&name) {
             let name = name.to_string();
             return bounded(limits.timeout, move || {

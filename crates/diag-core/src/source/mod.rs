@@ -74,6 +74,74 @@ pub enum Keep {
     /// streaming pass and would lose their later packets to a cut. A regular
     /// file is mapped into memory, not copied: it costs page cache, not heap.
     Whole,
+    /// Kernel logs, read front to back in one streaming pass: a regular
+    /// file up to the size limit is read as with [`Keep::Tail`]; a larger
+    /// one is mapped, never cut, up to [`STREAM_MAX`] (its newest
+    /// [`STREAM_MAX`] bytes beyond, and it is then marked cut). The pass
+    /// gives the pages it has read back ([`release_read`]), so a log of
+    /// any size costs a bounded amount of memory. Anything else (procfs, a
+    /// device) is cut as with [`Keep::Tail`].
+    Stream,
+}
+
+/// The safety bound on one streamed log (see [`Keep::Stream`]).
+pub const STREAM_MAX: u64 = 8 << 30;
+
+/// Regions of the address space that are read-only mappings of logs made
+/// for [`Keep::Stream`] (start, length): [`release_read`] gives back pages
+/// of these only, never of heap memory.
+static LOG_MAPS: std::sync::Mutex<Vec<(usize, usize)>> = std::sync::Mutex::new(Vec::new());
+
+/// A mapped log: forgotten in [`LOG_MAPS`] when unmapped.
+struct LogMap(memmap2::Mmap);
+
+impl AsRef<[u8]> for LogMap {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Drop for LogMap {
+    fn drop(&mut self) {
+        let start = self.0.as_ptr() as usize;
+        if let Ok(mut maps) = LOG_MAPS.lock() {
+            maps.retain(|&(s, _)| s != start);
+        }
+    }
+}
+
+/// Gives back to the kernel the pages of `bytes[..upto]` when `bytes` is
+/// (part of) a log mapped for [`Keep::Stream`]; does nothing otherwise.
+/// The mapping is private and read-only: a page given back is read from
+/// the file again if it is touched again, so this changes no byte, only
+/// what stays resident (a 1 GiB log read front to back otherwise ends
+/// with 1 GiB resident).
+pub fn release_read(bytes: &[u8], upto: usize) {
+    let start = bytes.as_ptr() as usize;
+    let mapped = LOG_MAPS.lock().ok().is_some_and(|maps| {
+        maps.iter()
+            .any(|&(s, len)| start >= s && start + bytes.len() <= s + len)
+    });
+    if !mapped {
+        return;
+    }
+    let page = 4096usize;
+    let from = start.div_ceil(page) * page;
+    let to = (start + upto.min(bytes.len())) / page * page;
+    if to > from {
+        release_pages(from, to - from);
+    }
+}
+
+#[allow(unsafe_code)]
+fn release_pages(at: usize, len: usize) {
+    // SAFETY: [at, at + len) is page-aligned and lies inside a private
+    // read-only file mapping registered in LOG_MAPS, alive as long as the
+    // caller's slice of it. MADV_DONTNEED on such a mapping drops the
+    // resident pages; the next access reads the same bytes from the file.
+    unsafe {
+        libc::madvise(at as *mut libc::c_void, len, libc::MADV_DONTNEED);
+    }
 }
 
 /// Bounds on one read.
@@ -448,13 +516,33 @@ pub(crate) fn read_file(
             truncated: false,
         });
     }
+    if keep == Keep::Stream && meta.is_file() && meta.len() > max_bytes as u64 {
+        let bytes = map_log(&file)?;
+        if bytes.len() as u64 > STREAM_MAX {
+            // The newest bytes, from a line's start.
+            let from = bytes.len() - STREAM_MAX as usize;
+            let skip = bytes[from..]
+                .iter()
+                .take(1 << 20)
+                .position(|&b| b == b'\n')
+                .map_or(0, |p| p + 1);
+            return Ok(RawInput {
+                bytes: bytes.slice(from + skip..),
+                truncated: true,
+            });
+        }
+        return Ok(RawInput {
+            bytes,
+            truncated: false,
+        });
+    }
     // Anything else (a device, a FIFO, a file that says it is empty) is
     // read up to the cap like any input: `/dev/zero` as a capture must not
     // fill memory.
-    let keep = if keep == Keep::Whole {
-        Keep::Head
-    } else {
-        keep
+    let keep = match keep {
+        Keep::Whole => Keep::Head,
+        Keep::Stream => Keep::Tail,
+        keep => keep,
     };
     let started = Instant::now();
     let check = |deadline: Option<Instant>| match deadline {
@@ -482,7 +570,7 @@ pub(crate) fn read_file(
     if truncated {
         match keep {
             Keep::Head | Keep::Whole => bytes.truncate(max_bytes),
-            Keep::Tail => {
+            Keep::Tail | Keep::Stream => {
                 // A file of unknown size (procfs): keep its newest bytes.
                 let mut tail = bytes.split_off(bytes.len() - max_bytes);
                 let mut chunk = vec![0u8; CHUNK];
@@ -550,6 +638,21 @@ fn map(file: &File) -> Result<bytes::Bytes, ReadError> {
     // The file is read once, front to back.
     let _ = mapped.advise(memmap2::Advice::Sequential);
     Ok(bytes::Bytes::from_owner(mapped))
+}
+
+/// A read-only mapping of a log for [`Keep::Stream`], registered so that
+/// [`release_read`] may give its pages back as they are read.
+#[allow(unsafe_code)]
+fn map_log(file: &File) -> Result<bytes::Bytes, ReadError> {
+    // SAFETY: as for `map`: read-only, private; SIGBUS only if the file is
+    // truncated while it is read (a bundle's or sosreport's log is not
+    // written any more; the live host does not map its logs).
+    let mapped = unsafe { memmap2::Mmap::map(file) }.map_err(|e| ReadError::from_io(&e))?;
+    let _ = mapped.advise(memmap2::Advice::Sequential);
+    if let Ok(mut maps) = LOG_MAPS.lock() {
+        maps.push((mapped.as_ptr() as usize, mapped.len()));
+    }
+    Ok(bytes::Bytes::from_owner(LogMap(mapped)))
 }
 
 /// Lists an open directory's entry names, sorted.

@@ -387,7 +387,7 @@ impl Snapshot {
             }
             for name in names {
                 // The end of a compressed file is not text: keep its head.
-                let limits = if name.ends_with(".gz") {
+                let limits = if name.ends_with(".gz") && limits.keep == Keep::Tail {
                     Limits {
                         keep: Keep::Head,
                         ..limits

@@ -210,7 +210,13 @@ impl Source for Sosreport {
     fn read(&self, name: &str, limits: &Limits) -> std::result::Result<RawInput, ReadError> {
         if let Some(path) = self.mapped.get(name) {
             let raw = self.tree.read(path, limits)?;
-            if let Some(error) = failed_command(&String::from_utf8_lossy(&raw.bytes)) {
+            // A failed command says so in a few short lines: a large
+            // output (a mapped log) is not read through for it.
+            let short = raw.bytes.len() <= FAILED_COMMAND_MAX;
+            if let Some(error) = short
+                .then(|| String::from_utf8_lossy(&raw.bytes))
+                .and_then(|text| failed_command(&text).map(str::to_string))
+            {
                 return Err(ReadError::Failed(format!(
                     "{path}: the command failed when sos ran it: {error}"
                 )));
@@ -258,6 +264,9 @@ impl Source for Sosreport {
         self.collected
     }
 }
+
+/// Longest output read for the signs of a failed command.
+const FAILED_COMMAND_MAX: usize = 64 << 10;
 
 /// The error text of a command that failed when sos ran it, if `text` is
 /// one: a short output whose first line says the command could not run.

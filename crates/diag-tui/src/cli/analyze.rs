@@ -4,7 +4,7 @@
 //! only [`crate::cli::args`] and [`crate::cli::common`].
 
 use crate::cli::args::{Format, ReadArgs, RuleArgs};
-use crate::cli::common::{options, parse_while_loading, print_diagnosis, warn};
+use crate::cli::common::{load_rules, options, print_diagnosis, warn};
 use anyhow::Result;
 use diag_core::analysis::{self, Request};
 use std::path::Path;
@@ -20,12 +20,14 @@ pub(crate) fn run(
     rules: &RuleArgs,
 ) -> Result<u8> {
     let source = diag_core::source::open(path)?;
-    let (rules, mut prepared) = parse_while_loading(rules, || {
-        let request = Request::new(options(read)?)
-            .require_inputs()
-            .baseline(baseline.map(Path::to_path_buf));
-        Ok(analysis::prepare(source.as_ref(), &request)?)
-    })?;
+    // The rules first: a large kernel log is kept only as far as they
+    // need it, in its one streaming pass.
+    let rules = load_rules(rules)?;
+    let request = Request::new(options(read)?)
+        .require_inputs()
+        .baseline(baseline.map(Path::to_path_buf))
+        .rules(&rules);
+    let mut prepared = analysis::prepare(source.as_ref(), &request)?;
     warn(&prepared.warnings);
     // The captures' bytes are parsed; unmapping a large capture
     // (~9 ms for 142 MB) runs beside the diagnosis, which does not

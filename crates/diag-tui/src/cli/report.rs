@@ -77,7 +77,7 @@ pub(crate) fn run(args: ReportArgs, rules: &RuleArgs) -> Result<u8> {
     let command_line: Vec<String> = std::env::args_os()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let request = Request::new(options);
+    let request = Request::new(options).rules(&rules);
     let analysis = match &args.from {
         Some(path) => Analysis::run(diag_core::source::open(path)?.as_ref(), &rules, &request)?,
         None => Analysis::run(&live(None)?, &rules, &request)?,

@@ -651,6 +651,38 @@ impl RuleSet {
             .map(|(set, owners)| (set, owners.as_slice()))
     }
 
+    /// Which kernel-log lines these rules need (every log pattern, the
+    /// state patterns): a large log is kept only as far as they say
+    /// (`facts::kernel_stream`).
+    pub fn line_filter(&self) -> crate::facts::kernel_stream::LineFilter {
+        use crate::facts::kernel_stream::SlotRule;
+        let slot = |r: &Rule, log: &LogPattern| {
+            SlotRule::new(&r.id, log.regex().clone(), log.threshold, log.window)
+        };
+        let set = self.log_set().map(|(set, owners)| {
+            let rules = owners
+                .iter()
+                .filter_map(|&i| {
+                    let r = &self.rules[i];
+                    r.log.as_ref().map(|log| slot(r, log))
+                })
+                .collect();
+            (set.clone(), rules)
+        });
+        let user = self
+            .rules
+            .iter()
+            .filter(|r| !r.builtin)
+            .filter_map(|r| r.log.as_ref().map(|log| slot(r, log)))
+            .collect();
+        crate::facts::kernel_stream::LineFilter::new(
+            set,
+            user,
+            self.state_set().cloned(),
+            budget::Limits::default().pattern_input_time,
+        )
+    }
+
     /// The rule with this id.
     pub fn get(&self, id: &str) -> Option<&Rule> {
         self.rules.iter().find(|r| r.id == id)

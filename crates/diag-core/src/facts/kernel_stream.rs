@@ -1,0 +1,1007 @@
+//! The kernel log read in one streaming pass, kept only as far as the
+//! analysis needs it.
+//!
+//! A log of several hundred megabytes (a sosreport's `messages`, months of
+//! rotated `kern.log`) is read line by line, front to back; pages of a
+//! mapped file are given back as the pass goes ([`release_read`]). Without
+//! a [`LineFilter`] every line becomes an entry, as for a small log. With
+//! one (built from the rules: `RuleSet::line_filter`), only the lines the
+//! analysis can use are kept:
+//!
+//! - lines a rule's pattern, a `[[state]]` pattern matches, and critical
+//!   lines (a report's timeline), each within a budget per pattern and
+//!   boot: the first [`KEEP_PER_PATTERN`] and the last
+//!   [`KEEP_PER_PATTERN`]; the matches between are counted
+//!   ([`Elided::hits`]), their text is dropped;
+//! - a multi-line event (Oops, OOM report, ...) whole when one of its lines
+//!   is kept, and the line after it (so `parse::events::group` finds the
+//!   same events in what is kept);
+//! - the first line of every input and boot, the first 50 timed lines of
+//!   a syslog boot and the `/dev/kmsg` records that share them (how the
+//!   running boot is told in a syslog family), boot banners.
+//!
+//! Every line left out is counted on the kept entry before it
+//! ([`LogEntry::elided`]): counts per boot, and the count of a rule's
+//! matches, stay those of the whole log.
+
+use crate::model::Note;
+use crate::parse::kernel_log::{add_sums, Elided, LineView, LogEntry, Stamp};
+use crate::source::release_read;
+use regex::{Regex, RegexSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::io::{BufRead, Read};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Matches per pattern and boot kept at the start of a log, and again at
+/// its end; the matches between are counted, not kept.
+pub const KEEP_PER_PATTERN: u64 = 256;
+
+/// Bytes of log a pass reads before it gives the pages it read back.
+const RELEASE_EVERY: usize = 8 << 20;
+
+/// Kernel logs larger than this in all (compressed ones counted at ten
+/// times their size) are kept only as far as a [`LineFilter`] says; below
+/// it every entry is kept, as diag always did.
+pub const COMPACT_ABOVE: u64 = 4 << 20;
+
+/// Longest decompressed size of one rotated `.gz` log (the safety bound of
+/// a streamed log).
+pub const GZ_MAX: u64 = crate::source::STREAM_MAX;
+
+/// What a rule's check reads of its pattern's matches beyond their count:
+/// what the filter must keep of the matches it drops
+/// ([`Compactor`]: a window's matches, the first values of each capture,
+/// the sums of numeric captures).
+#[derive(Debug, Clone)]
+pub struct SlotRule {
+    /// The rule's id.
+    pub id: Arc<str>,
+    /// The rule's pattern as the diagnosis matches it (a line the byte set
+    /// matches counts only when this matches too).
+    pub regex: Regex,
+    /// The threshold and the window (microseconds), when the rule counts
+    /// its matches within a time window.
+    pub window: Option<(usize, u64)>,
+}
+
+impl SlotRule {
+    /// A slot for rule `id` with pattern `regex` and, if it has one, a
+    /// `threshold` within a `window`.
+    pub fn new(id: &str, regex: Regex, threshold: usize, window: Option<Duration>) -> Self {
+        SlotRule {
+            id: Arc::from(id),
+            regex,
+            window: window.map(|w| {
+                (
+                    threshold.max(1),
+                    u64::try_from(w.as_micros()).unwrap_or(u64::MAX),
+                )
+            }),
+        }
+    }
+}
+
+/// Which kernel-log lines an analysis needs: the rules' patterns (a byte
+/// set of the built-in ones, and user rules' own regexes), the state
+/// patterns; critical lines are always needed.
+#[derive(Debug, Clone)]
+pub struct LineFilter {
+    set: Option<regex::bytes::RegexSet>,
+    set_rules: Vec<SlotRule>,
+    user: Vec<SlotRule>,
+    state: Option<RegexSet>,
+    /// Time one user pattern may take over one input.
+    user_budget: Duration,
+}
+
+impl LineFilter {
+    /// A filter from the built-in rules' set (with the rule of each of its
+    /// patterns), user rules (matched with their own regex) and the state
+    /// patterns. A user pattern that takes more than `user_budget` over
+    /// one input stops being matched there, with a note.
+    pub fn new(
+        set: Option<(regex::bytes::RegexSet, Vec<SlotRule>)>,
+        user: Vec<SlotRule>,
+        state: Option<RegexSet>,
+        user_budget: Duration,
+    ) -> Self {
+        let (set, set_rules) = match set {
+            Some((set, rules)) => (Some(set), rules),
+            None => (None, Vec::new()),
+        };
+        LineFilter {
+            set,
+            set_rules,
+            user,
+            state,
+            user_budget,
+        }
+    }
+
+    fn state_slot(&self) -> u32 {
+        (self.set_rules.len() + self.user.len()) as u32
+    }
+
+    /// The rule of slot `slot`, if it is a rule's.
+    fn rule(&self, slot: u32) -> Option<&SlotRule> {
+        let slot = slot as usize;
+        if slot < self.set_rules.len() {
+            return self.set_rules.get(slot);
+        }
+        self.user.get(slot - self.set_rules.len())
+    }
+}
+
+/// Per input: the user patterns' time, and which stopped.
+#[derive(Debug)]
+struct UserClock {
+    spent: Vec<Duration>,
+    stopped: Vec<bool>,
+}
+
+/// Lines of one input, front to back, as text (invalid UTF-8 replaced),
+/// split as `str::lines` splits; a `.gz` input decompressed as it is read.
+/// Returns whether any line was not blank.
+pub fn each_line(
+    name: &str,
+    bytes: &[u8],
+    notes: &mut Vec<Note>,
+    mut f: impl FnMut(usize, &str),
+) -> bool {
+    let mut any = false;
+    let mut on_line = |index: usize, line: &[u8]| {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let text = String::from_utf8_lossy(line);
+        any |= !text.trim().is_empty();
+        f(index, &text);
+    };
+    if name.ends_with(".gz") {
+        let mut reader = std::io::BufReader::with_capacity(
+            256 << 10,
+            flate2::read::MultiGzDecoder::new(bytes).take(GZ_MAX),
+        );
+        let mut line = Vec::new();
+        let mut index = 0;
+        let mut read = 0u64;
+        loop {
+            line.clear();
+            match reader.read_until(b'\n', &mut line) {
+                Ok(0) => break,
+                Ok(n) => {
+                    read += n as u64;
+                    if line.last() != Some(&b'\n') && read >= GZ_MAX {
+                        break; // cut by the cap: not a whole line
+                    }
+                    index += 1;
+                    on_line(index, &line);
+                }
+                Err(err) => {
+                    notes.push(Note::input(
+                        name,
+                        format!(
+                            "gzip stream broken after {read} bytes ({err}); the lines before it are used"
+                        ),
+                    ));
+                    break;
+                }
+            }
+        }
+        if read >= GZ_MAX {
+            notes.push(Note::input(
+                name,
+                format!("decompressed size capped at {} MiB", GZ_MAX >> 20),
+            ));
+        }
+        return any;
+    }
+    let mut start = 0;
+    let mut index = 0;
+    let mut released = 0;
+    for end in memchr::memchr_iter(b'\n', bytes) {
+        index += 1;
+        on_line(index, &bytes[start..=end]);
+        start = end + 1;
+        if start - released >= RELEASE_EVERY {
+            release_read(bytes, start);
+            released = start;
+        }
+    }
+    if start < bytes.len() {
+        index += 1;
+        on_line(index, &bytes[start..]);
+    }
+    release_read(bytes, bytes.len());
+    any
+}
+
+/// One pattern's matches in a line or an event: its slot, how many lines
+/// matched, the sums of its numeric captures ([`Elided::hits`]).
+#[derive(Debug, Clone)]
+struct Hit {
+    slot: u32,
+    n: u64,
+    sums: Vec<Option<u64>>,
+}
+
+impl Hit {
+    fn one(slot: u32) -> Self {
+        Hit {
+            slot,
+            n: 1,
+            sums: Vec::new(),
+        }
+    }
+}
+
+/// A multi-line event being read ([`crate::parse::events`]'s rule, one
+/// line at a time).
+#[derive(Debug)]
+struct Block {
+    id: u64,
+    entries: Vec<LogEntry>,
+    hits: Vec<Hit>,
+    keep: bool,
+    pinned: bool,
+    free_line: bool,
+    facility: Option<u8>,
+    segment: u32,
+}
+
+/// A kept entry, or a kept event's entries, with the patterns it matched.
+#[derive(Debug)]
+struct Unit {
+    /// Increasing in log order.
+    id: u64,
+    entries: Vec<LogEntry>,
+    hits: Vec<Hit>,
+    segment: u32,
+    /// Kept whatever the budgets say.
+    pinned: bool,
+    /// Among the first matches of one of its patterns.
+    head: bool,
+    elided: Elided,
+}
+
+/// Distinct values of a capture a rule's fields show (the diagnosis lists
+/// five, and "…" after them when there is a sixth).
+const DISTINCT: usize = 6;
+
+/// The last matches of a windowed pattern in one boot, in log order, on one
+/// clock: when `threshold` of them fall within the window, their units are
+/// kept, so the kept matches reach the window the whole log reaches.
+#[derive(Debug, Default)]
+struct Ring {
+    /// (time in microseconds, unit id).
+    recent: VecDeque<(i64, u64)>,
+    /// A window was reached and its matches kept.
+    done: bool,
+}
+
+impl Ring {
+    /// Adds a match at `time` in unit `id`; the units to keep when it
+    /// completes the first window reached.
+    fn push(&mut self, time: i64, id: u64, threshold: usize, micros: u64) -> Option<Vec<u64>> {
+        if self.done {
+            return None;
+        }
+        self.recent.push_back((time, id));
+        if self.recent.len() > threshold {
+            self.recent.pop_front();
+        }
+        if self.recent.len() < threshold {
+            return None;
+        }
+        // Any `threshold` matches within the window (in whatever order
+        // the clock gave them) are a window the sorted times reach too.
+        let (lo, hi) = self
+            .recent
+            .iter()
+            .fold((i64::MAX, i64::MIN), |(lo, hi), &(t, _)| {
+                (lo.min(t), hi.max(t))
+            });
+        if hi.abs_diff(lo) > micros {
+            return None;
+        }
+        self.done = true;
+        Some(self.recent.iter().map(|&(_, id)| id).collect())
+    }
+}
+
+/// What the compactor tracks of one rule's pattern in one boot so that its
+/// kept matches give the check of all of them.
+#[derive(Debug, Default)]
+struct Track {
+    /// Windowed rules: kernel time, wall-clock time.
+    kernel: Ring,
+    wall: Ring,
+    /// Windowed rules: a match without kernel time was kept; one without
+    /// a wall-clock stamp; one with neither (which clock the check uses
+    /// is decided by whether every match has it).
+    untimed: bool,
+    unstamped: bool,
+    bare: bool,
+    /// The first distinct values of each named capture; the match that
+    /// brings a new one is kept.
+    distinct: Vec<Vec<String>>,
+}
+
+/// The wall-clock time of a stamp in microseconds, to compare with
+/// another stamp of the same log (a local time read as UTC; a missing year
+/// as 1970: the diagnosis resolves both, differences stay).
+fn wall_proxy(stamp: Stamp) -> i64 {
+    match stamp {
+        Stamp::Exact(us) => us,
+        Stamp::Local {
+            year,
+            month,
+            day,
+            seconds,
+            micros,
+        } => {
+            let days = days_from_civil(i64::from(year.unwrap_or(1970)), month, day);
+            (days * 86_400 + i64::from(seconds)) * 1_000_000 + i64::from(micros)
+        }
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(year: i64, month: i8, day: i8) -> i64 {
+    let (m, d) = (i64::from(month), i64::from(day));
+    let y = if m <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Keeps what the analysis needs of one stream of entries (one input, or
+/// a syslog family: its boots are numbered across its files).
+#[derive(Debug)]
+pub struct Compactor<'f> {
+    filter: &'f LineFilter,
+    units: Vec<Unit>,
+    /// Lines matched so far per (slot, boot): the first
+    /// [`KEEP_PER_PATTERN`] lines are kept.
+    counts: HashMap<(u32, u32), u64>,
+    tracks: HashMap<(u32, u32), Track>,
+    block: Option<Block>,
+    next_id: u64,
+    /// The next line is kept: it ends a kept event.
+    pin_next: bool,
+    /// Left out before the first kept entry (none in practice: the first
+    /// line of an input is kept).
+    lead: Elided,
+    /// Lines of units kept since the last compaction that only the tail
+    /// budget keeps.
+    tail_lines: u64,
+    clock: UserClock,
+    notes: Vec<Note>,
+}
+
+impl<'f> Compactor<'f> {
+    /// A compactor keeping what `filter` says.
+    pub fn new(filter: &'f LineFilter) -> Self {
+        Compactor {
+            filter,
+            units: Vec::new(),
+            counts: HashMap::new(),
+            tracks: HashMap::new(),
+            block: None,
+            next_id: 0,
+            pin_next: false,
+            lead: Elided::default(),
+            tail_lines: 0,
+            clock: UserClock {
+                spent: vec![Duration::ZERO; filter.user.len()],
+                stopped: vec![false; filter.user.len()],
+            },
+            notes: Vec::new(),
+        }
+    }
+
+    /// A new input starts: an event does not span inputs, and the user
+    /// patterns' time is counted per input.
+    pub fn next_input(&mut self) {
+        self.close_block(false);
+        self.clock
+            .spent
+            .iter_mut()
+            .for_each(|t| *t = Duration::ZERO);
+        self.clock.stopped.iter_mut().for_each(|s| *s = false);
+    }
+
+    /// Whether `rule` (slot `slot`) matches `message`, as the diagnosis
+    /// checks it; its capture sums; `pin` set when it brings a capture
+    /// value not seen before in this boot.
+    fn confirm(
+        &mut self,
+        slot: u32,
+        rule: &SlotRule,
+        message: &str,
+        segment: u32,
+        pin: &mut bool,
+    ) -> Option<Hit> {
+        let names = rule.regex.capture_names().flatten().count();
+        if names == 0 {
+            return rule.regex.is_match(message).then(|| Hit::one(slot));
+        }
+        let caps = rule.regex.captures(message)?;
+        let track = self.tracks.entry((slot, segment)).or_default();
+        if track.distinct.len() < names {
+            track.distinct.resize(names, Vec::new());
+        }
+        let mut sums = Vec::with_capacity(names);
+        for (k, name) in rule.regex.capture_names().flatten().enumerate() {
+            let value = caps.name(name).map(|m| m.as_str());
+            sums.push(value.and_then(|v| v.parse::<u64>().ok()));
+            if let Some(value) = value {
+                let seen = &mut track.distinct[k];
+                if seen.len() < DISTINCT && !seen.iter().any(|s| s == value) {
+                    seen.push(value.to_string());
+                    *pin = true;
+                }
+            }
+        }
+        Some(Hit { slot, n: 1, sums })
+    }
+
+    /// The patterns line `line` matches; whether it must be kept for a
+    /// rule's fields.
+    fn hits(
+        &mut self,
+        view: &LineView<'_>,
+        input: &str,
+        line: usize,
+        segment: u32,
+    ) -> (Vec<Hit>, bool) {
+        let filter = self.filter;
+        let mut out = Vec::new();
+        let mut pin = false;
+        let message: &str = &view.message;
+        if let Some(set) = &filter.set {
+            let bytes = message.as_bytes();
+            if set.is_match(bytes) {
+                for slot in set.matches(bytes).iter() {
+                    let Some(rule) = filter.set_rules.get(slot) else {
+                        continue;
+                    };
+                    if let Some(hit) = self.confirm(slot as u32, rule, message, segment, &mut pin) {
+                        out.push(hit);
+                    }
+                }
+            }
+        }
+        let base = filter.set_rules.len();
+        for (i, rule) in filter.user.iter().enumerate() {
+            if self.clock.stopped[i] {
+                continue;
+            }
+            let started = Instant::now();
+            if let Some(hit) = self.confirm((base + i) as u32, rule, message, segment, &mut pin) {
+                out.push(hit);
+            }
+            self.clock.spent[i] += started.elapsed();
+            if self.clock.spent[i] > filter.user_budget {
+                self.clock.stopped[i] = true;
+                self.notes.push(Note {
+                    input: format!("rule:{}", rule.id),
+                    line: None,
+                    message: format!(
+                        "log pattern `{}` stopped on {input} at line {line} after {:.1} s, over its time budget per input ({:?}): the lines after it are not matched",
+                        rule.regex.as_str(),
+                        self.clock.spent[i].as_secs_f64(),
+                        filter.user_budget
+                    ),
+                });
+            }
+        }
+        let state = filter.state_slot();
+        if filter.state.as_ref().is_some_and(|s| s.is_match(message)) {
+            out.push(Hit::one(state));
+        }
+        if view.level.is_some_and(|l| l <= 2) && view.facility.unwrap_or(0) == 0 {
+            out.push(Hit::one(state + 1));
+        }
+        (out, pin)
+    }
+
+    /// Takes line `line` of `input` (its entry made only if kept); `pin`
+    /// keeps it whatever the budgets say; `segment` is its boot within the
+    /// stream.
+    pub fn push(
+        &mut self,
+        input: &Arc<str>,
+        line: usize,
+        view: &LineView<'_>,
+        segment: u32,
+        pin: bool,
+    ) {
+        let (hits, pin_hits) = self.hits(view, input, line, segment);
+        let filter = self.filter;
+        let windowed: Vec<u32> = hits
+            .iter()
+            .map(|h| h.slot)
+            .filter(|&s| filter.rule(s).is_some_and(|r| r.window.is_some()))
+            .collect();
+        let Some(id) = self.place(input, line, view, hits, segment, pin || pin_hits) else {
+            return;
+        };
+        if !windowed.is_empty() {
+            self.windows(&windowed, view, segment, id);
+        }
+    }
+
+    /// Puts the line in the event being read, a new event or a unit of its
+    /// own, or counts it left out; the id of the unit it is in.
+    fn place(
+        &mut self,
+        input: &Arc<str>,
+        line: usize,
+        view: &LineView<'_>,
+        hits: Vec<Hit>,
+        segment: u32,
+        pin: bool,
+    ) -> Option<u64> {
+        let pin = pin || std::mem::take(&mut self.pin_next);
+        if let Some(block) = &mut self.block {
+            let foreign = block.facility == Some(0) && view.facility.is_some_and(|f| f != 0);
+            let belongs = block.segment == segment
+                && block.entries.len() < crate::parse::events::BLOCK_MAX
+                && (std::mem::take(&mut block.free_line)
+                    || foreign
+                    || crate::parse::events::continues(&view.message)
+                    || crate::parse::events::starts(&view.message));
+            if belongs {
+                block.keep |= pin || !hits.is_empty();
+                block.pinned |= pin;
+                let id = block.id;
+                merge(&mut block.hits, hits);
+                block.entries.push(view.entry(input, line));
+                if crate::parse::events::ends(&view.message) {
+                    self.close_block(false);
+                }
+                return Some(id);
+            }
+            let full = block.entries.len() >= crate::parse::events::BLOCK_MAX;
+            self.close_block(!full);
+        }
+        let pin = pin || std::mem::take(&mut self.pin_next);
+        let id = self.next_id;
+        if crate::parse::events::starts(&view.message) && !crate::parse::events::ends(&view.message)
+        {
+            self.next_id += 1;
+            self.block = Some(Block {
+                id,
+                entries: vec![view.entry(input, line)],
+                keep: pin || !hits.is_empty(),
+                hits,
+                pinned: pin,
+                free_line: view.message.contains("[ cut here ]"),
+                facility: view.facility,
+                segment,
+            });
+            return Some(id);
+        }
+        if hits.is_empty() && !pin {
+            self.elide(1, &[]);
+            return None;
+        }
+        self.next_id += 1;
+        self.add(Unit {
+            id,
+            entries: vec![view.entry(input, line)],
+            hits,
+            segment,
+            pinned: pin,
+            head: false,
+            elided: Elided::default(),
+        });
+        Some(id)
+    }
+
+    /// Windowed rules: keeps a match of each clock the check may use, and
+    /// the matches of the first window reached on each clock.
+    fn windows(&mut self, slots: &[u32], view: &LineView<'_>, segment: u32, id: u64) {
+        let filter = self.filter;
+        let stamp = view.stamp();
+        let kernel = view.time_us.map(|t| i64::try_from(t).unwrap_or(i64::MAX));
+        let wall = stamp.map(wall_proxy);
+        let mut pins = Vec::new();
+        for &slot in slots {
+            let Some((threshold, micros)) = filter.rule(slot).and_then(|r| r.window) else {
+                continue;
+            };
+            let track = self.tracks.entry((slot, segment)).or_default();
+            let first_of_kind = match (kernel.is_some(), wall.is_some()) {
+                (false, false) => !std::mem::replace(&mut track.bare, true),
+                (false, true) => !std::mem::replace(&mut track.untimed, true),
+                (true, false) => !std::mem::replace(&mut track.unstamped, true),
+                (true, true) => false,
+            };
+            if first_of_kind {
+                pins.push(id);
+            }
+            if let Some(t) = kernel {
+                pins.extend(
+                    track
+                        .kernel
+                        .push(t, id, threshold, micros)
+                        .unwrap_or_default(),
+                );
+            }
+            if let Some(w) = wall {
+                pins.extend(
+                    track
+                        .wall
+                        .push(w, id, threshold, micros)
+                        .unwrap_or_default(),
+                );
+            }
+        }
+        for id in pins {
+            self.pin_unit(id);
+        }
+    }
+
+    /// Keeps unit `id` (the event being read, or a unit kept so far).
+    fn pin_unit(&mut self, id: u64) {
+        if let Some(block) = &mut self.block {
+            if block.id == id {
+                block.pinned = true;
+                block.keep = true;
+                return;
+            }
+        }
+        if let Ok(i) = self.units.binary_search_by_key(&id, |u| u.id) {
+            self.units[i].pinned = true;
+        }
+    }
+
+    fn elide(&mut self, entries: u64, hits: &[Hit]) {
+        let filter = self.filter;
+        let target = match self.units.last_mut() {
+            Some(unit) => &mut unit.elided,
+            None => &mut self.lead,
+        };
+        target.entries += entries;
+        for hit in hits {
+            if let Some(rule) = filter.rule(hit.slot) {
+                target.hit(&rule.id, hit.n, &hit.sums);
+            }
+        }
+    }
+
+    /// Ends the event being read; `pin_next` keeps the line after a kept
+    /// one (the line that did not belong to it).
+    fn close_block(&mut self, pin_next: bool) {
+        let Some(block) = self.block.take() else {
+            return;
+        };
+        if !block.keep {
+            // Unkept, its matches were none.
+            self.elide(block.entries.len() as u64, &[]);
+            return;
+        }
+        self.pin_next |= pin_next;
+        self.add(Unit {
+            id: block.id,
+            entries: block.entries,
+            hits: block.hits,
+            segment: block.segment,
+            pinned: block.pinned,
+            head: false,
+            elided: Elided::default(),
+        });
+    }
+
+    fn add(&mut self, mut unit: Unit) {
+        let lines = unit.entries.len() as u64;
+        let mut head = false;
+        for hit in &unit.hits {
+            let count = self.counts.entry((hit.slot, unit.segment)).or_insert(0);
+            head |= *count < KEEP_PER_PATTERN;
+            *count += lines;
+        }
+        unit.head = head;
+        if !head && !unit.pinned {
+            self.tail_lines += lines;
+        }
+        self.units.push(unit);
+        if self.tail_lines > KEEP_PER_PATTERN * 16 {
+            self.compact();
+        }
+    }
+
+    /// Drops the units that are neither pinned, nor among the first or
+    /// the last [`KEEP_PER_PATTERN`] lines matched by one of their
+    /// patterns (nor, for a windowed rule, among its last `threshold`
+    /// matches, which a window may still need); what they held is counted
+    /// on the unit kept before them.
+    fn compact(&mut self) {
+        let filter = self.filter;
+        let mut from_end: HashMap<(u32, u32), (u64, usize)> = HashMap::new();
+        let mut keep = vec![false; self.units.len()];
+        for (i, unit) in self.units.iter().enumerate().rev() {
+            let lines = unit.entries.len() as u64;
+            let mut wanted = unit.pinned || unit.head;
+            for hit in &unit.hits {
+                let threshold = filter
+                    .rule(hit.slot)
+                    .and_then(|r| r.window)
+                    .map_or(0, |(threshold, _)| threshold);
+                let (n, units) = from_end.entry((hit.slot, unit.segment)).or_insert((0, 0));
+                wanted |= *n < KEEP_PER_PATTERN || *units < threshold;
+                *n += lines;
+                *units += 1;
+            }
+            keep[i] = wanted;
+        }
+        let units = std::mem::take(&mut self.units);
+        for (unit, keep) in units.into_iter().zip(keep) {
+            if keep {
+                self.units.push(unit);
+                continue;
+            }
+            self.elide(unit.entries.len() as u64, &unit.hits);
+            match self.units.last_mut() {
+                Some(kept) => kept.elided.add(&unit.elided),
+                None => self.lead.add(&unit.elided),
+            }
+        }
+        self.tail_lines = 0;
+    }
+
+    /// The kept entries, in order, each with what was left out after it;
+    /// and the notes (user patterns stopped).
+    pub fn finish(mut self) -> (Vec<LogEntry>, Vec<Note>) {
+        self.close_block(false);
+        self.compact();
+        let mut out = Vec::new();
+        for unit in self.units {
+            let elided = unit.elided;
+            let boot = unit.segment as i32;
+            out.extend(unit.entries.into_iter().map(|mut e| {
+                e.boot = boot;
+                e
+            }));
+            if elided.entries > 0 {
+                if let Some(last) = out.last_mut() {
+                    last.elided = Some(Box::new(elided));
+                }
+            }
+        }
+        (out, self.notes)
+    }
+}
+
+fn merge(into: &mut Vec<Hit>, hits: Vec<Hit>) {
+    for hit in hits {
+        match into.iter_mut().find(|h| h.slot == hit.slot) {
+            Some(h) => {
+                h.n += hit.n;
+                add_sums(&mut h.sums, &hit.sums);
+            }
+            None => into.push(hit),
+        }
+    }
+}
+
+/// The key a syslog line and a `/dev/kmsg` record share when they are the
+/// same message: its kernel time and text.
+pub fn key_hash(time_us: u64, message: &str) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (time_us, message).hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Boots of a stream numbered as [`crate::parse::kernel_log::number_boots`]
+/// numbers them, one line at a time.
+#[derive(Debug, Default)]
+pub struct BootCounter {
+    boot: u32,
+    last_time: Option<u64>,
+    seen_any: bool,
+    timed_in_boot: usize,
+}
+
+impl BootCounter {
+    /// The boot of the next entry, and whether it starts a boot.
+    pub fn next(&mut self, time_us: Option<u64>, message: &str) -> (u32, bool) {
+        let banner = message.starts_with("Linux version ");
+        let clock_reset = match (self.last_time, time_us) {
+            (Some(prev), Some(now)) => prev > 60_000_000 && now < 10_000_000,
+            _ => false,
+        };
+        let mut starts = !self.seen_any;
+        if self.seen_any && (banner || clock_reset) {
+            self.boot += 1;
+            self.last_time = None;
+            self.timed_in_boot = 0;
+            starts = true;
+        }
+        self.seen_any = true;
+        if time_us.is_some() {
+            self.last_time = time_us;
+        }
+        (self.boot, starts)
+    }
+
+    /// Counts a timed line of the current boot; whether it is among its
+    /// first `n`.
+    pub fn early_timed(&mut self, n: usize) -> bool {
+        self.timed_in_boot += 1;
+        self.timed_in_boot <= n
+    }
+}
+
+/// Keys (see [`key_hash`]) of the first timed lines of syslog boots.
+pub type EarlyKeys = HashSet<u64>;
+
+/// Whether a filter may make sense for these inputs: the kernel logs'
+/// total size, compressed ones at ten times theirs.
+pub fn log_size(sizes: impl Iterator<Item = (bool, usize)>) -> u64 {
+    sizes
+        .map(|(gz, n)| if gz { n as u64 * 10 } else { n as u64 })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_split_as_str_lines_and_gz_is_streamed() {
+        let text = "a\r\nb\n\nlast";
+        let mut got = Vec::new();
+        each_line("x", text.as_bytes(), &mut Vec::new(), |i, l| {
+            got.push((i, l.to_string()))
+        });
+        let want: Vec<(usize, String)> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| (i + 1, l.to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+}
+
+/// A large log kept through the rules' filter gives the diagnosis of the
+/// whole log: the same findings, counts, first and last evidence.
+#[cfg(test)]
+mod compaction {
+    use crate::diagnose::rules::RuleSet;
+    use crate::source::snapshot::Snapshot;
+
+    /// Writes syslog-format kernel lines, 10 ms of kernel time apart.
+    struct Gen {
+        out: String,
+        t: f64,
+    }
+
+    impl Gen {
+        fn line(&mut self, msg: &str) {
+            self.t += 0.01;
+            self.out.push_str(&format!(
+                "Feb 10 10:05:00 h kernel: [{:12.6}] {msg}\n",
+                self.t
+            ));
+        }
+
+        /// Ordinary lines up to `bytes` of log.
+        fn fill(&mut self, bytes: usize) {
+            while self.out.len() < bytes {
+                self.line("e1000e 0000:00:19.0 eth0: 10/100 speed: disabling TSO");
+                self.line(
+                    "audit: type=1400 audit(1.2:3): apparmor=\"STATUS\" operation=\"profile_load\"",
+                );
+            }
+        }
+
+        /// `n` link downs 400 s apart (never 3 within 10 minutes) and `n`
+        /// rate-limit reports (`first`, `first + 1`, ... hidden), among
+        /// ordinary lines: more than a pattern's budget keeps.
+        fn spaced(&mut self, n: u64, first: u64) {
+            for i in 0..n {
+                self.t += 400.0;
+                self.line("e1000e: eth1 NIC Link is Down");
+                self.fill(self.out.len() + 200);
+                self.line(&format!(
+                    "net_ratelimit: {} callbacks suppressed",
+                    first + i
+                ));
+            }
+        }
+    }
+
+    /// A syslog-format kernel log of about `mib` MiB: an OOM kill and a
+    /// neighbour-table overflow in its first lines; 300 spaced link downs
+    /// and rate-limit reports at each end; in the middle (among the
+    /// matches a pattern's budget leaves out) the only three link downs
+    /// within 10 minutes, on an interface named nowhere else, and a
+    /// rate-limit report of another subsystem; an md disk failure and 600
+    /// more overflows at the end.
+    pub(crate) fn big_log(mib: usize) -> String {
+        let mut g = Gen {
+            out: String::new(),
+            t: 1.0,
+        };
+        g.line("Linux version 6.1.0 (root@h)");
+        g.line("Out of memory: Killed process 4242 (java) total-vm:1kB");
+        g.line("neighbour: arp_cache: neighbor table overflow!");
+        g.spaced(300, 1);
+        g.fill(mib << 19);
+        for _ in 0..3 {
+            g.line("igb 0000:00:14.0 eth7: igb: eth7 NIC Link is Down");
+            g.fill(g.out.len() + 500);
+        }
+        g.line("printk: 77 messages suppressed");
+        g.fill(mib << 20);
+        g.spaced(300, 1000);
+        for _ in 0..600 {
+            g.line("neighbour: arp_cache: neighbor table overflow!");
+        }
+        g.line("md/raid1:md0: Disk failure on sdb1, disabling device.");
+        g.out
+    }
+
+    #[test]
+    fn a_compacted_log_gives_the_diagnosis_of_the_whole_log() {
+        let rules = RuleSet::builtin().expect("rules");
+        let log = big_log(5);
+        let snapshot = Snapshot::from_inputs([("var/log/kern.log", log.into_bytes())]);
+        let (whole, whole_notes) = crate::facts::Facts::from_snapshot(&snapshot);
+        let filter = rules.line_filter();
+        let (kept, kept_notes) = crate::facts::Facts::from_snapshot_with(&snapshot, Some(&filter));
+        assert!(
+            kept.kernel_log.entries.len() * 20 < whole.kernel_log.entries.len(),
+            "{} of {} kept",
+            kept.kernel_log.entries.len(),
+            whole.kernel_log.entries.len()
+        );
+        // The middle of the log was left out: its link downs are not kept
+        // but those of the window.
+        let kept_downs = |facts: &crate::facts::Facts| {
+            facts
+                .kernel_log
+                .entries
+                .iter()
+                .filter(|e| e.message.contains("Link is Down"))
+                .count()
+        };
+        assert!(kept_downs(&kept) < 560, "{}", kept_downs(&kept));
+        assert_eq!(kept_downs(&whole), 603);
+        assert_eq!(kept.kernel_log.count, whole.kernel_log.count);
+        assert_eq!(kept.kernel_log.boots, whole.kernel_log.boots);
+        let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
+        let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
+        let json = |d: &crate::diagnose::diagnosis::Diagnosis| {
+            let mut v = serde_json::to_value(d).expect("json");
+            v.as_object_mut().map(|o| o.remove("generated_at"));
+            serde_json::to_string_pretty(&v).expect("json")
+        };
+        let find = |id: &str| a.findings.iter().find(|f| f.id == id);
+        // Both ends of the log are seen.
+        assert!(find("mem.oom-kill").is_some());
+        assert!(a.findings.iter().any(|f| f.id.starts_with("md.")));
+        assert_eq!(find("neigh.table-overflow").map(|f| f.count), Some(601));
+        // The window reached only in the middle, with its interface.
+        let flaps = find("net.nic-link-flapping").expect("flapping found");
+        assert_eq!(flaps.count, 603);
+        assert!(
+            serde_json::to_string(flaps).expect("json").contains("eth7"),
+            "{flaps:?}"
+        );
+        // Every rate-limit report's hidden messages are summed; the
+        // subsystem of the one in the middle is listed.
+        let hidden: u64 = (1..=300).chain(1000..1300).sum::<u64>() + 77;
+        let suppressed =
+            serde_json::to_string(find("kmsg.messages-suppressed").expect("found")).expect("json");
+        assert!(suppressed.contains(&hidden.to_string()), "{suppressed}");
+        assert!(suppressed.contains("printk"), "{suppressed}");
+        assert_eq!(json(&a), json(&b));
+    }
+}
