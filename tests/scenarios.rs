@@ -12,7 +12,7 @@
 //! | `incident_002_gateway_typo_ratelimit_only`      | 002      | `route.gateway-misconfigured`|
 //! | `incident_001_upstream_misrouting`              | 001      | `upstream.unreachable`       |
 //! | `incident_002_degraded_raid1_ata_errors`        | 002      | `disk.failing`               |
-//! | `incident_001_panic_in_the_previous_boot`       | 001      | `kernel.panic-previous-boot` |
+//! | `incident_001_panic_in_the_previous_boot`       | 001      | `kernel.crash`               |
 //!
 //! Every network scenario ends healthy (the fault undone, the same
 //! namespaces): no cause, nothing above info.
@@ -1043,8 +1043,8 @@ fn incident_001_panic_in_the_previous_boot() {
             fixture: "scenario-001-panic-previous-boot",
             incident: "001_5c7c7e1f3e64830d.txt",
             story: "the host came back after a kernel panic (init killed); pstore (efi) kept the panic of the previous boot; the running boot is clean, md0 in sync.",
-            top: Some("kernel.panic-previous-boot"),
-            explains: &[],
+            top: Some("kernel.crash"),
+            explains: &["kernel.panic-previous-boot"],
             must: &[],
             ruled_out: &[],
             alarms: &[],

@@ -303,24 +303,33 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
                 evidence_omitted: fired.omitted,
                 next_steps: rule.next_steps.clone(),
             }),
-            RuleKind::Cause => out.causes.push(Cause {
-                id: rule.id.clone(),
-                title: rule.title.clone(),
-                severity,
-                confidence: confidence(
-                    rule,
-                    explained.len(),
-                    rule.explains
-                        .iter()
-                        .filter(|id| !unchecked.contains(id.as_str()))
-                        .count(),
-                ),
-                summary,
-                explains: explained,
-                evidence: fired.evidence,
-                evidence_omitted: fired.omitted,
-                next_steps: rule.next_steps.clone(),
-            }),
+            RuleKind::Cause => {
+                // A cause with no evidence of its own (a `when` over the
+                // findings only) stands on the evidence of what it explains.
+                let (evidence, evidence_omitted) = if fired.evidence.is_empty() {
+                    explained_evidence(&out.findings, &explained)
+                } else {
+                    (fired.evidence, fired.omitted)
+                };
+                out.causes.push(Cause {
+                    id: rule.id.clone(),
+                    title: rule.title.clone(),
+                    severity,
+                    confidence: confidence(
+                        rule,
+                        explained.len(),
+                        rule.explains
+                            .iter()
+                            .filter(|id| !unchecked.contains(id.as_str()))
+                            .count(),
+                    ),
+                    summary,
+                    explains: explained,
+                    evidence,
+                    evidence_omitted,
+                    next_steps: rule.next_steps.clone(),
+                })
+            }
         }
     }
     // A rule over its budget is noted once, not once per condition.
@@ -336,6 +345,28 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
     });
     out
 }
+
+/// The evidence of a cause that has none of its own: the first
+/// `EXPLAINED_EVIDENCE` items of each finding it explains, in the order of
+/// its `explains`, at most `EVIDENCE_MAX`; with how many were left out.
+fn explained_evidence(findings: &[Finding], explained: &[String]) -> (Vec<Evidence>, usize) {
+    let mut evidence = Vec::new();
+    let mut omitted = 0;
+    for id in explained {
+        let Some(finding) = findings.iter().find(|f| &f.id == id) else {
+            continue;
+        };
+        let room = EXPLAINED_EVIDENCE.min(EVIDENCE_MAX.saturating_sub(evidence.len()));
+        let taken = finding.evidence.len().min(room);
+        evidence.extend(finding.evidence.iter().take(taken).cloned());
+        omitted += finding.evidence.len() - taken + finding.evidence_omitted;
+    }
+    (evidence, omitted)
+}
+
+/// How many evidence items of each explained finding a cause without
+/// evidence of its own shows.
+const EXPLAINED_EVIDENCE: usize = 2;
 
 /// The confidence model (docs/rules.md): a cause whose condition holds
 /// starts at half its rule's confidence; each explained finding present

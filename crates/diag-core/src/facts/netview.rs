@@ -38,7 +38,8 @@ use std::sync::Arc;
 pub struct DefaultRoute {
     /// `inet` or `inet6`.
     pub family: String,
-    /// Table name (`main`, `local`, a number).
+    /// Table name (`main`, `local`, a number, or a name of the host's
+    /// `rt_tables` as `ip route` text printed it).
     pub table: String,
     /// Route type (`unicast`, `unreachable`, ...).
     pub kind: String,
@@ -134,6 +135,40 @@ pub struct NeighSummary {
     pub offlink_samples: Vec<Record>,
     /// Whether connected subnets were known (addresses collected).
     pub connected_known: bool,
+    /// Unicast entries per interface (multicast and NOARP excluded).
+    pub entries_by_dev: BTreeMap<String, u64>,
+    /// FAILED or INCOMPLETE entries per interface.
+    pub unresolved_by_dev: BTreeMap<String, u64>,
+    /// FAILED or INCOMPLETE entries with what each neighbour is to this
+    /// host (a router, a route's next hop), the ones with a role first; at
+    /// most `UNRESOLVED_SAMPLES` (50).
+    pub unresolved_entries: Vec<UnresolvedNeighbour>,
+}
+
+/// A neighbour that does not answer (`FAILED` or `INCOMPLETE`), and what
+/// it is to this host.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct UnresolvedNeighbour {
+    /// The neighbour's address.
+    pub address: String,
+    /// Interface.
+    pub dev: String,
+    /// NUD state (`FAILED`, `INCOMPLETE`).
+    pub state: String,
+    /// The entry carries the IPv6 `router` flag: the neighbour announced
+    /// itself as a router (a routing peer, the IPv6 default gateway).
+    pub router: bool,
+    /// The address is the gateway (next hop) of a route of any table,
+    /// default or not.
+    pub next_hop: bool,
+    /// The address is the gateway of a default route.
+    pub default_gateway: bool,
+    /// Canonical input name.
+    pub input: String,
+    /// 1-based line.
+    pub line: u32,
+    /// The entry as `ip neigh` prints it.
+    pub excerpt: String,
 }
 
 /// Network facts as rule conditions see them (`facts.net`).
@@ -524,6 +559,7 @@ pub fn tables_from_snapshot(
             ));
         }
     }
+    t.table_names = interner.named_tables();
     (t, inputs)
 }
 
@@ -631,7 +667,10 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
             .and_then(|gw| neigh_by.get(&(gw, &*r.dev)).copied());
         let mut route = DefaultRoute {
             family: family(r.dst.addr()).into(),
-            table: net::table_name(r.table).into_owned(),
+            table: match tables.table_names.get(&r.table) {
+                Some(name) => name.clone(),
+                None => net::table_name(r.table).into_owned(),
+            },
             kind: r.kind.name().into(),
             dev: r.dev.to_string(),
             gateway: r.gateway.map(|g| g.to_string()).unwrap_or_default(),
@@ -645,7 +684,12 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
             gateway_neigh: neigh.map(Neighbour::render).unwrap_or_default(),
             input: tables.routes_input.clone(),
             line: r.line,
-            excerpt: r.render(),
+            excerpt: match tables.table_names.get(&r.table) {
+                Some(name) => r
+                    .render()
+                    .replace(&format!(" table {}", r.table), &format!(" table {name}")),
+                None => r.render(),
+            },
             problem: String::new(),
         };
         route.problem = route.judge().into();
@@ -675,6 +719,8 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
 }
 
 const SAMPLES: usize = 10;
+/// At most this many unresolved neighbours are handed to the rules.
+const UNRESOLVED_SAMPLES: usize = 50;
 
 /// IPv4-mapped IPv6 addresses stand for their IPv4 address.
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -728,6 +774,18 @@ fn summarise_neighbours(
     let mut macs: HashMap<Arc<str>, u64> = HashMap::new();
     let mut devs: Vec<String> = Vec::new();
     let mut unicast = 0u64;
+    let mut next_hops: HashSet<IpAddr> = HashSet::new();
+    let mut default_gateways: HashSet<IpAddr> = HashSet::new();
+    for r in &t.routes {
+        if let Some(gateway) = r.gateway {
+            next_hops.insert(gateway);
+            if r.is_default() {
+                default_gateways.insert(gateway);
+            }
+        }
+    }
+    let mut with_role = Vec::new();
+    let mut without_role = Vec::new();
     for n in &t.neighbours {
         let noarp = n.state.contains("NOARP");
         let multicast = n.dst.is_multicast() || n.dst.is_unspecified();
@@ -740,8 +798,30 @@ fn summarise_neighbours(
             IpAddr::V6(_) => s.ipv6 += 1,
         }
         *states.entry(n.state.clone()).or_default() += 1;
+        *s.entries_by_dev.entry(n.dev.to_string()).or_default() += 1;
         if n.unresolved() {
             s.unresolved += 1;
+            *s.unresolved_by_dev.entry(n.dev.to_string()).or_default() += 1;
+            let next_hop = next_hops.contains(&n.dst);
+            let role = n.router || next_hop;
+            let kept = if role {
+                &mut with_role
+            } else {
+                &mut without_role
+            };
+            if kept.len() < UNRESOLVED_SAMPLES {
+                kept.push(UnresolvedNeighbour {
+                    address: n.dst.to_string(),
+                    dev: n.dev.to_string(),
+                    state: n.state.to_string(),
+                    router: n.router,
+                    next_hop,
+                    default_gateway: default_gateways.contains(&n.dst),
+                    input: t.neighbours_input.clone(),
+                    line: n.line,
+                    excerpt: n.render(),
+                });
+            }
         }
         if connected_known && !connected.contains(n.dst) {
             s.offlink += 1;
@@ -778,6 +858,9 @@ fn summarise_neighbours(
         s.offlink_top_mac_count = count;
     }
     s.offlink_devs = devs;
+    let room = UNRESOLVED_SAMPLES.saturating_sub(with_role.len());
+    with_role.extend(without_role.into_iter().take(room));
+    s.unresolved_entries = with_role;
     s
 }
 
@@ -947,6 +1030,9 @@ impl NetFacts {
                 by_state: BTreeMap::from([(String::new(), 0)]),
                 offlink_devs: vec![String::new()],
                 offlink_samples: vec![Record::default()],
+                entries_by_dev: BTreeMap::from([(String::new(), 0)]),
+                unresolved_by_dev: BTreeMap::from([(String::new(), 0)]),
+                unresolved_entries: vec![UnresolvedNeighbour::default()],
                 ..NeighSummary::default()
             },
             ..NetFacts::default()

@@ -207,10 +207,14 @@ fn evidence(out: &mut String, items: &[Evidence], omitted: usize) {
         return;
     }
     out.push_str("\n**Evidence**\n");
-    for item in items {
-        let place = match (item.line, item.line_end) {
-            (Some(line), Some(end)) => format!(", lines {line}-{end}"),
-            (Some(line), None) => format!(", line {line}"),
+    for (item, times, last) in super::collapse_evidence(items) {
+        let place = match (item.line, item.line_end, last) {
+            (Some(line), Some(end), _) => format!(", lines {line}-{end}"),
+            (Some(line), None, Some(last)) => {
+                format!(", line {line} (x{times}, the last at line {last})")
+            }
+            (Some(line), None, None) => format!(", line {line}"),
+            _ if times > 1 => format!(" (x{times})"),
             _ => String::new(),
         };
         let _ = writeln!(out, "\n{}{place}:\n", code_span(&item.input, false));

@@ -212,12 +212,74 @@ pub fn text(diagnosis: &Diagnosis) -> String {
     out
 }
 
+/// The evidence with identical lines collapsed (issue 24, class 11): each
+/// item once, in the order of its first occurrence, with how many items of
+/// the same input say the same thing and the line of the last one. Lines
+/// are the same when they differ only in their time stamp (`[  12.3]`, a
+/// syslog date, a `/dev/kmsg` prefix); a block of lines is never merged.
+pub(crate) fn collapse_evidence(items: &[Evidence]) -> Vec<(&Evidence, usize, Option<u32>)> {
+    let mut out: Vec<(&Evidence, usize, Option<u32>)> = Vec::new();
+    let mut seen: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    for item in items {
+        if item.line_end.is_some() {
+            out.push((item, 1, None));
+            continue;
+        }
+        let key = (item.input.as_str(), message_of(&item.excerpt));
+        match seen.get(&key) {
+            Some(&at) => {
+                out[at].1 += 1;
+                out[at].2 = item.line;
+            }
+            None => {
+                seen.insert(key, out.len());
+                out.push((item, 1, None));
+            }
+        }
+    }
+    out
+}
+
+/// A log line without its time stamp: what is left after a syslog
+/// `... kernel: ` prefix, a `/dev/kmsg` `prio,seq,usec,flags;` prefix, a
+/// `<N>` level and a leading `[...]` stamp.
+fn message_of(line: &str) -> &str {
+    let mut rest = line.trim();
+    if let Some((_, after)) = rest.split_once(" kernel: ") {
+        rest = after.trim_start();
+    }
+    if let Some((head, after)) = rest.split_once(';') {
+        if head.split(',').count() >= 3 && head.split(',').take(3).all(|f| f.parse::<u64>().is_ok())
+        {
+            rest = after;
+        }
+    }
+    if let Some(after) = rest.strip_prefix('<') {
+        if let Some((level, after)) = after.split_once('>') {
+            if level.parse::<u32>().is_ok() {
+                rest = after;
+            }
+        }
+    }
+    if let Some(after) = rest.strip_prefix('[') {
+        if let Some((_, after)) = after.split_once(']') {
+            rest = after;
+        }
+    }
+    rest.trim()
+}
+
 fn evidence(out: &mut String, items: &[Evidence], omitted: usize) {
     if items.is_empty() {
         return;
     }
     let _ = writeln!(out, "   evidence:");
-    for item in items {
+    for (item, times, last) in collapse_evidence(items) {
+        let repeated = match (times, last) {
+            (1, _) => String::new(),
+            (n, Some(last)) => format!(" (x{n}, the last at line {last})"),
+            (n, None) => format!(" (x{n})"),
+        };
         let input = visible_line(&item.input);
         if let (Some(line), Some(end)) = (item.line, item.line_end) {
             let _ = writeln!(out, "     {input}:{line}-{end}:");
@@ -234,14 +296,50 @@ fn evidence(out: &mut String, items: &[Evidence], omitted: usize) {
         let excerpt = excerpt.join("\n");
         match item.line {
             Some(line) => {
-                let _ = writeln!(out, "     {input}:{line}: {excerpt}");
+                let _ = writeln!(out, "     {input}:{line}: {excerpt}{repeated}");
             }
             None => {
-                let _ = writeln!(out, "     {input}: {excerpt}");
+                let _ = writeln!(out, "     {input}: {excerpt}{repeated}");
             }
         }
     }
     if omitted > 0 {
         let _ = writeln!(out, "     ... and {omitted} more");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(line: u32, excerpt: &str) -> Evidence {
+        Evidence {
+            input: "dev/kmsg".into(),
+            line: Some(line),
+            line_end: None,
+            excerpt: excerpt.into(),
+        }
+    }
+
+    /// Issue 24, class 11: the same message at other times is one line
+    /// with a count; another message, or another input, is not merged.
+    #[test]
+    fn identical_evidence_lines_are_collapsed_with_a_count() {
+        let items = [
+            line(1, "Jul 14 10:26:09 immortal kernel: [699626.134930] EXT4-fs error (device sdf): ext4_find_entry:1455: inode #2: comm minio: reading directory lblock 0"),
+            line(2, "Jul 14 10:26:09 immortal kernel: [699626.137970] EXT4-fs error (device sdf): ext4_find_entry:1455: inode #2: comm minio: reading directory lblock 0"),
+            line(3, "[699626.2] EXT4-fs error (device sdb): other"),
+            line(4, "6,3,699626225996,-;EXT4-fs error (device sdf): ext4_find_entry:1455: inode #2: comm minio: reading directory lblock 0"),
+        ];
+        let collapsed = collapse_evidence(&items);
+        let shape: Vec<_> = collapsed
+            .iter()
+            .map(|(e, n, last)| (e.line, *n, *last))
+            .collect();
+        assert_eq!(shape, [(Some(1), 3, Some(4)), (Some(3), 1, None)]);
+        let mut out = String::new();
+        evidence(&mut out, &items, 0);
+        assert!(out.contains("(x3, the last at line 4)"), "{out}");
+        assert_eq!(out.lines().count(), 3, "{out}");
     }
 }

@@ -498,6 +498,9 @@ struct RouteDraft {
     gateway_other_family: bool,
     dev: String,
     table: Option<u32>,
+    /// A table name only the host's `rt_tables` knows (given its number
+    /// in `finish_route`).
+    table_name: Option<String>,
     protocol: String,
     scope: String,
     prefsrc: Option<IpAddr>,
@@ -668,22 +671,10 @@ fn route_attrs(draft: &mut RouteDraft, tokens: &[&str], line: usize, notes: &mut
         };
         match word {
             "dev" if draft.dev.is_empty() => draft.dev = value.to_string(),
-            "table" => {
-                draft.table = Some(match table_number(value) {
-                    Some(n) => n,
-                    None => {
-                        notes.once(
-                            &format!("table:{value}"),
-                            line,
-                            format!(
-                                "table name {value:?} is defined in the host's rt_tables, which \
-                                 this text does not carry: its routes are counted in table 0"
-                            ),
-                        );
-                        0
-                    }
-                });
-            }
+            "table" => match table_number(value) {
+                Some(n) => draft.table = Some(n),
+                None => draft.table_name = Some(value.to_string()),
+            },
             "proto" => draft.protocol = value.to_string(),
             "scope" => draft.scope = value.to_string(),
             "src" => match ip_addr(value) {
@@ -740,7 +731,11 @@ fn finish_route(
             default_net(v6)
         }
     };
-    let table = draft.table.unwrap_or(match kind {
+    let table = match &draft.table_name {
+        Some(name) => Some(interner.named_table(name)),
+        None => draft.table,
+    };
+    let table = table.unwrap_or(match kind {
         RouteKind::Local | RouteKind::Broadcast => TABLE_LOCAL,
         _ => TABLE_MAIN,
     });

@@ -30,7 +30,7 @@ use crate::model::Note;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -389,6 +389,9 @@ pub struct NetTables {
     pub neighbours_input: String,
     /// Policy rules.
     pub rules: Vec<PolicyRule>,
+    /// Names of the tables known only from the host's `rt_tables`, by the
+    /// number their routes were given (see [`NAMED_TABLE_BASE`]).
+    pub table_names: BTreeMap<u32, String>,
 }
 
 /// Interns the few distinct strings (device names, states) of a big table.
@@ -398,7 +401,18 @@ pub struct NetTables {
 pub struct Interner {
     recent: Vec<Arc<str>>,
     all: HashMap<String, Arc<str>>,
+    /// Table names only the host's `rt_tables` knows, in the order seen:
+    /// the one at index `i` is table [`NAMED_TABLE_BASE`] + `i`.
+    tables: Vec<String>,
 }
+
+/// The number given to the first table known only by a name from the
+/// host's `rt_tables` (`table red_mgmt` in `ip route` text, which does not
+/// carry the file): each such name gets its own number from here up, so
+/// its routes stay in a table of their own (two named tables' default
+/// routes do not compete), and [`NetTables::table_names`] gives the name
+/// back. The kernel's table numbers this high are unused in practice.
+pub const NAMED_TABLE_BASE: u32 = 0xF000_0000;
 
 impl Interner {
     /// The shared copy of `s`.
@@ -419,6 +433,27 @@ impl Interner {
         }
         self.recent.push(value.clone());
         value
+    }
+
+    /// The number standing for a table name that is not `ip`'s own (see
+    /// [`NAMED_TABLE_BASE`]): the same number for the same name.
+    pub fn named_table(&mut self, name: &str) -> u32 {
+        let index = match self.tables.iter().position(|t| t == name) {
+            Some(index) => index,
+            None => {
+                self.tables.push(name.to_string());
+                self.tables.len() - 1
+            }
+        };
+        NAMED_TABLE_BASE.saturating_add(u32::try_from(index).unwrap_or(u32::MAX))
+    }
+
+    /// Every named table seen, by the number it was given.
+    pub fn named_tables(&self) -> BTreeMap<u32, String> {
+        (0u32..)
+            .zip(&self.tables)
+            .map(|(i, name)| (NAMED_TABLE_BASE.saturating_add(i), name.clone()))
+            .collect()
     }
 }
 

@@ -21,8 +21,9 @@
 //!   without `table` are put in main, except `local` and `broadcast` routes,
 //!   which are put in local. A table name that is not one of `ip`'s own
 //!   (`main`, `local`, `default`, `unspec`) comes from the host's
-//!   `rt_tables` file, which the text does not carry: such routes get table
-//!   0 and one note per name.
+//!   `rt_tables` file, which the text does not carry: each such name gets a
+//!   number of its own from `NAMED_TABLE_BASE` up, and `NetTables::table_names`
+//!   gives the name back (two named tables are two tables).
 //! - `route -n`, `netstat -rn` and `/proc/net/route` show the IPv4 main
 //!   table only, without protocol or scope; a reject route (`!` flag,
 //!   `RTF_REJECT`) is `unreachable` or `prohibit`, counted as unreachable.
@@ -244,6 +245,7 @@ pub fn parse(
             };
             tables.routes = routes;
             tables.routes_input = input.to_string();
+            tables.table_names = interner.named_tables();
             notes
         }
         Format::IpNeigh | Format::ArpN | Format::ProcNetArp => {
