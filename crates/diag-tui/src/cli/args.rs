@@ -255,7 +255,7 @@ pub(crate) enum Command {
     Completions {
         /// The shell.
         #[arg(value_enum)]
-        shell: clap_complete::Shell,
+        shell: CompletionShell,
     },
     /// Print the manual page (roff).
     ///
@@ -378,6 +378,16 @@ pub(crate) struct ReportArgs {
     pub(crate) output: Vec<PathBuf>,
     #[command(flatten)]
     pub(crate) read: ReadArgs,
+}
+
+/// The shells `diag completions` writes for: those of Linux servers
+/// (elvish and PowerShell were ~25 KB of the static binary,
+/// docs/static-binary.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 /// A report format.

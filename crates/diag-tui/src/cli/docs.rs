@@ -2,16 +2,22 @@
 //! scripts and the manual pages, both generated from the clap definitions
 //! of [`crate::cli::args`]. Imports only that and [`crate::cli::common`].
 
-use crate::cli::args::Cli;
+use crate::cli::args::{Cli, CompletionShell};
 use crate::cli::common::write_stdout;
 use anyhow::{bail, Result};
 use clap::CommandFactory;
 use diag_core::sanitize::visible_line;
 
 /// Prints the completion script of `shell`.
-pub(crate) fn completions(shell: clap_complete::Shell) -> Result<u8> {
+pub(crate) fn completions(shell: CompletionShell) -> Result<u8> {
+    use clap_complete::shells::{Bash, Fish, Zsh};
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "diag", &mut out);
+    let mut cli = Cli::command();
+    match shell {
+        CompletionShell::Bash => clap_complete::generate(Bash, &mut cli, "diag", &mut out),
+        CompletionShell::Zsh => clap_complete::generate(Zsh, &mut cli, "diag", &mut out),
+        CompletionShell::Fish => clap_complete::generate(Fish, &mut cli, "diag", &mut out),
+    }
     write_stdout(&String::from_utf8_lossy(&out))?;
     Ok(0)
 }
