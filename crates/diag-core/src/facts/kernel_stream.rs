@@ -245,6 +245,8 @@ struct Block {
     hits: Vec<Hit>,
     keep: bool,
     pinned: bool,
+    /// The kept event this is the line after (see [`Unit::follows`]).
+    follows: Option<u64>,
     free_line: bool,
     facility: Option<u8>,
     segment: u32,
@@ -260,6 +262,11 @@ struct Unit {
     segment: u32,
     /// Kept whatever the budgets say.
     pinned: bool,
+    /// The line after a kept event (the one that did not belong to it,
+    /// which `parse::events::group` needs to see the event end): kept
+    /// while that event (this id) is, dropped with it. Pinned for good,
+    /// such lines grew with the number of events (a million OOM reports).
+    follows: Option<u64>,
     /// Among the first matches of one of its patterns.
     head: bool,
     elided: Elided,
@@ -371,7 +378,7 @@ pub struct Compactor<'f> {
     block: Option<Block>,
     next_id: u64,
     /// The next line is kept: it ends a kept event.
-    pin_next: bool,
+    pin_next: Option<u64>,
     /// Left out before the first kept entry (none in practice: the first
     /// line of an input is kept).
     lead: Elided,
@@ -392,7 +399,7 @@ impl<'f> Compactor<'f> {
             tracks: HashMap::new(),
             block: None,
             next_id: 0,
-            pin_next: false,
+            pin_next: None,
             lead: Elided::default(),
             tail_lines: 0,
             clock: UserClock {
@@ -546,7 +553,7 @@ impl<'f> Compactor<'f> {
         segment: u32,
         pin: bool,
     ) -> Option<u64> {
-        let pin = pin || std::mem::take(&mut self.pin_next);
+        let mut follows = self.pin_next.take();
         if let Some(block) = &mut self.block {
             let foreign = block.facility == Some(0) && view.facility.is_some_and(|f| f != 0);
             let belongs = block.segment == segment
@@ -556,6 +563,8 @@ impl<'f> Compactor<'f> {
                     || crate::parse::events::continues(&view.message)
                     || crate::parse::events::starts(&view.message));
             if belongs {
+                // (No event closed since this one opened: `follows` is
+                // `None` here.)
                 block.keep |= pin || !hits.is_empty();
                 block.pinned |= pin;
                 let id = block.id;
@@ -569,7 +578,7 @@ impl<'f> Compactor<'f> {
             let full = block.entries.len() >= crate::parse::events::BLOCK_MAX;
             self.close_block(!full);
         }
-        let pin = pin || std::mem::take(&mut self.pin_next);
+        follows = follows.or(self.pin_next.take());
         let id = self.next_id;
         if crate::parse::events::starts(&view.message) && !crate::parse::events::ends(&view.message)
         {
@@ -577,16 +586,17 @@ impl<'f> Compactor<'f> {
             self.block = Some(Block {
                 id,
                 entries: vec![view.entry(input, line)],
-                keep: pin || !hits.is_empty(),
+                keep: pin || !hits.is_empty() || follows.is_some(),
                 hits,
                 pinned: pin,
+                follows,
                 free_line: view.message.contains("[ cut here ]"),
                 facility: view.facility,
                 segment,
             });
             return Some(id);
         }
-        if hits.is_empty() && !pin {
+        if hits.is_empty() && !pin && follows.is_none() {
             self.elide(1, &[]);
             return None;
         }
@@ -597,6 +607,7 @@ impl<'f> Compactor<'f> {
             hits,
             segment,
             pinned: pin,
+            follows,
             head: false,
             elided: Elided::default(),
         });
@@ -686,13 +697,16 @@ impl<'f> Compactor<'f> {
             self.elide(block.entries.len() as u64, &[]);
             return;
         }
-        self.pin_next |= pin_next;
+        if pin_next {
+            self.pin_next = Some(block.id);
+        }
         self.add(Unit {
             id: block.id,
             entries: block.entries,
             hits: block.hits,
             segment: block.segment,
             pinned: block.pinned,
+            follows: block.follows,
             head: false,
             elided: Elided::default(),
         });
@@ -739,6 +753,19 @@ impl<'f> Compactor<'f> {
                 *units += 1;
             }
             keep[i] = wanted;
+        }
+        // The line after an event goes with it (ids increase in log
+        // order: the event comes first).
+        let mut kept_ids: Vec<u64> = Vec::new();
+        for (i, unit) in self.units.iter().enumerate() {
+            if !keep[i] {
+                keep[i] = unit
+                    .follows
+                    .is_some_and(|event| kept_ids.binary_search(&event).is_ok());
+            }
+            if keep[i] {
+                kept_ids.push(unit.id);
+            }
         }
         let units = std::mem::take(&mut self.units);
         for (unit, keep) in units.into_iter().zip(keep) {
@@ -1002,6 +1029,44 @@ mod compaction {
             serde_json::to_string(find("kmsg.messages-suppressed").expect("found")).expect("json");
         assert!(suppressed.contains(&hidden.to_string()), "{suppressed}");
         assert!(suppressed.contains("printk"), "{suppressed}");
+        assert_eq!(json(&a), json(&b));
+    }
+
+    /// The line after each kept event was pinned for good, even once the
+    /// event itself was dropped: memory grew with the number of events.
+    /// It now goes with its event, and the diagnosis is the whole log's.
+    #[test]
+    fn the_line_after_a_dropped_event_is_dropped_with_it() {
+        let mut g = Gen {
+            out: String::new(),
+            t: 1.0,
+        };
+        g.line("Linux version 6.1.0 (root@h)");
+        for i in 0..20_000 {
+            g.line(&format!("java invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj={i}"));
+            g.line(" dump_stack_lvl+0x44/0x5c");
+            g.line("e1000e 0000:00:19.0 eth0: 10/100 speed: disabling TSO");
+        }
+        let rules = RuleSet::builtin().expect("rules");
+        let snapshot = Snapshot::from_inputs([("var/log/kern.log", g.out.into_bytes())]);
+        let (whole, whole_notes) = crate::facts::Facts::from_snapshot(&snapshot);
+        let filter = rules.line_filter();
+        let (kept, kept_notes) = crate::facts::Facts::from_snapshot_with(&snapshot, Some(&filter));
+        let followers = kept
+            .kernel_log
+            .entries
+            .iter()
+            .filter(|e| e.message.contains("disabling TSO"))
+            .count();
+        assert!(followers < 2_000, "{followers} lines after events kept");
+        assert_eq!(kept.kernel_log.count, whole.kernel_log.count);
+        let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
+        let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
+        let json = |d: &crate::diagnose::diagnosis::Diagnosis| {
+            let mut v = serde_json::to_value(d).expect("json");
+            v.as_object_mut().map(|o| o.remove("generated_at"));
+            serde_json::to_string_pretty(&v).expect("json")
+        };
         assert_eq!(json(&a), json(&b));
     }
 }
