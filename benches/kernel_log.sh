@@ -6,7 +6,7 @@
 # Usage: benches/kernel_log.sh [SIZES_MIB] [RUNS] [CORPUS_DIR]
 #   SIZES_MIB  sizes to generate, default "32" ("32 1024" adds 1 GiB)
 #   RUNS       runs per tool and log, default 3 (median and best)
-#   CORPUS_DIR extra real messages (e.g. /work/shared/corpus); by default
+#   CORPUS_DIR another directory of real kernel messages; by default
 #              only the repository's tests/corpus/kmsg is read.
 #   BIG_MIB    (environment) size of the both-ends check, default 300;
 #              0 skips it.

@@ -903,6 +903,13 @@ mod compaction {
     use crate::diagnose::rules::RuleSet;
     use crate::source::snapshot::Snapshot;
 
+    /// A diagnosis as diag/1 JSON without the time it was made.
+    fn json(d: &crate::diagnose::diagnosis::Diagnosis) -> String {
+        let mut v = serde_json::to_value(d).expect("json");
+        v.as_object_mut().map(|o| o.remove("generated_at"));
+        serde_json::to_string_pretty(&v).expect("json")
+    }
+
     /// Writes syslog-format kernel lines, 10 ms of kernel time apart.
     struct Gen {
         out: String,
@@ -1005,11 +1012,6 @@ mod compaction {
         assert_eq!(kept.kernel_log.boots, whole.kernel_log.boots);
         let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
         let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
-        let json = |d: &crate::diagnose::diagnosis::Diagnosis| {
-            let mut v = serde_json::to_value(d).expect("json");
-            v.as_object_mut().map(|o| o.remove("generated_at"));
-            serde_json::to_string_pretty(&v).expect("json")
-        };
         let find = |id: &str| a.findings.iter().find(|f| f.id == id);
         // Both ends of the log are seen.
         assert!(find("mem.oom-kill").is_some());
@@ -1062,11 +1064,6 @@ mod compaction {
         assert_eq!(kept.kernel_log.count, whole.kernel_log.count);
         let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
         let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
-        let json = |d: &crate::diagnose::diagnosis::Diagnosis| {
-            let mut v = serde_json::to_value(d).expect("json");
-            v.as_object_mut().map(|o| o.remove("generated_at"));
-            serde_json::to_string_pretty(&v).expect("json")
-        };
         assert_eq!(json(&a), json(&b));
     }
 }
