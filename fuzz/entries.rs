@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("archive", archive),
     ("sanitize", sanitize),
     ("sosreport", sosreport),
+    ("trace", trace),
 ];
 
 /// The packet decoder over every link type diag reads, then the whole
@@ -221,4 +222,19 @@ pub fn sosreport(data: &[u8]) {
     }
     let _ = parse_date(&text);
     let _ = failed_command(&text);
+}
+
+/// The trace-event parsers on arbitrary text: `kfree_skb` lines in every
+/// shape (tracefs, trace-cmd, perf), an event's `format` file, ring-buffer
+/// statistics and diag's recording statistics.
+pub fn trace(data: &[u8]) {
+    use diag_core::parse::trace;
+    let text = String::from_utf8_lossy(data);
+    let mut events = 0u64;
+    let _ = trace::kfree_skb::parse_trace("trace/kfree_skb.txt", &text, |_, e| {
+        events += u64::from(e.reason.is_some()) + u64::from(e.location.is_some());
+    });
+    let _ = trace::parse_event_format("trace/kfree_skb.format", &text);
+    let _ = trace::parse_ring_stats("per_cpu/cpu0/stats", &text);
+    let _ = trace::parse_recording_stats("trace/kfree_skb.stats", &text);
 }

@@ -18,3 +18,4 @@ pub mod net;
 pub mod netconfig;
 pub mod pcap;
 pub mod services;
+pub mod trace;
