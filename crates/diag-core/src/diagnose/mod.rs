@@ -1174,9 +1174,10 @@ critical = "facts.net.addresses.exists(a, a.ifname == 'eth1')"
     fn confidence_model() {
         let rules = RuleSet::builtin().expect("rules");
         let rule = rules.get("route.gateway-misconfigured").expect("rule");
-        // It explains five findings (the fifth: handshakes that get no
-        // answer on the wire).
-        assert_eq!(rule.explains.len(), 5);
+        // It explains six findings (the fifth: handshakes that get no
+        // answer on the wire; the sixth: packets the kernel drops as
+        // NEIGH_FAILED/NEIGH_QUEUEFULL).
+        assert_eq!(rule.explains.len(), 6);
         assert!((confidence(rule, 0, 4) - 0.45).abs() < 1e-9);
         assert!((confidence(rule, 1, 4) - 0.5625).abs() < 1e-3);
         assert!((confidence(rule, 4, 4) - 0.9).abs() < 1e-9);

@@ -10,6 +10,7 @@
 pub mod baseline;
 pub mod capture;
 pub mod counters;
+pub mod drops;
 pub mod fs;
 pub mod kernel_sources;
 pub mod kernel_stream;
@@ -93,6 +94,9 @@ pub struct Facts {
     /// Packet captures: one summary per capture input, joined with the
     /// host's connected subnets.
     pub capture: capture::CaptureFacts,
+    /// Packets the kernel dropped during the capture window, and why
+    /// (`skb:kfree_skb` events).
+    pub drops: drops::DropFacts,
     /// Software RAID (md) arrays.
     pub md: MdFacts,
     /// Mounts, filesystem usage, block devices, quota tools.
@@ -122,6 +126,7 @@ impl Facts {
             },
             net: NetFacts::schema_sample(),
             capture: capture::CaptureFacts::schema_sample(),
+            drops: drops::DropFacts::schema_sample(),
             md: MdFacts {
                 personalities: vec![String::new()],
                 arrays: vec![MdArray {
@@ -245,6 +250,7 @@ impl Facts {
 
         netview::fill(&mut facts, snapshot, &mut notes);
         capture::fill(&mut facts, snapshot, &mut notes);
+        facts.drops = drops::from_snapshot(snapshot, &mut notes);
 
         facts.md = md::from_snapshot(snapshot, &mut notes);
         facts.fs = fs::from_snapshot(snapshot, &mut notes);

@@ -154,6 +154,11 @@ pub const INPUTS: &[InputSpec] = &[
     head("etc/hosts"),
     whole("capture/*.pcap"),
     whole("capture/*.pcapng"),
+    // Kernel drop events of the capture window (`source::tracing` writes
+    // them on a live host; `facts::drops` reads them).
+    head("trace/kfree_skb.txt"),
+    head("trace/kfree_skb.format"),
+    head("trace/kfree_skb.stats"),
     head("proc/mdstat"),
     head("sys/block/md*/md/array_state"),
     head("sys/block/md*/md/level"),
