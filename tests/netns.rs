@@ -16,7 +16,7 @@ mod common;
 #[path = "common/netns.rs"]
 mod netns;
 
-use common::{cause_ids, finding_ids};
+use common::{cause_ids, finding_ids, item};
 use netns::{veth, Ns as Netns};
 
 /// Serialises the tests that depend on the machine's global neighbour
@@ -62,13 +62,6 @@ fn diag_in(ns: &Netns, etc: Option<&std::path::Path>, args: &[&str]) -> serde_js
             String::from_utf8_lossy(&out.stderr)
         )
     })
-}
-
-fn item<'a>(json: &'a serde_json::Value, list: &str, id: &str) -> Option<&'a serde_json::Value> {
-    json[list]
-        .as_array()?
-        .iter()
-        .find(|f| f["id"].as_str() == Some(id))
 }
 
 /// Founding incident 000: the configuration lists five addresses, only two

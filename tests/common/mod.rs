@@ -48,6 +48,19 @@ pub fn finding_ids(json: &serde_json::Value) -> Vec<String> {
     ids(&json["findings"])
 }
 
+/// The object of id `id` in the list `list` (`causes`, `findings`,
+/// `ruled_out`) of a diagnosis.
+pub fn item<'a>(
+    json: &'a serde_json::Value,
+    list: &str,
+    id: &str,
+) -> Option<&'a serde_json::Value> {
+    json[list]
+        .as_array()?
+        .iter()
+        .find(|f| f["id"].as_str() == Some(id))
+}
+
 /// The ids of a list of objects.
 pub fn ids(list: &serde_json::Value) -> Vec<String> {
     list.as_array()

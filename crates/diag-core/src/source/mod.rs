@@ -24,6 +24,7 @@ pub mod services;
 pub mod snapshot;
 pub mod sosreport;
 pub mod storage;
+pub mod tracing;
 
 #[doc(hidden)]
 pub use archive::fuzz_unpack;

@@ -176,6 +176,9 @@ pub struct CollectOptions {
     /// Live packet capture (live host at `/` only), in parallel with the
     /// other collectors; see [`crate::source::capture`].
     pub capture: crate::source::capture::CaptureOptions,
+    /// Recording of the kernel's packet drops during the capture window
+    /// (live host at `/` only); see [`crate::source::tracing`].
+    pub drops: crate::source::tracing::DropOptions,
     /// [`Snapshot::since`] of the result; `None` keeps a bundle's own
     /// window (its manifest's `since`), if it has one.
     pub since: Option<SystemTime>,
@@ -187,6 +190,7 @@ impl Default for CollectOptions {
             limits: Limits::default(),
             deadline: Duration::from_secs(30),
             capture: crate::source::capture::CaptureOptions::default(),
+            drops: crate::source::tracing::DropOptions::default(),
             since: None,
         }
     }
@@ -363,6 +367,7 @@ impl Snapshot {
         if options.since.is_some() {
             snapshot.since = options.since;
         }
+        let drops = crate::source::tracing::start(source, &options.drops, options.capture.duration);
         let capture = crate::source::capture::start(source, &options.capture);
         for spec in INPUTS {
             let limits = Limits {
@@ -428,16 +433,11 @@ impl Snapshot {
             }
         }
         let (files, failed) = crate::source::capture::finish(capture);
-        for (name, bytes) in files {
-            snapshot.inputs.insert(
-                name,
-                Input {
-                    bytes: bytes.into(),
-                    truncated: false,
-                },
-            );
+        snapshot.add_generated(files, failed);
+        if let Some(drops) = drops {
+            let (files, failed) = crate::source::tracing::finish(drops);
+            snapshot.add_generated(files, failed);
         }
-        snapshot.skipped.extend(failed);
         // Second samples of counters whose growth matters (a neighbour
         // table overflowing *now*), taken at the end of collection and
         // stored beside the first as `NAME.end`.
@@ -462,6 +462,21 @@ impl Snapshot {
             }
         }
         snapshot
+    }
+
+    /// Inputs made during collection (a capture, a drop recording), and
+    /// what could not be made.
+    fn add_generated(&mut self, files: Vec<(String, Vec<u8>)>, failed: Vec<Skipped>) {
+        for (name, bytes) in files {
+            self.inputs.insert(
+                name,
+                Input {
+                    bytes: bytes.into(),
+                    truncated: false,
+                },
+            );
+        }
+        self.skipped.extend(failed);
     }
 
     fn read_manifest(&mut self, source: &dyn Source, limits: &Limits) {

@@ -113,6 +113,11 @@ pub(crate) struct CaptureArgs {
     /// Put the interfaces in promiscuous mode.
     #[arg(long)]
     pub(crate) promiscuous: bool,
+    /// Do not record why the kernel drops packets (the skb:kfree_skb
+    /// events of the capture window, in a tracing instance of diag's own;
+    /// needs root, else skipped).
+    #[arg(long)]
+    pub(crate) no_drop_reasons: bool,
 }
 
 impl Default for CaptureArgs {
@@ -126,6 +131,7 @@ impl Default for CaptureArgs {
             capture_mb: d.max_bytes >> 20,
             snaplen: d.snaplen,
             promiscuous: d.promiscuous,
+            no_drop_reasons: false,
         }
     }
 }

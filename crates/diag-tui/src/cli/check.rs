@@ -4,7 +4,9 @@
 //! [`crate::cli::args`] and [`crate::cli::common`].
 
 use crate::cli::args::{CaptureArgs, Format, ProbeFlags, ReadArgs, RuleArgs};
-use crate::cli::common::{live, options, parse_while_loading, print_diagnosis, warn};
+use crate::cli::common::{
+    clean_up_on_signal, live, options, parse_while_loading, print_diagnosis, warn,
+};
 use anyhow::Result;
 use diag_core::analysis::{self, ProbeStep, Request};
 use diag_core::facts::Facts;
@@ -21,9 +23,13 @@ pub(crate) fn run(
     capture: &CaptureArgs,
     probe: &ProbeFlags,
 ) -> Result<u8> {
+    if !capture.no_drop_reasons {
+        clean_up_on_signal()?;
+    }
     let source = live(root)?;
     let mut options = options(read)?;
     options.capture = capture.options()?;
+    options.drops.enabled = !capture.no_drop_reasons;
     probe.validate()?;
     let probe_step = |facts: &Facts| probe.run(facts).map_err(|e| format!("{e:#}").into());
     let request = Request::new(options)

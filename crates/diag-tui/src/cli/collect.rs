@@ -4,7 +4,7 @@
 //! [`crate::cli::args`] and [`crate::cli::common`].
 
 use crate::cli::args::{CaptureArgs, ProbeFlags, ReadArgs};
-use crate::cli::common::{live, options};
+use crate::cli::common::{clean_up_on_signal, live, options};
 use anyhow::{Context, Result};
 use diag_core::sanitize::visible_line;
 use diag_core::source::snapshot::Snapshot;
@@ -19,9 +19,13 @@ pub(crate) fn run(
     probe: &ProbeFlags,
     capture: &CaptureArgs,
 ) -> Result<u8> {
+    if !capture.no_drop_reasons {
+        clean_up_on_signal()?;
+    }
     let source = live(root)?;
     let mut options = options(read)?;
     options.capture = capture.options()?;
+    options.drops.enabled = !capture.no_drop_reasons;
     probe.validate()?;
     let mut snapshot = Snapshot::collect(&source, &options);
     probe.add_to(&mut snapshot)?;

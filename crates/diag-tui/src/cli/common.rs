@@ -11,7 +11,7 @@
 mod probing;
 
 use crate::cli::args::{CaptureArgs, Format, ReadArgs, RuleArgs};
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::sanitize::{self, visible_line};
 use diag_core::source::snapshot::{CollectOptions, Input, Snapshot};
@@ -42,6 +42,25 @@ impl CaptureArgs {
             promiscuous: self.promiscuous,
         })
     }
+}
+
+/// On SIGINT or SIGTERM, ends every drop recording (its tracing instance
+/// removed) before the process exits with 128 + the signal. Call before
+/// any thread is started: the signals are blocked in this thread and the
+/// threads it starts, and one thread waits for them.
+pub(crate) fn clean_up_on_signal() -> Result<()> {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGINT);
+    set.add(Signal::SIGTERM);
+    set.thread_block().context("cannot block SIGINT/SIGTERM")?;
+    std::thread::spawn(move || {
+        if let Ok(signal) = set.wait() {
+            diag_core::source::tracing::abort_all(Duration::from_secs(2));
+            std::process::exit(128 + signal as i32);
+        }
+    });
+    Ok(())
 }
 
 pub(crate) fn live(root: Option<PathBuf>) -> Result<LiveHost> {
