@@ -265,3 +265,35 @@ fn the_tracing_instance_and_the_private_mount_do_not_outlive_the_run() {
     let out = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.trim(), "0", "diag-{pid} left behind");
 }
+
+/// A server that never accepts, flooded with connections. On 6.x a SYN
+/// that finds the accept queue full is counted (`ListenOverflows`) and
+/// freed without a `kfree_skb` event; `TCP_LISTEN_OVERFLOW` events come
+/// only from handshakes completed into a full queue. The finding reads
+/// both, and names the port whose accept queue holds connections.
+#[test]
+fn a_listener_that_never_accepts_overflows() {
+    let _lock = lock();
+    let ns = Netns::new();
+    let _server = ns.spawn(&[
+        "python3",
+        "-c",
+        "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',8080))\ns.listen(1)\ntime.sleep(30)",
+    ]);
+    netns::wait_for_tcp(&ns, "127.0.0.1", 8080);
+    let bundle = collect_during(&ns, "2", || {
+        ns.exec(&[
+            "python3",
+            "-c",
+            "import socket,time\ncs=[]\nfor i in range(100):\n  c=socket.socket(); c.setblocking(False)\n  try: c.connect(('127.0.0.1',8080))\n  except BlockingIOError: pass\n  cs.append(c)\ntime.sleep(1.2)",
+        ]);
+    });
+    let json = analyze(bundle.path());
+    let finding = item(&json, "findings", "drops.listen-overflow").expect("drops.listen-overflow");
+    let summary = finding["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains("ListenOverflows grew by"), "{finding:#}");
+    assert!(
+        summary.contains("waiting to be accepted on port 8080"),
+        "{finding:#}"
+    );
+}

@@ -141,6 +141,44 @@ pub fn parse_conntrack(count: Option<&str>, max: Option<&str>) -> (Conntrack, Ve
     (Conntrack { count, max, usage }, notes)
 }
 
+/// The protocol counters compared at both ends of a live collection
+/// (`proc/net/snmp` and `proc/net/netstat`, then `NAME.end`): the ones
+/// that move with the kernel's packet drops (docs/drop-reasons.md).
+pub const WINDOW_COUNTERS: &[(&str, &str)] = &[
+    ("TcpExt", "ListenOverflows"),
+    ("TcpExt", "ListenDrops"),
+    ("TcpExt", "TCPBacklogDrop"),
+    ("TcpExt", "TCPReqQFullDrop"),
+    ("IpExt", "InNoRoutes"),
+    ("IpExt", "InCsumErrors"),
+    ("Ip", "InDiscards"),
+    ("Ip", "InAddrErrors"),
+    ("Ip", "OutNoRoutes"),
+    ("Tcp", "InCsumErrors"),
+    ("Udp", "InCsumErrors"),
+    ("Udp", "NoPorts"),
+    ("Udp", "RcvbufErrors"),
+];
+
+/// How much a counter grew while the host was read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct CounterGrowth {
+    /// `Group.Name`: `TcpExt.ListenOverflows`.
+    pub name: String,
+    /// At the start of the collection.
+    pub start: i64,
+    /// At its end.
+    pub end: i64,
+    /// `end - start` (0 when the counter went backwards).
+    pub growth: i64,
+    /// Canonical input name of the second sample.
+    pub input: String,
+    /// Line of the counter's value in it.
+    pub line: u32,
+    /// `TcpExt: ListenOverflows 0 -> 190 (+190 during collection)`.
+    pub excerpt: String,
+}
+
 /// Every kernel network counter of a snapshot.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NetCounters {
@@ -154,6 +192,9 @@ pub struct NetCounters {
     pub interfaces: Vec<InterfaceCounters>,
     /// Connection-tracking table fill.
     pub conntrack: Conntrack,
+    /// [`WINDOW_COUNTERS`] sampled at both ends of a live collection, each
+    /// with its growth; empty without the second samples.
+    pub window: Vec<CounterGrowth>,
 }
 
 /// Parses the counters of a snapshot: `proc/net/snmp`, `proc/net/netstat`,
@@ -170,6 +211,38 @@ pub fn from_snapshot(snapshot: &Snapshot) -> (NetCounters, Vec<Note>) {
         }
     }
     counters.stack = StackCounters::from_counters(&counters.protocols);
+    let mut end = ProtocolCounters::default();
+    let mut sampled_twice = false;
+    for name in ["proc/net/snmp.end", "proc/net/netstat.end"] {
+        if let Some(text) = snapshot.text(name) {
+            let (groups, more) = parse_proc_net_snmp(name, &text);
+            notes.extend(more);
+            end.merge(groups, &mut notes);
+            sampled_twice = true;
+        }
+    }
+    if sampled_twice {
+        for (group, name) in WINDOW_COUNTERS {
+            let (Some(start), Some(last)) =
+                (counters.protocols.get(group, name), end.get(group, name))
+            else {
+                continue;
+            };
+            let growth = (last.value - start.value).max(0);
+            counters.window.push(CounterGrowth {
+                name: format!("{group}.{name}"),
+                start: start.value,
+                end: last.value,
+                growth,
+                excerpt: format!(
+                    "{group}: {name} {} -> {} (+{growth} during collection)",
+                    start.value, last.value
+                ),
+                input: last.input,
+                line: last.line,
+            });
+        }
+    }
     if let Some(text) = snapshot.text("proc/net/dev") {
         let (interfaces, more) = parse_proc_net_dev("proc/net/dev", &text);
         counters.inputs.push("proc/net/dev".to_string());
@@ -265,6 +338,35 @@ TcpExt: 48211 12 48011 0 731 48211 731\n";
             (Some(48211), Some(48011), Some(731), Some(731))
         );
         assert_eq!(stack.ip_in_discards, None);
+    }
+
+    #[test]
+    fn counters_sampled_at_both_ends_give_their_growth() {
+        let netstat = "TcpExt: ListenOverflows ListenDrops\nTcpExt: 12 12\n";
+        let later = "TcpExt: ListenOverflows ListenDrops\nTcpExt: 202 11\n";
+        let snapshot = Snapshot::from_inputs([
+            ("proc/net/netstat", netstat),
+            ("proc/net/netstat.end", later),
+        ]);
+        let (counters, notes) = from_snapshot(&snapshot);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(counters.window.len(), 2);
+        let overflows = &counters.window[0];
+        assert_eq!(
+            (overflows.name.as_str(), overflows.growth, overflows.line),
+            ("TcpExt.ListenOverflows", 190, 2)
+        );
+        assert_eq!(overflows.input, "proc/net/netstat.end");
+        assert_eq!(
+            overflows.excerpt,
+            "TcpExt: ListenOverflows 12 -> 202 (+190 during collection)"
+        );
+        // A counter that went backwards (a namespace's counters reset)
+        // did not grow.
+        assert_eq!(counters.window[1].growth, 0);
+        // One sample only: nothing to compare.
+        let (counters, _) = from_snapshot(&Snapshot::from_inputs([("proc/net/netstat", netstat)]));
+        assert!(counters.window.is_empty());
     }
 
     #[test]

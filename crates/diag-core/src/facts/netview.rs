@@ -988,6 +988,7 @@ impl NetFacts {
                         max: c(),
                         usage: Some(0.0),
                     },
+                    window: vec![counters::CounterGrowth::default()],
                 }
             },
             sysctl: {

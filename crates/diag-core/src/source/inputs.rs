@@ -256,7 +256,12 @@ pub fn redact_keyfile_secrets(bytes: &[u8]) -> Vec<u8> {
 /// Inputs a live collection reads twice, at its start and at its end (the
 /// second sample is stored as `NAME.end`): counters whose growth tells
 /// what is happening now.
-pub const RESAMPLED: &[&str] = &["proc/net/stat/arp_cache", "proc/net/stat/ndisc_cache"];
+pub const RESAMPLED: &[&str] = &[
+    "proc/net/stat/arp_cache",
+    "proc/net/stat/ndisc_cache",
+    "proc/net/snmp",
+    "proc/net/netstat",
+];
 
 /// Sort key of a rotated log: oldest first. `-YYYYMMDD` (dateext) files by
 /// date, then `.N` files from the highest N down, then the live file.
