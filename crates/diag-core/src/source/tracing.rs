@@ -52,7 +52,7 @@ impl Default for DropOptions {
     fn default() -> Self {
         DropOptions {
             enabled: true,
-            buffer_size_kb: 2048,
+            buffer_size_kb: 1024,
             max_bytes: 32 << 20,
             max_window: Duration::from_secs(660),
         }
