@@ -11,7 +11,7 @@ use crate::parse::trace::kfree_skb::{self, DropEvent};
 use crate::parse::trace::{self, RecordingStats};
 use crate::source::snapshot::Snapshot;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 /// The recorded events.
 pub const EVENTS: &str = "trace/kfree_skb.txt";
@@ -26,8 +26,6 @@ const REASONS_MAX: usize = 256;
 const LOCATIONS_MAX: usize = 4096;
 /// Locations kept in the facts, the most frequent first.
 const TOP_LOCATIONS: usize = 10;
-/// Distinct (reason, second) pairs counted for the peak rates.
-const SECONDS_MAX: usize = 100_000;
 /// Longest reason or location name kept (longer ones are cut).
 const NAME_MAX: usize = 96;
 
@@ -139,7 +137,13 @@ struct Tally {
     count: u64,
     first_line: usize,
     protocols: BTreeMap<String, u64>,
-    locations: HashMap<String, u64>,
+    locations: BTreeMap<String, u64>,
+    /// The second of the trace clock being counted, its events so far,
+    /// and the most of any second before (events come in time order:
+    /// tracefs, trace-cmd and perf print them so).
+    second: i64,
+    in_second: u64,
+    peak: u64,
 }
 
 fn bounded_name(name: &str) -> String {
@@ -177,10 +181,11 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
         facts.kernel_reasons = format.symbols.len() as u64;
     }
 
-    let mut reasons: HashMap<String, Tally> = HashMap::new();
-    let mut protocols: HashMap<String, u64> = HashMap::new();
-    let mut locations: HashMap<String, u64> = HashMap::new();
-    let mut seconds: HashMap<(String, i64), u64> = HashMap::new();
+    // BTreeMaps of Strings only: the instantiations the rest of diag has
+    // (docs/static-binary.md).
+    let mut reasons: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut protocols: BTreeMap<String, u64> = BTreeMap::new();
+    let mut locations: BTreeMap<String, u64> = BTreeMap::new();
     let mut first_time = f64::INFINITY;
     let mut last_time = f64::NEG_INFINITY;
     let mut any_reason = false;
@@ -197,19 +202,22 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
             Some(_) => "other",
             None => "unknown",
         };
+        let tally = reasons.entry(reason.to_string()).or_insert_with(|| Tally {
+            first_line: line,
+            second: i64::MIN,
+            ..Tally::default()
+        });
         if event.timestamp.is_finite() {
             first_time = first_time.min(event.timestamp);
             last_time = last_time.max(event.timestamp);
             let second = event.timestamp.floor() as i64;
-            let key = (reason.to_string(), second);
-            if seconds.len() < SECONDS_MAX || seconds.contains_key(&key) {
-                *seconds.entry(key).or_default() += 1;
+            if second != tally.second {
+                tally.second = second;
+                tally.in_second = 0;
             }
+            tally.in_second += 1;
+            tally.peak = tally.peak.max(tally.in_second);
         }
-        let tally = reasons.entry(reason.to_string()).or_insert_with(|| Tally {
-            first_line: line,
-            ..Tally::default()
-        });
         tally.count += 1;
         *tally.protocols.entry(protocol.clone()).or_default() += 1;
         if tally.locations.len() < 64 || tally.locations.contains_key(location) {
@@ -257,11 +265,6 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
         ));
     }
 
-    let mut peaks: HashMap<String, u64> = HashMap::new();
-    for ((reason, _), count) in seconds {
-        let peak = peaks.entry(reason).or_default();
-        *peak = (*peak).max(count);
-    }
     let window = facts.window_seconds;
     for (name, _) in most(reasons.iter().map(|(k, t)| (k.clone(), t.count))) {
         let Some(tally) = reasons.get(&name) else {
@@ -290,7 +293,7 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
             count: tally.count,
             rate: per_second(tally.count),
             share,
-            peak_per_second: peaks.get(&name).copied().unwrap_or(0),
+            peak_per_second: tally.peak,
             protocols,
             protocol,
             location,

@@ -98,16 +98,24 @@ impl TraceError {
 /// The recorded files, as `(canonical name, bytes)`.
 pub type Recorded = Vec<(String, Vec<u8>)>;
 
-/// What a recorder is told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Stop {
-    /// The collection is done: stop once the window has run.
-    AtWindowEnd,
-    /// Stop now (a signal).
-    Now,
+/// How a recorder is told to stop: a message on the channel (the
+/// collection is done: stop once the window has run), and `now` set
+/// first for a signal (stop at once). A `()` channel, as the rest of
+/// diag uses (docs/static-binary.md).
+#[derive(Debug, Clone)]
+struct Stopper {
+    tell: mpsc::Sender<()>,
+    now: Arc<std::sync::atomic::AtomicBool>,
 }
 
-type Stopper = mpsc::Sender<Stop>;
+impl Stopper {
+    fn send(&self, now: bool) {
+        if now {
+            self.now.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+        let _ = self.tell.send(());
+    }
+}
 
 /// A running recording: its id, how to stop it, whether it is done.
 type Running = (u64, Stopper, Arc<Mutex<bool>>);
@@ -145,7 +153,12 @@ pub const TRACEFS: &str = "/sys/kernel/tracing";
 pub fn start_at(tracefs: &Path, options: &DropOptions, window: Duration) -> Recording {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let id = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let (stop, stopped) = mpsc::channel();
+    let (tell, stopped) = mpsc::channel();
+    let now = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Stopper {
+        tell,
+        now: Arc::clone(&now),
+    };
     let done = Arc::new(Mutex::new(false));
     if let Ok(mut running) = RUNNING.lock() {
         running.push((id, stop.clone(), Arc::clone(&done)));
@@ -153,7 +166,7 @@ pub fn start_at(tracefs: &Path, options: &DropOptions, window: Duration) -> Reco
     let options = options.clone();
     let tracefs = tracefs.to_path_buf();
     let handle = std::thread::spawn(move || {
-        let result = record(&tracefs, &options, window, &stopped, id);
+        let result = record(&tracefs, &options, window, (&stopped, &now), id);
         if let Ok(mut done) = done.lock() {
             *done = true;
         }
@@ -164,7 +177,7 @@ pub fn start_at(tracefs: &Path, options: &DropOptions, window: Duration) -> Reco
 
 /// Ends a recording: its files, or why there are none (as `skipped`).
 pub fn finish(recording: Recording) -> (Recorded, Vec<Skipped>) {
-    let _ = recording.stop.send(Stop::AtWindowEnd);
+    recording.stop.send(false);
     let result = recording.handle.join();
     if let Ok(mut running) = RUNNING.lock() {
         running.retain(|(id, _, _)| *id != recording.id);
@@ -193,7 +206,7 @@ pub fn abort_all(wait: Duration) {
         Err(_) => return,
     };
     for (stop, _) in &running {
-        let _ = stop.send(Stop::Now);
+        stop.send(true);
     }
     let deadline = Instant::now() + wait;
     while Instant::now() < deadline {
@@ -296,7 +309,7 @@ fn record(
     tracefs: &Path,
     options: &DropOptions,
     window: Duration,
-    stop: &mpsc::Receiver<Stop>,
+    (stop, now): (&mpsc::Receiver<()>, &std::sync::atomic::AtomicBool),
     id: u64,
 ) -> Result<Recorded, TraceError> {
     if !is_tracefs(tracefs) {
@@ -331,10 +344,11 @@ fn record(
     let started = Instant::now();
     let window_end = started + window.min(options.max_window);
     // Until the collection is done and the window has run, or a signal.
-    if let Ok(Stop::AtWindowEnd) = stop.recv_timeout(options.max_window) {
+    let signalled = || now.load(std::sync::atomic::Ordering::SeqCst);
+    if stop.recv_timeout(options.max_window).is_ok() && !signalled() {
         let rest = window_end.saturating_duration_since(Instant::now());
         if !rest.is_zero() {
-            // Returns early only for `Stop::Now`.
+            // Returns early only for a signal.
             let _ = stop.recv_timeout(rest);
         }
     }
