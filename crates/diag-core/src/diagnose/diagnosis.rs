@@ -154,6 +154,19 @@ impl Diagnosis {
     pub fn has(&self, id: &str) -> bool {
         self.causes.iter().any(|c| c.id == id) || self.findings.iter().any(|f| f.id == id)
     }
+
+    /// The warning and critical findings no cause explains, most severe
+    /// first (issue 24, class 11): each is a hypothesis of its own, ranked
+    /// below the causes, so a critical host never reads "0 causes" with
+    /// nothing to start from. Info findings are context, not hypotheses.
+    pub fn unexplained(&self) -> Vec<&Finding> {
+        // `findings` is most severe first already.
+        self.findings
+            .iter()
+            .filter(|f| f.severity > Severity::Info)
+            .filter(|f| !self.causes.iter().any(|c| c.explains.contains(&f.id)))
+            .collect()
+    }
 }
 
 #[cfg(test)]
