@@ -846,14 +846,17 @@ impl Evaluator<'_> {
                     "evidence records need `input` and `excerpt`".into(),
                 ));
             };
-            let line = match get("line") {
+            let number = |key: &str| match get(key) {
                 Some(Value::Int(n)) => u32::try_from(*n).ok().filter(|&n| n > 0),
                 _ => None,
             };
+            let line = number("line");
+            // A record spanning lines (a memory dump) says where it ends.
+            let line_end = number("line_end").filter(|&end| line.is_some_and(|l| end > l));
             evidence.push(Evidence {
                 input,
                 line,
-                line_end: None,
+                line_end,
                 excerpt,
             });
         }
