@@ -68,6 +68,7 @@ pub const KEYS: &[(&str, &str)] = &[
         "j k h l  arrows",
         "move down / up; scroll long rows left / right",
     ),
+    ("w", "wrap long rows onto the lines below (again: cut them)"),
     ("Space b  PgDn PgUp", "page down / up"),
     ("g G  Home End", "first / last row"),
     (
@@ -501,6 +502,7 @@ impl App {
             KeyCode::Char('h') | KeyCode::Left => {
                 browser.hscroll = browser.hscroll.saturating_sub(16);
             }
+            KeyCode::Char('w') => browser.wrap = !browser.wrap,
             KeyCode::Char('F') if is_kernel => {
                 browser.follow = !browser.follow;
                 if browser.follow {
