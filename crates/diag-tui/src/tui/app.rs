@@ -65,10 +65,9 @@ pub const KEYS: &[(&str, &str)] = &[
         "kernel log, addresses, routes, neighbours, RAID, mounts, interfaces, packets",
     ),
     (
-        "j k h l  arrows",
-        "move down / up; scroll long rows left / right",
+        "j k h l w  arrows",
+        "move down / up; scroll long rows sideways; w: wrap",
     ),
-    ("w", "wrap long rows onto the lines below (again: cut them)"),
     ("Space b  PgDn PgUp", "page down / up"),
     ("g G  Home End", "first / last row"),
     (
