@@ -53,6 +53,11 @@ pub struct Cause {
     pub confidence: f64,
     /// The rule's message with its fields filled in.
     pub summary: String,
+    /// How many records the rule's own evidence matched (the configured
+    /// addresses not bound); 1 for a cause that rests on the findings it
+    /// explains; 0 when read from JSON written before the field existed.
+    #[serde(default)]
+    pub count: usize,
     /// The findings of this diagnosis that the cause explains.
     pub explains: Vec<String>,
     /// The raw lines and records that support it.

@@ -324,6 +324,7 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
                             .count(),
                     ),
                     summary,
+                    count: fired.count,
                     explains: explained,
                     evidence,
                     evidence_omitted,

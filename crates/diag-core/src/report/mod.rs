@@ -9,6 +9,8 @@
 //!   makes one from an analysis; [`write_atomic`] writes a rendered report without ever
 //!   leaving half a file under its name. `docs/reports.md` describes the
 //!   formats.
+//! - [`prometheus()`]: the diagnosis as metrics in the Prometheus text
+//!   format, for node_exporter's textfile collector (`docs/fleet.md`).
 //!
 //! Every string from the host passes the one sanitiser
 //! ([`crate::sanitize`], re-exported as [`visible`] and [`visible_line`])
@@ -18,11 +20,13 @@ pub mod context;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod prometheus;
 
 pub use context::{Provenance, Report, ReportContext};
 pub use html::html;
 pub use json::schema;
 pub use markdown::markdown;
+pub use prometheus::prometheus;
 
 use crate::diagnose::diagnosis::Diagnosis;
 use crate::model::Evidence;
@@ -35,6 +39,14 @@ use std::path::{Path, PathBuf};
 /// same directory, flushed to disk, then renamed over `path`. A crash or a
 /// full disk leaves the old file (or none), never half a report.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic_mode(path, contents, None)
+}
+
+/// [`write_atomic`], the file getting permission bits `mode` (not
+/// narrowed by the umask) instead of owner-only 0600: metrics for
+/// node_exporter's textfile collector are 0644, so the exporter's user
+/// reads them.
+pub fn write_atomic_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -48,6 +60,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .suffix(".partial")
         .tempfile_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(path, e))?;
+    }
     file.write_all(contents)
         .and_then(|()| file.as_file().sync_all())
         .map_err(|e| Error::io(path, e))?;
