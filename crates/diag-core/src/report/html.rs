@@ -300,6 +300,11 @@ fn timeline(report: &Report) -> Markup {
                                 @if let (EventKind::Capture, Some(d)) = (event.kind, event.duration) {
                                     " (for " (format!("{d:.1}")) " s)"
                                 }
+                                @match (event.count, event.last_line) {
+                                    (1, _) => {},
+                                    (n, Some(last)) => { " (x" (n) ", the last at line " (last) ")" },
+                                    (n, None) => { " (x" (n) ")" },
+                                }
                             }
                             td { code { (visible(&event.input)) @if let Some(l) = event.line { ":" (l) } } }
                             td { @for (i, r) in event.rules.iter().enumerate() { @if i > 0 { ", " } code { (r) } } }

@@ -284,6 +284,11 @@ fn timeline(out: &mut String, report: &Report) {
             (EventKind::Capture, Some(d)) => format!("{} (for {d:.1} s)", event.text),
             _ => event.text.clone(),
         };
+        let text = match (event.count, event.last_line) {
+            (1, _) => text,
+            (n, Some(last)) => format!("{text} (x{n}, the last at line {last})"),
+            (n, None) => format!("{text} (x{n})"),
+        };
         let _ = writeln!(
             out,
             "| {} | {} | {} | {} | {} |",
