@@ -270,3 +270,75 @@ fn a_truncated_sosreport_archive_is_a_clear_error() {
     assert!(stderr.contains("cannot read bundle archive"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Issue 22: the real `sos report --batch` of this machine (Debian's
+/// sosreport package, which `.ci/run` installs) against `diag report` of
+/// the same machine read live a moment later: the same bound addresses,
+/// default routes and md findings. Needs root, as sos does.
+#[test]
+fn a_real_sos_report_of_this_machine_agrees_with_diag_live() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = Command::new("sos")
+        .args(["report", "--batch", "--quiet", "--tmp-dir"])
+        .arg(dir.path())
+        .args(["-o", "networking,host,kernel,md,date,filesys"])
+        .output()
+        .expect("sos (apt-get install sosreport; .ci/run installs it)");
+    assert!(
+        status.status.success(),
+        "sos report failed: {}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let archive = std::fs::read_dir(dir.path())
+        .expect("read the tmp dir")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.xz"))
+        .expect("sos wrote a .tar.xz");
+    let report = |from: Option<&std::path::Path>| -> serde_json::Value {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_diag"));
+        command.args(["report", "--format", "json", "-o", "-"]);
+        if let Some(from) = from {
+            command.arg("--from").arg(from);
+        }
+        let out = command.output().expect("run diag");
+        assert!(
+            out.status.code().is_some_and(|c| c <= 2),
+            "diag failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("diag/1 JSON")
+    };
+    let sos = report(Some(&archive));
+    let live = report(None);
+    assert_eq!(sos["source"]["kind"], "sosreport");
+    let rows = |d: &serde_json::Value, table: &str, a: &str, b: &str| {
+        let mut rows: Vec<(String, String)> = d["report"]["tables"][table]
+            .as_array()
+            .unwrap_or_else(|| panic!("report.tables.{table}: {d:#}"))
+            .iter()
+            .map(|r| {
+                (
+                    r[a].as_str().unwrap_or("").into(),
+                    r[b].as_str().unwrap_or("").into(),
+                )
+            })
+            .collect();
+        rows.sort();
+        rows
+    };
+    let bound = rows(&live, "bound_addresses", "interface", "address");
+    assert!(!bound.is_empty(), "no address bound live: {live:#}");
+    assert_eq!(rows(&sos, "bound_addresses", "interface", "address"), bound);
+    assert_eq!(
+        rows(&sos, "default_routes", "dev", "gateway"),
+        rows(&live, "default_routes", "dev", "gateway")
+    );
+    let md = |d: &serde_json::Value| -> Vec<String> {
+        common::finding_ids(d)
+            .into_iter()
+            .filter(|id| id.starts_with("md."))
+            .collect()
+    };
+    assert_eq!(md(&sos), md(&live));
+}

@@ -173,10 +173,11 @@ pub(crate) enum Command {
         #[command(flatten, next_help_heading = "Active probes (with --probe)")]
         probe: ProbeFlags,
     },
-    /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
-    /// diagnoses the live host; or a lone pcap/pcapng capture.
+    /// Diagnose a bundle (directory or .tar.zst) or a sosreport (tree or
+    /// .tar.xz) exactly as `check` diagnoses the live host; or a lone
+    /// pcap/pcapng capture.
     Analyze {
-        /// The bundle, or a capture file (tcpdump, Wireshark).
+        /// The bundle or sosreport, or a capture file (tcpdump, Wireshark).
         path: PathBuf,
         /// Output: text, json (the diag/1 document), or prometheus
         /// (metrics).
@@ -403,8 +404,8 @@ pub(crate) struct WatchArgs {
 /// The arguments of `diag report`.
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// Report on this bundle (directory or .tar.zst, or a lone capture
-    /// file) instead of the live host.
+    /// Report on this bundle (directory or .tar.zst), sosreport (tree or
+    /// .tar.xz) or lone capture file instead of the live host.
     #[arg(long, value_name = "PATH")]
     pub(crate) from: Option<PathBuf>,
     /// Format of the outputs whose extension names none (and of `-o -`).
