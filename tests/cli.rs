@@ -1291,3 +1291,26 @@ fn baseline_save_does_not_wait_for_a_capture() {
     );
     assert!(file.exists());
 }
+
+#[test]
+fn metrics_labels_are_checked() {
+    let bundle = workspace().join("fixtures/healthy-vm");
+    let bundle = bundle.to_str().expect("utf8");
+    assert_clean_failure(
+        &["analyze", bundle, "--metrics-label", "target=web1"],
+        "--metrics-label needs --format prometheus",
+    );
+    for bad in ["id=x", "__name=x", "9x=y", "a-b=c", "novalue"] {
+        assert_clean_failure(
+            &[
+                "analyze",
+                bundle,
+                "--format",
+                "prometheus",
+                "--metrics-label",
+                bad,
+            ],
+            "--metrics-label",
+        );
+    }
+}

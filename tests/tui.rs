@@ -130,7 +130,10 @@ fn overview_detail_kernel_search_help_quit_in_tmux() {
 
     tmux.keys(&["v"]);
     let source = tmux.wait_for("source proc/net/route:2");
-    assert!(source.contains("2 eth0 00000000 00000000"), "{source}");
+    assert!(
+        source.contains("2 eth0     00000000        00000000"),
+        "{source}"
+    );
 
     tmux.keys(&["Escape", "Escape", "j", "Enter"]);
     tmux.wait_for("finding neigh.table-overflow");

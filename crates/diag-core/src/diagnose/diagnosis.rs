@@ -53,6 +53,11 @@ pub struct Cause {
     pub confidence: f64,
     /// The rule's message with its fields filled in.
     pub summary: String,
+    /// How many records the rule's own evidence matched (the configured
+    /// addresses not bound); 1 for a cause that rests on the findings it
+    /// explains; 0 when read from JSON written before the field existed.
+    #[serde(default)]
+    pub count: usize,
     /// The findings of this diagnosis that the cause explains.
     pub explains: Vec<String>,
     /// The raw lines and records that support it.
@@ -153,6 +158,19 @@ impl Diagnosis {
     /// Whether a cause or finding with this id is present.
     pub fn has(&self, id: &str) -> bool {
         self.causes.iter().any(|c| c.id == id) || self.findings.iter().any(|f| f.id == id)
+    }
+
+    /// The warning and critical findings no cause explains, most severe
+    /// first (issue 24, class 11): each is a hypothesis of its own, ranked
+    /// below the causes, so a critical host never reads "0 causes" with
+    /// nothing to start from. Info findings are context, not hypotheses.
+    pub fn unexplained(&self) -> Vec<&Finding> {
+        // `findings` is most severe first already.
+        self.findings
+            .iter()
+            .filter(|f| f.severity > Severity::Info)
+            .filter(|f| !self.causes.iter().any(|c| c.explains.contains(&f.id)))
+            .collect()
     }
 }
 

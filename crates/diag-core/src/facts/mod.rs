@@ -15,6 +15,7 @@ pub mod fs;
 pub mod kernel_sources;
 pub mod kernel_stream;
 pub mod md;
+pub mod memory;
 pub mod netconfig;
 pub mod netview;
 pub mod probe;
@@ -47,6 +48,9 @@ pub struct KernelLog {
     pub count: usize,
     /// The boots the entries belong to, oldest first.
     pub boots: Vec<kernel_sources::BootSummary>,
+    /// The memory state the kernel dumped when memory ran out (OOM kill,
+    /// allocation failure), one record per dump, oldest first.
+    pub oom: Vec<memory::OomMemory>,
     /// Every entry, oldest first (of a large log, the entries the rules
     /// need, each counting those left out after it:
     /// `facts::kernel_stream`). Not exposed to rule conditions (log rules
@@ -118,6 +122,7 @@ impl Facts {
             kernel_log: KernelLog {
                 inputs: vec![String::new()],
                 boots: vec![kernel_sources::BootSummary::default()],
+                oom: vec![memory::OomMemory::default()],
                 ..KernelLog::default()
             },
             neigh: Neighbours {
@@ -199,6 +204,7 @@ impl Facts {
             kernel_sources::keep_since(&mut entries, since, &mut notes);
         }
         events::group(&mut entries);
+        facts.kernel_log.oom = memory::dumps(&entries);
         facts.kernel_log.entries = entries;
         facts.kernel_log.inputs = inputs;
         facts.kernel_log.boots = boots;

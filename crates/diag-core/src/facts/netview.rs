@@ -659,7 +659,10 @@ pub fn derive(tables: NetTables, inputs: Vec<String>, socket_table: &SocketTable
 
     let mut default_routes = Vec::new();
     for r in tables.routes.iter().filter(|r| r.is_default()) {
-        if r.table == net::TABLE_LOCAL {
+        // Table 0 holds only the kernel's own IPv6 null entry
+        // (`/proc/net/ipv6_route`'s reject `::/0` on `lo`, metric
+        // 0xffffffff), which no `ip route` shows and nobody configured.
+        if r.table == net::TABLE_LOCAL || r.table == 0 {
             continue;
         }
         let neigh = r
@@ -1135,6 +1138,37 @@ mod tests {
         assert_eq!(net.default_routes.len(), 1);
         assert!(!net.default_routes[0].dev_resolves_neighbours);
         assert!(!net.default_routes[0].connected_known);
+    }
+
+    /// A sosreport's `proc/net/ipv6_route` (readable since archive links
+    /// are followed) listed the kernel's IPv6 null entry as a default
+    /// route on `lo`, beside the real ones.
+    #[test]
+    fn the_ipv6_null_entry_is_no_default_route() {
+        // This project's VM, as sos copied them (the route table without
+        // its 128-column padding).
+        let snap = snapshot(&[
+            (
+                "proc/net/route",
+                "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n\
+                 eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n\
+                 eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n",
+            ),
+            (
+                "proc/net/ipv6_route",
+                "00000000000000000000000000000000 00 00000000000000000000000000000000 00 fd000000000000000000000000000001 00000400 00000003 00000000 00000003     eth0\n\
+                 00000000000000000000000000000001 80 00000000000000000000000000000000 00 00000000000000000000000000000000 00000000 00000004 00000000 80200001       lo\n\
+                 00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo\n",
+            ),
+        ]);
+        let mut notes = Vec::new();
+        let net = NetFacts::from_snapshot(&snap, &mut notes);
+        let defaults: Vec<(&str, &str)> = net
+            .default_routes
+            .iter()
+            .map(|r| (r.dev.as_str(), r.gateway.as_str()))
+            .collect();
+        assert_eq!(defaults, [("eth0", "192.0.2.1"), ("eth0", "fd00::1")]);
     }
 
     #[test]

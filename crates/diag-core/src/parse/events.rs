@@ -35,7 +35,7 @@ static CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
         r"\[<[0-9a-f]+>\]|[A-Za-z_][\w.]*\+0x[0-9a-f]+/0x[0-9a-f]+|---\[ end |Kernel Offset:|PGD |",
         r"irq event stamp|hardirqs |softirqs |Sending NMI|NMI backtrace|rcu: |",
         r#""echo 0 > /proc/sys/kernel/hung_task_timeout_secs""#,
-        r"|Mem-Info:|Node \d|\d+ total pagecache|Free swap|Total swap|\d+ pages |Tasks state|\[ *pid *\]|\[ *\d+\] |",
+        r"|Mem-Info:|active_anon:|Node \d|\d+ total pagecache|Free swap|Total swap|\d+ pages |Tasks state|\[ *pid *\]|\[ *\d+\] |",
         r"oom-kill:|Out of memory|Memory cgroup out of memory|Killed process|Kernel panic|CR0:|ES:|",
         r"Dumping ftrace|Rebooting in|---\[ end Kernel panic)",
     ))

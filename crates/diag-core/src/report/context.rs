@@ -124,6 +124,17 @@ pub struct TimelineEvent {
     pub duration: Option<f64>,
     /// Causes and findings that cite it as evidence.
     pub rules: Vec<String>,
+    /// How many times it happened in a row (the same message from the
+    /// same input, nothing between): one row for a burst.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// The line of the last of them, when `count` is over 1.
+    #[serde(default)]
+    pub last_line: Option<u32>,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// The state tables of a report.
@@ -438,6 +449,8 @@ fn timeline(
             input: capture.input.clone(),
             line: None,
             duration: Some(capture.duration),
+            count: 1,
+            last_line: None,
             rules: Vec::new(),
         });
     }
@@ -466,6 +479,8 @@ fn timeline(
                 input: first.input.clone(),
                 line: first.line,
                 duration: None,
+                count: 1,
+                last_line: None,
                 rules: vec![finding.id.clone()],
             });
         }
@@ -480,6 +495,8 @@ fn timeline(
             input: "manifest.json".into(),
             line: None,
             duration: None,
+            count: 1,
+            last_line: None,
             rules: Vec::new(),
         });
     }
@@ -498,6 +515,27 @@ fn timeline(
             }
         })
     });
+    // A burst of the same kernel message or state change (the same text,
+    // input and citing rules, one after the other) is one row with a
+    // count (issue 24, class 11: a report had ~90 rows of one overflow
+    // line). Only neighbours in time order merge: the order stays.
+    let mut merged: Vec<TimelineEvent> = Vec::with_capacity(events.len());
+    for event in events {
+        if let Some(prev) = merged.last_mut() {
+            if matches!(event.kind, EventKind::Kernel | EventKind::State)
+                && prev.kind == event.kind
+                && prev.text == event.text
+                && prev.input == event.input
+                && prev.rules == event.rules
+            {
+                prev.count = prev.count.saturating_add(1);
+                prev.last_line = event.line;
+                continue;
+            }
+        }
+        merged.push(event);
+    }
+    let mut events = merged;
     let mut omitted = 0;
     if events.len() > TIMELINE_MAX {
         omitted = events.len() - TIMELINE_MAX;
@@ -524,6 +562,8 @@ fn kernel_event(
         input: entry.input.to_string(),
         line: Some(entry.line),
         duration: None,
+        count: 1,
+        last_line: None,
         rules,
     }
 }
@@ -774,6 +814,33 @@ mod tests {
             "{event:?}"
         );
         assert_eq!(event.severity, Severity::Critical, "raised to the rule's");
+    }
+
+    /// Issue 24, class 11: ~90 rows of one overflow line in a report's
+    /// timeline. A burst is one row with its count and last line; a
+    /// message between two bursts keeps them apart.
+    #[test]
+    fn a_burst_of_one_message_is_one_timeline_row() {
+        let mut kmsg = String::from("6,0,1000000,-;Linux version 6.1.0 (x) #1\n");
+        for i in 1..=5u64 {
+            kmsg.push_str(&format!(
+                "4,{i},{},-;neighbour: arp_cache: neighbor table overflow!\n",
+                2_000_000 + i
+            ));
+        }
+        kmsg.push_str("4,6,3000000,-;net_ratelimit: 12 callbacks suppressed\n");
+        kmsg.push_str("4,7,3000001,-;neighbour: arp_cache: neighbor table overflow!\n");
+        let r = report(&kmsg, None);
+        let rows: Vec<(u32, Option<u32>, Option<u32>)> = r
+            .context
+            .timeline
+            .iter()
+            .filter(|e| e.text.contains("table overflow"))
+            .map(|e| (e.count, e.line, e.last_line))
+            .collect();
+        assert_eq!(rows, [(5, Some(2), Some(6)), (1, Some(8), None)]);
+        let md = crate::report::markdown(&r);
+        assert!(md.contains("(x5, the last at line 6)"), "{md}");
     }
 
     #[test]

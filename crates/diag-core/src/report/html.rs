@@ -85,10 +85,10 @@ pub fn html(report: &Report) -> String {
                     @if let Some(top) = d.causes.first() {
                         "Most likely cause: " strong { (visible(&top.title)) }
                         " (" code { (top.id) } ", " (top.severity.as_str()) ", confidence "
-                        (format!("{:.2}", top.confidence)) "). " (visible(&top.summary))
+                        (format!("{:.2}", top.confidence)) "). " (rule_text(&top.summary))
                     } @else if let Some(first) = d.findings.first() {
                         "No cause could be proposed; the most severe finding is "
-                        strong { (visible(&first.title)) } " (" code { (first.id) } "): " (visible(&first.summary))
+                        strong { (visible(&first.title)) } " (" code { (first.id) } "): " (rule_text(&first.summary))
                     } @else {
                         "No rule found anything wrong."
                     }
@@ -115,9 +115,27 @@ pub fn html(report: &Report) -> String {
                                     }
                                 }
                             }
-                            p { (visible(&cause.summary)) }
+                            p { (rule_text(&cause.summary)) }
                             (evidence(&cause.evidence, cause.evidence_omitted, true))
                             (next_steps(&cause.next_steps))
+                        }
+                    }
+                }
+                @let unexplained = d.unexplained();
+                @if !unexplained.is_empty() {
+                    h2 #unexplained { "Unexplained findings" }
+                    p {
+                        (super::unexplained_lead(d))
+                        "; each is a hypothesis of its own, most severe first (details under "
+                        a href="#findings" { "Findings" } "):"
+                    }
+                    ol start=(d.causes.len() + 1) {
+                        @for finding in &unexplained {
+                            li {
+                                strong { (visible(&finding.title)) } " "
+                                span class={ "verdict " (sev_class(finding.severity)) } { (finding.severity.as_str()) }
+                                " " code { (finding.id) }
+                            }
                         }
                     }
                 }
@@ -128,7 +146,7 @@ pub fn html(report: &Report) -> String {
                             h3 { (visible(&finding.title)) " " code { (finding.id) } }
                             p {
                                 span class={ "verdict " (sev_class(finding.severity)) } { (finding.severity.as_str()) }
-                                " " (finding.count) " occurrence(s). " (visible(&finding.summary))
+                                " " (finding.count) " occurrence(s). " (rule_text(&finding.summary))
                             }
                             (evidence(&finding.evidence, finding.evidence_omitted, false))
                             (next_steps(&finding.next_steps))
@@ -140,7 +158,7 @@ pub fn html(report: &Report) -> String {
                     table {
                         tr { th { "Hypothesis" } th { "Id" } th { "Why not" } }
                         @for item in &d.ruled_out {
-                            tr { td { (visible(&item.title)) } td { code { (item.id) } } td { (visible(&item.reason)) } }
+                            tr { td { (visible(&item.title)) } td { code { (item.id) } } td { (rule_text(&item.reason)) } }
                         }
                     }
                 }
@@ -205,13 +223,18 @@ fn evidence(items: &[Evidence], omitted: usize, open: bool) -> Markup {
         @if !items.is_empty() {
             details open[open] {
                 summary { "Evidence (" (items.len() + omitted) ")" }
-                @for item in items {
+                @for (item, times, last) in super::collapse_evidence(items) {
                     p.source {
                         code { (visible(&item.input)) }
                         @match (item.line, item.line_end) {
                             (Some(l), Some(e)) => { ", lines " (l) "-" (e) },
                             (Some(l), None) => { ", line " (l) },
                             _ => {},
+                        }
+                        @match (times, last) {
+                            (1, _) => {},
+                            (n, Some(last)) => { " (x" (n) ", the last at line " (last) ")" },
+                            (n, None) => { " (x" (n) ")" },
                         }
                     }
                     pre { code { (visible(&item.excerpt)) } }
@@ -222,11 +245,27 @@ fn evidence(items: &[Evidence], omitted: usize, open: bool) -> Markup {
     }
 }
 
+/// A rule's text: its commands between backticks in `<code>` (see
+/// [`super::code_spans`]), all of it through the sanitiser.
+fn rule_text(text: &str) -> Markup {
+    html! {
+        @for (piece, code) in super::code_spans(text) {
+            @if code { code { (visible(piece)) } } @else { (visible(piece)) }
+        }
+    }
+}
+
+/// [`rule_text`] as a string, for the renderers' tests.
+#[cfg(test)]
+pub(super) fn rule_text_for_tests(text: &str) -> String {
+    rule_text(text).into_string()
+}
+
 fn next_steps(steps: &[String]) -> Markup {
     html! {
         @if !steps.is_empty() {
             p { strong { "Next steps" } }
-            ol { @for step in steps { li { (visible(step)) } } }
+            ol { @for step in steps { li { (rule_text(step)) } } }
         }
     }
 }
@@ -260,6 +299,11 @@ fn timeline(report: &Report) -> Markup {
                                 (visible(&event.text))
                                 @if let (EventKind::Capture, Some(d)) = (event.kind, event.duration) {
                                     " (for " (format!("{d:.1}")) " s)"
+                                }
+                                @match (event.count, event.last_line) {
+                                    (1, _) => {},
+                                    (n, Some(last)) => { " (x" (n) ", the last at line " (last) ")" },
+                                    (n, None) => { " (x" (n) ")" },
                                 }
                             }
                             td { code { (visible(&event.input)) @if let Some(l) = event.line { ":" (l) } } }

@@ -63,7 +63,7 @@ pub fn markdown(report: &Report) -> String {
                 code_span(&top.id, false),
                 top.severity,
                 top.confidence,
-                inline(&top.summary)
+                rule_text(&top.summary, false)
             );
         }
         None => match d.findings.first() {
@@ -73,7 +73,7 @@ pub fn markdown(report: &Report) -> String {
                     "**{verdict}.** No cause could be proposed; the most severe finding is **{}** ({}): {}\n",
                     inline(&first.title),
                     code_span(&first.id, false),
-                    inline(&first.summary)
+                    rule_text(&first.summary, false)
                 );
             }
             None => {
@@ -110,9 +110,28 @@ pub fn markdown(report: &Report) -> String {
                     .collect();
                 let _ = writeln!(out, "- **Explains:** {}", ids.join(", "));
             }
-            let _ = writeln!(out, "\n{}", inline(&cause.summary));
+            let _ = writeln!(out, "\n{}", rule_text(&cause.summary, false));
             evidence(&mut out, &cause.evidence, cause.evidence_omitted);
             next_steps(&mut out, &cause.next_steps);
+        }
+    }
+    let unexplained = d.unexplained();
+    if !unexplained.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n## Unexplained findings\n\n{}; each is a hypothesis of its own, most severe first \
+             (details under [Findings](#findings)):\n",
+            super::unexplained_lead(d)
+        );
+        for (i, finding) in unexplained.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}. **{}** ({}, {})",
+                d.causes.len() + i + 1,
+                inline(&finding.title),
+                code_span(&finding.id, false),
+                finding.severity
+            );
         }
     }
     if !d.findings.is_empty() {
@@ -129,7 +148,7 @@ pub fn markdown(report: &Report) -> String {
                 "**{}**, {} occurrence(s). {}",
                 finding.severity,
                 finding.count,
-                inline(&finding.summary)
+                rule_text(&finding.summary, false)
             );
             evidence(&mut out, &finding.evidence, finding.evidence_omitted);
             next_steps(&mut out, &finding.next_steps);
@@ -143,7 +162,7 @@ pub fn markdown(report: &Report) -> String {
                 "| {} | {} | {} |",
                 inline(&item.title),
                 code_span(&item.id, true),
-                inline(&item.reason)
+                rule_text(&item.reason, true)
             );
         }
     }
@@ -231,7 +250,7 @@ fn next_steps(out: &mut String, steps: &[String]) {
     }
     out.push_str("\n**Next steps**\n\n");
     for (i, step) in steps.iter().enumerate() {
-        let _ = writeln!(out, "{}. {}", i + 1, inline(step));
+        let _ = writeln!(out, "{}. {}", i + 1, rule_text(step, false));
     }
 }
 
@@ -264,6 +283,11 @@ fn timeline(out: &mut String, report: &Report) {
         let text = match (event.kind, event.duration) {
             (EventKind::Capture, Some(d)) => format!("{} (for {d:.1} s)", event.text),
             _ => event.text.clone(),
+        };
+        let text = match (event.count, event.last_line) {
+            (1, _) => text,
+            (n, Some(last)) => format!("{text} (x{n}, the last at line {last})"),
+            (n, None) => format!("{text} (x{n})"),
         };
         let _ = writeln!(
             out,
@@ -464,6 +488,22 @@ pub fn inline(text: &str) -> String {
         }
     }
     out
+}
+
+/// A rule's text (summary, next step, reason): its commands between
+/// backticks as code spans, the rest [`inline`] (see
+/// [`super::code_spans`]); `in_table` for a table cell.
+pub fn rule_text(text: &str, in_table: bool) -> String {
+    super::code_spans(text)
+        .into_iter()
+        .map(|(piece, code)| {
+            if code {
+                code_span(piece, in_table)
+            } else {
+                inline(piece)
+            }
+        })
+        .collect()
 }
 
 /// A code span holding `text` verbatim: delimited by one backtick more

@@ -9,6 +9,8 @@
 //!   makes one from an analysis; [`write_atomic`] writes a rendered report without ever
 //!   leaving half a file under its name. `docs/reports.md` describes the
 //!   formats.
+//! - [`prometheus()`]: the diagnosis as metrics in the Prometheus text
+//!   format, for node_exporter's textfile collector (`docs/fleet.md`).
 //!
 //! Every string from the host passes the one sanitiser
 //! ([`crate::sanitize`], re-exported as [`visible`] and [`visible_line`])
@@ -18,11 +20,13 @@ pub mod context;
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod prometheus;
 
 pub use context::{Provenance, Report, ReportContext};
 pub use html::html;
 pub use json::schema;
 pub use markdown::markdown;
+pub use prometheus::prometheus;
 
 use crate::diagnose::diagnosis::Diagnosis;
 use crate::model::Evidence;
@@ -35,6 +39,14 @@ use std::path::{Path, PathBuf};
 /// same directory, flushed to disk, then renamed over `path`. A crash or a
 /// full disk leaves the old file (or none), never half a report.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic_mode(path, contents, None)
+}
+
+/// [`write_atomic`], the file getting permission bits `mode` (not
+/// narrowed by the umask) instead of owner-only 0600: metrics for
+/// node_exporter's textfile collector are 0644, so the exporter's user
+/// reads them.
+pub fn write_atomic_mode(path: &Path, contents: &[u8], mode: Option<u32>) -> Result<()> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -48,6 +60,12 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .suffix(".partial")
         .tempfile_in(&parent)
         .map_err(|e| Error::io(&parent, e))?;
+    if let Some(mode) = mode {
+        use std::os::unix::fs::PermissionsExt;
+        file.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| Error::io(path, e))?;
+    }
     file.write_all(contents)
         .and_then(|()| file.as_file().sync_all())
         .map_err(|e| Error::io(path, e))?;
@@ -58,6 +76,55 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 /// The one sanitiser's functions ([`crate::sanitize`]), used by every
 /// report on every string from the host.
 pub use crate::sanitize::{visible, visible_line};
+
+/// What heads the list of [`Diagnosis::unexplained`] findings.
+pub(crate) fn unexplained_lead(diagnosis: &Diagnosis) -> &'static str {
+    if diagnosis.causes.is_empty() {
+        "No cause explains these findings"
+    } else {
+        "No cause above explains these findings"
+    }
+}
+
+/// A rule text (summary, next step, reason) cut at its code spans: rules
+/// write commands between backticks (`` `ip -s neigh` ``), so Markdown
+/// and HTML set them as code and the terminal forms show them bare
+/// ([`plain`]). A backtick without a pair is text. Pieces are `(text,
+/// is_code)`, in order, none empty. The text is not sanitised here.
+pub fn code_spans(text: &str) -> Vec<(&str, bool)> {
+    let mut pieces = Vec::new();
+    let mut rest = text;
+    while let Some(open) = rest.find('`') {
+        let Some(len) = rest[open + 1..].find('`') else {
+            break;
+        };
+        let code = &rest[open + 1..open + 1 + len];
+        if code.is_empty() {
+            // "``": no span; keep both backticks as text.
+            pieces.push((&rest[..open + 2], false));
+            rest = &rest[open + 2..];
+            continue;
+        }
+        if open > 0 {
+            pieces.push((&rest[..open], false));
+        }
+        pieces.push((code, true));
+        rest = &rest[open + 2 + len..];
+    }
+    if !rest.is_empty() {
+        pieces.push((rest, false));
+    }
+    pieces
+}
+
+/// A rule text with its code spans' backticks dropped, for the terminal.
+pub fn plain(text: &str) -> std::borrow::Cow<'_, str> {
+    let pieces = code_spans(text);
+    if pieces.iter().all(|(_, code)| !code) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    std::borrow::Cow::Owned(pieces.into_iter().map(|(t, _)| t).collect())
+}
 
 /// The report as pretty-printed JSON ([`json::json`]), with a final
 /// newline and every DEL, C1 or bidi control in a string written as a
@@ -119,9 +186,15 @@ pub fn text(diagnosis: &Diagnosis) -> String {
         Some(severity) => format!("{}", severity).to_uppercase(),
         None => "OK".into(),
     };
+    let unexplained = diagnosis.unexplained();
+    let hypotheses = if unexplained.is_empty() {
+        String::new()
+    } else {
+        format!(" + {} unexplained finding(s)", unexplained.len())
+    };
     let _ = writeln!(
         out,
-        "{verdict}: {} cause(s), {} finding(s), {} ruled out, {} skipped, {} note(s)",
+        "{verdict}: {} cause(s){hypotheses}, {} finding(s), {} ruled out, {} skipped, {} note(s)",
         diagnosis.causes.len(),
         diagnosis.findings.len(),
         diagnosis.ruled_out.len(),
@@ -141,14 +214,31 @@ pub fn text(diagnosis: &Diagnosis) -> String {
                 v(&cause.id),
                 cause.confidence
             );
-            let _ = writeln!(out, "   {}", v(&cause.summary));
+            let _ = writeln!(out, "   {}", v(&plain(&cause.summary)));
             if !cause.explains.is_empty() {
                 let _ = writeln!(out, "   explains: {}", v(&cause.explains.join(", ")));
             }
             evidence(&mut out, &cause.evidence, cause.evidence_omitted);
             for step in &cause.next_steps {
-                let _ = writeln!(out, "   next: {}", v(step));
+                let _ = writeln!(out, "   next: {}", v(&plain(step)));
             }
+        }
+    }
+    if !unexplained.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n{}, each a hypothesis of its own (details under Findings):\n",
+            unexplained_lead(diagnosis)
+        );
+        for (i, finding) in unexplained.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "{}. [{}] {} ({})",
+                diagnosis.causes.len() + i + 1,
+                finding.severity,
+                v(&finding.title),
+                v(&finding.id)
+            );
         }
     }
     if !diagnosis.findings.is_empty() {
@@ -161,10 +251,10 @@ pub fn text(diagnosis: &Diagnosis) -> String {
                 v(&finding.title),
                 v(&finding.id)
             );
-            let _ = writeln!(out, "   {}", v(&finding.summary));
+            let _ = writeln!(out, "   {}", v(&plain(&finding.summary)));
             evidence(&mut out, &finding.evidence, finding.evidence_omitted);
             for step in &finding.next_steps {
-                let _ = writeln!(out, "   next: {}", v(step));
+                let _ = writeln!(out, "   next: {}", v(&plain(step)));
             }
         }
     }
@@ -176,7 +266,7 @@ pub fn text(diagnosis: &Diagnosis) -> String {
                 "- {} ({}): {}",
                 v(&item.title),
                 v(&item.id),
-                v(&item.reason)
+                v(&plain(&item.reason))
             );
         }
     }
@@ -212,17 +302,28 @@ pub fn text(diagnosis: &Diagnosis) -> String {
     out
 }
 
+/// [`collapsed_evidence`] with the items themselves.
+pub(crate) fn collapse_evidence(items: &[Evidence]) -> Vec<(&Evidence, usize, Option<u32>)> {
+    collapsed_evidence(items)
+        .into_iter()
+        .map(|(i, times, last)| (&items[i], times, last))
+        .collect()
+}
+
 /// The evidence with identical lines collapsed (issue 24, class 11): each
 /// item once, in the order of its first occurrence, with how many items of
 /// the same input say the same thing and the line of the last one. Lines
 /// are the same when they differ only in their time stamp (`[  12.3]`, a
 /// syslog date, a `/dev/kmsg` prefix); a block of lines is never merged.
-pub(crate) fn collapse_evidence(items: &[Evidence]) -> Vec<(&Evidence, usize, Option<u32>)> {
-    let mut out: Vec<(&Evidence, usize, Option<u32>)> = Vec::new();
+///
+/// By index into `items`: `(index of the first, how many, line of the
+/// last)`, so a view can keep a cursor on the evidence (the terminal UI).
+pub fn collapsed_evidence(items: &[Evidence]) -> Vec<(usize, usize, Option<u32>)> {
+    let mut out: Vec<(usize, usize, Option<u32>)> = Vec::new();
     let mut seen: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
-    for item in items {
+    for (i, item) in items.iter().enumerate() {
         if item.line_end.is_some() {
-            out.push((item, 1, None));
+            out.push((i, 1, None));
             continue;
         }
         let key = (item.input.as_str(), message_of(&item.excerpt));
@@ -233,7 +334,7 @@ pub(crate) fn collapse_evidence(items: &[Evidence]) -> Vec<(&Evidence, usize, Op
             }
             None => {
                 seen.insert(key, out.len());
-                out.push((item, 1, None));
+                out.push((i, 1, None));
             }
         }
     }
@@ -341,5 +442,48 @@ mod tests {
         evidence(&mut out, &items, 0);
         assert!(out.contains("(x3, the last at line 4)"), "{out}");
         assert_eq!(out.lines().count(), 3, "{out}");
+    }
+
+    /// Issue 25: commands in rule texts are code spans in Markdown and
+    /// HTML (no literal backticks, no `\|` in a command), bare on the
+    /// terminal; a lone backtick, or data with backticks, stays text.
+    #[test]
+    fn commands_between_backticks_are_code_spans() {
+        let step = "when: `journalctl -k | grep -i 'table overflow'` (or `dmesg`)";
+        assert_eq!(
+            code_spans(step),
+            [
+                ("when: ", false),
+                ("journalctl -k | grep -i 'table overflow'", true),
+                (" (or ", false),
+                ("dmesg", true),
+                (")", false)
+            ]
+        );
+        assert_eq!(
+            plain(step),
+            "when: journalctl -k | grep -i 'table overflow' (or dmesg)"
+        );
+        assert_eq!(code_spans("a ` b"), [("a ` b", false)]);
+        assert_eq!(
+            code_spans("a `` b `c`"),
+            [("a ``", false), (" b ", false), ("c", true)]
+        );
+        assert_eq!(plain("no code"), "no code");
+        let md = markdown::rule_text(step, false);
+        assert_eq!(md, step);
+        assert_eq!(
+            markdown::rule_text("see `a|b` [x]", true),
+            "see `a\\|b` \\[x\\]"
+        );
+        let html = html::rule_text_for_tests(step);
+        assert!(
+            html.contains("<code>journalctl -k | grep -i &#39;table overflow&#39;</code>")
+                || html.contains("<code>journalctl -k | grep -i 'table overflow'</code>"),
+            "{html}"
+        );
+        assert!(!html.contains('`'), "{html}");
+        // A control character inside a span is still made visible.
+        assert!(!markdown::rule_text("`a\u{1b}[2Jb`", false).contains('\u{1b}'));
     }
 }

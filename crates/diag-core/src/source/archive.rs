@@ -77,6 +77,10 @@ struct Kept {
 /// was not read.
 pub(crate) struct Archive {
     files: BTreeMap<String, Kept>,
+    /// Symbolic links, by canonical name, with their targets as stored:
+    /// followed inside the archive when a read goes through one (sos
+    /// stores `proc/net -> self/net`, `sys/block/md0 -> ../devices/...`).
+    links: BTreeMap<String, String>,
     notes: Vec<Skipped>,
 }
 
@@ -89,6 +93,7 @@ impl fmt::Debug for Archive {
             .collect();
         f.debug_struct("Archive")
             .field("files", &files)
+            .field("links", &self.links)
             .field("notes", &self.notes)
             .finish()
     }
@@ -113,7 +118,13 @@ impl Archive {
 
     /// Reads one input: what was kept of it, cut further to `limits`.
     pub(crate) fn read(&self, name: &str, limits: &Limits) -> Result<RawInput, ReadError> {
-        let kept = self.files.get(name).ok_or(ReadError::NotFound)?;
+        let kept = match self.files.get(name) {
+            Some(kept) => kept,
+            None => self
+                .files
+                .get(&self.resolve(name)?)
+                .ok_or(ReadError::NotFound)?,
+        };
         let bytes = &kept.bytes;
         let max = limits.max_bytes;
         if limits.keep != Keep::Whole && bytes.len() > max {
@@ -132,19 +143,35 @@ impl Archive {
         })
     }
 
-    /// The names directly inside `dir`, sorted.
+    /// The names directly inside `dir` (links among them), sorted; `dir`
+    /// may itself be reached through links.
     pub(crate) fn list(&self, dir: &str) -> Result<Vec<String>, ReadError> {
-        let prefix = format!("{dir}/");
-        let mut names: Vec<String> = self
+        let resolved = self.resolve(dir)?;
+        let prefix = format!("{resolved}/");
+        let below = |names: Vec<&String>| -> Vec<String> {
+            names
+                .into_iter()
+                .filter(|name| name.starts_with(&prefix))
+                .map(|name| {
+                    let rest = &name[prefix.len()..];
+                    rest.split('/').next().unwrap_or(rest).to_string()
+                })
+                .collect()
+        };
+        let files = self
             .files
             .range(prefix.clone()..)
             .map(|(name, _)| name)
             .take_while(|name| name.starts_with(&prefix))
-            .map(|name| {
-                let rest = &name[prefix.len()..];
-                rest.split('/').next().unwrap_or(rest).to_string()
-            })
             .collect();
+        let links = self
+            .links
+            .range(prefix.clone()..)
+            .map(|(name, _)| name)
+            .take_while(|name| name.starts_with(&prefix))
+            .collect();
+        let mut names = below(files);
+        names.extend(below(links));
         crate::sort::sort(&mut names);
         names.dedup();
         if names.is_empty() {
@@ -152,6 +179,61 @@ impl Archive {
         }
         Ok(names)
     }
+}
+
+impl Archive {
+    /// `name` with the archive's symbolic links followed, as the kernel
+    /// resolves a path beneath a bundle directory (`beneath::Confine::
+    /// Beneath`): a relative target is read from the link's directory; an
+    /// absolute one, or `..` above the top, leaves the tree and is
+    /// refused, naming the link; at most [`MAX_LINKS`] links.
+    fn resolve(&self, name: &str) -> Result<String, ReadError> {
+        let mut pending: Vec<&str> = name.rsplit('/').collect();
+        let mut done: Vec<&str> = Vec::new();
+        let mut hops = 0;
+        let mut via: Option<(String, &str)> = None;
+        while let Some(part) = pending.pop() {
+            match part {
+                "" | "." => continue,
+                ".." => {
+                    if done.pop().is_none() {
+                        let (link, target) = via.unwrap_or_default();
+                        return Err(refused(&link, target, name));
+                    }
+                    continue;
+                }
+                _ => done.push(part),
+            }
+            if self.links.is_empty() {
+                continue;
+            }
+            let path = done.join("/");
+            if let Some(target) = self.links.get(&path) {
+                hops += 1;
+                if hops > MAX_LINKS {
+                    return Err(ReadError::Refused(format!(
+                        "{name}: more than {MAX_LINKS} symbolic links"
+                    )));
+                }
+                if target.starts_with('/') {
+                    return Err(refused(&path, target, name));
+                }
+                done.pop();
+                pending.extend(target.rsplit('/'));
+                via = Some((path, target));
+            }
+        }
+        Ok(done.join("/"))
+    }
+}
+
+/// Links followed in one name, at most (the kernel's `ELOOP` bound).
+const MAX_LINKS: usize = 40;
+
+fn refused(link: &str, target: &str, name: &str) -> ReadError {
+    ReadError::Refused(format!(
+        "{name}: the symbolic link {link} points at {target:?}, outside the archive; not followed"
+    ))
 }
 
 /// Whether `name` names an archive diag unpacks: a tar compressed with
@@ -225,7 +307,18 @@ impl<R: Read> Read for ZstdErrors<R> {
 
 /// [`unpack_with`] of a tar stream already decompressed (`path` only names
 /// it in errors).
-pub(crate) fn unpack_reader<R: Read>(reader: R, path: &Path, bounds: &Bounds) -> Result<Archive> {
+pub(crate) fn unpack_reader<R: Read>(
+    mut reader: R,
+    path: &Path,
+    bounds: &Bounds,
+) -> Result<Archive> {
+    // One unpacker for every decoder (zstd, xz, gzip): the tar reading
+    // behind a `dyn Read` is instantiated once (-30 KB of binary), and
+    // decompression, not the call, is what a read costs.
+    unpack_dyn(&mut reader, path, bounds)
+}
+
+fn unpack_dyn(reader: &mut dyn Read, path: &Path, bounds: &Bounds) -> Result<Archive> {
     let fail = |reason: String| Error::BundleArchive {
         path: path.to_path_buf(),
         reason,
@@ -238,6 +331,7 @@ pub(crate) fn unpack_reader<R: Read>(reader: R, path: &Path, bounds: &Bounds) ->
         },
         bounds: *bounds,
         files: BTreeMap::new(),
+        links: BTreeMap::new(),
         noted: Vec::new(),
         unnoted: 0,
         kept: 0,
@@ -250,6 +344,7 @@ pub(crate) fn unpack_reader<R: Read>(reader: R, path: &Path, bounds: &Bounds) ->
     io::copy(&mut unpacker.stream, &mut io::sink()).map_err(|e| fail(e.to_string()))?;
     let Unpacker {
         files,
+        links,
         mut noted,
         unnoted,
         top,
@@ -265,6 +360,7 @@ pub(crate) fn unpack_reader<R: Read>(reader: R, path: &Path, bounds: &Bounds) ->
     }
     let mut archive = Archive {
         files,
+        links,
         notes: noted,
     };
     strip_top_dir(&mut archive, &top);
@@ -395,6 +491,7 @@ struct Unpacker<R> {
     stream: Metered<R>,
     bounds: Bounds,
     files: BTreeMap<String, Kept>,
+    links: BTreeMap<String, String>,
     noted: Vec<Skipped>,
     /// Entries not read beyond [`NOTED_MAX`].
     unnoted: usize,
@@ -558,10 +655,7 @@ impl<R: Read> Unpacker<R> {
                 "a hard link to {:?} in the archive: links are not followed",
                 target()
             ),
-            b'2' => format!(
-                "a symbolic link to {:?} in the archive: links are not followed",
-                target()
-            ),
+            b'2' => return self.link(name, target(), data_size),
             b'3' => "a character device in the archive: not read".into(),
             b'4' => "a block device in the archive: not read".into(),
             b'6' => "a FIFO in the archive: not read".into(),
@@ -570,6 +664,25 @@ impl<R: Read> Unpacker<R> {
         };
         self.note(name, reason);
         self.stream.skip(data_size + padding(data_size))
+    }
+
+    /// A symbolic link: kept (within what an archive may keep in memory)
+    /// to be followed when a read goes through it ([`Archive::resolve`]).
+    fn link(&mut self, name: String, target: String, size: u64) -> std::result::Result<(), String> {
+        let cost = (name.len() + target.len()) as u64 + ENTRY_OVERHEAD;
+        if self.kept + cost > self.bounds.kept {
+            self.note(
+                name,
+                format!(
+                    "a symbolic link to {target:?}, not kept: what is kept of this archive reached {}",
+                    size_text(self.bounds.kept)
+                ),
+            );
+        } else {
+            self.kept += cost;
+            self.links.insert(name, target);
+        }
+        self.stream.skip(size + padding(size))
     }
 
     /// A regular file of `size` bytes: kept as far as its input keeps.
@@ -801,6 +914,10 @@ fn strip_top_dir(archive: &mut Archive, top: &Top) {
         .into_iter()
         .map(|(name, kept)| (name[prefix.len()..].to_string(), kept))
         .collect();
+    archive.links = std::mem::take(&mut archive.links)
+        .into_iter()
+        .filter_map(|(name, target)| Some((name.get(prefix.len()..)?.to_string(), target)))
+        .collect();
     for note in &mut archive.notes {
         if let Some(rest) = note.collector.strip_prefix(&prefix) {
             note.collector = rest.to_string();
@@ -1000,7 +1117,8 @@ mod tests {
         }
     }
 
-    /// Links (and devices, FIFOs) in an archive are not read; the analysis
+    /// Hard links, devices and FIFOs in an archive are not read, and a
+    /// symbolic link that leaves the archive is not followed; the analysis
     /// says so, naming them, instead of leaving them out silently.
     #[test]
     fn links_in_an_archive_are_noted() {
@@ -1028,7 +1146,9 @@ mod tests {
                 .unwrap_or_default()
         };
         assert!(
-            skipped("var/log/syslog").contains("symbolic link to \"/var/log/elsewhere\""),
+            skipped("var/log/syslog").contains(
+                "the symbolic link var/log/syslog points at \"/var/log/elsewhere\", outside the archive"
+            ),
             "{:?}",
             snapshot.skipped
         );
@@ -1043,6 +1163,67 @@ mod tests {
             snapshot.skipped
         );
         assert!(snapshot.inputs.contains_key("dev/kmsg"));
+    }
+
+    /// A sosreport packed by sos keeps the host's links: `proc/net ->
+    /// self/net`, `proc/self -> 4242`, `sys/block/md0 -> ../devices/...`.
+    /// Reads and listings go through them, inside the archive only.
+    #[test]
+    fn symbolic_links_inside_an_archive_are_followed() {
+        let mut tar = builder();
+        let top = "sosreport-h-2026-12-06";
+        add(
+            &mut tar,
+            &format!("{top}/sos_commands/kernel/uname_-a"),
+            b"Linux h 6.1.0\n",
+        );
+        add(
+            &mut tar,
+            &format!("{top}/proc/4242/net/route"),
+            b"Iface\tDestination\n",
+        );
+        add(
+            &mut tar,
+            &format!("{top}/sys/devices/virtual/block/md0/md/array_state"),
+            b"clean\n",
+        );
+        add(&mut tar, &format!("{top}/etc/hostname"), b"h\n");
+        let mut link = |name: &str, target: &str| {
+            let mut header = header(tar::EntryType::Symlink, "x", 0);
+            tar.append_link(&mut header, format!("{top}/{name}"), target)
+                .expect("symlink");
+        };
+        link("proc/self", "4242");
+        link("proc/net", "self/net");
+        link("sys/block/md0", "../devices/virtual/block/md0");
+        link("hostname", "./etc/../etc/hostname");
+        link("escape", "../../etc/shadow");
+        link("absolute", "/etc/shadow");
+        link("loop", "loop");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = archive(dir.path(), &tar.into_inner().expect("tar"));
+        let archive = Archive::unpack(&path).expect("unpack");
+        let read = |name: &str| {
+            archive
+                .read(name, &Limits::default())
+                .map(|raw| String::from_utf8_lossy(&raw.bytes).into_owned())
+        };
+        assert_eq!(
+            read("proc/net/route").expect("route"),
+            "Iface\tDestination\n"
+        );
+        assert_eq!(read("sys/block/md0/md/array_state").expect("md"), "clean\n");
+        assert_eq!(read("hostname").expect("hostname"), "h\n");
+        assert_eq!(archive.list("sys/block").expect("list"), ["md0"]);
+        assert_eq!(archive.list("proc/net").expect("list"), ["route"]);
+        let refused = |name: &str| match read(name) {
+            Err(ReadError::Refused(why)) => why,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert!(refused("escape").contains("outside the archive"));
+        assert!(refused("absolute").contains("\"/etc/shadow\""));
+        assert!(refused("loop/x").contains("more than 40 symbolic links"));
+        assert!(matches!(read("proc/net/arp"), Err(ReadError::NotFound)));
     }
 
     /// Long names and PAX paths are applied by diag now that the tar

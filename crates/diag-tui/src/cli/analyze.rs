@@ -3,8 +3,8 @@
 //! and print the result (`analyze --tui` is in `crate::cli::tui`). Imports
 //! only [`crate::cli::args`] and [`crate::cli::common`].
 
-use crate::cli::args::{Format, ReadArgs, RuleArgs};
-use crate::cli::common::{load_rules, options, print_diagnosis, warn};
+use crate::cli::args::{ReadArgs, RuleArgs};
+use crate::cli::common::{load_rules, options, print_diagnosis, warn, Emit};
 use anyhow::Result;
 use diag_core::analysis::{self, Request};
 use std::path::Path;
@@ -14,7 +14,7 @@ use std::path::Path;
 /// diagnosis's.
 pub(crate) fn run(
     path: &Path,
-    format: Format,
+    emit: &Emit,
     read: &ReadArgs,
     baseline: Option<&Path>,
     rules: &RuleArgs,
@@ -39,5 +39,5 @@ pub(crate) fn run(
         scope.spawn(move || drop(captures));
         prepared.diagnose(&rules)
     });
-    print_diagnosis(&analysis.diagnosis, format)
+    print_diagnosis(&analysis.diagnosis, emit)
 }

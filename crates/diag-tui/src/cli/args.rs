@@ -144,9 +144,12 @@ pub(crate) enum Command {
         /// container's root, a test fixture).
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
-        /// Output: text, or json (the diag/1 document).
+        /// Output: text, json (the diag/1 document), or prometheus
+        /// (metrics for node_exporter's textfile collector).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         read: ReadArgs,
         /// Compare with a baseline saved by `diag baseline save`: what
@@ -176,14 +179,18 @@ pub(crate) enum Command {
         #[command(flatten, next_help_heading = "Active probes (with --probe)")]
         probe: ProbeFlags,
     },
-    /// Diagnose a bundle (directory or .tar.zst) exactly as `check`
-    /// diagnoses the live host; or a lone pcap/pcapng capture.
+    /// Diagnose a bundle (directory or .tar.zst) or a sosreport (tree or
+    /// .tar.xz) exactly as `check` diagnoses the live host; or a lone
+    /// pcap/pcapng capture.
     Analyze {
-        /// The bundle, or a capture file (tcpdump, Wireshark).
+        /// The bundle or sosreport, or a capture file (tcpdump, Wireshark).
         path: PathBuf,
-        /// Output: text, or json (the diag/1 document).
+        /// Output: text, json (the diag/1 document), or prometheus
+        /// (metrics).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        #[command(flatten)]
+        output: OutputArg,
         #[command(flatten)]
         read: ReadArgs,
         /// Compare with a baseline saved by `diag baseline save`.
@@ -240,10 +247,17 @@ pub(crate) enum Command {
     Probe {
         #[command(flatten)]
         args: ProbeArgs,
-        /// Output: text (the plugin's lines), or json (the diag/1
-        /// document).
+        /// Output: text (the plugin's lines), json (the diag/1
+        /// document), or prometheus (metrics).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Write the output to FILE (replaced atomically) instead of
+        /// stdout; prometheus metrics are made mode 0644, other formats
+        /// 0600.
+        #[arg(long, value_name = "FILE")]
+        output_file: Option<PathBuf>,
+        #[command(flatten)]
+        metrics: MetricsLabels,
         #[command(flatten)]
         rules: RuleArgs,
     },
@@ -319,10 +333,35 @@ pub(crate) enum FactsFormat {
     Json,
 }
 
+/// What `check`, `analyze` and `probe` print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Format {
     Text,
     Json,
+    // The Prometheus text exposition format (docs/fleet.md); no doc
+    // comment: clap would list every value with its help.
+    Prometheus,
+}
+
+/// `-o FILE` of `check` and `analyze`.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct OutputArg {
+    /// Write the output to FILE (replaced atomically: node_exporter's
+    /// textfile collector never reads half of it) instead of stdout;
+    /// prometheus metrics are made mode 0644, other formats 0600.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub(crate) file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) metrics: MetricsLabels,
+}
+
+/// `--metrics-label` of `check`, `analyze` and `probe`.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct MetricsLabels {
+    /// With --format prometheus: the label NAME=VALUE on every series,
+    /// besides `command` (repeatable; e.g. target=web1).
+    #[arg(long = "metrics-label", value_name = "NAME=VALUE")]
+    pub(crate) labels: Vec<String>,
 }
 
 /// `diag baseline ...`.
@@ -371,8 +410,8 @@ pub(crate) struct WatchArgs {
 /// The arguments of `diag report`.
 #[derive(Debug, Args)]
 pub(crate) struct ReportArgs {
-    /// Report on this bundle (directory or .tar.zst, or a lone capture
-    /// file) instead of the live host.
+    /// Report on this bundle (directory or .tar.zst), sosreport (tree or
+    /// .tar.xz) or lone capture file instead of the live host.
     #[arg(long, value_name = "PATH")]
     pub(crate) from: Option<PathBuf>,
     /// Format of the outputs whose extension names none (and of `-o -`).

@@ -3,9 +3,9 @@
 //! `--baseline`, packet capture and `--probe` as asked. Imports only
 //! [`crate::cli::args`] and [`crate::cli::common`].
 
-use crate::cli::args::{CaptureArgs, Format, ProbeFlags, ReadArgs, RuleArgs};
+use crate::cli::args::{CaptureArgs, ProbeFlags, ReadArgs, RuleArgs};
 use crate::cli::common::{
-    clean_up_on_signal, live, options, parse_while_loading, print_diagnosis, warn,
+    clean_up_on_signal, live, options, parse_while_loading, print_diagnosis, warn, Emit,
 };
 use anyhow::Result;
 use diag_core::analysis::{self, ProbeStep, Request};
@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 /// and after it. The exit code is the diagnosis's.
 pub(crate) fn run(
     root: Option<PathBuf>,
-    format: Format,
+    emit: &Emit,
     read: &ReadArgs,
     baseline: Option<&Path>,
     rules: &RuleArgs,
@@ -39,5 +39,5 @@ pub(crate) fn run(
     let (rules, prepared) =
         parse_while_loading(rules, || Ok(analysis::prepare(&source, &request)?))?;
     warn(&prepared.warnings);
-    print_diagnosis(&prepared.diagnose(&rules).diagnosis, format)
+    print_diagnosis(&prepared.diagnose(&rules).diagnosis, emit)
 }

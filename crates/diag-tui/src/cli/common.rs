@@ -10,16 +10,17 @@
 
 mod probing;
 
-use crate::cli::args::{CaptureArgs, Format, ReadArgs, RuleArgs};
+use crate::cli::args::{CaptureArgs, Format, MetricsLabels, ReadArgs, RuleArgs};
 use anyhow::{bail, Context, Result};
 use diag_core::diagnose::rules::RuleSet;
+use diag_core::report::prometheus::ProbeTally;
 use diag_core::sanitize::{self, visible_line};
 use diag_core::source::snapshot::{CollectOptions, Input, Snapshot};
 use diag_core::source::{Limits, LiveHost};
 use diag_core::{report, Diagnosis};
 use std::io::Write;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 /// Exit code when diag itself could not run.
 pub(crate) const EXIT_UNKNOWN: u8 = 3;
@@ -134,16 +135,105 @@ pub(crate) fn check_rule_dirs(args: &RuleArgs) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn print_diagnosis(diagnosis: &Diagnosis, format: Format) -> Result<u8> {
-    let text = match format {
-        Format::Text => report::text(diagnosis),
-        Format::Json => {
-            let mut json = serde_json::to_string_pretty(diagnosis)?;
-            json.push('\n');
-            sanitize::json(&json).into_owned()
+/// How a diagnosis leaves diag: `--format`, `-o FILE`, and what the
+/// metrics say about the run (when it started, `diag probe`'s tallies).
+#[derive(Debug)]
+pub(crate) struct Emit<'a> {
+    pub(crate) format: Format,
+    pub(crate) file: Option<&'a Path>,
+    pub(crate) started: Instant,
+    pub(crate) probes: Vec<ProbeTally>,
+    labels: Vec<(String, String)>,
+}
+
+impl<'a> Emit<'a> {
+    /// How `command` (`check`, `analyze`, `probe`) emits: `labels` are
+    /// its `--metrics-label`s, refused without `--format prometheus`, with
+    /// a name that is not a label name, or one diag's series use.
+    pub(crate) fn new(
+        command: &'static str,
+        format: Format,
+        file: Option<&'a Path>,
+        labels: &MetricsLabels,
+        started: Instant,
+    ) -> Result<Self> {
+        const OURS: [&str; 8] = [
+            "command", "id", "severity", "subject", "kind", "version", "source", "host",
+        ];
+        if !labels.labels.is_empty() && format != Format::Prometheus {
+            bail!("--metrics-label needs --format prometheus");
         }
+        let mut pairs = vec![("command".to_string(), command.to_string())];
+        for label in &labels.labels {
+            let Some((name, value)) = label.split_once('=') else {
+                bail!("--metrics-label {label:?}: expected NAME=VALUE");
+            };
+            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && !name.starts_with("__");
+            if !valid || OURS.contains(&name) || pairs.iter().any(|(n, _)| n == name) {
+                bail!(
+                    "--metrics-label {name:?}: a label name is [a-zA-Z_][a-zA-Z0-9_]*, not \
+                     starting with __, given once, and none of {}",
+                    OURS.join(", ")
+                );
+            }
+            pairs.push((name.to_string(), value.to_string()));
+        }
+        Ok(Emit {
+            format,
+            file,
+            started,
+            probes: Vec::new(),
+            labels: pairs,
+        })
+    }
+
+    /// `text` (rendered in `self.format`) to stdout, or atomically to the
+    /// `-o` file: mode 0644 for metrics (node_exporter reads them as its
+    /// own user), 0600 for the rest (they hold addresses and log lines).
+    pub(crate) fn write(&self, text: &str) -> Result<()> {
+        match self.file {
+            None => write_stdout(text),
+            Some(path) => {
+                let mode = (self.format == Format::Prometheus).then_some(0o644);
+                report::write_atomic_mode(path, text.as_bytes(), mode)
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
+        }
+    }
+
+    /// The diagnosis in the JSON or Prometheus format (`None` for text,
+    /// whose form is the command's).
+    pub(crate) fn render(&self, diagnosis: &Diagnosis) -> Result<Option<String>> {
+        Ok(match self.format {
+            Format::Text => None,
+            Format::Json => {
+                let mut json = serde_json::to_string_pretty(diagnosis)?;
+                json.push('\n');
+                Some(sanitize::json(&json).into_owned())
+            }
+            Format::Prometheus => Some(report::prometheus(
+                diagnosis,
+                &report::prometheus::Run {
+                    duration: self.started.elapsed(),
+                    finished: std::time::SystemTime::now(),
+                    probes: self.probes.clone(),
+                    labels: self.labels.clone(),
+                },
+            )),
+        })
+    }
+}
+
+/// Prints (or writes, with `-o`) the diagnosis as `emit` says; the exit
+/// code is the diagnosis's, whatever the format.
+pub(crate) fn print_diagnosis(diagnosis: &Diagnosis, emit: &Emit) -> Result<u8> {
+    let text = match emit.render(diagnosis)? {
+        Some(text) => text,
+        None => report::text(diagnosis),
     };
-    write_stdout(&text)?;
+    emit.write(&text)?;
     Ok(u8::try_from(diagnosis.exit_code()).unwrap_or(EXIT_UNKNOWN))
 }
 

@@ -23,10 +23,11 @@ mod rules;
 mod tui;
 mod watch;
 
+use crate::cli::common::Emit;
 pub(crate) use crate::cli::common::EXIT_UNKNOWN;
 
 use crate::cli::args::{
-    CaptureArgs, Cli, Command, Format, IntervalArg, ReadArgs, RuleArgs, TuiFlags,
+    CaptureArgs, Cli, Command, Format, IntervalArg, OutputArg, ReadArgs, RuleArgs, TuiFlags,
 };
 use anyhow::Result;
 use clap::Parser;
@@ -89,6 +90,7 @@ fn execute(mut cli: Cli) -> Result<u8> {
         None => Command::Check {
             root: None,
             format: Format::Text,
+            output: OutputArg::default(),
             read,
             probe: Default::default(),
             baseline: None,
@@ -100,6 +102,7 @@ fn execute(mut cli: Cli) -> Result<u8> {
         Command::Check {
             root,
             format,
+            output,
             read,
             probe,
             baseline,
@@ -107,7 +110,13 @@ fn execute(mut cli: Cli) -> Result<u8> {
             capture,
         } => check::run(
             root,
-            format,
+            &Emit::new(
+                "check",
+                format,
+                output.file.as_deref(),
+                &output.metrics,
+                started,
+            )?,
             &read,
             baseline.as_deref(),
             &cli.rules.and(&rules),
@@ -138,13 +147,20 @@ fn execute(mut cli: Cli) -> Result<u8> {
         Command::Analyze {
             path,
             format,
+            output,
             read,
             baseline,
             rules,
             ..
         } => analyze::run(
             &path,
-            format,
+            &Emit::new(
+                "analyze",
+                format,
+                output.file.as_deref(),
+                &output.metrics,
+                started,
+            )?,
             &read,
             baseline.as_deref(),
             &cli.rules.and(&rules),
@@ -162,8 +178,14 @@ fn execute(mut cli: Cli) -> Result<u8> {
         Command::Probe {
             args,
             format,
+            output_file,
+            metrics,
             rules,
-        } => probe::run(&args, format, &cli.rules.and(&rules), started),
+        } => probe::run(
+            &args,
+            Emit::new("probe", format, output_file.as_deref(), &metrics, started)?,
+            &cli.rules.and(&rules),
+        ),
         Command::Rules { command } => rules::run(command, &cli.rules),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { command } => docs::man(command.as_deref()),

@@ -28,12 +28,13 @@
 //! those two.
 
 use crate::cli::args::{Format, ProbeArgs, RuleArgs};
-use crate::cli::common::{load_rules, write_stdout};
+use crate::cli::common::{load_rules, write_stdout, Emit};
 use anyhow::{bail, Context, Result};
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::facts::Facts;
 use diag_core::probe;
-use diag_core::sanitize::{self, visible_line};
+use diag_core::report::prometheus::ProbeTally;
+use diag_core::sanitize::visible_line;
 use diag_core::source::snapshot::{CollectOptions, Snapshot};
 use diag_core::source::{LiveHost, Source};
 use diag_core::{diagnose, Diagnosis};
@@ -182,35 +183,50 @@ fn status_line(round: &Round) -> (i32, String) {
     } else {
         format!("{} probe(s), every one answered", round.results.len())
     };
-    let count = |word: &str| {
-        round
-            .results
-            .iter()
-            .filter(|(k, v)| {
-                k.starts_with(word)
-                    && !v.starts_with("timeout")
-                    && !v.starts_with("unreachable")
-                    && !v.starts_with("error")
-                    && !v.starts_with("failed")
-                    && !v.starts_with("skipped")
-            })
-            .count()
-    };
-    let total = |word: &str| round.results.keys().filter(|k| k.starts_with(word)).count();
+    let [tcp, dns, path] = tallies(round);
     let perf = format!(
         "tcp={} tcp_answered={} dns={} dns_answered={} path={} path_answered={} time={:.3}s",
-        total("tcp "),
-        count("tcp "),
-        total("dns "),
-        count("dns "),
-        total("gateway ") + total("beyond "),
-        count("gateway ") + count("beyond "),
+        tcp.total,
+        tcp.answered,
+        dns.total,
+        dns.answered,
+        path.total,
+        path.answered,
         round.elapsed.as_secs_f64()
     );
     (
         code,
         format!("DIAG PROBE {} - {summary} | {perf}", status_word(code)),
     )
+}
+
+/// How many probes of each kind (tcp, dns, path: the gateways and
+/// `--beyond`) ran and got an answer: the status line's performance data
+/// and the `diag_probes` metrics.
+fn tallies(round: &Round) -> [ProbeTally; 3] {
+    let count = |words: &[&str], answered: bool| {
+        round
+            .results
+            .iter()
+            .filter(|(k, v)| {
+                words.iter().any(|w| k.starts_with(w))
+                    && (!answered
+                        || !["timeout", "unreachable", "error", "failed", "skipped"]
+                            .iter()
+                            .any(|bad| v.starts_with(bad)))
+            })
+            .count()
+    };
+    let tally = |kind, words: &[&str]| ProbeTally {
+        kind,
+        total: count(words, false),
+        answered: count(words, true),
+    };
+    [
+        tally("tcp", &["tcp "]),
+        tally("dns", &["dns "]),
+        tally("path", &["gateway ", "beyond "]),
+    ]
 }
 
 fn details(round: &Round) -> String {
@@ -246,21 +262,20 @@ fn details(round: &Round) -> String {
     out
 }
 
-/// `diag probe`; `started` is when the command started (before its rules
-/// loaded): the first round's time counts from there.
-pub(crate) fn run(
-    args: &ProbeArgs,
-    format: Format,
-    rules: &RuleArgs,
-    started: Instant,
-) -> Result<u8> {
+/// `diag probe`, printed or written as `emit` says; `emit.started` is
+/// when the command started (before its rules loaded): the first round's
+/// time counts from there.
+pub(crate) fn run(args: &ProbeArgs, mut emit: Emit, rules: &RuleArgs) -> Result<u8> {
     let rules = &load_rules(rules)?;
-    let json = format == Format::Json;
     args.options()?;
     let Some(every) = args.every else {
-        let round = round(args, rules, started)?;
-        return finish(args, &round, json);
+        let round = round(args, rules, emit.started)?;
+        emit.probes = tallies(&round).to_vec();
+        return finish(args, &round, &emit);
     };
+    if emit.format == Format::Prometheus || emit.file.is_some() {
+        bail!("--every prints changes as text; run --format prometheus or --output-file from a timer instead");
+    }
     let every: Duration = every.into();
     if every < Duration::from_secs(1) {
         bail!("--every must be at least 1s");
@@ -271,7 +286,7 @@ pub(crate) fn run(
     let stop = stop_signal()?;
     let mut previous: Option<Round> = None;
     let mut code;
-    let mut started = started;
+    let mut started = emit.started;
     loop {
         let round = round(args, rules, started)?;
         let (c, line) = status_line(&round);
@@ -323,7 +338,7 @@ fn strip_perf(line: &str) -> &str {
     line.split(" | ").next().unwrap_or(line)
 }
 
-fn finish(args: &ProbeArgs, round: &Round, json: bool) -> Result<u8> {
+fn finish(args: &ProbeArgs, round: &Round, emit: &Emit) -> Result<u8> {
     let (code, line) = status_line(round);
     if let Some(dir) = &args.output {
         round
@@ -331,12 +346,9 @@ fn finish(args: &ProbeArgs, round: &Round, json: bool) -> Result<u8> {
             .write_bundle(dir)
             .with_context(|| format!("cannot write {}", dir.display()))?;
     }
-    if json {
-        let mut text = serde_json::to_string_pretty(&round.diagnosis)?;
-        text.push('\n');
-        write_stdout(&sanitize::json(&text))?;
-    } else {
-        write_stdout(&format!("{line}\n{}", details(round)))?;
+    match emit.render(&round.diagnosis)? {
+        Some(text) => emit.write(&text)?,
+        None => emit.write(&format!("{line}\n{}", details(round)))?,
     }
     Ok(u8::try_from(code).unwrap_or(3))
 }

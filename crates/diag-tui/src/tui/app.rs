@@ -65,8 +65,8 @@ pub const KEYS: &[(&str, &str)] = &[
         "kernel log, addresses, routes, neighbours, RAID, mounts, interfaces, packets",
     ),
     (
-        "j k h l  arrows",
-        "move down / up; scroll long rows left / right",
+        "j k h l w  arrows",
+        "move down / up; scroll long rows sideways; w: wrap",
     ),
     ("Space b  PgDn PgUp", "page down / up"),
     ("g G  Home End", "first / last row"),
@@ -424,7 +424,13 @@ impl App {
                 }
             }
             Screen::Detail(target) => {
-                let count = self.target_title(target).map_or(0, |(_, e)| e.len());
+                // The cursor is on the evidence as shown: identical lines
+                // collapsed into one row (`collapsed_evidence`).
+                let shown = self
+                    .target_title(target)
+                    .map(|(_, e)| diag_core::report::collapsed_evidence(e))
+                    .unwrap_or_default();
+                let count = shown.len();
                 if let Some(delta) = delta {
                     self.evidence_cursor = self
                         .evidence_cursor
@@ -433,7 +439,11 @@ impl App {
                 } else if matches!(key.code, KeyCode::Enter | KeyCode::Char('v')) {
                     let evidence = self
                         .target_title(target)
-                        .and_then(|(_, e)| e.get(self.evidence_cursor))
+                        .and_then(|(_, e)| {
+                            shown
+                                .get(self.evidence_cursor)
+                                .and_then(|&(i, _, _)| e.get(i))
+                        })
                         .and_then(|e| Some((e.input.clone(), e.line?)));
                     match evidence {
                         Some((input, line)) => self.open_source(&input, line),
@@ -491,6 +501,7 @@ impl App {
             KeyCode::Char('h') | KeyCode::Left => {
                 browser.hscroll = browser.hscroll.saturating_sub(16);
             }
+            KeyCode::Char('w') => browser.wrap = !browser.wrap,
             KeyCode::Char('F') if is_kernel => {
                 browser.follow = !browser.follow;
                 if browser.follow {

@@ -106,6 +106,8 @@ pub struct Browser {
     pub empty: String,
     /// Columns of row text scrolled off to the left (`h`/`l`).
     pub hscroll: usize,
+    /// Long rows wrapped onto the lines below instead of cut (`w`).
+    pub wrap: bool,
     visible: Vec<usize>,
     cursor: usize,
 }
@@ -282,7 +284,9 @@ impl Browser {
         if self.follow {
             heading.push_str("FOLLOW ");
         }
-        if self.hscroll > 0 {
+        if self.wrap {
+            heading.push_str("WRAP ");
+        } else if self.hscroll > 0 {
             heading.push_str(&format!("col {} ", self.hscroll + 1));
         }
         let block = Block::default()
@@ -297,7 +301,12 @@ impl Browser {
         let mut lines = vec![Line::styled(
             format!(
                 "     {}",
-                fit(&theme.clean(&self.header), self.hscroll, room, theme)
+                fit(
+                    &theme.clean(&expand_tabs(&self.header)),
+                    if self.wrap { 0 } else { self.hscroll },
+                    room,
+                    theme
+                )
             ),
             theme.dim(),
         )];
@@ -307,14 +316,82 @@ impl Browser {
             lines.push(Line::raw("     no row matches the filter"));
         }
         if let Some(page) = self.cursor.checked_div(height) {
-            let first = page * height;
             let query = self.search.to_lowercase();
-            for (position, &i) in self.visible.iter().enumerate().skip(first).take(height) {
-                let row = &self.rows[i];
-                lines.push(self.row_line(row, position == self.cursor, &query, room, theme));
+            if self.wrap {
+                // Rows take as many lines as their text needs: start at
+                // the cursor's page, or at the cursor when that page's
+                // rows would push it off the screen.
+                let line_count = |position: usize| {
+                    let text = theme.clean(&expand_tabs(&self.rows[self.visible[position]].text));
+                    text.chars().count().div_ceil(room.max(1)).max(1)
+                };
+                let mut first = page * height;
+                if (first..=self.cursor).map(line_count).sum::<usize>() > height {
+                    first = self.cursor;
+                }
+                let mut used = 0;
+                for (position, &i) in self.visible.iter().enumerate().skip(first) {
+                    let row = &self.rows[i];
+                    let wrapped = self.row_lines(row, position == self.cursor, &query, room, theme);
+                    if used > 0 && used + wrapped.len() > height {
+                        break;
+                    }
+                    used += wrapped.len();
+                    lines.extend(wrapped);
+                    if used >= height {
+                        break;
+                    }
+                }
+            } else {
+                let first = page * height;
+                for (position, &i) in self.visible.iter().enumerate().skip(first).take(height) {
+                    let row = &self.rows[i];
+                    lines.push(self.row_line(row, position == self.cursor, &query, room, theme));
+                }
             }
         }
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    /// A row wrapped at `room` columns: its mark on the first line, the
+    /// text going on under itself.
+    fn row_lines<'a>(
+        &self,
+        row: &Row,
+        selected: bool,
+        query: &str,
+        room: usize,
+        theme: &Theme,
+    ) -> Vec<Line<'a>> {
+        let text: Vec<char> = theme.clean(&expand_tabs(&row.text)).chars().collect();
+        let mut lines = Vec::new();
+        for (n, part) in text.chunks(room.max(1)).enumerate() {
+            let part: String = part.iter().collect();
+            let mut line = if n == 0 {
+                self.row_line(
+                    &Row {
+                        text: part,
+                        ..row.clone()
+                    },
+                    selected,
+                    query,
+                    room,
+                    theme,
+                )
+            } else {
+                let mut spans = vec![Span::raw("     ")];
+                spans.extend(highlight(&part, query, theme));
+                Line::from(spans)
+            };
+            if selected {
+                line = line.style(theme.selected());
+            }
+            lines.push(line);
+        }
+        if lines.is_empty() {
+            lines.push(self.row_line(row, selected, query, room, theme));
+        }
+        lines
     }
 
     fn row_line<'a>(
@@ -332,8 +409,9 @@ impl Browser {
             Mark::Word(w) => (format!("{w:<4}"), theme.alert()),
         };
         let mut spans = vec![Span::styled(word, style), Span::raw(" ")];
+        let skip = if self.wrap { 0 } else { self.hscroll };
         spans.extend(highlight(
-            &fit(&theme.clean(&row.text), self.hscroll, room, theme),
+            &fit(&theme.clean(&expand_tabs(&row.text)), skip, room, theme),
             query,
             theme,
         ));
@@ -344,6 +422,27 @@ impl Browser {
             line
         }
     }
+}
+
+/// `text` with its tabs expanded to the next multiple of 8 columns, as
+/// a terminal shows a file (`/proc/net/route` is tab-separated).
+pub fn expand_tabs(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('\t') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut column = 0;
+    for c in text.chars() {
+        if c == '\t' {
+            let next = (column / 8 + 1) * 8;
+            out.extend(std::iter::repeat_n(' ', next - column));
+            column = next;
+        } else {
+            out.push(c);
+            column += 1;
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `text` from column `skip` on, in `room` columns: a text cut on the

@@ -18,6 +18,7 @@ use super::browser::highlight;
 use super::model::age;
 use super::theme::severity_word;
 use super::views::Area;
+use diag_core::report::plain;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
@@ -238,8 +239,13 @@ fn overview(frame: &mut Frame, app: &App, area: Rect) {
         format!("Causes ({}), most likely first", d.causes.len()),
         t.heading(),
     ));
+    let unexplained = d.unexplained();
     if d.causes.is_empty() {
-        lines.push(Line::raw("  none: no rule's hypothesis holds"));
+        lines.push(Line::raw(if unexplained.is_empty() {
+            "  none: no rule's hypothesis holds"
+        } else {
+            "  none: the findings marked ? below are unexplained, each its own hypothesis"
+        }));
     }
     for (i, c) in d.causes.iter().enumerate() {
         let selected = app.overview_cursor == i;
@@ -262,7 +268,7 @@ fn overview(frame: &mut Frame, app: &App, area: Rect) {
             line
         });
         if i == 0 {
-            for w in wrap(&t.clean(&c.summary), width.saturating_sub(8)) {
+            for w in wrap(&t.clean(&plain(&c.summary)), width.saturating_sub(8)) {
                 lines.push(Line::raw(format!("        {w}")));
             }
             if !c.explains.is_empty() {
@@ -282,10 +288,15 @@ fn overview(frame: &mut Frame, app: &App, area: Rect) {
     let by_area: Vec<String> = areas.iter().map(|(a, n)| format!("{a} {n}")).collect();
     lines.push(Line::styled(
         format!(
-            "Findings ({}){}{}",
+            "Findings ({}){}{}{}",
             d.findings.len(),
             if by_area.is_empty() { "" } else { " by area: " },
-            by_area.join(", ")
+            by_area.join(", "),
+            if unexplained.is_empty() {
+                ""
+            } else {
+                "; ? no cause explains it"
+            }
         ),
         t.heading(),
     ));
@@ -294,8 +305,15 @@ fn overview(frame: &mut Frame, app: &App, area: Rect) {
         if selected {
             selected_line = lines.len();
         }
+        // `?`: no cause explains it (issue 24, class 11).
+        let mark = if unexplained.iter().any(|u| std::ptr::eq(*u, f)) {
+            "?"
+        } else {
+            " "
+        };
         let line = Line::from(vec![
-            Span::raw(if selected { "> " } else { "  " }),
+            Span::raw(if selected { ">" } else { " " }),
+            Span::raw(mark),
             Span::styled(severity_word(f.severity), t.severity(f.severity)),
             Span::raw(format!(" {} {} (x{})", f.id, t.clean(&f.title), f.count)),
         ]);
@@ -320,7 +338,11 @@ fn overview(frame: &mut Frame, app: &App, area: Rect) {
             t.heading(),
         ));
         for r in &d.ruled_out {
-            lines.push(Line::raw(t.clean(&format!("  {}: {}", r.id, r.reason))));
+            lines.push(Line::raw(t.clean(&format!(
+                "  {}: {}",
+                r.id,
+                plain(&r.reason)
+            ))));
         }
     }
     lines.push(Line::styled(
@@ -399,13 +421,13 @@ fn detail(frame: &mut Frame, app: &App, target: Target, area: Rect) {
         ]),
         Line::styled(extra, t.dim()),
     ];
-    for w in wrap(&t.clean(summary), width) {
+    for w in wrap(&t.clean(&plain(summary)), width) {
         lines.push(Line::raw(w));
     }
     if !next_steps.is_empty() {
         lines.push(Line::styled("Next steps", t.heading()));
         for step in next_steps {
-            for (n, w) in wrap(&t.clean(step), width.saturating_sub(4))
+            for (n, w) in wrap(&t.clean(&plain(step)), width.saturating_sub(4))
                 .into_iter()
                 .enumerate()
             {
@@ -429,8 +451,12 @@ fn detail(frame: &mut Frame, app: &App, target: Target, area: Rect) {
         t.heading(),
     ));
     let mut selected_line = 0;
-    for (i, e) in evidence.iter().enumerate() {
-        let selected = i == app.evidence_cursor;
+    // Identical lines (the same message at other times) are one row with
+    // a count, as in every report; the cursor moves over the rows.
+    let rows = diag_core::report::collapsed_evidence(evidence);
+    for (row_index, &(i, times, last)) in rows.iter().enumerate() {
+        let e = &evidence[i];
+        let selected = row_index == app.evidence_cursor;
         if selected {
             selected_line = lines.len();
         }
@@ -439,9 +465,15 @@ fn detail(frame: &mut Frame, app: &App, target: Target, area: Rect) {
             (Some(a), _) => format!("{}:{a}", e.input),
             _ => e.input.clone(),
         };
+        let repeated = match (times, last) {
+            (1, _) => String::new(),
+            (n, Some(last)) => format!(" x{n}, last :{last}"),
+            (n, None) => format!(" x{n}"),
+        };
         let mut row = vec![
             Span::raw(if selected { "> " } else { "  " }),
             Span::styled(t.clean(&place), t.dim()),
+            Span::styled(repeated, t.heading()),
             Span::raw(" "),
         ];
         let excerpt = e.excerpt.lines().next().unwrap_or_default();

@@ -203,7 +203,10 @@ fn screens_show_what_the_facts_hold() {
     );
     let source = shown("\nv", 80, 24);
     assert!(source.contains("source proc/net/route:2"), "{source}");
-    assert!(source.contains("*         2 eth0 00000000"), "{source}");
+    assert!(
+        source.contains("*         2 eth0     00000000        00000000"),
+        "{source}"
+    );
     let kernel = shown("2/overflow\n", 80, 24);
     assert!(kernel.contains("/overflow"), "{kernel}");
     assert!(kernel.contains("* ") && kernel.contains("Neighbour table overflow"));
@@ -733,6 +736,49 @@ fn long_rows_are_marked_where_cut_and_scroll_sideways() {
     assert!(!line.is_empty(), "the rest of the banner: {screen}");
     press(&mut a, "hhhhhh");
     assert_eq!(a.browsers[0].hscroll, 0);
+}
+
+/// Issue 25: `w` wraps long rows onto the lines below (the whole banner
+/// readable at 60 columns, no cut mark), and again cuts them.
+#[test]
+fn w_wraps_long_rows_and_unwraps_them() {
+    let model = http6_with_capture();
+    let mut a = app(Arc::clone(&model), PLAIN);
+    press(&mut a, "2");
+    press(&mut a, "w");
+    assert!(a.browsers[0].wrap);
+    let screen = text(&render(&a, 60, 24));
+    assert!(screen.contains("WRAP"), "{screen}");
+    let banner: Vec<&str> = screen
+        .lines()
+        .skip_while(|l| !l.contains("Linux version"))
+        .take(3)
+        .collect();
+    assert!(!banner[0].ends_with("$|"), "cut while wrapped: {screen}");
+    assert!(
+        banner[1..]
+            .iter()
+            .any(|l| l.contains("gcc") || l.contains("Debian")),
+        "the rest of the banner below it: {screen}"
+    );
+    press(&mut a, "w");
+    let screen = text(&render(&a, 60, 24));
+    assert!(!screen.contains("WRAP"), "{screen}");
+}
+
+/// Issue 25: tabs in a source (`/proc/net/route` is tab-separated) were
+/// one space each, so its columns did not line up; they go to the next
+/// multiple of 8 columns, as on a terminal.
+#[test]
+fn tabs_expand_to_tab_stops() {
+    use super::browser::expand_tabs;
+    assert_eq!(
+        expand_tabs("Iface\tDestination\tGateway"),
+        "Iface   Destination     Gateway"
+    );
+    assert_eq!(expand_tabs("eth0\t00000000"), "eth0    00000000");
+    assert_eq!(expand_tabs("\tx"), "        x");
+    assert_eq!(expand_tabs("no tab"), "no tab");
 }
 
 /// Issue 25: an idle live screen wrote ~87 B/s (an age counting every

@@ -145,6 +145,9 @@ pub struct LogPattern {
     pub window: Option<Duration>,
     /// Which boots the pattern looks at.
     pub boot: BootFilter,
+    /// Lines the pattern matches that do not count (`exclude = '...'`), as
+    /// written and compiled like `regex`.
+    exclude: Option<(String, std::sync::OnceLock<Regex>)>,
 }
 
 impl LogPattern {
@@ -160,6 +163,24 @@ impl LogPattern {
             // compile every one of them (`RuleSet::builtin_with_cases`).
             compile_pattern(&self.pattern).expect("built-in log patterns compile")
         })
+    }
+
+    /// The `exclude` pattern as written, if the rule has one.
+    pub fn exclude_pattern(&self) -> Option<&str> {
+        self.exclude.as_ref().map(|(text, _)| text.as_str())
+    }
+
+    /// The `exclude` regex: a line it matches does not count.
+    pub fn exclude(&self) -> Option<&Regex> {
+        self.exclude.as_ref().map(|(text, regex)| {
+            regex.get_or_init(|| compile_pattern(text).expect("built-in log patterns compile"))
+        })
+    }
+
+    /// Whether `message` counts as a match: the pattern matches it and
+    /// `exclude` does not.
+    pub fn counts(&self, message: &str) -> bool {
+        self.regex().is_match(message) && !self.exclude().is_some_and(|x| x.is_match(message))
     }
 }
 
@@ -402,6 +423,8 @@ struct RawLog {
     window: Option<Spanned<String>>,
     #[serde(default)]
     boot: Option<Spanned<String>>,
+    #[serde(default)]
+    exclude: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -657,7 +680,9 @@ impl RuleSet {
     pub fn line_filter(&self) -> crate::facts::kernel_stream::LineFilter {
         use crate::facts::kernel_stream::SlotRule;
         let slot = |r: &Rule, log: &LogPattern| {
-            SlotRule::new(&r.id, log.regex().clone(), log.threshold, log.window)
+            let mut slot = SlotRule::new(&r.id, log.regex().clone(), log.threshold, log.window);
+            slot.exclude = log.exclude().cloned();
+            slot
         };
         let set = self.log_set().map(|(set, owners)| {
             let rules = owners
@@ -719,10 +744,14 @@ impl RuleSet {
         let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
         for rule in &self.rules {
             let condition = |c: &Option<Condition>| c.as_ref().map(|c| c.source.clone());
-            let log = rule
-                .log
-                .as_ref()
-                .map(|l| format!("{} {} {:?} {:?}", l.pattern, l.threshold, l.window, l.boot));
+            let log = rule.log.as_ref().map(|l| {
+                let mut text = format!("{} {} {:?} {:?}", l.pattern, l.threshold, l.window, l.boot);
+                if let Some(exclude) = l.exclude_pattern() {
+                    text.push_str(" exclude ");
+                    text.push_str(exclude);
+                }
+                text
+            });
             let mut parts = vec![
                 rule.id.clone(),
                 rule.file.clone(),
@@ -957,35 +986,12 @@ fn compile_rule(
     let log = raw.log.and_then(|log| {
         let start = at.content_start(log.pattern.span());
         let pattern = log.pattern.into_inner();
-        let compiled = match depth {
-            Depth::Checked => compile_pattern(&pattern).map(Some),
-            Depth::Builtin => Ok(None),
-        };
-        let regex = match compiled {
-            Ok(None) => Some(std::sync::OnceLock::new()),
-            Ok(Some(regex)) => Some(std::sync::OnceLock::from(regex)),
-            Err(err) => {
-                let offset = regex_error_offset(&pattern).unwrap_or(0);
-                let first = err
-                    .to_string()
-                    .lines()
-                    .last()
-                    .unwrap_or("")
-                    .trim()
-                    .to_string();
-                let message = match err {
-                    regex::Error::CompiledTooBig(limit) => format!(
-                        "pattern over the size limit: compiled, it exceeds {} KiB (prefer \
-                         ASCII classes such as [A-Za-z0-9_] or (?-u:\\w) to Unicode \\w, \
-                         and smaller counted repetitions)",
-                        limit >> 10
-                    ),
-                    _ => format!("regex does not compile: {first}"),
-                };
-                problems.push(at.at(start + offset, message));
-                None
-            }
-        };
+        let regex = compile_log_pattern(&pattern, start, depth, at, &mut problems);
+        let exclude = log.exclude.and_then(|x| {
+            let start = at.content_start(x.span());
+            let text = x.into_inner();
+            compile_log_pattern(&text, start, depth, at, &mut problems).map(|r| (text, r))
+        });
         let threshold = match log.threshold {
             Some(t) if *t.get_ref() < 1 => {
                 problems.push(at.at(t.span().start, "threshold must be at least 1"));
@@ -1027,6 +1033,7 @@ fn compile_rule(
             threshold,
             window,
             boot,
+            exclude,
         })
     });
 
@@ -1429,6 +1436,47 @@ fn valid_id(id: &str) -> bool {
         && id
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+}
+
+/// A rule's log pattern (or its `exclude`) at `start` in its file:
+/// compiled now at `Checked` depth (a problem is reported at its column),
+/// on first use for the built-in rules.
+fn compile_log_pattern(
+    pattern: &str,
+    start: usize,
+    depth: Depth,
+    at: &Locator<'_>,
+    problems: &mut Vec<RuleProblem>,
+) -> Option<std::sync::OnceLock<Regex>> {
+    let compiled = match depth {
+        Depth::Checked => compile_pattern(pattern).map(Some),
+        Depth::Builtin => Ok(None),
+    };
+    match compiled {
+        Ok(None) => Some(std::sync::OnceLock::new()),
+        Ok(Some(regex)) => Some(std::sync::OnceLock::from(regex)),
+        Err(err) => {
+            let offset = regex_error_offset(pattern).unwrap_or(0);
+            let first = err
+                .to_string()
+                .lines()
+                .last()
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let message = match err {
+                regex::Error::CompiledTooBig(limit) => format!(
+                    "pattern over the size limit: compiled, it exceeds {} KiB (prefer \
+                     ASCII classes such as [A-Za-z0-9_] or (?-u:\\w) to Unicode \\w, \
+                     and smaller counted repetitions)",
+                    limit >> 10
+                ),
+                _ => format!("regex does not compile: {first}"),
+            };
+            problems.push(at.at(start + offset, message));
+            None
+        }
+    }
 }
 
 fn regex_error_offset(pattern: &str) -> Option<usize> {

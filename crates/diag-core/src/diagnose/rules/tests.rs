@@ -116,6 +116,28 @@ fn bad_regex_is_located_at_the_error() {
 }
 
 #[test]
+fn bad_exclude_regex_is_located_and_a_good_one_excludes() {
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\n[rule.log]\npattern = 'x'\nexclude = 'y(z'\n{CASES}"
+    );
+    let problems = problems_of(&text);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with("r.toml:8:13:"), "{problems:?}");
+    assert!(
+        problems[0].contains("regex does not compile"),
+        "{problems:?}"
+    );
+    let text = format!(
+        "[[rule]]\nid = \"a.b\"\ntitle = \"t\"\nseverity = \"info\"\nsummary = \"s\"\n[rule.log]\npattern = 'x'\nexclude = 'yz'\n{CASES}"
+    );
+    let rules = RuleSet::from_files(&[("t.toml".into(), text)]).expect("rules");
+    let log = rules.get("a.b").and_then(|r| r.log.as_ref()).expect("log");
+    assert!(log.counts("x"));
+    assert!(!log.counts("x yz"));
+    assert!(!log.counts("y"));
+}
+
+#[test]
 fn toml_syntax_error_names_line_and_column() {
     let problems = problems_of("[[rule]]\nid = \"a.b\ntitle = 1\n");
     assert_eq!(problems.len(), 1);
