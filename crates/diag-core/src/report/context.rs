@@ -154,6 +154,42 @@ pub struct FactTables {
     pub mounts: Vec<MountRow>,
     /// Packet captures.
     pub captures: Vec<CaptureRow>,
+    /// What the kernel dropped during the capture window, per reason
+    /// (issue 26), when it was recorded.
+    #[serde(default)]
+    pub drops: Option<DropTable>,
+}
+
+/// The kernel's packet drops of the window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DropTable {
+    /// Events read.
+    pub events: u64,
+    /// Seconds recorded.
+    pub window_seconds: f64,
+    /// Events the buffer lost: at least this many more drops.
+    pub lost: u64,
+    /// Whether the kernel names reasons (5.17+); else one row, `UNKNOWN`.
+    pub reasons_known: bool,
+    /// Per reason, the most frequent first.
+    pub reasons: Vec<DropRow>,
+}
+
+/// One drop reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct DropRow {
+    /// The kernel's name (`NO_SOCKET`, `NEIGH_CREATEFAIL`, ...).
+    pub reason: String,
+    /// Events.
+    pub count: u64,
+    /// Per second over the window.
+    pub rate: f64,
+    /// Share of all events, 0 to 1.
+    pub share: f64,
+    /// Events per protocol (`ipv4 1200, ipv6 3`).
+    pub protocols: String,
+    /// The kernel location most of them were dropped at.
+    pub location: String,
 }
 
 /// An address the configuration expects.
@@ -693,6 +729,25 @@ fn tables(facts: &Facts) -> FactTables {
             dns_unanswered: c.dns.unanswered,
         })
         .collect();
+    let d = &facts.drops;
+    let drops = d.collected.then(|| DropTable {
+        events: d.events,
+        window_seconds: d.window_seconds,
+        lost: d.lost,
+        reasons_known: d.reasons_known,
+        reasons: d
+            .reasons
+            .iter()
+            .map(|r| DropRow {
+                reason: r.reason.clone(),
+                count: r.count,
+                rate: r.rate,
+                share: r.share,
+                protocols: r.protocols.clone(),
+                location: r.location.clone(),
+            })
+            .collect(),
+    });
     FactTables {
         expected_addresses,
         bound_addresses,
@@ -701,6 +756,7 @@ fn tables(facts: &Facts) -> FactTables {
         arrays,
         mounts,
         captures,
+        drops,
     }
 }
 
@@ -841,6 +897,33 @@ mod tests {
         assert_eq!(rows, [(5, Some(2), Some(6)), (1, Some(8), None)]);
         let md = crate::report::markdown(&r);
         assert!(md.contains("(x5, the last at line 6)"), "{md}");
+    }
+
+    /// Issue 26: the reports show the kernel's drops per reason, when
+    /// they were recorded, and nothing when they were not.
+    #[test]
+    fn recorded_drops_are_a_table_of_the_report() {
+        let trace = include_str!("../parse/trace/testdata/trace_mixed");
+        let mut snapshot = Snapshot::from_inputs([
+            ("dev/kmsg", "6,0,1000000,-;Linux version 6.1.0 (x) #1\n"),
+            ("trace/kfree_skb.txt", trace),
+        ]);
+        snapshot.source.kind = SourceKind::Live;
+        let rules = RuleSet::builtin().expect("rules");
+        let r = crate::analysis::Analysis::of_snapshot(snapshot, &rules).report(&rules, Vec::new());
+        let drops = r.context.tables.drops.as_ref().expect("drops recorded");
+        assert!(drops.events > 0);
+        let first = &drops.reasons[0];
+        let md = crate::report::markdown(&r);
+        assert!(md.contains("### Packets the kernel dropped"), "{md}");
+        assert!(md.contains(&format!("`{}`", first.reason)), "{md}");
+        let html = crate::report::html(&r);
+        assert!(html.contains("Packets the kernel dropped"));
+        assert!(report("6,0,1000000,-;x\n", None)
+            .context
+            .tables
+            .drops
+            .is_none());
     }
 
     #[test]

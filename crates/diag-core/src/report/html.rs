@@ -484,6 +484,26 @@ fn tables(report: &Report) -> Markup {
                 }
             }
         }
+        @if let Some(d) = &t.drops {
+            h3 { "Packets the kernel dropped" }
+            p {
+                (d.events) " in " (format!("{:.1}", d.window_seconds)) " s"
+                @if d.lost > 0 { ", at least " (d.lost) " more lost by the trace buffer" }
+                @if !d.reasons_known { " (this kernel names no reasons: counted by location)" }
+                "."
+            }
+            @if !d.reasons.is_empty() {
+                table {
+                    tr { th { "Reason" } th { "Drops" } th { "Per second" } th { "Share" } th { "Protocols" } th { "Mostly at" } }
+                    @for r in &d.reasons {
+                        tr {
+                            td { code { (visible(&r.reason)) } } td { (r.count) } td { (format!("{:.1}", r.rate)) }
+                            td { (format!("{:.0}%", r.share * 100.0)) } td { (visible(&r.protocols)) } td { code { (visible(&r.location)) } }
+                        }
+                    }
+                }
+            }
+        }
         @if t.expected_addresses.is_empty() && t.bound_addresses.is_empty() && t.route_count == 0
             && t.arrays.is_empty() && t.mounts.is_empty() && t.captures.is_empty() {
             p { "No address, route, array, mount or capture was read." }

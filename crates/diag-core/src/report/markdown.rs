@@ -444,6 +444,40 @@ fn tables(out: &mut String, report: &Report) {
             );
         }
     }
+    if let Some(d) = &t.drops {
+        let _ = writeln!(
+            out,
+            "\n### Packets the kernel dropped\n\n{} in {:.1} s{}{}.\n",
+            d.events,
+            d.window_seconds,
+            if d.lost > 0 {
+                format!(", at least {} more lost by the trace buffer", d.lost)
+            } else {
+                String::new()
+            },
+            if d.reasons_known {
+                ""
+            } else {
+                " (this kernel names no reasons: counted by location)"
+            }
+        );
+        if !d.reasons.is_empty() {
+            out.push_str("| Reason | Drops | Per second | Share | Protocols | Mostly at |\n");
+            out.push_str("| --- | --- | --- | --- | --- | --- |\n");
+            for r in &d.reasons {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {:.1} | {:.0}% | {} | {} |",
+                    code_span(&r.reason, true),
+                    r.count,
+                    r.rate,
+                    r.share * 100.0,
+                    inline(&r.protocols),
+                    code_span(&r.location, true)
+                );
+            }
+        }
+    }
     if t.expected_addresses.is_empty()
         && t.bound_addresses.is_empty()
         && t.route_count == 0

@@ -781,6 +781,31 @@ fn tabs_expand_to_tab_stops() {
     assert_eq!(expand_tabs("no tab"), "no tab");
 }
 
+/// Issue 26: the packet view lists what the kernel dropped during the
+/// window, per reason, with the count, rate and share.
+#[test]
+fn the_packet_view_shows_the_kernel_drops_by_reason() {
+    let mut snap = snapshot("http6-gateway-typo");
+    let trace = workspace().join("crates/diag-core/src/parse/trace/testdata/trace_mixed");
+    let bytes = std::fs::read(&trace).expect("trace sample");
+    snap.inputs.insert(
+        "trace/kfree_skb.txt".into(),
+        Input {
+            bytes: bytes.into(),
+            truncated: false,
+        },
+    );
+    let model = model(snap);
+    assert!(model.facts.drops.collected);
+    let mut a = app(Arc::clone(&model), PLAIN);
+    press(&mut a, "9");
+    let screen = text(&render(&a, 132, 43));
+    assert!(screen.contains("kernel drops:"), "{screen}");
+    let first = &model.facts.drops.reasons[0];
+    assert!(screen.contains(&first.reason), "{screen}");
+    assert!(screen.contains("DROP"), "{screen}");
+}
+
 /// Issue 25: an idle live screen wrote ~87 B/s (an age counting every
 /// second). While the snapshot is fresh the header does not change with
 /// the clock; once stale it says so, with the age.

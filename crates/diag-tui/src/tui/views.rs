@@ -541,8 +541,45 @@ fn packets(model: &Model, theme: &Theme) -> Browser {
                 .source(&s.input, s.line),
         );
     }
+    // What the kernel dropped during the window, and why (issue 26).
+    let drops = &model.facts.drops;
+    if drops.collected {
+        let lost = if drops.lost > 0 {
+            format!(", at least {} more lost", drops.lost)
+        } else {
+            String::new()
+        };
+        rows.push(
+            Row::new(format!(
+                "kernel drops: {} in {:.1} s ({:.1}/s){lost}{}",
+                drops.events,
+                drops.window_seconds,
+                drops.rate,
+                if drops.reasons_known {
+                    ""
+                } else {
+                    " (this kernel names no reasons: by location)"
+                }
+            ))
+            .mark(Mark::Word("DROP")),
+        );
+        for r in &drops.reasons {
+            rows.push(
+                Row::new(format!(
+                    "  {:<24} {:>8} {:>9.1}/s {:>4.0}%  {}  at {}",
+                    r.reason,
+                    r.count,
+                    r.rate,
+                    r.share * 100.0,
+                    r.protocols,
+                    r.location
+                ))
+                .source(&r.input, r.line),
+            );
+        }
+    }
     Browser::new(
-        "per-protocol rates, top talkers, ARP targets",
+        "per-protocol rates, top talkers, ARP targets, kernel drops by reason",
         rows,
         "no packet capture in this snapshot (capture: `c` once live capture is available)",
     )
