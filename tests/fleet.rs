@@ -474,6 +474,58 @@ fn node_problem_detector_plugin_maps_the_exit_codes() {
     assert_eq!(code, Some(2), "{message}");
 }
 
+#[test]
+fn json_lines_on_stdout_and_to_a_syslog_socket() {
+    let bundle = workspace().join(FAULTY);
+    let bundle = bundle.to_str().expect("utf8");
+    let out = diag(&["analyze", bundle, "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().filter_map(|l| l["kind"].as_str()).collect();
+    assert_eq!(kinds, ["cause", "summary"], "{text}");
+    assert_eq!(lines[0]["id"], "addr.configured-not-bound");
+    assert_eq!(lines[0]["host"], "web1");
+    assert!(lines.iter().all(|l| l["time"].is_string()));
+
+    // The same lines as syslog datagrams, to a socket of the test's own
+    // (never the host's /dev/log).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let syslog = format!("--syslog={}", path.display());
+    let out = diag(&["analyze", bundle, "--format", "jsonl", &syslog]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "the lines go to syslog, not stdout");
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    for _ in 0..lines.len() {
+        let n = socket.recv(&mut buf).expect("a datagram per line");
+        received.push(String::from_utf8(buf[..n].to_vec()).expect("utf8"));
+    }
+    // RFC 3164 as glibc's syslog() writes it to /dev/log: <PRI>TIMESTAMP
+    // TAG[PID]: MESSAGE; daemon facility, critical = 2.
+    for (datagram, line) in received.iter().zip(text.lines()) {
+        assert!(datagram.starts_with("<26>"), "{datagram}");
+        let (head, message) = datagram.split_once(": ").expect("tag");
+        assert!(head.contains(" diag["), "{head}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(message).expect("json")["kind"],
+            serde_json::from_str::<serde_json::Value>(line).expect("json")["kind"]
+        );
+    }
+    // --syslog is for the JSON lines only.
+    let out = diag(&["analyze", bundle, &syslog]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("--syslog needs --format jsonl"));
+}
+
 /// `ansible-playbook` with its state in `home` (never ~/.ansible).
 fn ansible_playbook(home: &Path) -> Command {
     let mut command = Command::new("ansible-playbook");

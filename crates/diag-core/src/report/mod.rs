@@ -10,7 +10,8 @@
 //!   leaving half a file under its name. `docs/reports.md` describes the
 //!   formats.
 //! - [`prometheus()`]: the diagnosis as metrics in the Prometheus text
-//!   format, for node_exporter's textfile collector (`docs/fleet.md`).
+//!   format, for node_exporter's textfile collector (`docs/fleet.md`);
+//!   [`jsonl::lines`]: as JSON lines, for a log pipeline.
 //!
 //! Every string from the host passes the one sanitiser
 //! ([`crate::sanitize`], re-exported as [`visible`] and [`visible_line`])
@@ -19,6 +20,7 @@
 pub mod context;
 pub mod html;
 pub mod json;
+pub mod jsonl;
 pub mod markdown;
 pub mod prometheus;
 

@@ -138,8 +138,9 @@ pub(crate) enum Command {
         /// container's root, a test fixture).
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
-        /// Output: text, json (the diag/1 document), or prometheus
-        /// (metrics for node_exporter's textfile collector).
+        /// Output: text, json (the diag/1 document), prometheus (metrics
+        /// for node_exporter's textfile collector), or jsonl (a line per
+        /// cause and finding, for a log pipeline).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
@@ -178,8 +179,8 @@ pub(crate) enum Command {
     Analyze {
         /// The bundle, or a capture file (tcpdump, Wireshark).
         path: PathBuf,
-        /// Output: text, json (the diag/1 document), or prometheus
-        /// (metrics).
+        /// Output: text, json (the diag/1 document), prometheus (metrics),
+        /// or jsonl (a line per cause and finding).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
@@ -241,7 +242,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         args: ProbeArgs,
         /// Output: text (the plugin's lines), json (the diag/1
-        /// document), or prometheus (metrics).
+        /// document), prometheus (metrics), or jsonl (a line per cause
+        /// and finding).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Write the output to FILE (replaced atomically) instead of
@@ -251,6 +253,8 @@ pub(crate) enum Command {
         output_file: Option<PathBuf>,
         #[command(flatten)]
         metrics: MetricsLabels,
+        #[command(flatten)]
+        syslog: SyslogArg,
         #[command(flatten)]
         rules: RuleArgs,
     },
@@ -331,9 +335,11 @@ pub(crate) enum FactsFormat {
 pub(crate) enum Format {
     Text,
     Json,
-    // The Prometheus text exposition format (docs/fleet.md); no doc
-    // comment: clap would list every value with its help.
+    // The Prometheus text exposition format, and JSON lines
+    // (docs/fleet.md); no doc comment: clap would list every value with
+    // its help.
     Prometheus,
+    Jsonl,
 }
 
 /// `-o FILE` of `check` and `analyze`.
@@ -346,6 +352,23 @@ pub(crate) struct OutputArg {
     pub(crate) file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) metrics: MetricsLabels,
+    #[command(flatten)]
+    pub(crate) syslog: SyslogArg,
+}
+
+/// `--syslog` of `check`, `analyze` and `probe`.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct SyslogArg {
+    /// With --format jsonl: send the lines to the local syslog socket
+    /// (/dev/log, or --syslog=SOCKET) instead of stdout.
+    #[arg(
+        long = "syslog",
+        value_name = "SOCKET",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "/dev/log"
+    )]
+    pub(crate) socket: Option<PathBuf>,
 }
 
 /// `--metrics-label` of `check`, `analyze` and `probe`.
