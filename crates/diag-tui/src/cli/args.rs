@@ -258,6 +258,17 @@ pub(crate) enum Command {
         #[command(flatten)]
         rules: RuleArgs,
     },
+    /// Summarise many hosts' saved diagnoses (diag/1 JSON files; a
+    /// directory is searched for *.json): which causes and findings affect
+    /// which hosts, and which hosts differ from their subnet's peers.
+    Fleet {
+        /// diag/1 JSON files, or directories holding them.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Output: text or json.
+        #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+        format: FleetFormat,
+    },
     /// Work on rule files.
     Rules {
         #[command(subcommand)]
@@ -340,6 +351,13 @@ pub(crate) enum Format {
     // its help.
     Prometheus,
     Jsonl,
+}
+
+/// `diag fleet --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FleetFormat {
+    Text,
+    Json,
 }
 
 /// `-o FILE` of `check` and `analyze`.
