@@ -14,7 +14,7 @@
 
 mod common;
 
-use common::{diag, stderr, workspace};
+use common::{diag, diag_json, stderr, workspace};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -472,6 +472,177 @@ fn node_problem_detector_plugin_maps_the_exit_codes() {
     // diag cannot run (no such root): Unknown.
     let (code, message) = run("fixtures/no-such-root", "critical");
     assert_eq!(code, Some(2), "{message}");
+}
+
+#[test]
+fn json_lines_on_stdout_and_to_a_syslog_socket() {
+    let bundle = workspace().join(FAULTY);
+    let bundle = bundle.to_str().expect("utf8");
+    let out = diag(&["analyze", bundle, "--format", "jsonl"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
+        .collect();
+    let kinds: Vec<&str> = lines.iter().filter_map(|l| l["kind"].as_str()).collect();
+    assert_eq!(kinds, ["cause", "summary"], "{text}");
+    assert_eq!(lines[0]["id"], "addr.configured-not-bound");
+    assert_eq!(lines[0]["host"], "web1");
+    assert!(lines.iter().all(|l| l["time"].is_string()));
+
+    // The same lines as syslog datagrams, to a socket of the test's own
+    // (never the host's /dev/log).
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("log");
+    let socket = std::os::unix::net::UnixDatagram::bind(&path).expect("bind");
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let syslog = format!("--syslog={}", path.display());
+    let out = diag(&["analyze", bundle, "--format", "jsonl", &syslog]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(out.stdout.is_empty(), "the lines go to syslog, not stdout");
+    let mut received = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    for _ in 0..lines.len() {
+        let n = socket.recv(&mut buf).expect("a datagram per line");
+        received.push(String::from_utf8(buf[..n].to_vec()).expect("utf8"));
+    }
+    // RFC 3164 as glibc's syslog() writes it to /dev/log: <PRI>TIMESTAMP
+    // TAG[PID]: MESSAGE; daemon facility, critical = 2.
+    for (datagram, line) in received.iter().zip(text.lines()) {
+        assert!(datagram.starts_with("<26>"), "{datagram}");
+        let (head, message) = datagram.split_once(": ").expect("tag");
+        assert!(head.contains(" diag["), "{head}");
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(message).expect("json")["kind"],
+            serde_json::from_str::<serde_json::Value>(line).expect("json")["kind"]
+        );
+    }
+    // --syslog is for the JSON lines only.
+    let out = diag(&["analyze", bundle, &syslog]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stderr(&out).contains("--syslog needs --format jsonl"));
+}
+
+/// A diag/1 document of `fixture` as host `host` with `address` bound.
+fn as_host(template: &serde_json::Value, host: &str, address: &str) -> String {
+    let mut doc = template.clone();
+    doc["source"]["host"] = host.into();
+    doc["targets"] = serde_json::json!({
+        "expected": [], "listening": [],
+        "bound": [{"address": address, "interface": "eth0", "input": "ip/addr", "line": 1}]
+    });
+    serde_json::to_string(&doc).expect("json")
+}
+
+#[test]
+fn fleet_view_names_the_widespread_causes_and_the_gateway_outlier() {
+    let (healthy, _) = diag_json(&[
+        "analyze",
+        &workspace().join(HEALTHY).to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    let (faulty, _) = diag_json(&[
+        "analyze",
+        &workspace().join(FAULTY).to_string_lossy(),
+        "--format",
+        "json",
+    ]);
+    let typo = workspace().join("fixtures/http6-gateway-typo");
+    let (typo, _) = diag_json(&["analyze", &typo.to_string_lossy(), "--format", "json"]);
+    let typo_ids = common::cause_ids(&typo);
+    assert!(
+        typo_ids
+            .iter()
+            .any(|id| id == "route.gateway-misconfigured"),
+        "{typo_ids:?}"
+    );
+
+    // What the collect playbook fetches: DIR/HOST/diag-HOST-TIME.json.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hosts = [
+        ("web1", "192.0.2.11", &healthy),
+        ("web2", "192.0.2.12", &healthy),
+        ("web3", "192.0.2.13", &healthy),
+        ("http6", "192.0.2.16", &typo),
+        ("db1", "198.51.100.5", &faulty),
+        ("db2", "198.51.100.6", &faulty),
+    ];
+    for (host, address, template) in hosts {
+        let sub = dir.path().join(host);
+        std::fs::create_dir(&sub).expect("mkdir");
+        std::fs::write(
+            sub.join(format!("diag-{host}-1.json")),
+            as_host(template, host, address),
+        )
+        .expect("write");
+    }
+    // Hostile inputs: skipped with a note, never a crash.
+    std::fs::write(dir.path().join("junk.json"), b"\x1b[2J not json {").expect("write");
+    std::fs::write(dir.path().join("other.json"), br#"{"hello": [1, 2]}"#).expect("write");
+    std::fs::write(dir.path().join("notes.txt"), b"not a .json: not read").expect("write");
+    let path = dir.path().to_string_lossy().to_string();
+
+    let out = diag(&["fleet", &path, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(view["hosts"].as_array().map(Vec::len), Some(6), "{view}");
+    let spread = view["spread"].as_array().expect("spread");
+    let first_hosts = spread[0]["hosts"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(spread
+        .iter()
+        .all(|s| s["hosts"].as_array().map(Vec::len).unwrap_or(0) <= first_hosts));
+    let not_bound = spread
+        .iter()
+        .find(|s| s["id"] == "addr.configured-not-bound")
+        .expect("the faulty hosts' cause");
+    assert_eq!(not_bound["hosts"], serde_json::json!(["db1", "db2"]));
+    let outlier = view["outliers"]
+        .as_array()
+        .expect("outliers")
+        .iter()
+        .find(|o| o["host"] == "http6")
+        .expect("http6 differs from its subnet's peers");
+    assert_eq!(outlier["group"], "192.0.2.0/24");
+    assert_eq!(outlier["peers"], 3);
+    assert!(outlier["only_here"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .any(|id| id == "route.gateway-misconfigured"));
+    // db1 and db2 are alike and web1-3 too: no other outlier.
+    assert_eq!(view["outliers"].as_array().map(Vec::len), Some(1), "{view}");
+    let skipped = view["skipped"].as_array().expect("skipped");
+    assert_eq!(skipped.len(), 2, "{view}");
+    assert!(skipped
+        .iter()
+        .any(|s| s["reason"].as_str().unwrap_or("").starts_with("not JSON")));
+    assert!(skipped
+        .iter()
+        .any(|s| s["reason"].as_str().unwrap_or("").contains("another shape")));
+
+    let out = diag(&["fleet", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(text.starts_with("CRITICAL: 6 host(s)"), "{text}");
+    assert!(text.contains("http6 (192.0.2.0/24, 3 peer(s))"), "{text}");
+    assert!(!text.contains('\u{1b}'), "{text}");
+}
+
+#[test]
+fn fleet_view_of_nothing_usable_exits_3_without_a_crash() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, [0xff, 0xfe, 0x00, 0x7b]).expect("write");
+    let missing = dir.path().join("missing.json");
+    let out = diag(&["fleet", &junk.to_string_lossy(), &missing.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("panicked"));
+    let text = String::from_utf8(out.stdout).expect("utf8");
+    assert!(text.contains("Skipped 2 input(s)"), "{text}");
 }
 
 /// `ansible-playbook` with its state in `home` (never ~/.ansible).

@@ -11,6 +11,7 @@
 //!    Causes are ranked by confidence (see `docs/rules.md`).
 
 pub mod diagnosis;
+pub mod fleet;
 pub mod rules;
 
 use crate::diagnose::diagnosis::{

@@ -10,15 +10,20 @@
 //!   leaving half a file under its name. `docs/reports.md` describes the
 //!   formats.
 //! - [`prometheus()`]: the diagnosis as metrics in the Prometheus text
-//!   format, for node_exporter's textfile collector (`docs/fleet.md`).
+//!   format, for node_exporter's textfile collector (`docs/fleet.md`);
+//!   [`jsonl::lines`]: as JSON lines, for a log pipeline.
+//! - [`fleet::text`] and [`fleet::json`]: many hosts' diagnoses
+//!   summarised by [`crate::diagnose::fleet::summarise`] (`diag fleet`).
 //!
 //! Every string from the host passes the one sanitiser
 //! ([`crate::sanitize`], re-exported as [`visible`] and [`visible_line`])
 //! in every format; the JSON forms escape what `serde_json` leaves raw.
 
 pub mod context;
+pub mod fleet;
 pub mod html;
 pub mod json;
+pub mod jsonl;
 pub mod markdown;
 pub mod prometheus;
 

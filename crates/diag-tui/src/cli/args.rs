@@ -144,8 +144,9 @@ pub(crate) enum Command {
         /// container's root, a test fixture).
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
-        /// Output: text, json (the diag/1 document), or prometheus
-        /// (metrics for node_exporter's textfile collector).
+        /// Output: text, json (the diag/1 document), prometheus (metrics
+        /// for node_exporter's textfile collector), or jsonl (a line per
+        /// cause and finding, for a log pipeline).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
@@ -185,8 +186,8 @@ pub(crate) enum Command {
     Analyze {
         /// The bundle or sosreport, or a capture file (tcpdump, Wireshark).
         path: PathBuf,
-        /// Output: text, json (the diag/1 document), or prometheus
-        /// (metrics).
+        /// Output: text, json (the diag/1 document), prometheus (metrics),
+        /// or jsonl (a line per cause and finding).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         #[command(flatten)]
@@ -248,7 +249,8 @@ pub(crate) enum Command {
         #[command(flatten)]
         args: ProbeArgs,
         /// Output: text (the plugin's lines), json (the diag/1
-        /// document), or prometheus (metrics).
+        /// document), prometheus (metrics), or jsonl (a line per cause
+        /// and finding).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
         /// Write the output to FILE (replaced atomically) instead of
@@ -259,7 +261,20 @@ pub(crate) enum Command {
         #[command(flatten)]
         metrics: MetricsLabels,
         #[command(flatten)]
+        syslog: SyslogArg,
+        #[command(flatten)]
         rules: RuleArgs,
+    },
+    /// Summarise many hosts' saved diagnoses (diag/1 JSON files; a
+    /// directory is searched for *.json): which causes and findings affect
+    /// which hosts, and which hosts differ from their subnet's peers.
+    Fleet {
+        /// diag/1 JSON files, or directories holding them.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Output: text or json.
+        #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
+        format: FleetFormat,
     },
     /// Work on rule files.
     Rules {
@@ -338,9 +353,18 @@ pub(crate) enum FactsFormat {
 pub(crate) enum Format {
     Text,
     Json,
-    // The Prometheus text exposition format (docs/fleet.md); no doc
-    // comment: clap would list every value with its help.
+    // The Prometheus text exposition format, and JSON lines
+    // (docs/fleet.md); no doc comment: clap would list every value with
+    // its help.
     Prometheus,
+    Jsonl,
+}
+
+/// `diag fleet --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FleetFormat {
+    Text,
+    Json,
 }
 
 /// `-o FILE` of `check` and `analyze`.
@@ -353,6 +377,23 @@ pub(crate) struct OutputArg {
     pub(crate) file: Option<PathBuf>,
     #[command(flatten)]
     pub(crate) metrics: MetricsLabels,
+    #[command(flatten)]
+    pub(crate) syslog: SyslogArg,
+}
+
+/// `--syslog` of `check`, `analyze` and `probe`.
+#[derive(Debug, Args, Clone, Default)]
+pub(crate) struct SyslogArg {
+    /// With --format jsonl: send the lines to the local syslog socket
+    /// (/dev/log, or --syslog=SOCKET) instead of stdout.
+    #[arg(
+        long = "syslog",
+        value_name = "SOCKET",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "/dev/log"
+    )]
+    pub(crate) socket: Option<PathBuf>,
 }
 
 /// `--metrics-label` of `check`, `analyze` and `probe`.

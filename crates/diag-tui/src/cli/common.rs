@@ -10,7 +10,7 @@
 
 mod probing;
 
-use crate::cli::args::{CaptureArgs, Format, MetricsLabels, ReadArgs, RuleArgs};
+use crate::cli::args::{CaptureArgs, Format, MetricsLabels, ReadArgs, RuleArgs, SyslogArg};
 use anyhow::{bail, Context, Result};
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::report::prometheus::ProbeTally;
@@ -141,6 +141,7 @@ pub(crate) fn check_rule_dirs(args: &RuleArgs) -> Result<()> {
 pub(crate) struct Emit<'a> {
     pub(crate) format: Format,
     pub(crate) file: Option<&'a Path>,
+    syslog: Option<&'a Path>,
     pub(crate) started: Instant,
     pub(crate) probes: Vec<ProbeTally>,
     labels: Vec<(String, String)>,
@@ -155,6 +156,7 @@ impl<'a> Emit<'a> {
         format: Format,
         file: Option<&'a Path>,
         labels: &MetricsLabels,
+        syslog: &'a SyslogArg,
         started: Instant,
     ) -> Result<Self> {
         const OURS: [&str; 8] = [
@@ -162,6 +164,12 @@ impl<'a> Emit<'a> {
         ];
         if !labels.labels.is_empty() && format != Format::Prometheus {
             bail!("--metrics-label needs --format prometheus");
+        }
+        if syslog.socket.is_some() && format != Format::Jsonl {
+            bail!("--syslog needs --format jsonl");
+        }
+        if syslog.socket.is_some() && file.is_some() {
+            bail!("--syslog sends the lines to syslog: it cannot be combined with a file");
         }
         let mut pairs = vec![("command".to_string(), command.to_string())];
         for label in &labels.labels {
@@ -183,37 +191,30 @@ impl<'a> Emit<'a> {
         Ok(Emit {
             format,
             file,
+            syslog: syslog.socket.as_deref(),
             started,
             probes: Vec::new(),
             labels: pairs,
         })
     }
 
-    /// `text` (rendered in `self.format`) to stdout, or atomically to the
-    /// `-o` file: mode 0644 for metrics (node_exporter reads them as its
-    /// own user), 0600 for the rest (they hold addresses and log lines).
-    pub(crate) fn write(&self, text: &str) -> Result<()> {
-        match self.file {
-            None => write_stdout(text),
-            Some(path) => {
-                let mode = (self.format == Format::Prometheus).then_some(0o644);
-                report::write_atomic_mode(path, text.as_bytes(), mode)
-                    .with_context(|| format!("cannot write {}", path.display()))
-            }
-        }
-    }
-
-    /// The diagnosis in the JSON or Prometheus format (`None` for text,
-    /// whose form is the command's).
-    pub(crate) fn render(&self, diagnosis: &Diagnosis) -> Result<Option<String>> {
-        Ok(match self.format {
-            Format::Text => None,
+    /// The diagnosis in `self.format` (`text` makes the text form, which
+    /// is the command's) to stdout, syslog or, atomically, to the `-o`
+    /// file: mode 0644 for metrics (node_exporter reads them as its own
+    /// user), 0600 for the rest (they hold addresses and log lines).
+    pub(crate) fn output(
+        &self,
+        diagnosis: &Diagnosis,
+        text: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let rendered = match self.format {
+            Format::Text => text(),
             Format::Json => {
                 let mut json = serde_json::to_string_pretty(diagnosis)?;
                 json.push('\n');
-                Some(sanitize::json(&json).into_owned())
+                sanitize::json(&json).into_owned()
             }
-            Format::Prometheus => Some(report::prometheus(
+            Format::Prometheus => report::prometheus(
                 diagnosis,
                 &report::prometheus::Run {
                     duration: self.started.elapsed(),
@@ -221,19 +222,75 @@ impl<'a> Emit<'a> {
                     probes: self.probes.clone(),
                     labels: self.labels.clone(),
                 },
-            )),
-        })
+            ),
+            Format::Jsonl => {
+                let lines = report::jsonl::lines(diagnosis);
+                if let Some(socket) = self.syslog {
+                    return send_syslog(socket, &lines);
+                }
+                lines.iter().map(|l| format!("{}\n", l.text)).collect()
+            }
+        };
+        match self.file {
+            None => write_stdout(&rendered),
+            Some(path) => {
+                let mode = (self.format == Format::Prometheus).then_some(0o644);
+                report::write_atomic_mode(path, rendered.as_bytes(), mode)
+                    .with_context(|| format!("cannot write {}", path.display()))
+            }
+        }
     }
+}
+
+/// RFC 3164's `Mmm dd hh:mm:ss` (day padded with a space) of an RFC 3339
+/// time `YYYY-MM-DDThh:mm:ssZ`, by hand: a strftime would add jiff's whole
+/// formatter to the binary for this one line.
+fn syslog_time(rfc3339: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = rfc3339
+        .get(5..7)
+        .and_then(|m| m.parse::<usize>().ok())
+        .and_then(|m| MONTHS.get(m.wrapping_sub(1)))
+        .unwrap_or(&"Jan");
+    let day = rfc3339.get(8..10).unwrap_or("01").trim_start_matches('0');
+    let time = rfc3339.get(11..19).unwrap_or("00:00:00");
+    format!("{month} {day:>2} {time}")
+}
+
+/// Sends `lines` to the syslog socket `socket` (a Unix datagram socket:
+/// `/dev/log`), one datagram a line, framed as glibc's `syslog()` frames
+/// them (RFC 3164: `<PRI>Mmm dd hh:mm:ss diag[PID]: LINE`, which journald
+/// and rsyslog take); facility daemon, the priority from the line's
+/// severity.
+fn send_syslog(socket: &Path, lines: &[report::jsonl::Line]) -> Result<()> {
+    use diag_core::model::Severity;
+    const DAEMON: u8 = 3 << 3;
+    let sender =
+        std::os::unix::net::UnixDatagram::unbound().context("cannot open a Unix socket")?;
+    let now = humantime::format_rfc3339_seconds(std::time::SystemTime::now());
+    let stamp = syslog_time(&now.to_string());
+    let pid = std::process::id();
+    for line in lines {
+        let priority = DAEMON
+            + match line.severity {
+                Some(Severity::Critical) => 2,
+                Some(Severity::Warning) => 4,
+                _ => 6,
+            };
+        let datagram = format!("<{priority}>{stamp} diag[{pid}]: {}", line.text);
+        sender
+            .send_to(datagram.as_bytes(), socket)
+            .with_context(|| format!("cannot send to the syslog socket {}", socket.display()))?;
+    }
+    Ok(())
 }
 
 /// Prints (or writes, with `-o`) the diagnosis as `emit` says; the exit
 /// code is the diagnosis's, whatever the format.
 pub(crate) fn print_diagnosis(diagnosis: &Diagnosis, emit: &Emit) -> Result<u8> {
-    let text = match emit.render(diagnosis)? {
-        Some(text) => text,
-        None => report::text(diagnosis),
-    };
-    emit.write(&text)?;
+    emit.output(diagnosis, || report::text(diagnosis))?;
     Ok(u8::try_from(diagnosis.exit_code()).unwrap_or(EXIT_UNKNOWN))
 }
 
@@ -262,5 +319,20 @@ pub(crate) fn put(snapshot: &mut Snapshot, name: &str, bytes: Vec<u8>) {
 pub(crate) fn warn(warnings: &[String]) {
     for warning in warnings {
         eprintln!("diag: warning: {}", visible_line(warning));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn syslog_time_is_rfc_3164() {
+        assert_eq!(
+            super::syslog_time("2026-12-06T07:56:46Z"),
+            "Dec  6 07:56:46"
+        );
+        assert_eq!(
+            super::syslog_time("2026-01-31T23:00:01Z"),
+            "Jan 31 23:00:01"
+        );
     }
 }

@@ -5,7 +5,7 @@
 //! never from this one), so that they import one another without a cycle:
 //! this `mod.rs` (parsing, dispatch) uses the command modules ([`check`],
 //! [`analyze`], [`collect`], [`report`], [`probe`], [`baseline`],
-//! [`rules`], [`watch`], [`tui`], [`docs`]), which never use each other;
+//! [`rules`], [`watch`], [`tui`], [`docs`], [`fleet`]), which never use each other;
 //! they use [`common`], the helpers several commands share; and all of
 //! them use [`args`], the clap definitions, which use nothing of the
 //! crate. `crate::tui` (the terminal UI itself) uses nothing of `cli`.
@@ -17,6 +17,7 @@ mod check;
 mod collect;
 mod common;
 mod docs;
+mod fleet;
 mod probe;
 mod report;
 mod rules;
@@ -115,6 +116,7 @@ fn execute(mut cli: Cli) -> Result<u8> {
                 format,
                 output.file.as_deref(),
                 &output.metrics,
+                &output.syslog,
                 started,
             )?,
             &read,
@@ -159,6 +161,7 @@ fn execute(mut cli: Cli) -> Result<u8> {
                 format,
                 output.file.as_deref(),
                 &output.metrics,
+                &output.syslog,
                 started,
             )?,
             &read,
@@ -180,13 +183,22 @@ fn execute(mut cli: Cli) -> Result<u8> {
             format,
             output_file,
             metrics,
+            syslog,
             rules,
         } => probe::run(
             &args,
-            Emit::new("probe", format, output_file.as_deref(), &metrics, started)?,
+            Emit::new(
+                "probe",
+                format,
+                output_file.as_deref(),
+                &metrics,
+                &syslog,
+                started,
+            )?,
             &cli.rules.and(&rules),
         ),
         Command::Rules { command } => rules::run(command, &cli.rules),
+        Command::Fleet { paths, format } => fleet::run(&paths, format),
         Command::Completions { shell } => docs::completions(shell),
         Command::Man { command } => docs::man(command.as_deref()),
     }

@@ -273,8 +273,8 @@ pub(crate) fn run(args: &ProbeArgs, mut emit: Emit, rules: &RuleArgs) -> Result<
         emit.probes = tallies(&round).to_vec();
         return finish(args, &round, &emit);
     };
-    if emit.format == Format::Prometheus || emit.file.is_some() {
-        bail!("--every prints changes as text; run --format prometheus or --output-file from a timer instead");
+    if emit.format != Format::Text || emit.file.is_some() {
+        bail!("--every prints changes as text; run --format json, prometheus or jsonl, or --output-file, from a timer instead");
     }
     let every: Duration = every.into();
     if every < Duration::from_secs(1) {
@@ -346,10 +346,7 @@ fn finish(args: &ProbeArgs, round: &Round, emit: &Emit) -> Result<u8> {
             .write_bundle(dir)
             .with_context(|| format!("cannot write {}", dir.display()))?;
     }
-    match emit.render(&round.diagnosis)? {
-        Some(text) => emit.write(&text)?,
-        None => emit.write(&format!("{line}\n{}", details(round)))?,
-    }
+    emit.output(&round.diagnosis, || format!("{line}\n{}", details(round)))?;
     Ok(u8::try_from(code).unwrap_or(3))
 }
 

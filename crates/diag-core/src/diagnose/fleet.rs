@@ -1,0 +1,337 @@
+//! Many hosts' diagnoses at once (`diag fleet`): which causes and findings
+//! affect which hosts, most widespread first, and which hosts differ from
+//! the peers of their subnet. A pure function over parsed [`Diagnosis`]
+//! values; reading the files is the binary's, rendering is
+//! `report::fleet`'s (`docs/fleet.md`).
+//!
+//! A `diag/1` document carries no route table, so the subnet of a host is
+//! the /24 (IPv4) or /64 (IPv6) of the lowest global address bound on it
+//! (`targets.bound`, which has no prefix length either); a host without
+//! one is compared with the other such hosts. A host is an outlier when,
+//! with at least [`MIN_PEERS`] peers in its group, it has a cause or
+//! finding that none of them has, or lacks one that every one of them has.
+//! The gateway typo of the http6 incident shows as the one host of its
+//! subnet with `route.gateway-misconfigured`.
+
+use crate::diagnose::diagnosis::Diagnosis;
+use crate::model::Severity;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+/// Peers a host needs in its group before it can be called an outlier.
+pub const MIN_PEERS: usize = 2;
+
+/// A saved diagnosis and where it was read.
+#[derive(Debug, Clone)]
+pub struct HostDiagnosis {
+    /// The file it was read from (shown when the host name is unknown).
+    pub origin: String,
+    /// The diagnosis.
+    pub diagnosis: Diagnosis,
+}
+
+/// An input that was not used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FleetSkip {
+    /// The file.
+    pub path: String,
+    /// Why it was skipped.
+    pub reason: String,
+}
+
+/// One cause or finding, and the hosts that have it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Spread {
+    /// Rule id.
+    pub id: String,
+    /// `cause` or `finding`.
+    pub kind: &'static str,
+    /// The most severe level seen on any host.
+    pub severity: Severity,
+    /// Title (the first host's).
+    pub title: String,
+    /// Host names, sorted.
+    pub hosts: Vec<String>,
+}
+
+/// A host that differs from the peers of its subnet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Outlier {
+    /// Host name.
+    pub host: String,
+    /// Its group: a subnet (`192.0.2.0/24`) or `no global address`.
+    pub group: String,
+    /// How many other hosts are in the group.
+    pub peers: usize,
+    /// Ids this host has and none of its peers has.
+    pub only_here: Vec<String>,
+    /// Ids every peer has and this host lacks.
+    pub missing_here: Vec<String>,
+}
+
+/// The fleet view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Fleet {
+    /// Hosts read (after keeping the newest diagnosis of each host).
+    pub hosts: Vec<String>,
+    /// Hosts with nothing above info.
+    pub healthy: usize,
+    /// Causes and findings, most hosts first.
+    pub spread: Vec<Spread>,
+    /// Hosts that differ from their subnet's peers.
+    pub outliers: Vec<Outlier>,
+    /// Diagnoses read twice for one host: the older ones, not counted.
+    pub superseded: usize,
+    /// Inputs skipped.
+    pub skipped: Vec<FleetSkip>,
+    /// The most severe level on any host.
+    pub worst: Option<Severity>,
+}
+
+impl Fleet {
+    /// 2 when a host has a critical cause or finding, 1 for a warning,
+    /// else 0 (`diag check`'s codes).
+    pub fn exit_code(&self) -> i32 {
+        match self.worst {
+            Some(Severity::Critical) => 2,
+            Some(Severity::Warning) => 1,
+            _ => 0,
+        }
+    }
+}
+
+/// The name a diagnosis is shown under: its host name, else its file.
+fn name_of(h: &HostDiagnosis) -> String {
+    match h.diagnosis.source.host.as_deref() {
+        Some(host) if !host.is_empty() => host.to_string(),
+        _ => h.origin.clone(),
+    }
+}
+
+/// The group of a host: the /24 or /64 of its lowest bound address.
+fn group_of(d: &Diagnosis) -> String {
+    let lowest = d
+        .targets
+        .as_ref()
+        .and_then(|t| t.bound.iter().map(|b| b.address).min());
+    match lowest {
+        Some(IpAddr::V4(a)) => {
+            let o = a.octets();
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
+        }
+        Some(IpAddr::V6(a)) => {
+            let s = a.segments();
+            let net = std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+        None => "no global address".to_string(),
+    }
+}
+
+/// Cause and finding ids above info of a diagnosis.
+fn ids_of(d: &Diagnosis) -> BTreeSet<String> {
+    d.causes
+        .iter()
+        .filter(|c| c.severity > Severity::Info)
+        .map(|c| c.id.clone())
+        .chain(
+            d.findings
+                .iter()
+                .filter(|f| f.severity > Severity::Info)
+                .map(|f| f.id.clone()),
+        )
+        .collect()
+}
+
+/// Summarises `inputs` (any order) into the fleet view; `skipped` is
+/// carried through.
+pub fn summarise(inputs: Vec<HostDiagnosis>, skipped: Vec<FleetSkip>) -> Fleet {
+    // The newest diagnosis of each host (RFC 3339 times sort as text).
+    let mut by_host: BTreeMap<String, HostDiagnosis> = BTreeMap::new();
+    let mut superseded = 0;
+    for h in inputs {
+        let name = name_of(&h);
+        match by_host.get(&name) {
+            Some(old) if old.diagnosis.generated_at >= h.diagnosis.generated_at => {
+                superseded += 1;
+            }
+            Some(_) => {
+                superseded += 1;
+                by_host.insert(name, h);
+            }
+            None => {
+                by_host.insert(name, h);
+            }
+        }
+    }
+
+    let mut spread: BTreeMap<(&'static str, String), Spread> = BTreeMap::new();
+    let mut worst: Option<Severity> = None;
+    let mut healthy = 0;
+    let mut ids: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (name, h) in &by_host {
+        let d = &h.diagnosis;
+        let host_worst = d.worst().filter(|s| *s > Severity::Info);
+        if host_worst.is_none() {
+            healthy += 1;
+        }
+        worst = worst.max(host_worst);
+        let items = d
+            .causes
+            .iter()
+            .map(|c| ("cause", &c.id, c.severity, &c.title))
+            .chain(
+                d.findings
+                    .iter()
+                    .map(|f| ("finding", &f.id, f.severity, &f.title)),
+            );
+        for (kind, id, severity, title) in items {
+            let entry = spread.entry((kind, id.clone())).or_insert_with(|| Spread {
+                id: id.clone(),
+                kind,
+                severity,
+                title: title.clone(),
+                hosts: Vec::new(),
+            });
+            entry.severity = entry.severity.max(severity);
+            if entry.hosts.last() != Some(name) {
+                entry.hosts.push(name.clone());
+            }
+        }
+        ids.insert(name, ids_of(d));
+        groups.entry(group_of(d)).or_default().push(name);
+    }
+
+    let mut spread: Vec<Spread> = spread.into_values().collect();
+    // Most hosts first, then the most severe, causes before findings, id.
+    crate::sort::sort_by(&mut spread, |a, b| {
+        b.hosts
+            .len()
+            .cmp(&a.hosts.len())
+            .then(b.severity.cmp(&a.severity))
+            .then(a.kind.cmp(b.kind))
+            .then(a.id.cmp(&b.id))
+    });
+
+    let empty = BTreeSet::new();
+    let mut outliers = Vec::new();
+    for (group, members) in &groups {
+        let peers = members.len().saturating_sub(1);
+        if peers < MIN_PEERS {
+            continue;
+        }
+        for host in members {
+            let own = ids.get(host).unwrap_or(&empty);
+            let others: Vec<&BTreeSet<String>> = members
+                .iter()
+                .filter(|m| *m != host)
+                .map(|m| ids.get(m).unwrap_or(&empty))
+                .collect();
+            let only_here: Vec<String> = own
+                .iter()
+                .filter(|id| others.iter().all(|o| !o.contains(*id)))
+                .cloned()
+                .collect();
+            let missing_here: Vec<String> = others
+                .first()
+                .map(|first| {
+                    first
+                        .iter()
+                        .filter(|id| !own.contains(*id) && others.iter().all(|o| o.contains(*id)))
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default();
+            if !only_here.is_empty() || !missing_here.is_empty() {
+                outliers.push(Outlier {
+                    host: (*host).to_string(),
+                    group: group.clone(),
+                    peers,
+                    only_here,
+                    missing_here,
+                });
+            }
+        }
+    }
+
+    Fleet {
+        hosts: by_host.into_keys().collect(),
+        healthy,
+        spread,
+        outliers,
+        superseded,
+        skipped,
+        worst,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn host(name: &str, address: &str, ids: &[&str], at: &str) -> HostDiagnosis {
+        let causes: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                json!({"id": id, "title": format!("title of {id}"), "severity": "critical",
+                       "confidence": 0.5, "summary": "s", "explains": [], "evidence": [], "next_steps": []})
+            })
+            .collect();
+        let diagnosis = serde_json::from_value(json!({
+            "schema": "diag/1", "generated_at": at,
+            "source": {"kind": "bundle", "path": "/x", "host": name},
+            "causes": causes, "findings": [], "ruled_out": [], "skipped": [], "notes": [],
+            "targets": {"expected": [], "listening": [],
+                        "bound": [{"address": address, "interface": "eth0", "input": "ip/addr", "line": 1}]}
+        }))
+        .expect("diagnosis");
+        HostDiagnosis {
+            origin: format!("{name}.json"),
+            diagnosis,
+        }
+    }
+
+    #[test]
+    fn most_widespread_first_and_the_gateway_typo_is_the_outlier() {
+        let t = "2026-12-06T07:00:00Z";
+        let fleet = summarise(
+            vec![
+                host("web1", "192.0.2.11", &["kmsg.oom"], t),
+                host("web2", "192.0.2.12", &["kmsg.oom"], t),
+                host("web3", "192.0.2.13", &[], t),
+                host(
+                    "http6",
+                    "192.0.2.16",
+                    &["kmsg.oom", "route.gateway-misconfigured"],
+                    t,
+                ),
+                host("db1", "198.51.100.5", &["kmsg.oom"], t),
+                // An older diagnosis of web3: superseded.
+                host("web3", "192.0.2.13", &["disk.full"], "2026-12-05T07:00:00Z"),
+            ],
+            vec![],
+        );
+        assert_eq!(fleet.hosts.len(), 5);
+        assert_eq!(fleet.superseded, 1);
+        assert_eq!(fleet.healthy, 1);
+        assert_eq!(fleet.spread[0].id, "kmsg.oom");
+        assert_eq!(fleet.spread[0].hosts.len(), 4);
+        assert_eq!(fleet.spread[1].id, "route.gateway-misconfigured");
+        assert_eq!(fleet.spread[1].hosts, ["http6"]);
+        assert!(fleet.spread.iter().all(|s| s.id != "disk.full"));
+        let http6 = fleet
+            .outliers
+            .iter()
+            .find(|o| o.host == "http6")
+            .expect("http6 is an outlier");
+        assert_eq!(http6.group, "192.0.2.0/24");
+        assert_eq!(http6.peers, 3);
+        assert_eq!(http6.only_here, ["route.gateway-misconfigured"]);
+        // db1 is alone in its subnet: never an outlier.
+        assert!(fleet.outliers.iter().all(|o| o.host != "db1"));
+        assert_eq!(fleet.exit_code(), 2);
+    }
+}
