@@ -1,7 +1,7 @@
 //! Many hosts' diagnoses at once (`diag fleet`): which causes and findings
 //! affect which hosts, most widespread first, and which hosts differ from
-//! the peers of their subnet. A pure function over parsed [`Diagnosis`]
-//! values; reading the files is the binary's, rendering is
+//! the peers of their subnet. A pure function over what it reads of saved
+//! diagnoses ([`Saved`]); reading the files is the binary's, rendering is
 //! `report::fleet`'s (`docs/fleet.md`).
 //!
 //! A `diag/1` document carries no route table, so the subnet of a host is
@@ -13,9 +13,8 @@
 //! The gateway typo of the http6 incident shows as the one host of its
 //! subnet with `route.gateway-misconfigured`.
 
-use crate::diagnose::diagnosis::Diagnosis;
 use crate::model::Severity;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 
@@ -27,8 +26,80 @@ pub const MIN_PEERS: usize = 2;
 pub struct HostDiagnosis {
     /// The file it was read from (shown when the host name is unknown).
     pub origin: String,
-    /// The diagnosis.
-    pub diagnosis: Diagnosis,
+    /// What the fleet view reads of the diagnosis.
+    pub diagnosis: Saved,
+}
+
+/// What the fleet view reads of a saved `diag/1` document: its schema,
+/// time, host, the ids, severities and titles of its causes and findings,
+/// and its bound addresses; every other field is skipped unread. Parsing
+/// the whole [`crate::diagnose::diagnosis::Diagnosis`] instead cost ~0.1 MB of binary
+/// (its every type's deserialiser) for fields the view never uses.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Saved {
+    /// `diag/1`.
+    pub schema: String,
+    /// When the diagnosis was made (RFC 3339).
+    #[serde(default)]
+    pub generated_at: String,
+    /// Where it was read.
+    #[serde(default)]
+    pub source: SavedSource,
+    /// Causes.
+    #[serde(default)]
+    pub causes: Vec<SavedItem>,
+    /// Findings.
+    #[serde(default)]
+    pub findings: Vec<SavedItem>,
+    /// Addresses bound and expected (`targets` of `diag/1`).
+    #[serde(default)]
+    pub targets: Option<SavedTargets>,
+}
+
+/// The source of a saved diagnosis.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SavedSource {
+    /// Host name, when known.
+    #[serde(default)]
+    pub host: Option<String>,
+}
+
+/// A cause or finding of a saved diagnosis.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SavedItem {
+    /// Rule id.
+    pub id: String,
+    /// Its level.
+    pub severity: Severity,
+    /// Its title.
+    #[serde(default)]
+    pub title: String,
+}
+
+/// The bound addresses of a saved diagnosis.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SavedTargets {
+    /// Global addresses bound to interfaces.
+    #[serde(default)]
+    pub bound: Vec<SavedBound>,
+}
+
+/// One bound address.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SavedBound {
+    /// The address.
+    pub address: IpAddr,
+}
+
+impl Saved {
+    /// The most severe level among causes and findings, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.causes
+            .iter()
+            .chain(&self.findings)
+            .map(|i| i.severity)
+            .max()
+    }
 }
 
 /// An input that was not used, and why.
@@ -110,7 +181,7 @@ fn name_of(h: &HostDiagnosis) -> String {
 }
 
 /// The group of a host: the /24 or /64 of its lowest bound address.
-fn group_of(d: &Diagnosis) -> String {
+fn group_of(d: &Saved) -> String {
     let lowest = d
         .targets
         .as_ref()
@@ -130,7 +201,7 @@ fn group_of(d: &Diagnosis) -> String {
 }
 
 /// Cause and finding ids above info of a diagnosis.
-fn ids_of(d: &Diagnosis) -> BTreeSet<String> {
+fn ids_of(d: &Saved) -> BTreeSet<String> {
     d.causes
         .iter()
         .filter(|c| c.severity > Severity::Info)

@@ -7,8 +7,8 @@
 use crate::cli::args::FleetFormat;
 use crate::cli::common::{write_stdout, EXIT_UNKNOWN};
 use anyhow::Result;
-use diag_core::diagnose::diagnosis::{Diagnosis, SCHEMA};
-use diag_core::diagnose::fleet::{self, FleetSkip, HostDiagnosis};
+use diag_core::diagnose::diagnosis::SCHEMA;
+use diag_core::diagnose::fleet::{self, FleetSkip, HostDiagnosis, Saved};
 use diag_core::report;
 use std::path::{Path, PathBuf};
 
@@ -85,7 +85,7 @@ fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, skipped: &mut Vec<Fl
 }
 
 /// One `diag/1` document, or why not.
-fn read(path: &Path) -> std::result::Result<Diagnosis, String> {
+fn read(path: &Path) -> std::result::Result<Saved, String> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut bytes = Vec::new();
@@ -98,7 +98,7 @@ fn read(path: &Path) -> std::result::Result<Diagnosis, String> {
     // A diag/1 document, else why not: not JSON, another shape, or a
     // diag/1 document that does not parse (only on that path is the
     // document parsed twice).
-    serde_json::from_slice::<Diagnosis>(&bytes)
+    serde_json::from_slice::<Saved>(&bytes)
         .map_err(
             |e| match serde_json::from_slice::<serde_json::Value>(&bytes) {
                 Err(_) => format!("not JSON: {e}"),
