@@ -632,6 +632,53 @@ fn fleet_view_names_the_widespread_causes_and_the_gateway_outlier() {
     assert!(!text.contains('\u{1b}'), "{text}");
 }
 
+/// Bundles and sosreports (trees and archives) are analysed in place, on
+/// every core, beside saved documents: the gateway-typo bundle, the real
+/// sosreport tree and a packed copy of a bundle all count as hosts.
+#[test]
+fn fleet_view_analyses_bundles_and_sosreports_in_place() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let packed = dir.path().join("db1.tar.zst");
+    let status = std::process::Command::new("tar")
+        .arg("--zstd")
+        .arg("-cf")
+        .arg(&packed)
+        .arg("-C")
+        .arg(workspace().join("fixtures/md-disk-failing-nvme"))
+        .arg(".")
+        .status()
+        .expect("tar with zstd (apt-get install zstd)");
+    assert!(status.success());
+    let out = diag(&[
+        "fleet",
+        "--format",
+        "json",
+        &workspace()
+            .join("fixtures/http6-gateway-typo")
+            .to_string_lossy(),
+        &workspace()
+            .join("tests/sosreports/hotsos-openstack")
+            .to_string_lossy(),
+        &packed.to_string_lossy(),
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 2),
+        "{}",
+        stderr(&out)
+    );
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).expect("fleet JSON");
+    let text = view.to_string();
+    assert!(text.contains("compute4"), "the sosreport's host: {text}");
+    assert!(text.contains("route.gateway-misconfigured"), "{text}");
+    assert_eq!(
+        view["hosts"],
+        serde_json::json!(["compute4", "db1", "http6"]),
+        "{text}"
+    );
+    assert!(text.contains("disk.failing"), "the packed bundle: {text}");
+    assert!(!text.contains("\"reason\""), "nothing skipped: {text}");
+}
+
 #[test]
 fn fleet_view_of_nothing_usable_exits_3_without_a_crash() {
     let dir = tempfile::tempdir().expect("tempdir");

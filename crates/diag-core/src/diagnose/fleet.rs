@@ -91,6 +91,42 @@ pub struct SavedBound {
     pub address: IpAddr,
 }
 
+impl From<&crate::diagnose::diagnosis::Diagnosis> for Saved {
+    /// What the fleet view uses of a diagnosis made now (a bundle or a
+    /// sosreport analysed by `diag fleet`).
+    fn from(d: &crate::diagnose::diagnosis::Diagnosis) -> Saved {
+        let item = |id: &str, severity: Severity, title: &str| SavedItem {
+            id: id.to_string(),
+            severity,
+            title: title.to_string(),
+        };
+        Saved {
+            schema: d.schema.clone(),
+            generated_at: d.generated_at.clone(),
+            source: SavedSource {
+                host: d.source.host.clone(),
+            },
+            causes: d
+                .causes
+                .iter()
+                .map(|c| item(&c.id, c.severity, &c.title))
+                .collect(),
+            findings: d
+                .findings
+                .iter()
+                .map(|f| item(&f.id, f.severity, &f.title))
+                .collect(),
+            targets: d.targets.as_ref().map(|t| SavedTargets {
+                bound: t
+                    .bound
+                    .iter()
+                    .map(|b| SavedBound { address: b.address })
+                    .collect(),
+            }),
+        }
+    }
+}
+
 impl Saved {
     /// The most severe level among causes and findings, if any.
     pub fn worst(&self) -> Option<Severity> {

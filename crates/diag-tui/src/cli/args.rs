@@ -269,7 +269,8 @@ pub(crate) enum Command {
     /// directory is searched for *.json): which causes and findings affect
     /// which hosts, and which hosts differ from their subnet's peers.
     Fleet {
-        /// diag/1 JSON files, or directories holding them.
+        /// diag/1 JSON files, bundles or sosreports (trees or archives,
+        /// analysed on every core), or directories holding them.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
         /// Output: text or json.

@@ -1,8 +1,10 @@
 //! `diag fleet PATH...`: reads saved `diag/1` documents (files, or
-//! directories searched for `*.json`) and prints the fleet view
-//! (`diag_core::diagnose::fleet`, rendered by `diag_core::report::fleet`).
-//! An input that cannot be read or is not a `diag/1` document is skipped
-//! with a note, never fatal.
+//! directories searched for `*.json`), and analyses bundles and
+//! sosreports (directories holding a `manifest.json` or `sos_commands/`,
+//! and `.tar.zst`/`.tar.xz`/`.tar.gz` archives) on every core, then prints
+//! the fleet view (`diag_core::diagnose::fleet`, rendered by
+//! `diag_core::report::fleet`). An input that cannot be read or is not a
+//! `diag/1` document is skipped with a note, never fatal.
 
 use crate::cli::args::FleetFormat;
 use crate::cli::common::{write_stdout, EXIT_UNKNOWN};
@@ -21,15 +23,18 @@ const MAX_BYTES: u64 = 64 << 20;
 
 pub(crate) fn run(paths: &[PathBuf], format: FleetFormat) -> Result<u8> {
     let mut files = Vec::new();
+    let mut bundles = Vec::new();
     let mut skipped = Vec::new();
     for path in paths {
         match std::fs::metadata(path) {
-            Ok(meta) if meta.is_dir() => walk(path, DEPTH, &mut files, &mut skipped),
+            Ok(meta) if meta.is_dir() && is_bundle_dir(path) => bundles.push(path.clone()),
+            Ok(meta) if meta.is_dir() => walk(path, DEPTH, &mut files, &mut bundles, &mut skipped),
+            Ok(_) if is_archive(path) => bundles.push(path.clone()),
             Ok(_) => files.push(path.clone()),
             Err(err) => skipped.push(skip(path, &err.to_string())),
         }
     }
-    let mut hosts = Vec::with_capacity(files.len());
+    let mut hosts = Vec::with_capacity(files.len() + bundles.len());
     for file in files {
         match read(&file) {
             Ok(diagnosis) => hosts.push(HostDiagnosis {
@@ -37,6 +42,15 @@ pub(crate) fn run(paths: &[PathBuf], format: FleetFormat) -> Result<u8> {
                 diagnosis,
             }),
             Err(reason) => skipped.push(skip(&file, &reason)),
+        }
+    }
+    for (path, result) in analyse_all(&bundles)? {
+        match result {
+            Ok(diagnosis) => hosts.push(HostDiagnosis {
+                origin: path.display().to_string(),
+                diagnosis,
+            }),
+            Err(reason) => skipped.push(skip(&path, &reason)),
         }
     }
     let view = fleet::summarise(hosts, skipped);
@@ -58,9 +72,94 @@ fn skip(path: &Path, reason: &str) -> FleetSkip {
     }
 }
 
-/// The `*.json` files below `dir`, in name order; symbolic links are not
-/// followed.
-fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, skipped: &mut Vec<FleetSkip>) {
+/// Whether `dir` is a bundle or a sosreport tree, analysed rather than
+/// searched: it holds a bundle's manifest, sos's `sos_commands/`, or the
+/// top directories of a bundle's inputs (`dev/kmsg`, `proc/...`).
+fn is_bundle_dir(dir: &Path) -> bool {
+    dir.join("manifest.json").is_file()
+        || ["sos_commands", "dev", "proc", "commands", "sys"]
+            .iter()
+            .any(|top| dir.join(top).is_dir())
+}
+
+/// Whether `path` names a bundle or sosreport archive.
+fn is_archive(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    [".tar.zst", ".tzst", ".tar.xz", ".txz", ".tar.gz", ".tgz"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+/// Each bundle analysed as `diag analyze` does (the built-in rules,
+/// default limits), on as many threads as the machine has cores; in the
+/// order given.
+fn analyse_all(bundles: &[PathBuf]) -> Result<Vec<(PathBuf, std::result::Result<Saved, String>)>> {
+    if bundles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rules = diag_core::diagnose::rules::RuleSet::builtin()?;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(bundles.len());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<std::result::Result<Saved, String>>> =
+        (0..bundles.len()).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(path) = bundles.get(i) else {
+                            break;
+                        };
+                        done.push((i, analyse(path, &rules)));
+                    }
+                    done
+                })
+            })
+            .collect();
+        for worker in workers {
+            for (i, result) in worker.join().unwrap_or_default() {
+                results[i] = Some(result);
+            }
+        }
+    });
+    Ok(bundles
+        .iter()
+        .cloned()
+        .zip(results)
+        .map(|(path, result)| {
+            let result = result.unwrap_or_else(|| Err("its analysis did not finish".to_string()));
+            (path, result)
+        })
+        .collect())
+}
+
+/// One bundle or sosreport, diagnosed.
+fn analyse(
+    path: &Path,
+    rules: &diag_core::diagnose::rules::RuleSet,
+) -> std::result::Result<Saved, String> {
+    let source = diag_core::source::open(path).map_err(|e| e.to_string())?;
+    let request = diag_core::analysis::Request::new(Default::default())
+        .require_inputs()
+        .rules(rules);
+    let prepared =
+        diag_core::analysis::prepare(source.as_ref(), &request).map_err(|e| e.to_string())?;
+    Ok(Saved::from(&prepared.diagnose(rules).diagnosis))
+}
+
+/// The `*.json` files below `dir`, in name order, and the bundles and
+/// sosreports (trees and archives); symbolic links are not followed.
+fn walk(
+    dir: &Path,
+    depth: usize,
+    files: &mut Vec<PathBuf>,
+    bundles: &mut Vec<PathBuf>,
+    skipped: &mut Vec<FleetSkip>,
+) {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) => {
@@ -74,10 +173,14 @@ fn walk(dir: &Path, depth: usize, files: &mut Vec<PathBuf>, skipped: &mut Vec<Fl
         .collect();
     paths.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, kind) in paths {
-        if kind.is_dir() {
+        if kind.is_dir() && is_bundle_dir(&path) {
+            bundles.push(path);
+        } else if kind.is_dir() {
             if depth > 0 {
-                walk(&path, depth - 1, files, skipped);
+                walk(&path, depth - 1, files, bundles, skipped);
             }
+        } else if kind.is_file() && is_archive(&path) {
+            bundles.push(path);
         } else if kind.is_file() && path.extension().is_some_and(|e| e == "json") {
             files.push(path);
         }
