@@ -448,10 +448,7 @@ fn tables(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "\n### Packets the kernel dropped\n\n{} in {:.1} s{}{}.\n",
-            match d.events {
-                0 => "No packet dropped".to_string(),
-                n => format!("{n} dropped"),
-            },
+            d.events,
             d.window_seconds,
             if d.lost > 0 {
                 format!(", at least {} more lost by the trace buffer", d.lost)

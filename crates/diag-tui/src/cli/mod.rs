@@ -111,7 +111,14 @@ fn execute(mut cli: Cli) -> Result<u8> {
             capture,
         } => check::run(
             root,
-            &Emit::of("check", format, &output, started)?,
+            &Emit::new(
+                "check",
+                format,
+                output.file.as_deref(),
+                &output.metrics,
+                &output.syslog,
+                started,
+            )?,
             &read,
             baseline.as_deref(),
             &cli.rules.and(&rules),
@@ -149,7 +156,14 @@ fn execute(mut cli: Cli) -> Result<u8> {
             ..
         } => analyze::run(
             &path,
-            &Emit::of("analyze", format, &output, started)?,
+            &Emit::new(
+                "analyze",
+                format,
+                output.file.as_deref(),
+                &output.metrics,
+                &output.syslog,
+                started,
+            )?,
             &read,
             baseline.as_deref(),
             &cli.rules.and(&rules),
