@@ -685,11 +685,26 @@ fn fleet_view_of_nothing_usable_exits_3_without_a_crash() {
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, [0xff, 0xfe, 0x00, 0x7b]).expect("write");
     let missing = dir.path().join("missing.json");
-    let out = diag(&["fleet", &junk.to_string_lossy(), &missing.to_string_lossy()]);
+    let bad = dir.path().join("bad.tar.zst");
+    std::fs::write(&bad, b"not an archive").expect("write");
+    let out = diag(&[
+        "fleet",
+        &junk.to_string_lossy(),
+        &missing.to_string_lossy(),
+        &bad.to_string_lossy(),
+    ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(!stderr(&out).contains("panicked"));
     let text = String::from_utf8(out.stdout).expect("utf8");
-    assert!(text.contains("Skipped 2 input(s)"), "{text}");
+    assert!(text.contains("Skipped 3 input(s)"), "{text}");
+    // Nothing read is no verdict, and a skipped bundle is named once.
+    assert!(text.starts_with("UNKNOWN: 0 host(s)"), "{text}");
+    let bad = bad.to_string_lossy();
+    assert!(
+        text.contains(&format!("{bad}: cannot read bundle archive"))
+            && !text.contains(&format!("{bad}: {bad}")),
+        "{text}"
+    );
 }
 
 /// `ansible-playbook` with its state in `home` (never ~/.ansible).

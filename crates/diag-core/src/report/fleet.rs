@@ -14,6 +14,8 @@ pub fn text(fleet: &Fleet) -> String {
     let mut out = String::new();
     let affected = fleet.hosts.len() - fleet.healthy;
     let verdict = match fleet.worst.map(|s| s.as_str()) {
+        // Nothing read is no verdict (`diag fleet` exits 3).
+        _ if fleet.hosts.is_empty() => "UNKNOWN",
         Some("critical") => "CRITICAL",
         Some("warning") => "WARNING",
         _ => "OK",
@@ -106,7 +108,8 @@ mod tests {
             }],
         );
         let t = text(&fleet);
-        assert!(t.starts_with("OK: 0 host(s)"), "{t}");
+        // Nothing read is no verdict: not "OK" (diag fleet exits 3).
+        assert!(t.starts_with("UNKNOWN: 0 host(s)"), "{t}");
         assert!(!t.contains('\u{1b}'));
         assert!(t.contains("evil␊"), "{t}");
         let j: serde_json::Value = serde_json::from_str(&json(&fleet)).expect("json");

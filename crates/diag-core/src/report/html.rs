@@ -487,7 +487,8 @@ fn tables(report: &Report) -> Markup {
         @if let Some(d) = &t.drops {
             h3 { "Packets the kernel dropped" }
             p {
-                (d.events) " in " (format!("{:.1}", d.window_seconds)) " s"
+                @if d.events == 0 { "No packet dropped" } @else { (d.events) " dropped" }
+                " in " (format!("{:.1}", d.window_seconds)) " s"
                 @if d.lost > 0 { ", at least " (d.lost) " more lost by the trace buffer" }
                 @if !d.reasons_known { " (this kernel names no reasons: counted by location)" }
                 "."

@@ -448,7 +448,10 @@ fn tables(out: &mut String, report: &Report) {
         let _ = writeln!(
             out,
             "\n### Packets the kernel dropped\n\n{} in {:.1} s{}{}.\n",
-            d.events,
+            match d.events {
+                0 => "No packet dropped".to_string(),
+                n => format!("{n} dropped"),
+            },
             d.window_seconds,
             if d.lost > 0 {
                 format!(", at least {} more lost by the trace buffer", d.lost)

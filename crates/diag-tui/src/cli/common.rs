@@ -148,6 +148,24 @@ pub(crate) struct Emit<'a> {
 }
 
 impl<'a> Emit<'a> {
+    /// [`Emit::new`] from the output flags of `check` and `analyze`
+    /// (`probe`'s `-o` names a bundle directory: its own flags).
+    pub(crate) fn of(
+        command: &'static str,
+        format: Format,
+        output: &'a crate::cli::args::OutputArg,
+        started: Instant,
+    ) -> Result<Self> {
+        Emit::new(
+            command,
+            format,
+            output.file.as_deref(),
+            &output.metrics,
+            &output.syslog,
+            started,
+        )
+    }
+
     /// How `command` (`check`, `analyze`, `probe`) emits: `labels` are
     /// its `--metrics-label`s, refused without `--format prometheus`, with
     /// a name that is not a label name, or one diag's series use.

@@ -142,12 +142,18 @@ fn analyse(
     path: &Path,
     rules: &diag_core::diagnose::rules::RuleSet,
 ) -> std::result::Result<Saved, String> {
-    let source = diag_core::source::open(path).map_err(|e| e.to_string())?;
+    // The errors name the path; the skip note names it already.
+    let why = |e: diag_core::Error| {
+        let text = e.to_string();
+        let path = format!("{}: ", path.display());
+        text.strip_prefix(&path)
+            .map_or(text.clone(), str::to_string)
+    };
+    let source = diag_core::source::open(path).map_err(why)?;
     let request = diag_core::analysis::Request::new(Default::default())
         .require_inputs()
         .rules(rules);
-    let prepared =
-        diag_core::analysis::prepare(source.as_ref(), &request).map_err(|e| e.to_string())?;
+    let prepared = diag_core::analysis::prepare(source.as_ref(), &request).map_err(why)?;
     Ok(Saved::from(&prepared.diagnose(rules).diagnosis))
 }
 

@@ -111,14 +111,7 @@ fn execute(mut cli: Cli) -> Result<u8> {
             capture,
         } => check::run(
             root,
-            &Emit::new(
-                "check",
-                format,
-                output.file.as_deref(),
-                &output.metrics,
-                &output.syslog,
-                started,
-            )?,
+            &Emit::of("check", format, &output, started)?,
             &read,
             baseline.as_deref(),
             &cli.rules.and(&rules),
@@ -156,14 +149,7 @@ fn execute(mut cli: Cli) -> Result<u8> {
             ..
         } => analyze::run(
             &path,
-            &Emit::new(
-                "analyze",
-                format,
-                output.file.as_deref(),
-                &output.metrics,
-                &output.syslog,
-                started,
-            )?,
+            &Emit::of("analyze", format, &output, started)?,
             &read,
             baseline.as_deref(),
             &cli.rules.and(&rules),
