@@ -32,3 +32,17 @@ pub fn schema() -> String {
     out.push('\n');
     out
 }
+
+/// `value` as a JSON tree, through the pretty-printed text the binary
+/// already writes for `--format json`.
+///
+/// `serde_json::to_value` would compile a second serialiser of every
+/// diagnosis type into the static binary (~30 KB, `docs/static-binary.md`);
+/// this goes through the one `to_string_pretty` instantiates and the
+/// `Value` parser the binary has anyway.
+pub fn value<T: serde::Serialize>(value: &T) -> serde_json::Value {
+    serde_json::to_string_pretty(value)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
+}

@@ -38,8 +38,8 @@ pub struct Line {
 
 /// The diagnosis' lines: causes, findings, then the summary.
 ///
-/// A cause or finding line is its `diag/1` object (serde's form, which
-/// the binary already has: no second serialiser of the types) without its
+/// A cause or finding line is its `diag/1` object (serde's form, through
+/// [`super::json::value`]: no second serialiser of the types) without its
 /// next steps, the evidence cut, and `time`, `host`, `source` and `kind`
 /// added.
 pub fn lines(diagnosis: &Diagnosis) -> Vec<Line> {
@@ -68,18 +68,10 @@ pub fn lines(diagnosis: &Diagnosis) -> Vec<Line> {
         out.push(Line { severity, text });
     };
     for c in &diagnosis.causes {
-        push(
-            Some(c.severity),
-            "cause",
-            serde_json::to_value(c).unwrap_or_default(),
-        );
+        push(Some(c.severity), "cause", super::json::value(c));
     }
     for f in &diagnosis.findings {
-        push(
-            Some(f.severity),
-            "finding",
-            serde_json::to_value(f).unwrap_or_default(),
-        );
+        push(Some(f.severity), "finding", super::json::value(f));
     }
     let worst = diagnosis.worst();
     let verdict = match worst {

@@ -70,7 +70,7 @@ pub(crate) fn run(args: &WatchArgs, rules: &RuleArgs) -> Result<u8> {
                 let line = serde_json::json!({
                     "time": now.to_string(),
                     "first": update.first,
-                    "finding": update.finding,
+                    "finding": diag_core::report::json::value(&update.finding),
                 });
                 text.push_str(&sanitize::json(&line.to_string()));
                 text.push('\n');
