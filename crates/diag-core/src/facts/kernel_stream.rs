@@ -95,8 +95,31 @@ pub struct LineFilter {
     set_rules: Vec<SlotRule>,
     user: Vec<SlotRule>,
     state: Option<RegexSet>,
+    /// Every pattern a line is checked against, in one set over bytes:
+    /// the built-in rules' (slots `0..set_rules.len()`), the state
+    /// patterns, then the first lines of multi-line events
+    /// ([`crate::parse::events::START_PATTERNS`]). One pass of its lazy
+    /// DFA over a line answers all three; built without Unicode classes,
+    /// it answers as the Unicode patterns do for an ASCII line only, so a
+    /// line with other bytes takes the patterns one by one. `None` when a
+    /// pattern does not compile that way (then every line does).
+    all: Option<regex::bytes::RegexSet>,
     /// Time one user pattern may take over one input.
     user_budget: Duration,
+}
+
+/// Cache of the lazy DFA of [`LineFilter`]'s one set (as the rules' log
+/// set: ~100 patterns thrash the default 2 MiB).
+const ALL_DFA_CACHE: usize = 32 << 20;
+
+/// What a line is, as far as the patterns say.
+#[derive(Debug, Default)]
+struct Matched {
+    hits: Vec<Hit>,
+    /// A rule's capture brought a value not seen before in this boot.
+    pin: bool,
+    /// The line starts a multi-line event.
+    starts: bool,
 }
 
 impl LineFilter {
@@ -114,11 +137,26 @@ impl LineFilter {
             Some((set, rules)) => (Some(set), rules),
             None => (None, Vec::new()),
         };
+        let rules = set.as_ref().map_or(&[][..], |s| s.patterns());
+        let states = state.as_ref().map_or(&[][..], |s| s.patterns());
+        let patterns: Vec<&str> = rules
+            .iter()
+            .map(String::as_str)
+            .chain(states.iter().map(String::as_str))
+            .chain(crate::parse::events::START_PATTERNS)
+            .collect();
+        let all = regex::bytes::RegexSetBuilder::new(&patterns)
+            .unicode(false)
+            .dfa_size_limit(ALL_DFA_CACHE)
+            .size_limit(ALL_DFA_CACHE * 2)
+            .build()
+            .ok();
         LineFilter {
             set,
             set_rules,
             user,
             state,
+            all,
             user_budget,
         }
     }
@@ -464,30 +502,56 @@ impl<'f> Compactor<'f> {
 
     /// The patterns line `line` matches; whether it must be kept for a
     /// rule's fields.
-    fn hits(
-        &mut self,
-        view: &LineView<'_>,
-        input: &str,
-        line: usize,
-        segment: u32,
-    ) -> (Vec<Hit>, bool) {
+    fn hits(&mut self, view: &LineView<'_>, input: &str, line: usize, segment: u32) -> Matched {
         let filter = self.filter;
         let mut out = Vec::new();
         let mut pin = false;
         let message: &str = &view.message;
-        if let Some(set) = &filter.set {
-            let bytes = message.as_bytes();
-            if set.is_match(bytes) {
-                for slot in set.matches(bytes).iter() {
-                    let Some(rule) = filter.set_rules.get(slot) else {
-                        continue;
-                    };
-                    if let Some(hit) = self.confirm(slot as u32, rule, message, segment, &mut pin) {
+        let bytes = message.as_bytes();
+        let rules = filter.set_rules.len();
+        let (state_hit, starts) = match &filter.all {
+            Some(all) if bytes.is_ascii() && !all.is_match(bytes) => (false, false),
+            Some(all) if bytes.is_ascii() => {
+                let states = filter.state.as_ref().map_or(0, |s| s.len());
+                let (mut state, mut starts) = (false, false);
+                for slot in all.matches(bytes).iter() {
+                    if slot >= rules + states {
+                        starts = true;
+                    } else if slot >= rules {
+                        state = true;
+                    } else if let Some(hit) = self.confirm(
+                        slot as u32,
+                        &filter.set_rules[slot],
+                        message,
+                        segment,
+                        &mut pin,
+                    ) {
                         out.push(hit);
                     }
                 }
+                (state, starts)
             }
-        }
+            _ => {
+                if let Some(set) = &filter.set {
+                    if set.is_match(bytes) {
+                        for slot in set.matches(bytes).iter() {
+                            let Some(rule) = filter.set_rules.get(slot) else {
+                                continue;
+                            };
+                            if let Some(hit) =
+                                self.confirm(slot as u32, rule, message, segment, &mut pin)
+                            {
+                                out.push(hit);
+                            }
+                        }
+                    }
+                }
+                (
+                    filter.state.as_ref().is_some_and(|s| s.is_match(message)),
+                    crate::parse::events::starts(message),
+                )
+            }
+        };
         let base = filter.set_rules.len();
         for (i, rule) in filter.user.iter().enumerate() {
             if self.clock.stopped[i] {
@@ -513,13 +577,17 @@ impl<'f> Compactor<'f> {
             }
         }
         let state = filter.state_slot();
-        if filter.state.as_ref().is_some_and(|s| s.is_match(message)) {
+        if state_hit {
             out.push(Hit::one(state));
         }
         if view.level.is_some_and(|l| l <= 2) && view.facility.unwrap_or(0) == 0 {
             out.push(Hit::one(state + 1));
         }
-        (out, pin)
+        Matched {
+            hits: out,
+            pin,
+            starts,
+        }
     }
 
     /// Takes line `line` of `input` (its entry made only if kept); `pin`
@@ -533,14 +601,16 @@ impl<'f> Compactor<'f> {
         segment: u32,
         pin: bool,
     ) {
-        let (hits, pin_hits) = self.hits(view, input, line, segment);
+        let matched = self.hits(view, input, line, segment);
         let filter = self.filter;
-        let windowed: Vec<u32> = hits
+        let windowed: Vec<u32> = matched
+            .hits
             .iter()
             .map(|h| h.slot)
             .filter(|&s| filter.rule(s).is_some_and(|r| r.window.is_some()))
             .collect();
-        let Some(id) = self.place(input, line, view, hits, segment, pin || pin_hits) else {
+        let pin = pin || matched.pin;
+        let Some(id) = self.place(input, line, view, matched, segment, pin) else {
             return;
         };
         if !windowed.is_empty() {
@@ -555,10 +625,11 @@ impl<'f> Compactor<'f> {
         input: &Arc<str>,
         line: usize,
         view: &LineView<'_>,
-        hits: Vec<Hit>,
+        matched: Matched,
         segment: u32,
         pin: bool,
     ) -> Option<u64> {
+        let Matched { hits, starts, .. } = matched;
         let mut follows = self.pin_next.take();
         if let Some(block) = &mut self.block {
             let foreign = block.facility == Some(0) && view.facility.is_some_and(|f| f != 0);
@@ -567,7 +638,7 @@ impl<'f> Compactor<'f> {
                 && (std::mem::take(&mut block.free_line)
                     || foreign
                     || crate::parse::events::continues(&view.message)
-                    || crate::parse::events::starts(&view.message));
+                    || starts);
             if belongs {
                 // (No event closed since this one opened: `follows` is
                 // `None` here.)
@@ -586,8 +657,7 @@ impl<'f> Compactor<'f> {
         }
         follows = follows.or(self.pin_next.take());
         let id = self.next_id;
-        if crate::parse::events::starts(&view.message) && !crate::parse::events::ends(&view.message)
-        {
+        if starts && !crate::parse::events::ends(&view.message) {
             self.next_id += 1;
             self.block = Some(Block {
                 id,

@@ -10,22 +10,25 @@ use std::sync::LazyLock;
 /// Longest block kept together (a trace with every register dump).
 pub const BLOCK_MAX: usize = 400;
 
-static STARTS: LazyLock<RegexSet> = LazyLock::new(|| {
-    RegexSet::new([
-        r"^-+\[ cut here \]-+",
-        r"^WARNING: (?:CPU: |at )",
-        r"^(?:kernel )?BUG[: ]",
-        r"^Oops",
-        r"^general protection fault",
-        r"^Kernel panic - not syncing",
-        r"^Unable to handle kernel",
-        r"^INFO: task \S+ blocked for more than",
-        r"^(?:rcu: )?INFO: rcu_\w+ (?:self-)?detected stall",
-        r"^(?:watchdog: |NMI watchdog: )?(?:BUG: soft lockup|Watchdog detected hard LOCKUP)",
-        r"^\S+ invoked oom-killer:",
-    ])
-    .expect("static regex set")
-});
+/// The first line of each kind of multi-line event: what [`starts`]
+/// matches (also part of the kernel-log stream's one candidate set,
+/// `facts::kernel_stream::LineFilter`).
+pub const START_PATTERNS: [&str; 11] = [
+    r"^-+\[ cut here \]-+",
+    r"^WARNING: (?:CPU: |at )",
+    r"^(?:kernel )?BUG[: ]",
+    r"^Oops",
+    r"^general protection fault",
+    r"^Kernel panic - not syncing",
+    r"^Unable to handle kernel",
+    r"^INFO: task \S+ blocked for more than",
+    r"^(?:rcu: )?INFO: rcu_\w+ (?:self-)?detected stall",
+    r"^(?:watchdog: |NMI watchdog: )?(?:BUG: soft lockup|Watchdog detected hard LOCKUP)",
+    r"^\S+ invoked oom-killer:",
+];
+
+static STARTS: LazyLock<RegexSet> =
+    LazyLock::new(|| RegexSet::new(START_PATTERNS).expect("static regex set"));
 
 static CONTINUES: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(

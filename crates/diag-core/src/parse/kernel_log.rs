@@ -530,9 +530,16 @@ impl TextLines {
         }
         let mut time_us = None;
         if rest.starts_with('[') {
-            if let Some(c) = MONOTONIC.captures(rest) {
-                let secs: u64 = c[1].parse().unwrap_or(0);
-                let frac = &c[2];
+            let stamp = monotonic(rest).or_else(|| {
+                MONOTONIC.captures(rest).map(|c| {
+                    (
+                        c[1].parse().unwrap_or(0),
+                        c.get(2).map_or("", |m| m.as_str()),
+                        c[0].len(),
+                    )
+                })
+            });
+            if let Some((secs, frac, len)) = stamp {
                 let mut micros: u64 = frac.parse().unwrap_or(0);
                 // Normalise the fraction to microseconds whatever its width.
                 match frac.len() {
@@ -541,7 +548,7 @@ impl TextLines {
                     _ => {}
                 }
                 time_us = Some(secs.saturating_mul(1_000_000).saturating_add(micros));
-                rest = &rest[c[0].len()..];
+                rest = &rest[len..];
             } else if let Some(m) = WALL_CLOCK.find(rest) {
                 rest = &rest[m.end()..];
             } else if !rest.starts_with("[ ") {
@@ -554,7 +561,7 @@ impl TextLines {
                     ));
                 }
             }
-            if let Some(m) = CALLER.find(rest) {
+            if let Some(m) = CALLER.find(rest).filter(|_| rest.starts_with('[')) {
                 rest = &rest[m.end()..];
             }
         }
@@ -568,6 +575,45 @@ impl TextLines {
             stamped: true,
         })
     }
+}
+
+/// What `MONOTONIC` captures of an ASCII `[ 1234.567890] ` stamp (the
+/// seconds, the fraction's digits, the stamp's length), without the
+/// regex: it is on every line of a `dmesg` or syslog log. `None` when the
+/// line is not that plainly (a Unicode space or digit, too many digits,
+/// no stamp): the regex decides.
+fn monotonic(line: &str) -> Option<(u64, &str, usize)> {
+    let bytes = line.as_bytes();
+    let ascii_space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let mut i = 1 + bytes
+        .get(1..)?
+        .iter()
+        .take_while(|&&b| ascii_space(b))
+        .count();
+    let digits = |from: usize| {
+        bytes[from..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count()
+    };
+    let whole = digits(i);
+    if !(1..=10).contains(&whole) || bytes.get(i + whole) != Some(&b'.') {
+        return None;
+    }
+    let secs = line[i..i + whole].parse().ok()?;
+    i += whole + 1;
+    let frac = digits(i);
+    if !(1..=9).contains(&frac) || bytes.get(i + frac) != Some(&b']') {
+        return None;
+    }
+    let fraction = &line[i..i + frac];
+    i += frac + 1;
+    match bytes.get(i) {
+        Some(&b) if ascii_space(b) => i += 1,
+        Some(b) if !b.is_ascii() => return None,
+        _ => {}
+    }
+    Some((secs, fraction, i))
 }
 
 /// Where the message starts after `... kernel:` in a syslog line: what
@@ -640,6 +686,42 @@ pub fn number_boots(entries: &mut [LogEntry]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stamp parsed by hand is what the regex captures, or the regex
+    /// decides: a line the fast path takes differently would move a time.
+    #[test]
+    fn monotonic_stamp_by_hand_agrees_with_its_regex() {
+        for line in [
+            "[    1.234567] eth0: link up",
+            "[1.2] x",
+            "[ 4294967295.999999999]x",
+            "[\t12.5]\tmsg",
+            "[12345678901.5] eleven digits",
+            "[1.1234567890] ten fraction digits",
+            "[ 12.]",
+            "[ .5] no seconds",
+            "[ 12.5",
+            "[\u{a0}12.5] no-break space",
+            "[ 12.5]\u{2003}em space",
+            "[ \u{663}.5] arabic-indic digit",
+            "[ 12.5]]",
+            "[",
+            "[T123] caller",
+        ] {
+            let by_regex = MONOTONIC.captures(line).map(|c| {
+                (
+                    c[1].parse::<u64>().unwrap_or(0),
+                    c[2].to_string(),
+                    c[0].len(),
+                )
+            });
+            if let Some((secs, frac, len)) = monotonic(line) {
+                assert_eq!(by_regex, Some((secs, frac.to_string(), len)), "{line:?}");
+            }
+        }
+        assert_eq!(monotonic("[    1.234567] eth0"), Some((1, "234567", 15)));
+        assert_eq!(monotonic("[\u{a0}12.5] x"), None);
+    }
 
     #[test]
     fn kmsg_records_with_dictionary_and_escapes() {
