@@ -505,6 +505,19 @@ fn live_snapshot_holds_the_network_inputs() {
     let (counters, notes) = counters::from_snapshot(&snapshot);
     assert!(notes.is_empty(), "{notes:?}");
     assert!(counters.stack.tcp_out_segs.is_some());
+    // softnet_stat, one line per online CPU, sampled at both ends.
+    let softnet = counters.softnet.as_ref().expect("softnet_stat read");
+    let online = std::fs::read_to_string("/proc/net/softnet_stat").expect("softnet_stat");
+    assert_eq!(softnet.cpus as usize, online.lines().count());
+    assert!(softnet.processed > 0, "{softnet:?}");
+    assert!(
+        counters
+            .window
+            .iter()
+            .any(|c| c.name == "softnet_stat.dropped" && c.input == "proc/net/softnet_stat.end"),
+        "{:?}",
+        counters.window
+    );
     let (sockets, notes) = sockets::from_snapshot(&snapshot);
     assert!(notes.is_empty(), "{notes:?}");
     assert!(!sockets.inputs.is_empty());

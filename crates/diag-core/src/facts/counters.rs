@@ -12,6 +12,7 @@
 use crate::model::Note;
 use crate::parse::net::procnet::dev::{parse_proc_net_dev, InterfaceCounters};
 use crate::parse::net::procnet::snmp::{parse_proc_net_snmp, Counter, ProtocolCounters};
+use crate::parse::net::procnet::softnet::{parse_softnet_stat, Softnet};
 use crate::parse::net::sysctl::parse_sysctl_integer;
 use crate::source::snapshot::Snapshot;
 use serde::Serialize;
@@ -160,6 +161,10 @@ pub const WINDOW_COUNTERS: &[(&str, &str)] = &[
     ("Udp", "RcvbufErrors"),
 ];
 
+/// Per-CPU receive counters, and their second sample.
+const SOFTNET: &str = "proc/net/softnet_stat";
+const SOFTNET_END: &str = "proc/net/softnet_stat.end";
+
 /// How much a counter grew while the host was read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct CounterGrowth {
@@ -193,8 +198,51 @@ pub struct NetCounters {
     /// Connection-tracking table fill.
     pub conntrack: Conntrack,
     /// [`WINDOW_COUNTERS`] sampled at both ends of a live collection, each
-    /// with its growth; empty without the second samples.
+    /// with its growth; empty without the second samples. With
+    /// `/proc/net/softnet_stat` sampled twice too: `softnet_stat.dropped`
+    /// and `softnet_stat.time_squeeze` (all CPUs; the line cited is the
+    /// CPU's that grew most).
     pub window: Vec<CounterGrowth>,
+    /// `/proc/net/softnet_stat`, every CPU summed (since boot).
+    pub softnet: Option<Softnet>,
+}
+
+/// The growth of `softnet_stat`'s dropped and time_squeeze counters
+/// between two samples (CPUs matched by position).
+fn softnet_growth(start: &Softnet, end: &Softnet) -> Vec<CounterGrowth> {
+    type Field = fn(&crate::parse::net::procnet::softnet::SoftnetCpu) -> u64;
+    let fields: [(&str, Field); 2] = [
+        ("dropped", |c| c.dropped),
+        ("time_squeeze", |c| c.time_squeeze),
+    ];
+    let mut out = Vec::new();
+    for (name, field) in fields {
+        let mut growth = 0u64;
+        let mut most: Option<(u64, u32)> = None;
+        for (a, b) in start.per_cpu.iter().zip(&end.per_cpu) {
+            let grew = field(b).saturating_sub(field(a));
+            growth = growth.saturating_add(grew);
+            if most.is_none_or(|(m, _)| grew > m) {
+                most = Some((grew, b.line));
+            }
+        }
+        let total = |s: &Softnet| s.per_cpu.iter().map(field).fold(0u64, u64::saturating_add);
+        let (first, last) = (total(start), total(end));
+        let as_i64 = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        out.push(CounterGrowth {
+            name: format!("softnet_stat.{name}"),
+            start: as_i64(first),
+            end: as_i64(last),
+            growth: as_i64(growth),
+            input: end.input.clone(),
+            line: most.map_or(1, |(_, line)| line),
+            excerpt: format!(
+                "softnet_stat: {name} {first} -> {last} (+{growth} during collection, {} CPUs)",
+                end.cpus
+            ),
+        });
+    }
+    out
 }
 
 /// Parses the counters of a snapshot: `proc/net/snmp`, `proc/net/netstat`,
@@ -242,6 +290,18 @@ pub fn from_snapshot(snapshot: &Snapshot) -> (NetCounters, Vec<Note>) {
                 line: last.line,
             });
         }
+    }
+    if let Some(text) = snapshot.text(SOFTNET) {
+        let (softnet, more) = parse_softnet_stat(SOFTNET, &text);
+        counters.inputs.push(SOFTNET.to_string());
+        notes.extend(more);
+        let end = snapshot
+            .text(SOFTNET_END)
+            .and_then(|text| parse_softnet_stat(SOFTNET_END, &text).0);
+        if let (Some(start), Some(end)) = (&softnet, &end) {
+            counters.window.extend(softnet_growth(start, end));
+        }
+        counters.softnet = softnet;
     }
     if let Some(text) = snapshot.text("proc/net/dev") {
         let (interfaces, more) = parse_proc_net_dev("proc/net/dev", &text);

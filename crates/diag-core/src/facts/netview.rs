@@ -992,6 +992,7 @@ impl NetFacts {
                         usage: Some(0.0),
                     },
                     window: vec![counters::CounterGrowth::default()],
+                    softnet: Some(Default::default()),
                 }
             },
             sysctl: {

@@ -142,6 +142,7 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/net/snmp"),
     head("proc/net/netstat"),
     head("proc/net/dev"),
+    head("proc/net/softnet_stat"),
     head("etc/ips"),
     head("etc/ipaddrpool"),
     head("etc/network/interfaces"),
@@ -261,6 +262,7 @@ pub const RESAMPLED: &[&str] = &[
     "proc/net/stat/ndisc_cache",
     "proc/net/snmp",
     "proc/net/netstat",
+    "proc/net/softnet_stat",
 ];
 
 /// Sort key of a rotated log: oldest first. `-YYYYMMDD` (dateext) files by
