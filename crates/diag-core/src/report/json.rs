@@ -36,10 +36,11 @@ pub fn schema() -> String {
 /// `value` as a JSON tree, through the pretty-printed text the binary
 /// already writes for `--format json`.
 ///
-/// `serde_json::to_value` would compile a second serialiser of every
-/// diagnosis type into the static binary (~30 KB, `docs/static-binary.md`);
-/// this goes through the one `to_string_pretty` instantiates and the
-/// `Value` parser the binary has anyway.
+/// `serde_json::to_value` would compile a second serialiser of each type
+/// (into `serde_json::value::Serializer`) into the static binary
+/// (`docs/static-binary.md`); this goes through the one
+/// `to_string_pretty` instantiates for `--format json` and the `Value`
+/// parser the binary has anyway.
 pub fn value<T: serde::Serialize>(value: &T) -> serde_json::Value {
     serde_json::to_string_pretty(value)
         .ok()
