@@ -43,6 +43,9 @@ pub struct CaptureFacts {
     pub resolvers: Vec<ResolverStats>,
     /// Unanswered and SERVFAIL queries of all resolvers, as evidence.
     pub dns_failure_samples: Vec<Record>,
+    /// Responses with another error rcode (NXDOMAIN, REFUSED, FORMERR,
+    /// NOTIMP, BADVERS, BADCOOKIE, ...) of all resolvers, as evidence.
+    pub dns_error_samples: Vec<Record>,
     /// Addresses claimed by two hardware addresses, all captures.
     pub arp_conflicts: u64,
     /// One record per conflict, all captures.
@@ -117,6 +120,7 @@ impl CaptureFacts {
             resolvers: one.dns.resolvers.clone(),
             arp_offlink_samples: vec![Record::default()],
             dns_failure_samples: vec![Record::default()],
+            dns_error_samples: vec![Record::default()],
             arp_conflict_samples: vec![Record::default()],
             gateways: vec![GatewayArp::default()],
             gateway_arp_samples: vec![Record::default()],
@@ -217,6 +221,12 @@ pub fn view(captures: Vec<CaptureSummary>, net: &NetFacts) -> CaptureFacts {
         .resolvers
         .iter()
         .flat_map(|r| r.samples.iter().cloned())
+        .take(SAMPLES)
+        .collect();
+    facts.dns_error_samples = facts
+        .resolvers
+        .iter()
+        .flat_map(|r| r.error_samples.iter().cloned())
         .take(SAMPLES)
         .collect();
     neighbour_facts(&mut facts, &captures, net);

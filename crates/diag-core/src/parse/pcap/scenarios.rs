@@ -1,13 +1,15 @@
 //! The captures behind the capture rules' cases and fixtures, one function
 //! per scenario, each documenting the shape of its packets.
 //!
-//! Rule cases carry text, so these captures are pcapng files whose every
-//! byte is ASCII (see [`super::build::toml_string`]): MACs, addresses,
-//! ports and lengths keep each byte below 0x80, TCP windows are 0x7210,
-//! and timestamps are built by [`tick`] so that no byte of them reaches
-//! 0x80. A test checks that `rules/capture.toml` holds exactly these
-//! bytes; `DIAG_PRINT_CASE=1 cargo test -p diag-core print_rule_cases`
-//! prints them.
+//! Rule cases once carried them as text, so most of these captures are
+//! pcapng files whose every byte is ASCII (see
+//! [`super::build::toml_string`]): MACs, addresses, ports and lengths keep
+//! each byte below 0x80, TCP windows are 0x7210, and timestamps are built
+//! by [`tick`] so that no byte of them reaches 0x80. The cases now name
+//! files (`rules/cases/capture/`, bytes), and the DNS answers are not
+//! ASCII (a response's flags byte has its top bit set). A test checks
+//! that those files hold exactly these bytes (`DIAG_WRITE_CASES=1 cargo
+//! test -p diag-core capture_case_files_are_the_scenarios` writes them).
 
 use super::build::{arp, dns, ethernet, icmp, ipv4, tcp, udp, Mac};
 use std::net::Ipv4Addr;
@@ -53,6 +55,57 @@ pub fn dns_query(i: u16, resolver: Ipv4Addr) -> Vec<u8> {
         0x0800,
         &ipv4(HOST_IP, resolver, 17, &udp(0x3000 + i, 53, &q)),
     )
+}
+
+/// The response of `resolver` to [`dns_query`] `i`, with `rcode`.
+pub fn dns_reply(i: u16, resolver: Ipv4Addr, rcode: u8) -> Vec<u8> {
+    let r = dns(0x2000 + i, &format!("host{i}.example.org"), Some(rcode));
+    ethernet(
+        HOST,
+        PEER,
+        0x0800,
+        &ipv4(resolver, HOST_IP, 17, &udp(53, 0x3000 + i, &r)),
+    )
+}
+
+/// `n` queries to 10.0.0.53, each answered at once with the rcode
+/// `rcode_of(i)` (query `i` at [`tick`] `2i`, its response at `2i + 1`).
+fn dns_answered(n: u16, rcode_of: impl Fn(u16) -> u8) -> Frames {
+    let resolver = Ipv4Addr::new(10, 0, 0, 53);
+    (0..n)
+        .flat_map(|i| {
+            let at = u64::from(i) * 2;
+            [
+                (tick(at), dns_query(i, resolver)),
+                (tick(at + 1), dns_reply(i, resolver, rcode_of(i))),
+            ]
+        })
+        .collect()
+}
+
+/// `capture.dns-errors` fires (warning): 10 queries to 10.0.0.53, every
+/// one answered REFUSED (rcode 5): the resolver will not serve this host.
+pub fn dns_refused() -> Frames {
+    dns_answered(10, |_| 5)
+}
+
+/// `capture.dns-errors` fires (info): 40 queries for 40 names, 30 of them
+/// answered NXDOMAIN (rcode 3), the other 10 NOERROR: names that do not
+/// exist, looked up in bulk (a domain generation algorithm, a wrong
+/// search domain).
+pub fn dns_nxdomain_burst() -> Frames {
+    dns_answered(40, |i| if i % 4 == 3 { 0 } else { 3 })
+}
+
+/// Quiet for `capture.dns-errors`: an error, then a retry that succeeds,
+/// for two names (FORMERR, as a resolver answers a query with EDNS it
+/// does not understand, then NOERROR), and one NXDOMAIN among 10 answers.
+pub fn dns_retry_after_error() -> Frames {
+    dns_answered(12, |i| match i {
+        0 | 2 => 1,
+        5 => 3,
+        _ => 0,
+    })
 }
 
 /// `net.syn-flood` fires: 120 SYNs to 10.0.0.2:80, one from each of
@@ -499,6 +552,9 @@ pub fn all() -> Vec<(&'static str, Frames)> {
         ("browsing", browsing()),
         ("dns_unanswered", dns_unanswered()),
         ("dns_in_flight", dns_in_flight()),
+        ("dns_refused", dns_refused()),
+        ("dns_nxdomain_burst", dns_nxdomain_burst()),
+        ("dns_retry_after_error", dns_retry_after_error()),
         ("ip_conflict", ip_conflict()),
         ("ip_moved_once", ip_moved_once()),
         ("arp_normal", arp_normal()),
