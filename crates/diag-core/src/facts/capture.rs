@@ -46,6 +46,9 @@ pub struct CaptureFacts {
     /// Responses with another error rcode (NXDOMAIN, REFUSED, FORMERR,
     /// NOTIMP, BADVERS, BADCOOKIE, ...) of all resolvers, as evidence.
     pub dns_error_samples: Vec<Record>,
+    /// DHCPv4 messages of every capture, summed (samples: the first of
+    /// each kind).
+    pub dhcp: crate::parse::pcap::DhcpSummary,
     /// Addresses claimed by two hardware addresses, all captures.
     pub arp_conflicts: u64,
     /// One record per conflict, all captures.
@@ -121,6 +124,7 @@ impl CaptureFacts {
             arp_offlink_samples: vec![Record::default()],
             dns_failure_samples: vec![Record::default()],
             dns_error_samples: vec![Record::default()],
+            dhcp: one.dhcp.clone(),
             arp_conflict_samples: vec![Record::default()],
             gateways: vec![GatewayArp::default()],
             gateway_arp_samples: vec![Record::default()],
@@ -209,6 +213,20 @@ pub fn view(captures: Vec<CaptureSummary>, net: &NetFacts) -> CaptureFacts {
                 })
                 .cloned(),
         );
+        let (sum, one) = (&mut facts.dhcp, &c.dhcp);
+        for (total, n) in [
+            (&mut sum.discovers, one.discovers),
+            (&mut sum.offers, one.offers),
+            (&mut sum.requests, one.requests),
+            (&mut sum.acks, one.acks),
+            (&mut sum.naks, one.naks),
+            (&mut sum.declines, one.declines),
+            (&mut sum.malformed, one.malformed),
+        ] {
+            *total += n;
+        }
+        let room = SAMPLES.saturating_sub(sum.samples.len());
+        sum.samples.extend(one.samples.iter().take(room).cloned());
         facts.arp_conflicts += c.arp.conflicts;
         facts
             .arp_conflict_samples

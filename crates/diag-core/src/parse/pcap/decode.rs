@@ -489,6 +489,8 @@ fn transport<'a>(d: &mut Decoded<'a>, proto: u8, b: &'a [u8], claimed: usize, ve
                     let payload = &b[8..];
                     if sport == 53 || dport == 53 || sport == 5353 || dport == 5353 {
                         d.proto = "dns";
+                    } else if matches!((sport, dport), (67 | 68, 67 | 68)) {
+                        d.proto = "dhcp";
                     }
                     d.transport = Transport::Udp {
                         sport,

@@ -222,6 +222,54 @@ pub struct ResolverStats {
     pub error_samples: Vec<Record>,
 }
 
+/// DHCPv4 on the wire (UDP between ports 67 and 68), by message type
+/// (option 53).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DhcpSummary {
+    /// DHCPDISCOVER: a client looking for a server.
+    pub discovers: u64,
+    /// DHCPOFFER: a server's answer to a discover.
+    pub offers: u64,
+    /// DHCPREQUEST: a client asking for (or renewing) an address.
+    pub requests: u64,
+    /// DHCPACK: the server grants it.
+    pub acks: u64,
+    /// DHCPNAK: the server refuses it.
+    pub naks: u64,
+    /// DHCPDECLINE: the client found the offered address in use.
+    pub declines: u64,
+    /// BOOTP/DHCP messages that could not be read.
+    pub malformed: u64,
+    /// The first messages of each kind above, as evidence.
+    pub samples: Vec<Record>,
+}
+
+/// The DHCP message type (option 53) of a BOOTP message: `None` when it
+/// is not one (too short, no magic cookie, no option 53 before the end).
+fn dhcp_message_type(payload: &[u8]) -> Option<u8> {
+    // op, htype, hlen, hops, xid, secs, flags, ciaddr, yiaddr, siaddr,
+    // giaddr, chaddr (16), sname (64), file (128): 236 bytes, then the
+    // magic cookie 99.130.83.99 and the options.
+    if payload.get(236..240)? != [99, 130, 83, 99] {
+        return None;
+    }
+    let mut options = &payload[240..];
+    loop {
+        match *options.first()? {
+            0 => options = &options[1..],
+            255 => return None,
+            code => {
+                let len = usize::from(*options.get(1)?);
+                let value = options.get(2..2 + len)?;
+                if code == 53 {
+                    return value.first().copied();
+                }
+                options = &options[2 + len..];
+            }
+        }
+    }
+}
+
 /// DNS on the wire.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DnsSummary {
@@ -340,6 +388,8 @@ pub struct CaptureSummary {
     pub broadcast: Burst,
     /// DNS.
     pub dns: DnsSummary,
+    /// DHCPv4.
+    pub dhcp: DhcpSummary,
     /// Keys that did not fit in a bounded map (the counts that depend on
     /// them are lower bounds).
     pub overflowed: u64,
@@ -381,6 +431,7 @@ impl CaptureSummary {
         };
         r.rcodes.insert(String::new(), 0);
         s.dns.resolvers = vec![r];
+        s.dhcp.samples = vec![Record::default()];
         s
     }
 }
@@ -774,10 +825,41 @@ impl<'a> Analyser<'a> {
         self.link(f, d);
     }
 
-    /// The transport share of a frame: TCP and DNS.
+    /// The transport share of a frame: TCP, DNS and DHCP.
     fn transport(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
         self.tcp_share(f, d);
         self.dns_share(f, d);
+    }
+
+    /// One DHCP message: counted by type; the first of each kind kept.
+    fn dhcp(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>, payload: &[u8]) {
+        let Some(kind) = dhcp_message_type(payload) else {
+            self.s.dhcp.malformed += 1;
+            return;
+        };
+        let dhcp = &mut self.s.dhcp;
+        let (counter, name) = match kind {
+            1 => (&mut dhcp.discovers, "DHCPDISCOVER"),
+            2 => (&mut dhcp.offers, "DHCPOFFER"),
+            3 => (&mut dhcp.requests, "DHCPREQUEST"),
+            4 => (&mut dhcp.declines, "DHCPDECLINE"),
+            5 => (&mut dhcp.acks, "DHCPACK"),
+            6 => (&mut dhcp.naks, "DHCPNAK"),
+            // RELEASE, INFORM, lease queries: not counted.
+            _ => return,
+        };
+        *counter += 1;
+        if *counter <= 2 && dhcp.samples.len() < SAMPLES {
+            let text = format!(
+                "{} {name}",
+                self.describe(f.number, f.time_ns, d, f.wire_len)
+            );
+            self.s.dhcp.samples.push(Record {
+                input: self.input.clone(),
+                line: u32::try_from(f.number).unwrap_or(u32::MAX),
+                excerpt: text,
+            });
+        }
     }
 
     /// The TCP share of a frame.
@@ -787,7 +869,7 @@ impl<'a> Analyser<'a> {
         }
     }
 
-    /// The DNS share of a frame.
+    /// The DNS (and DHCP) share of a frame.
     fn dns_share(&mut self, f: &file::Frame<'a>, d: &Decoded<'a>) {
         if let (
             Some(src),
@@ -801,6 +883,8 @@ impl<'a> Analyser<'a> {
         {
             if d.is_dns() {
                 self.dns(f, d, (src, sport), (dst, dport), payload);
+            } else if d.proto == "dhcp" {
+                self.dhcp(f, d, payload);
             }
         }
     }

@@ -108,6 +108,70 @@ pub fn dns_retry_after_error() -> Frames {
     })
 }
 
+/// A DHCPv4 message of type `kind` (option 53: 1 DISCOVER, 2 OFFER,
+/// 3 REQUEST, 5 ACK, 6 NAK): from the host (0.0.0.0:68, broadcast) when
+/// it is a client's, else from the server 10.0.0.1:67 to the broadcast
+/// address; transaction id `xid`.
+pub fn dhcp(kind: u8, xid: u32) -> Vec<u8> {
+    let client = matches!(kind, 1 | 3 | 4 | 7 | 8);
+    let mut m = vec![0u8; 240];
+    m[0] = if client { 1 } else { 2 };
+    m[1] = 1; // Ethernet
+    m[2] = 6;
+    m[4..8].copy_from_slice(&xid.to_be_bytes());
+    m[28..34].copy_from_slice(&HOST);
+    m[236..240].copy_from_slice(&[99, 130, 83, 99]);
+    m.extend_from_slice(&[53, 1, kind, 255]);
+    let broadcast = Ipv4Addr::BROADCAST;
+    if client {
+        let datagram = udp(68, 67, &m);
+        ethernet(
+            [0xff; 6],
+            HOST,
+            0x0800,
+            &ipv4(Ipv4Addr::UNSPECIFIED, broadcast, 17, &datagram),
+        )
+    } else {
+        let datagram = udp(67, 68, &m);
+        let server = Ipv4Addr::new(10, 0, 0, 1);
+        ethernet(
+            [0xff; 6],
+            PEER,
+            0x0800,
+            &ipv4(server, broadcast, 17, &datagram),
+        )
+    }
+}
+
+/// `capture.dhcp-unanswered` fires: the host sends 6 DHCPDISCOVERs (one
+/// transaction each, as a client retrying), no server offers.
+pub fn dhcp_no_offer() -> Frames {
+    (0..6u32)
+        .map(|i| (tick(u64::from(i) * 64), dhcp(1, 0x1000 + i)))
+        .collect()
+}
+
+/// `capture.dhcp-unanswered` fires: the host asks for its old address
+/// three times and the server refuses it (DHCPNAK) each time.
+pub fn dhcp_nak() -> Frames {
+    (0..6u64)
+        .map(|i| {
+            let kind = if i % 2 == 0 { 3 } else { 6 };
+            (tick(i * 8), dhcp(kind, 0x2000 + (i / 2) as u32))
+        })
+        .collect()
+}
+
+/// Quiet for `capture.dhcp-unanswered`: a lease as it should go,
+/// DISCOVER, OFFER, REQUEST, ACK.
+pub fn dhcp_lease() -> Frames {
+    [1, 2, 3, 5]
+        .into_iter()
+        .enumerate()
+        .map(|(i, kind)| (tick(i as u64 * 8), dhcp(kind, 0x3000)))
+        .collect()
+}
+
 /// `net.syn-flood` fires: 120 SYNs to 10.0.0.2:80, one from each of
 /// 10.1.A.B (A = 1 + i/100, B = 1 + i%100), source port 0x4000 + i,
 /// [`tick`]s (256 µs) apart (about 3,900 SYN/s), never answered, never repeated.
@@ -555,6 +619,9 @@ pub fn all() -> Vec<(&'static str, Frames)> {
         ("dns_refused", dns_refused()),
         ("dns_nxdomain_burst", dns_nxdomain_burst()),
         ("dns_retry_after_error", dns_retry_after_error()),
+        ("dhcp_no_offer", dhcp_no_offer()),
+        ("dhcp_nak", dhcp_nak()),
+        ("dhcp_lease", dhcp_lease()),
         ("ip_conflict", ip_conflict()),
         ("ip_moved_once", ip_moved_once()),
         ("arp_normal", arp_normal()),
