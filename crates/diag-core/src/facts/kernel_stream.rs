@@ -980,6 +980,55 @@ mod tests {
             .collect();
         assert_eq!(got, want);
     }
+
+    /// The one set of every pattern (ASCII lines) and the patterns one by
+    /// one (other lines, or when the set does not compile) find the same
+    /// rule hits, state lines and event starts.
+    #[test]
+    fn the_one_pattern_set_agrees_with_the_patterns_one_by_one() {
+        let rules = crate::diagnose::rules::RuleSet::builtin().expect("rules");
+        let one_set = rules.line_filter();
+        let by_pattern = rules.line_filter();
+        by_pattern.all.set(None).expect("not built yet");
+        assert!(one_set.all().is_some(), "the built-in patterns combine");
+        let parser = crate::parse::kernel_log::TextLines::new("var/log/kern.log", false);
+        let lines = [
+            "[ 12.5] Out of memory: Killed process 4242 (java) total-vm:1kB",
+            "[ 12.5] md/raid1:md0: Disk failure on sdb1, disabling device.",
+            "[ 12.5] e1000e 0000:00:19.0 eth7: NIC Link is Down",
+            "[ 12.5] neighbour: arp_cache: neighbor table overflow!",
+            "[ 12.5] net_ratelimit: 2127 callbacks suppressed",
+            "[ 12.5] ------------[ cut here ]------------",
+            "[ 12.5] BUG: soft lockup - CPU#1 stuck for 22s! [kworker:1]",
+            "[ 12.5] java invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0",
+            "[ 12.5] eth0: renamed from veth9c2f",
+            "[ 12.5] nothing to see here",
+            "[ 12.5] blk_update_request: I/O error, dev sdz, sector 2048 op 0x0:(READ)",
+        ];
+        let mut texts = Vec::new();
+        for line in lines {
+            texts.push(line.to_string());
+            // The same line with a non-ASCII character: the other path.
+            texts.push(format!("{line} \u{e9}"));
+        }
+        for (i, text) in texts.iter().enumerate() {
+            let view = parser.line(i + 1, text, &mut Vec::new()).expect("a line");
+            let seen = |filter: &LineFilter| {
+                let mut c = Compactor::new(filter);
+                let m = c.hits(&view, "var/log/kern.log", i + 1, 0);
+                let slots: Vec<u32> = m.hits.iter().map(|h| h.slot).collect();
+                (slots, m.starts, m.pin)
+            };
+            assert_eq!(seen(&one_set), seen(&by_pattern), "{text}");
+        }
+        let oom = parser.line(1, lines[0], &mut Vec::new()).expect("a line");
+        assert!(!Compactor::new(&one_set)
+            .hits(&oom, "x", 1, 0)
+            .hits
+            .is_empty());
+        let start = parser.line(1, lines[5], &mut Vec::new()).expect("a line");
+        assert!(Compactor::new(&one_set).hits(&start, "x", 1, 0).starts);
+    }
 }
 
 /// A large log kept through the rules' filter gives the diagnosis of the

@@ -846,3 +846,98 @@ fn rule_json(rule: &RuleMessage) -> Value {
     }
     Value::Object(map)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One attribute as the kernel writes it: length, type, payload,
+    /// padded to four bytes.
+    fn attr(kind: u16, data: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(&u16::try_from(4 + data.len()).expect("short").to_ne_bytes());
+        out.extend_from_slice(&kind.to_ne_bytes());
+        out.extend_from_slice(data);
+        out.resize(out.len().next_multiple_of(4), 0);
+        out
+    }
+
+    /// An `RTM_NEWLINK` payload of a veth that is up without carrier,
+    /// enslaved to ifindex 3, its peer ifindex 9.
+    fn veth() -> Vec<u8> {
+        let mut p = Vec::new();
+        p.extend_from_slice(&[0, 0]); // family, pad
+        p.extend_from_slice(&1u16.to_ne_bytes()); // ARPHRD_ETHER
+        p.extend_from_slice(&7i32.to_ne_bytes());
+        p.extend_from_slice(&(0x1u32 | 0x2 | 0x1000).to_ne_bytes()); // UP BROADCAST MULTICAST
+        p.extend_from_slice(&0u32.to_ne_bytes());
+        p.extend(attr(IFLA_IFNAME, b"eth0\0"));
+        p.extend(attr(IFLA_MTU, &1400u32.to_ne_bytes()));
+        p.extend(attr(IFLA_OPERSTATE, &[2]));
+        p.extend(attr(IFLA_ADDRESS, &[2, 0, 0x5e, 0x10, 0, 1]));
+        p.extend(attr(IFLA_MASTER, &3u32.to_ne_bytes()));
+        p.extend(attr(IFLA_LINK, &9u32.to_ne_bytes()));
+        p.extend(attr(
+            IFLA_LINKINFO | 0x8000,
+            &attr(IFLA_INFO_KIND, b"veth\0"),
+        ));
+        let stats: Vec<u8> = (0..24u64).flat_map(|i| (i * 10).to_ne_bytes()).collect();
+        p.extend(attr(IFLA_STATS64, &stats));
+        p
+    }
+
+    #[test]
+    fn a_link_message_parses_to_what_ip_shows() {
+        let link = Link::parse(&veth()).expect("parses");
+        assert_eq!((link.index, link.link_type, link.mtu), (7, 1, Some(1400)));
+        assert_eq!(link.name.as_deref(), Some("eth0"));
+        assert_eq!(link.kind.as_deref(), Some("veth"));
+        assert_eq!(
+            (link.master, link.parent, link.operstate),
+            (Some(3), Some(9), Some(2))
+        );
+        let names = HashMap::from([(3, "br0".to_string())]);
+        let json = link_json(&link, &names);
+        assert_eq!(json["ifname"], "eth0");
+        assert_eq!(json["operstate"], "DOWN");
+        assert_eq!(json["address"], "02:00:5e:10:00:01");
+        assert_eq!(json["master"], "br0");
+        // The peer is in another namespace: an index, not a name.
+        assert_eq!(json["link_index"], 9);
+        assert_eq!(json["linkinfo"]["info_kind"], "veth");
+        assert_eq!(json["flags"][0], "NO-CARRIER");
+        assert_eq!(json["stats64"]["rx"]["bytes"], 20);
+        assert_eq!(json["stats64"]["tx"]["carrier_errors"], 170);
+    }
+
+    /// Cut anywhere, or given garbage, the parser never panics: a header
+    /// too short is an error, attributes that do not fit are left out.
+    #[test]
+    fn truncated_and_garbage_link_messages_do_not_panic() {
+        let whole = veth();
+        for len in 0..whole.len() {
+            match Link::parse(&whole[..len]) {
+                Err(_) => assert!(len < 16, "{len}"),
+                Ok(link) => assert_eq!(link.index, 7),
+            }
+        }
+        let mut garbage = whole[..16].to_vec();
+        // A zero-length attribute, one shorter than its header, one
+        // longer than what is left, a nested one with garbage inside.
+        garbage.extend_from_slice(&[0, 0, 3, 0]);
+        assert_eq!(Link::parse(&garbage).expect("header").name, None);
+        let mut garbage = whole[..16].to_vec();
+        garbage.extend_from_slice(&[2, 0, 3, 0, 0xff, 0xff, 3, 0]);
+        assert_eq!(Link::parse(&garbage).expect("header").name, None);
+        let mut garbage = whole[..16].to_vec();
+        garbage.extend(attr(IFLA_LINKINFO, &[9, 0, 1, 0, 0xff]));
+        garbage.extend(attr(IFLA_STATS64, &[1, 2, 3]));
+        garbage.extend(attr(IFLA_IFNAME, &[0xff, 0xfe]));
+        let link = Link::parse(&garbage).expect("header");
+        assert_eq!(link.kind, None);
+        assert_eq!(link.stats64, Some(Vec::new()));
+        assert_eq!(link.name.as_deref(), Some("\u{fffd}\u{fffd}"));
+        let json = link_json(&link, &HashMap::new());
+        assert_eq!(json["stats64"]["rx"]["bytes"], 0);
+    }
+}

@@ -1979,6 +1979,40 @@ mod tests {
         );
     }
 
+    /// The DHCP message type is read from option 53 wherever it stands;
+    /// a BOOTP message cut short, without the magic cookie, with an
+    /// option running past the end or no option 53 has none, and counts
+    /// as malformed without a panic.
+    #[test]
+    fn dhcp_message_types_and_malformed_messages() {
+        let frame = scenarios::dhcp(3, 1);
+        // Ethernet 14, IPv4 20, UDP 8.
+        let bootp = &frame[42..];
+        assert_eq!(dhcp_message_type(bootp), Some(3));
+        for len in 0..bootp.len() - 2 {
+            assert_eq!(dhcp_message_type(&bootp[..len]), None, "{len}");
+        }
+        let mut padded = bootp[..240].to_vec();
+        padded.extend_from_slice(&[0, 0, 12, 2, b'h', b'x', 53, 1, 5, 255]);
+        assert_eq!(dhcp_message_type(&padded), Some(5));
+        let mut past_end = bootp[..240].to_vec();
+        past_end.extend_from_slice(&[12, 200, b'h']);
+        assert_eq!(dhcp_message_type(&past_end), None);
+        let mut no_cookie = bootp.to_vec();
+        no_cookie[236] = 0;
+        assert_eq!(dhcp_message_type(&no_cookie), None);
+        let frames = vec![(0, frame[..100].to_vec()), (1, no_cookie_frame(&frame))];
+        let (s, _) = analyse("capture/eth0.pcapng", &pcapng(1, &frames));
+        assert_eq!(s.dhcp.malformed, 2);
+        assert_eq!(s.dhcp.requests, 0);
+    }
+
+    fn no_cookie_frame(frame: &[u8]) -> Vec<u8> {
+        let mut f = frame.to_vec();
+        f[42 + 236] = 0;
+        f
+    }
+
     /// Every scenario behind a rule case reads without a note
     /// (`rules/cases/capture/` holds their bytes: diagnose::rules). Those
     /// that are ASCII print as TOML strings; a DNS answer is not (its
