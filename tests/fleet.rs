@@ -632,6 +632,95 @@ fn fleet_view_names_the_widespread_causes_and_the_gateway_outlier() {
     assert!(!text.contains('\u{1b}'), "{text}");
 }
 
+/// Saved reports (`diag report --format json`, what the collect playbook
+/// fetches) carry the default routes: a host whose gateway differs from
+/// its subnet's peers is an outlier even when no rule fired on it, and
+/// the on-link default route of the http6 typo is named beside its cause;
+/// the same view in Markdown and HTML.
+#[test]
+fn fleet_view_compares_the_default_gateways_of_saved_reports() {
+    let report = |fixture: &str| {
+        diag_json(&[
+            "report",
+            "--from",
+            &workspace().join(fixture).to_string_lossy(),
+            "--format",
+            "json",
+            "-o",
+            "-",
+        ])
+        .0
+    };
+    let healthy = report(HEALTHY);
+    assert_eq!(
+        healthy["report"]["tables"]["default_routes"][0]["gateway"], "192.0.2.1",
+        "{healthy}"
+    );
+    let mut typo_gateway = healthy.clone();
+    typo_gateway["report"]["tables"]["default_routes"][0]["gateway"] = "192.0.2.254".into();
+    let typo = report("fixtures/http6-gateway-typo");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let hosts = [
+        ("web1", "192.0.2.11", &healthy),
+        ("web2", "192.0.2.12", &healthy),
+        ("web3", "192.0.2.13", &healthy),
+        ("web4", "192.0.2.14", &typo_gateway),
+        ("http6", "192.0.2.16", &typo),
+    ];
+    for (host, address, template) in hosts {
+        std::fs::write(
+            dir.path().join(format!("diag-{host}-1.json")),
+            as_host(template, host, address),
+        )
+        .expect("write");
+    }
+    let path = dir.path().to_string_lossy().to_string();
+    let out = diag(&["fleet", &path, "--format", "json"]);
+    let view: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let outliers = view["outliers"].as_array().expect("outliers");
+    assert_eq!(outliers.len(), 2, "{view}");
+    let web4 = outliers.iter().find(|o| o["host"] == "web4").expect("web4");
+    assert_eq!(web4["only_here"], serde_json::json!([]), "{view}");
+    assert_eq!(
+        web4["gateway"],
+        serde_json::json!({"here": "192.0.2.254", "peers": "192.0.2.1",
+                           "peers_agreeing": 3, "peers_known": 4}),
+        "{view}"
+    );
+    let http6 = outliers
+        .iter()
+        .find(|o| o["host"] == "http6")
+        .expect("http6");
+    assert_eq!(http6["gateway"]["here"], "on-link", "{view}");
+    assert!(http6["only_here"]
+        .as_array()
+        .expect("ids")
+        .iter()
+        .any(|id| id == "route.gateway-misconfigured"));
+
+    let text = String::from_utf8(diag(&["fleet", &path]).stdout).expect("utf8");
+    assert!(
+        text.contains("default gateway 192.0.2.254, where 3 of 4 peer(s) use 192.0.2.1"),
+        "{text}"
+    );
+    let md = String::from_utf8(diag(&["fleet", &path, "--format", "md"]).stdout).expect("utf8");
+    assert!(md.starts_with("# diag fleet: 5 host(s)"), "{md}");
+    assert!(md.contains("| web4 | 192.0.2.0/24 | 4 |"), "{md}");
+    assert!(
+        md.contains("default gateway on-link, where 3 of 4 peer(s) use 192.0.2.1"),
+        "{md}"
+    );
+    let page = diag(&["fleet", &path, "--format", "html"]);
+    assert_eq!(page.status.code(), Some(2), "{}", stderr(&page));
+    let page = String::from_utf8(page.stdout).expect("utf8");
+    assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
+    assert!(page.contains("<td>web4</td>"), "{page}");
+    assert!(
+        page.contains("where 3 of 4 peer(s) use 192.0.2.1"),
+        "{page}"
+    );
+}
+
 /// Bundles and sosreports (trees and archives) are analysed in place, on
 /// every core, beside saved documents: the gateway-typo bundle, the real
 /// sosreport tree and a packed copy of a bundle all count as hosts.

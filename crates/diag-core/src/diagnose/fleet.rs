@@ -12,6 +12,16 @@
 //! finding that none of them has, or lacks one that every one of them has.
 //! The gateway typo of the http6 incident shows as the one host of its
 //! subnet with `route.gateway-misconfigured`.
+//!
+//! Configuration is compared too, not only diagnoses: the main table's
+//! IPv4 default gateway of each host (read from a report's
+//! `report.tables.default_routes`, as `diag report --format json` and the
+//! collect playbook write it, or from the facts of a bundle analysed in
+//! place). A host whose gateway differs from the one a strict majority of
+//! its group's other hosts use, with at least [`MIN_PEERS`] of them
+//! agreeing, is an outlier even when no rule fired on it: a typo that
+//! still happens to route (another router of the subnet answers) is
+//! still a typo.
 
 use crate::model::Severity;
 use serde::{Deserialize, Serialize};
@@ -54,6 +64,43 @@ pub struct Saved {
     /// Addresses bound and expected (`targets` of `diag/1`).
     #[serde(default)]
     pub targets: Option<SavedTargets>,
+    /// The report's tables, when the document is a report
+    /// (`diag report --format json`) or the host was analysed in place.
+    #[serde(default)]
+    pub report: Option<SavedReport>,
+}
+
+/// What the fleet view reads of a report's context: its tables.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SavedReport {
+    /// The facts tables.
+    #[serde(default)]
+    pub tables: SavedTables,
+}
+
+/// What the fleet view reads of a report's tables.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SavedTables {
+    /// Default routes of every table.
+    #[serde(default)]
+    pub default_routes: Vec<SavedRoute>,
+}
+
+/// A default route of a saved report.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SavedRoute {
+    /// `inet` or `inet6`.
+    #[serde(default)]
+    pub family: String,
+    /// Routing table.
+    #[serde(default)]
+    pub table: String,
+    /// Gateway, empty for an on-link route.
+    #[serde(default)]
+    pub gateway: String,
+    /// Metric.
+    #[serde(default)]
+    pub metric: u64,
 }
 
 /// The source of a saved diagnosis.
@@ -123,11 +170,55 @@ impl From<&crate::diagnose::diagnosis::Diagnosis> for Saved {
                     .map(|b| SavedBound { address: b.address })
                     .collect(),
             }),
+            report: None,
         }
     }
 }
 
 impl Saved {
+    /// A diagnosis made now, with the default routes of the facts it was
+    /// made from (a bundle or sosreport analysed in place).
+    pub fn of_analysis(
+        diagnosis: &crate::diagnose::diagnosis::Diagnosis,
+        routes: &[crate::facts::netview::DefaultRoute],
+    ) -> Saved {
+        let mut saved = Saved::from(diagnosis);
+        saved.report = Some(SavedReport {
+            tables: SavedTables {
+                default_routes: routes
+                    .iter()
+                    .map(|r| SavedRoute {
+                        family: r.family.clone(),
+                        table: r.table.clone(),
+                        gateway: r.gateway.clone(),
+                        metric: r.metric,
+                    })
+                    .collect(),
+            },
+        });
+        saved
+    }
+
+    /// The gateway of the main table's IPv4 default route with the lowest
+    /// metric, `on-link` for a route with none (every destination is
+    /// ARPed for: the http6 typo), when the document has the routes.
+    pub fn default_gateway(&self) -> Option<&str> {
+        self.report
+            .as_ref()?
+            .tables
+            .default_routes
+            .iter()
+            .filter(|r| r.family == "inet" && r.table == "main")
+            .min_by_key(|r| r.metric)
+            .map(|r| {
+                if r.gateway.is_empty() {
+                    "on-link"
+                } else {
+                    r.gateway.as_str()
+                }
+            })
+    }
+
     /// The most severe level among causes and findings, if any.
     pub fn worst(&self) -> Option<Severity> {
         self.causes
@@ -175,6 +266,24 @@ pub struct Outlier {
     pub only_here: Vec<String>,
     /// Ids every peer has and this host lacks.
     pub missing_here: Vec<String>,
+    /// Its default gateway, when it differs from its peers'.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<GatewayDifference>,
+}
+
+/// A default gateway that differs from the one the group's other hosts
+/// use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GatewayDifference {
+    /// This host's (main table, IPv4, lowest metric; `on-link` when the
+    /// route has none).
+    pub here: String,
+    /// The one most of its peers use.
+    pub peers: String,
+    /// Peers using it.
+    pub peers_agreeing: usize,
+    /// Peers whose gateway is known.
+    pub peers_known: usize,
 }
 
 /// The fleet view.
@@ -278,6 +387,7 @@ pub fn summarise(inputs: Vec<HostDiagnosis>, skipped: Vec<FleetSkip>) -> Fleet {
     let mut healthy = 0;
     let mut ids: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
     let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    let mut gateways: BTreeMap<&str, &str> = BTreeMap::new();
     for (name, h) in &by_host {
         let d = &h.diagnosis;
         let host_worst = d.worst().filter(|s| *s > Severity::Info);
@@ -309,6 +419,9 @@ pub fn summarise(inputs: Vec<HostDiagnosis>, skipped: Vec<FleetSkip>) -> Fleet {
         }
         ids.insert(name, ids_of(d));
         groups.entry(group_of(d)).or_default().push(name);
+        if let Some(gateway) = d.default_gateway() {
+            gateways.insert(name, gateway);
+        }
     }
 
     let mut spread: Vec<Spread> = spread.into_values().collect();
@@ -351,13 +464,15 @@ pub fn summarise(inputs: Vec<HostDiagnosis>, skipped: Vec<FleetSkip>) -> Fleet {
                         .collect()
                 })
                 .unwrap_or_default();
-            if !only_here.is_empty() || !missing_here.is_empty() {
+            let gateway = gateway_difference(host, members, &gateways);
+            if !only_here.is_empty() || !missing_here.is_empty() || gateway.is_some() {
                 outliers.push(Outlier {
                     host: (*host).to_string(),
                     group: group.clone(),
                     peers,
                     only_here,
                     missing_here,
+                    gateway,
                 });
             }
         }
@@ -372,6 +487,33 @@ pub fn summarise(inputs: Vec<HostDiagnosis>, skipped: Vec<FleetSkip>) -> Fleet {
         skipped,
         worst,
     }
+}
+
+/// `host`'s default gateway when it differs from the one a strict
+/// majority of the other `members` with a known gateway use (at least
+/// [`MIN_PEERS`] of them) and fewer than [`MIN_PEERS`] hosts of the group
+/// use it (two routers shared half and half make no outlier).
+fn gateway_difference(
+    host: &str,
+    members: &[&str],
+    gateways: &BTreeMap<&str, &str>,
+) -> Option<GatewayDifference> {
+    let here = *gateways.get(host)?;
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for m in members {
+        if let Some(g) = gateways.get(m) {
+            *counts.entry(g).or_default() += 1;
+        }
+    }
+    let same = counts.remove(here).unwrap_or(0);
+    let known = counts.values().sum::<usize>() + same - 1;
+    let (common, agreeing) = counts.into_iter().max_by_key(|(_, n)| *n)?;
+    (same < MIN_PEERS && agreeing >= MIN_PEERS && agreeing * 2 > known).then(|| GatewayDifference {
+        here: here.to_string(),
+        peers: common.to_string(),
+        peers_agreeing: agreeing,
+        peers_known: known,
+    })
 }
 
 #[cfg(test)]
@@ -440,5 +582,72 @@ mod tests {
         // db1 is alone in its subnet: never an outlier.
         assert!(fleet.outliers.iter().all(|o| o.host != "db1"));
         assert_eq!(fleet.exit_code(), 2);
+    }
+
+    fn with_gateway(mut h: HostDiagnosis, gateway: &str) -> HostDiagnosis {
+        h.diagnosis.report = serde_json::from_value(json!({"tables": {"default_routes": [
+            {"family": "inet6", "table": "main", "gateway": "fe80::1", "dev": "eth0", "metric": 1},
+            {"family": "inet", "table": "mgmt", "gateway": "10.9.9.9", "dev": "eth1", "metric": 0},
+            {"family": "inet", "table": "main", "gateway": gateway, "dev": "eth0", "metric": 100},
+            {"family": "inet", "table": "main", "gateway": "192.0.2.99", "dev": "ppp0", "metric": 200}
+        ]}}))
+        .expect("report");
+        h
+    }
+
+    #[test]
+    fn a_gateway_unlike_the_peers_is_an_outlier_with_no_finding_at_all() {
+        let t = "2026-12-06T07:00:00Z";
+        let fleet = summarise(
+            vec![
+                with_gateway(host("web1", "192.0.2.11", &[], t), "192.0.2.1"),
+                with_gateway(host("web2", "192.0.2.12", &[], t), "192.0.2.1"),
+                with_gateway(host("web3", "192.0.2.13", &[], t), "192.0.2.1"),
+                // No table: compared with nobody, and not counted.
+                host("web4", "192.0.2.14", &[], t),
+                with_gateway(host("http6", "192.0.2.16", &[], t), "192.0.2.254"),
+            ],
+            vec![],
+        );
+        assert_eq!(fleet.healthy, 5);
+        assert_eq!(fleet.outliers.len(), 1, "{:?}", fleet.outliers);
+        let o = &fleet.outliers[0];
+        assert_eq!(o.host, "http6");
+        assert!(o.only_here.is_empty() && o.missing_here.is_empty());
+        assert_eq!(
+            o.gateway,
+            Some(GatewayDifference {
+                here: "192.0.2.254".into(),
+                peers: "192.0.2.1".into(),
+                peers_agreeing: 3,
+                peers_known: 3,
+            })
+        );
+    }
+
+    #[test]
+    fn no_gateway_outlier_without_a_majority_of_peers_agreeing() {
+        let t = "2026-12-06T07:00:00Z";
+        // Two routers used half and half: nobody is the odd one out.
+        let fleet = summarise(
+            vec![
+                with_gateway(host("a", "192.0.2.11", &[], t), "192.0.2.1"),
+                with_gateway(host("b", "192.0.2.12", &[], t), "192.0.2.1"),
+                with_gateway(host("c", "192.0.2.13", &[], t), "192.0.2.2"),
+                with_gateway(host("d", "192.0.2.14", &[], t), "192.0.2.2"),
+            ],
+            vec![],
+        );
+        assert!(fleet.outliers.is_empty(), "{:?}", fleet.outliers);
+        // One peer agreeing is not enough (MIN_PEERS).
+        let fleet = summarise(
+            vec![
+                with_gateway(host("a", "192.0.2.11", &[], t), "192.0.2.1"),
+                with_gateway(host("b", "192.0.2.12", &[], t), "192.0.2.9"),
+                host("c", "192.0.2.13", &[], t),
+            ],
+            vec![],
+        );
+        assert!(fleet.outliers.is_empty(), "{:?}", fleet.outliers);
     }
 }

@@ -44,6 +44,20 @@ a{color:#000}h2{break-after:avoid}details{break-inside:avoid}summary{list-style:
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
+/// A page's `<head>`: its title, the content security policy and the
+/// style sheet (the report's and the fleet view's).
+pub(crate) fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta http-equiv="Content-Security-Policy" content=(CSP);
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            title { (title) }
+            style { (PreEscaped(STYLE)) }
+        }
+    }
+}
+
 /// The report as one HTML document.
 pub fn html(report: &Report) -> String {
     let d = &report.diagnosis;
@@ -56,13 +70,7 @@ pub fn html(report: &Report) -> String {
     let page = html! {
         (DOCTYPE)
         html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta http-equiv="Content-Security-Policy" content=(CSP);
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { "diag report: " (host) }
-                style { (PreEscaped(STYLE)) }
-            }
+            (head(&format!("diag report: {host}")))
             body {
                 // Evidence of findings is folded on screen; this box (no
                 // script: the page forbids them) unfolds every one, and
@@ -210,7 +218,7 @@ pub fn html(report: &Report) -> String {
     out
 }
 
-fn sev_class(severity: Severity) -> &'static str {
+pub(crate) fn sev_class(severity: Severity) -> &'static str {
     match severity {
         Severity::Critical => "sev-critical",
         Severity::Warning => "sev-warning",

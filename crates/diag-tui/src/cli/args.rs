@@ -273,7 +273,8 @@ pub(crate) enum Command {
         /// analysed on every core), or directories holding them.
         #[arg(required = true, value_name = "PATH")]
         paths: Vec<PathBuf>,
-        /// Output: text or json.
+        /// Output: text, json, md (Markdown) or html (one self-contained
+        /// page).
         #[arg(long, value_enum, default_value_t = FleetFormat::Text)]
         format: FleetFormat,
     },
@@ -366,6 +367,8 @@ pub(crate) enum Format {
 pub(crate) enum FleetFormat {
     Text,
     Json,
+    Md,
+    Html,
 }
 
 /// `-o FILE` of `check` and `analyze`.

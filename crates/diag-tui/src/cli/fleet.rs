@@ -57,6 +57,8 @@ pub(crate) fn run(paths: &[PathBuf], format: FleetFormat) -> Result<u8> {
     let out = match format {
         FleetFormat::Text => report::fleet::text(&view),
         FleetFormat::Json => report::fleet::json(&view),
+        FleetFormat::Md => report::fleet::markdown(&view),
+        FleetFormat::Html => report::fleet::html(&view),
     };
     write_stdout(&out)?;
     if view.hosts.is_empty() {
@@ -154,7 +156,11 @@ fn analyse(
         .require_inputs()
         .rules(rules);
     let prepared = diag_core::analysis::prepare(source.as_ref(), &request).map_err(why)?;
-    Ok(Saved::from(&prepared.diagnose(rules).diagnosis))
+    let analysis = prepared.diagnose(rules);
+    Ok(Saved::of_analysis(
+        &analysis.diagnosis,
+        &analysis.facts.net.default_routes,
+    ))
 }
 
 /// The `*.json` files below `dir`, in name order, and the bundles and
