@@ -223,6 +223,8 @@ impl App {
         let first = self.built[i] == 0;
         let fresh = area.browser(model, self.previous.as_deref(), &self.theme);
         self.browsers[i].header = fresh.header;
+        self.browsers[i].columns = fresh.columns;
+        self.browsers[i].note = fresh.note;
         self.browsers[i].empty = fresh.empty;
         self.browsers[i].set_rows(fresh.rows);
         self.built[i] = model.generation;

@@ -39,11 +39,42 @@ pub struct SourceRef {
     pub line: u32,
 }
 
+/// A column of a table browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Its heading.
+    pub name: String,
+    /// Narrowest it is cut to before the row runs off the screen.
+    pub min: usize,
+    /// Cells aligned on the right (numbers).
+    pub right: bool,
+}
+
+impl Column {
+    /// A column headed `name`, never narrower than `min`.
+    pub fn new(name: impl Into<String>, min: usize) -> Column {
+        Column {
+            name: name.into(),
+            min,
+            right: false,
+        }
+    }
+
+    /// The column with its cells aligned on the right.
+    pub fn right(mut self) -> Column {
+        self.right = true;
+        self
+    }
+}
+
 /// One row of a browser.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// The text, columns already laid out.
+    /// The text, columns already laid out (a table row: its cells joined
+    /// by two spaces, what the filter, the search and `w` see).
     pub text: String,
+    /// A table row's cells, one per [`Browser::columns`].
+    pub cells: Vec<String>,
     /// Why it stands out.
     pub mark: Mark,
     /// Where it came from, for the source view (`v`).
@@ -57,10 +88,25 @@ impl Row {
     pub fn new(text: impl Into<String>) -> Row {
         Row {
             text: text.into(),
+            cells: Vec::new(),
             mark: Mark::None,
             source: None,
             level: None,
         }
+    }
+
+    /// A row of a table browser.
+    pub fn cells(cells: Vec<String>) -> Row {
+        Row {
+            cells,
+            ..Row::new(String::new())
+        }
+        .joined()
+    }
+
+    fn joined(mut self) -> Row {
+        self.text = self.cells.join("  ");
+        self
     }
 
     /// The row with a mark.
@@ -108,6 +154,12 @@ pub struct Browser {
     pub hscroll: usize,
     /// Long rows wrapped onto the lines below instead of cut (`w`).
     pub wrap: bool,
+    /// A table's columns (none: rows of free text under [`Self::header`]).
+    pub columns: Vec<Column>,
+    /// Said in the title after the counts (what the numbers are, ...).
+    pub note: String,
+    /// Each column's widest cell or heading, over every row.
+    natural: Vec<usize>,
     visible: Vec<usize>,
     cursor: usize,
 }
@@ -124,11 +176,41 @@ impl Browser {
         browser
     }
 
+    /// A browser of a table: `columns`, and `rows` of one cell each.
+    pub fn table(columns: Vec<Column>, rows: Vec<Row>, empty: impl Into<String>) -> Browser {
+        let mut browser = Browser {
+            header: columns
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join("  "),
+            columns,
+            empty: empty.into(),
+            ..Browser::default()
+        };
+        browser.set_rows(rows);
+        browser
+    }
+
     /// Replaces the rows (a refresh), keeping the cursor on the same row
     /// number, or on the last row when following.
     pub fn set_rows(&mut self, rows: Vec<Row>) {
         let keep = self.visible.get(self.cursor).copied();
         self.rows = rows;
+        self.natural = self
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                self.rows
+                    .iter()
+                    .filter_map(|r| r.cells.get(i))
+                    .map(|cell| cell.chars().count())
+                    .chain([c.name.chars().count()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         self.refilter();
         if self.follow {
             self.end();
@@ -284,6 +366,9 @@ impl Browser {
         if self.follow {
             heading.push_str("FOLLOW ");
         }
+        if !self.note.is_empty() {
+            heading.push_str(&format!("{} ", theme.clean(&self.note)));
+        }
         if self.wrap {
             heading.push_str("WRAP ");
         } else if self.hscroll > 0 {
@@ -298,11 +383,18 @@ impl Browser {
         let height = usize::from(inner.height.saturating_sub(1));
         // Room for a row's text beside the five columns of its mark.
         let room = usize::from(inner.width).saturating_sub(5);
+        let widths = self.widths(room);
+        let header = if widths.is_empty() {
+            theme.clean(&expand_tabs(&self.header))
+        } else {
+            let names: Vec<&str> = self.columns.iter().map(|c| c.name.as_str()).collect();
+            lay_out(&names, &widths, &self.columns, theme)
+        };
         let mut lines = vec![Line::styled(
             format!(
                 "     {}",
                 fit(
-                    &theme.clean(&expand_tabs(&self.header)),
+                    &header,
                     if self.wrap { 0 } else { self.hscroll },
                     room,
                     theme
@@ -346,11 +438,46 @@ impl Browser {
                 let first = page * height;
                 for (position, &i) in self.visible.iter().enumerate().skip(first).take(height) {
                     let row = &self.rows[i];
+                    let laid;
+                    let row = if widths.is_empty() {
+                        row
+                    } else {
+                        let cells: Vec<&str> = row.cells.iter().map(String::as_str).collect();
+                        laid = Row {
+                            text: lay_out(&cells, &widths, &self.columns, theme),
+                            ..row.clone()
+                        };
+                        &laid
+                    };
                     lines.push(self.row_line(row, position == self.cursor, &query, room, theme));
                 }
             }
         }
         frame.render_widget(Paragraph::new(lines), inner);
+    }
+
+    /// The width of each column in `room` (empty for a browser of free
+    /// text): the widest cell of each, narrowed column by column, the one
+    /// with the most to spare above its minimum first, until the row fits
+    /// (see the module's doc).
+    fn widths(&self, room: usize) -> Vec<usize> {
+        let mut widths = self.natural.clone();
+        let gaps = 2 * widths.len().saturating_sub(1);
+        let mut total: usize = widths.iter().sum::<usize>() + gaps;
+        while total > room {
+            let spare = widths
+                .iter()
+                .zip(&self.columns)
+                .enumerate()
+                .filter(|(_, (w, c))| **w > c.min)
+                .max_by_key(|(i, (w, c))| (**w - c.min, *i));
+            let Some((i, _)) = spare else {
+                break;
+            };
+            widths[i] -= 1;
+            total -= 1;
+        }
+        widths
     }
 
     /// A row wrapped at `room` columns: its mark on the first line, the
@@ -422,6 +549,38 @@ impl Browser {
             line
         }
     }
+}
+
+/// `cells` in columns of `widths`, two spaces apart: a cell wider than
+/// its column is cut and ends in `…` (`$` in ASCII); a right-aligned
+/// column is padded on the left; the last cell is not padded on the right.
+pub fn lay_out(cells: &[&str], widths: &[usize], columns: &[Column], theme: &Theme) -> String {
+    let mark = if theme.ascii { '$' } else { '…' };
+    let last = cells.len().min(widths.len());
+    let mut out = String::new();
+    for (i, (cell, &width)) in cells.iter().zip(widths).enumerate() {
+        if i > 0 {
+            out.push_str("  ");
+        }
+        let cell = theme.clean(&expand_tabs(cell));
+        let count = cell.chars().count();
+        let pad = width.saturating_sub(count);
+        if count > width {
+            out.extend(cell.chars().take(width.saturating_sub(1)));
+            if width > 0 {
+                out.push(mark);
+            }
+        } else if columns.get(i).is_some_and(|c| c.right) {
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(&cell);
+        } else {
+            out.push_str(&cell);
+            if i + 1 < last {
+                out.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+    }
+    out
 }
 
 /// `text` with its tabs expanded to the next multiple of 8 columns, as
@@ -557,5 +716,55 @@ mod tests {
         b.move_by(3);
         b.end();
         assert!(!b.next_mark(true) && !b.search_next(false));
+    }
+
+    /// Columns take their widest cell; too wide, the one with the most to
+    /// spare above its minimum gives first; at every minimum the row is
+    /// left wider than the room (the edge marks it).
+    #[test]
+    fn columns_are_sized_to_the_room() {
+        let theme = Theme {
+            color: false,
+            ascii: true,
+        };
+        let b = Browser::table(
+            vec![
+                Column::new("name", 4),
+                Column::new("n", 1).right(),
+                Column::new("path", 6),
+            ],
+            vec![
+                Row::cells(vec!["eth0".into(), "7".into(), "/etc/x".into()]),
+                Row::cells(vec![
+                    "bond0.100".into(),
+                    "1234".into(),
+                    "/etc/sysconfig/network-scripts/ifcfg-bond0.100".into(),
+                ]),
+            ],
+            "none",
+        );
+        // Everything fits: natural widths (9, 4, 46) plus two gaps of two.
+        assert_eq!(b.widths(200), [9, 4, 46]);
+        // 40 columns: the path gives first, down to the name's spare (5).
+        let w = b.widths(40);
+        assert_eq!(w.iter().sum::<usize>() + 4, 40);
+        assert_eq!(w, [9, 4, 23]);
+        // 20 columns: every column gives some, none below its minimum.
+        let w = b.widths(20);
+        assert_eq!(w.iter().sum::<usize>() + 4, 20, "{w:?}");
+        assert!(w.iter().zip(&b.columns).all(|(w, c)| *w >= c.min), "{w:?}");
+        // 5 columns: every column at its minimum, wider than the room.
+        assert_eq!(b.widths(5), [4, 1, 6]);
+        let cols = &b.columns;
+        assert_eq!(
+            lay_out(&["bond0.100", "7", "/etc/x"], &[9, 4, 23], cols, &theme),
+            "bond0.100     7  /etc/x"
+        );
+        assert_eq!(
+            lay_out(&["bond0.100", "1234", "/etc/x"], &[4, 4, 6], cols, &theme),
+            "bon$  1234  /etc/x"
+        );
+        // Filter and search see every cell, uncut.
+        assert!(b.rows[1].text.contains("ifcfg-bond0.100"));
     }
 }

@@ -183,6 +183,67 @@ fn key_screens_at_132x43_match_their_snapshots() {
     }
 }
 
+/// Issue 25: the table browsers (addresses, neighbours, mounts,
+/// interfaces) of a host that has all four, sized to the screen: at 80
+/// columns every heading shows, each cut cell ends in the mark, and no
+/// row runs past the edge; at 132 nothing needs cutting.
+#[test]
+fn table_browsers_fit_their_columns_to_the_width() {
+    let model = model(snapshot("scenario-000-aliases-ifcfg"));
+    let tables: [(&str, &str, &[&str]); 4] = [
+        (
+            "addresses",
+            "3",
+            &["expected", "iface", "bound", "served", "config file:line"],
+        ),
+        ("neighbours", "5", &["neighbour", "dev", "lladdr", "state"]),
+        (
+            "mounts",
+            "7",
+            &["mount point", "type", "used", "inodes", "device"],
+        ),
+        (
+            "interfaces",
+            "8",
+            &[
+                "iface",
+                "state",
+                "rx",
+                "rx packets",
+                "tx",
+                "tx packets",
+                "errors",
+                "drops",
+            ],
+        ),
+    ];
+    for (name, key, headings) in tables {
+        let mut plain = app(Arc::clone(&model), PLAIN);
+        press(&mut plain, key);
+        let screen = stable_text(&render(&plain, 80, 24));
+        insta::assert_snapshot!(format!("aliases_ifcfg_{name}"), screen);
+        let lines: Vec<&str> = screen.lines().collect();
+        // Under the tabs: the box's title, then the headings.
+        let header = lines[2];
+        for heading in headings {
+            assert!(
+                header.contains(heading),
+                "{name}: {heading:?} in {header:?}"
+            );
+        }
+        // Every line inside the box ends at its border: nothing cut
+        // silently (a cut row ends in `$` before the border).
+        assert!(lines[2..21].iter().all(|l| l.ends_with('|')), "{screen}");
+        let wide = stable_text(&render(&plain, 132, 43));
+        assert!(
+            !wide
+                .lines()
+                .any(|l| l.trim_end_matches('|').trim_end().ends_with('$')),
+            "{name} at 132 columns cut a cell: {wide}"
+        );
+    }
+}
+
 #[test]
 fn screens_show_what_the_facts_hold() {
     let model = http6_with_capture();

@@ -9,7 +9,7 @@
 //! computation: counter differences between two refreshes, divided by the
 //! time between them.
 
-use super::browser::{Browser, Mark, Row, LEVELS};
+use super::browser::{Browser, Column, Mark, Row, LEVELS};
 use super::model::Model;
 use super::theme::Theme;
 use diag_core::model::Severity;
@@ -226,16 +226,13 @@ fn addresses(model: &Model) -> Browser {
                 None if !e.bound && !e.on_boot => Mark::Word("OFF"),
                 None => Mark::None,
             };
-            Row::new(format!(
-                "{:<22} {:<10} {:<18} {:<10} {}:{} ({})",
+            Row::cells(vec![
                 expected,
-                or_dash(&e.interface),
+                or_dash(&e.interface).to_string(),
                 bound,
                 served,
-                e.input,
-                e.line,
-                e.origin
-            ))
+                format!("{}:{} ({})", e.input, e.line, e.origin),
+            ])
             .mark(mark)
             .source(&e.input, e.line)
         })
@@ -245,21 +242,30 @@ fn addresses(model: &Model) -> Browser {
         if expected.contains(a.local.to_string().as_str()) {
             continue;
         }
+        let mut note = format!("bound, not in any configuration read; {}", a.scope);
+        if !a.flags.is_empty() {
+            note = format!("{note} {}", a.flags.join(","));
+        }
         rows.push(
-            Row::new(format!(
-                "{:<22} {:<10} {:<18} {:<10} (bound, not in any configuration read) {}",
-                "-",
-                "-",
-                format!("{}/{} on {}", a.local, a.prefixlen, a.ifname),
-                a.scope,
-                a.flags.join(",")
-            ))
+            Row::cells(vec![
+                "-".into(),
+                a.ifname.to_string(),
+                format!("{}/{}", a.local, a.prefixlen),
+                "-".into(),
+                note,
+            ])
             .mark(severity_mark(judged.severity(&a.input, a.line, &a.excerpt)))
             .source(&a.input, a.line),
         );
     }
-    Browser::new(
-        "expected              iface      bound              served     config file:line (format)",
+    Browser::table(
+        vec![
+            Column::new("expected", 15),
+            Column::new("iface", 5),
+            Column::new("bound", 12),
+            Column::new("served", 6),
+            Column::new("config file:line (format)", 16),
+        ],
         rows,
         "no configured or bound address in this snapshot",
     )
@@ -295,20 +301,34 @@ fn neighbours(model: &Model) -> Browser {
             } else {
                 Mark::None
             };
-            Row::new(n.render())
-                .mark(mark)
-                .source(&net.tables.neighbours_input, n.line)
+            let mut state = n.state.replace(',', " ");
+            if n.router {
+                state.push_str(" router");
+            }
+            Row::cells(vec![
+                n.dst.to_string(),
+                n.dev.to_string(),
+                or_dash(&n.lladdr).to_string(),
+                state,
+            ])
+            .mark(mark)
+            .source(&net.tables.neighbours_input, n.line)
         })
         .collect();
     let s = &net.neigh;
-    Browser::new(
-        format!(
-            "neighbour  ({} unresolved, {} off-link = OFFL, outside every connected subnet)",
-            s.unresolved, s.offlink
-        ),
+    let mut browser = Browser::table(
+        vec![
+            Column::new("neighbour", 15),
+            Column::new("dev", 4),
+            Column::new("lladdr", 8),
+            Column::new("state", 6),
+        ],
         rows,
         "no neighbour table in this snapshot",
-    )
+    );
+    // OFFL: outside every connected subnet (docs/tui.md).
+    browser.note = format!("{} unresolved, {} off-link", s.unresolved, s.offlink);
+    browser
 }
 
 fn raid(model: &Model, theme: &Theme) -> Browser {
@@ -383,16 +403,14 @@ fn mounts(model: &Model) -> Browser {
         .filter(|m| !m.pseudo)
         .map(|m| {
             let usage = fs.usage.iter().find(|u| u.mount == m.mountpoint);
-            let used = match usage {
-                Some(u) if u.timed_out => "TIMED OUT".to_string(),
-                Some(u) if !u.error.is_empty() => format!("error: {}", u.error),
-                Some(u) if u.meaningful => format!(
-                    "{:>3}% of {:>9}, inodes {:>3}%",
-                    u.used_pct,
-                    bytes(u.size_bytes),
-                    u.inodes_pct
+            let (used, inodes) = match usage {
+                Some(u) if u.timed_out => ("TIMED OUT".to_string(), String::new()),
+                Some(u) if !u.error.is_empty() => (format!("error: {}", u.error), String::new()),
+                Some(u) if u.meaningful => (
+                    format!("{:>3}% of {:>9}", u.used_pct, bytes(u.size_bytes)),
+                    format!("{}%", u.inodes_pct),
                 ),
-                _ => "-".into(),
+                _ => ("-".into(), String::new()),
             };
             // The `fs.*` rules (rules/storage/fs.toml) cite the mount
             // (read-only when it should not be) or its usage (hung, space
@@ -407,16 +425,25 @@ fn mounts(model: &Model) -> Browser {
                 None if m.read_only => Mark::Word("RO"),
                 None => Mark::None,
             };
-            Row::new(format!(
-                "{:<24} {:<8} {:<28} {}",
-                m.mountpoint, m.fstype, used, m.device
-            ))
+            Row::cells(vec![
+                m.mountpoint.to_string(),
+                m.fstype.to_string(),
+                used,
+                inodes,
+                m.device.to_string(),
+            ])
             .mark(mark)
             .source(&m.input, m.line)
         })
         .collect();
-    Browser::new(
-        "mount point              type     used                         device",
+    Browser::table(
+        vec![
+            Column::new("mount point", 12),
+            Column::new("type", 4),
+            Column::new("used", 16),
+            Column::new("inodes", 6).right(),
+            Column::new("device", 8),
+        ],
         rows,
         "no mount table in this snapshot",
     )
@@ -448,19 +475,19 @@ fn interfaces(model: &Model, previous: Option<&Model>) -> Browser {
                     .iter()
                     .find(|b| b.iface == c.iface)
             });
-            let rates = match (before, seconds) {
-                (Some(b), Some(s)) => format!(
-                    "rx {:>9}/s {:>7} pk/s  tx {:>9}/s {:>7} pk/s",
-                    bytes(rate(c.rx_bytes, b.rx_bytes, s)),
-                    rate(c.rx_packets, b.rx_packets, s),
-                    bytes(rate(c.tx_bytes, b.tx_bytes, s)),
-                    rate(c.tx_packets, b.tx_packets, s)
-                ),
-                _ => format!(
-                    "rx {:>9} total        tx {:>9} total",
+            let [rx, rx_packets, tx, tx_packets] = match (before, seconds) {
+                (Some(b), Some(s)) => [
+                    format!("{}/s", bytes(rate(c.rx_bytes, b.rx_bytes, s))),
+                    rate(c.rx_packets, b.rx_packets, s).to_string(),
+                    format!("{}/s", bytes(rate(c.tx_bytes, b.tx_bytes, s))),
+                    rate(c.tx_packets, b.tx_packets, s).to_string(),
+                ],
+                _ => [
                     bytes(c.rx_bytes),
-                    bytes(c.tx_bytes)
-                ),
+                    c.rx_packets.to_string(),
+                    bytes(c.tx_bytes),
+                    c.tx_packets.to_string(),
+                ],
             };
             let errors = c.rx_errs + c.rx_drop + c.tx_errs;
             let mark = if link.is_some_and(|l| !l.up) || state == "down" {
@@ -470,28 +497,48 @@ fn interfaces(model: &Model, previous: Option<&Model>) -> Browser {
             } else {
                 Mark::None
             };
-            Row::new(format!(
-                "{:<12} {:<8} {} err {} drop {}",
-                c.iface,
-                state,
-                rates,
-                c.rx_errs + c.tx_errs,
-                c.rx_drop
-            ))
+            Row::cells(vec![
+                c.iface.to_string(),
+                state.to_string(),
+                rx,
+                rx_packets,
+                tx,
+                tx_packets,
+                (c.rx_errs + c.tx_errs).to_string(),
+                c.rx_drop.to_string(),
+            ])
             .mark(mark)
         })
         .collect();
     // A bundle is one reading: it has counters, never rates (issue 25:
     // it promised rates "after the next refresh" that never comes).
     let live = model.snapshot.source.kind == diag_core::source::SourceKind::Live;
-    let header = if seconds.is_some() {
-        "iface        state    rates between the last two refreshes"
+    let (note, packets) = if seconds.is_some() {
+        ("rates between the last two refreshes", "pk/s")
     } else if live {
-        "iface        state    counters (rates appear after the next refresh)"
+        (
+            "counters since boot; rates appear after the next refresh",
+            "packets",
+        )
     } else {
-        "iface        state    counters since boot (one reading: no rates)"
+        ("counters since boot (one reading: no rates)", "packets")
     };
-    Browser::new(header, rows, "no /proc/net/dev in this snapshot")
+    let mut browser = Browser::table(
+        vec![
+            Column::new("iface", 6),
+            Column::new("state", 4),
+            Column::new("rx", 6).right(),
+            Column::new(format!("rx {packets}"), 6).right(),
+            Column::new("tx", 6).right(),
+            Column::new(format!("tx {packets}"), 6).right(),
+            Column::new("errors", 6).right(),
+            Column::new("drops", 5).right(),
+        ],
+        rows,
+        "no /proc/net/dev in this snapshot",
+    );
+    browser.note = note.to_string();
+    browser
 }
 
 fn packets(model: &Model, theme: &Theme) -> Browser {
