@@ -38,6 +38,11 @@ pub struct CaptureFacts {
     pub syn_retransmit_percent: u64,
     /// Every scan of every capture (each one is also an evidence record).
     pub scans: Vec<Scan>,
+    /// The TCP connections of every small capture (at most
+    /// [`crate::parse::pcap::connections::MAX_CONNECTIONS`] in it), one by
+    /// one: what the per-connection rules judge (`capture.tcp-*` of a
+    /// single session).
+    pub connections: Vec<Connection>,
     /// Unicast resolvers of every capture (multicast mDNS/LLMNR groups
     /// left out), most queries first.
     pub resolvers: Vec<ResolverStats>,
@@ -120,6 +125,7 @@ impl CaptureFacts {
         CaptureFacts {
             tcp: one.tcp.clone(),
             scans: one.scans.clone(),
+            connections: one.tcp.connections.clone(),
             resolvers: one.dns.resolvers.clone(),
             arp_offlink_samples: vec![Record::default()],
             dns_failure_samples: vec![Record::default()],
@@ -200,6 +206,7 @@ pub fn view(captures: Vec<CaptureSummary>, net: &NetFacts) -> CaptureFacts {
     }
     for c in &captures {
         facts.scans.extend(c.scans.iter().cloned());
+        facts.connections.extend(c.tcp.connections.iter().cloned());
         // mDNS and LLMNR queries go to multicast groups, which no single
         // resolver answers: they are not resolvers.
         facts.resolvers.extend(

@@ -93,6 +93,9 @@ pub struct Decoded<'a> {
     /// low bit of its destination's first byte. Decoding reads that byte
     /// anyway; an analyser on another thread then need not.
     pub group: bool,
+    /// IPv4 TTL or IPv6 hop limit (0 without an IP header): a RST whose
+    /// TTL differs from its sender's other packets came from elsewhere.
+    pub ttl: u8,
 }
 
 const TCP_FIN: u8 = 0x01;
@@ -393,6 +396,7 @@ fn ipv4(b: &[u8]) -> Decoded<'_> {
         proto: "ipv4",
         src: Some(IpAddr::V4(ip.get_source())),
         dst: Some(IpAddr::V4(ip.get_destination())),
+        ttl: ip.get_ttl(),
         ..Decoded::default()
     };
     if ip.get_fragment_offset() != 0 {
@@ -418,6 +422,7 @@ fn ipv6(b: &[u8]) -> Decoded<'_> {
         proto: "ipv6",
         src: Some(IpAddr::V6(ip.get_source())),
         dst: Some(IpAddr::V6(ip.get_destination())),
+        ttl: ip.get_hop_limit(),
         ..Decoded::default()
     };
     let end = (40 + usize::from(ip.get_payload_length())).min(b.len());

@@ -18,12 +18,15 @@
 //! (`facts.capture`).
 
 pub mod build;
+pub mod connections;
 pub mod decode;
 pub mod file;
 pub mod scenarios;
 
 use crate::model::Note;
 use crate::model::Record;
+pub use connections::Connection;
+use connections::Connections;
 use decode::{Decoded, Transport};
 use hickory_proto::op::{Message, ResponseCode};
 use serde::{Deserialize, Serialize};
@@ -173,6 +176,10 @@ pub struct TcpSummary {
     pub retransmitted: Burst,
     /// `retransmitted / data_segments`, in per cent.
     pub retransmit_percent: f64,
+    /// Each TCP connection, when the capture had at most
+    /// [`connections::MAX_CONNECTIONS`] (empty otherwise: a busy capture is
+    /// judged in aggregate).
+    pub connections: Vec<Connection>,
 }
 
 /// A source that probed many ports of one host, or one port of many hosts.
@@ -419,6 +426,7 @@ impl CaptureSummary {
         s.tcp.rsts = Burst::schema_sample();
         s.tcp.zero_windows = Burst::schema_sample();
         s.tcp.retransmitted = Burst::schema_sample();
+        s.tcp.connections = vec![Connection::schema_sample()];
         s.nd_solicits = Burst::schema_sample();
         s.icmp.unreachable = Burst::schema_sample();
         s.icmp.redirects = Burst::schema_sample();
@@ -611,6 +619,7 @@ struct Analyser<'a> {
     scan_hosts: HashMap<(IpAddr, u16), (HashSet<IpAddr>, u64, String)>,
     dns_pending: HashMap<DnsKey, PendingQuery<'a>>,
     resolvers: HashMap<IpAddr, ResolverStats>,
+    connections: Connections,
 }
 
 /// Packets and bytes per address. The last few addresses are counted in
@@ -756,6 +765,7 @@ impl<'a> Analyser<'a> {
             service_sources,
             scan_ports,
             scan_hosts,
+            connections,
             ..
         } = t;
         self.s.tcp = s.tcp;
@@ -771,6 +781,7 @@ impl<'a> Analyser<'a> {
         self.service_sources = service_sources;
         self.scan_ports = scan_ports;
         self.scan_hosts = scan_hosts;
+        self.connections = connections;
     }
 
     fn record(&self, number: u64, excerpt: String) -> Record {
@@ -1127,6 +1138,7 @@ impl<'a> Analyser<'a> {
         if seen_before {
             self.count(|x| &mut x.retransmitted, f, d, Sender::Ip(src));
         }
+        self.connection(f, d, (src, sport, dst, dport), data, seen_before);
         let s = &mut self.s;
         if completes {
             s.tcp.established += 1;
@@ -1377,6 +1389,7 @@ impl<'a> Analyser<'a> {
         s.tcp.rsts = std::mem::take(&mut self.rsts).finish();
         s.tcp.zero_windows = std::mem::take(&mut self.zero_windows).finish();
         s.tcp.retransmitted = std::mem::take(&mut self.retransmitted).finish();
+        s.tcp.connections = std::mem::take(&mut self.connections).finish();
         if s.tcp.data_segments > 0 {
             s.tcp.retransmit_percent =
                 s.tcp.retransmitted.packets as f64 * 100.0 / s.tcp.data_segments as f64;

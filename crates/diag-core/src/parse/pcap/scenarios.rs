@@ -602,6 +602,113 @@ pub fn multicast_chatter() -> Frames {
     frames
 }
 
+/// The server of the single-session scenarios (issue 24, class 10):
+/// 10.0.0.100:443.
+const WEB: (Mac, Ipv4Addr, u16) = (PEER, Ipv4Addr::new(10, 0, 0, 100), 443);
+/// The host's end of them: 10.0.0.2:0x7100.
+const BROWSER: (Mac, Ipv4Addr, u16) = (HOST, HOST_IP, 0x7100);
+
+/// About one second in [`tick`]s (0.98 s).
+const SECOND: u64 = 1920;
+
+/// SYN, SYN-ACK, ACK between [`BROWSER`] and [`WEB`] at [`tick`]s 0 to 2,
+/// then the browser's request (32 bytes) at 3 and the server's ACK at 4.
+fn session_start() -> Frames {
+    vec![
+        (tick(0), segment(BROWSER, WEB, 0x0101_0101, 0x02)),
+        (tick(1), segment(WEB, BROWSER, 0x0202_0202, 0x12)),
+        (tick(2), segment(BROWSER, WEB, 0x0101_0102, 0x10)),
+        (tick(3), data(BROWSER, WEB, 0x0101_0102, 32, 0x7210)),
+        (tick(4), data(WEB, BROWSER, 0x0202_0203, 0, 0x7210)),
+    ]
+}
+
+/// [`session_start`], then the server's answer in `n` segments of 32
+/// bytes (sequence numbers by [`seq`]), each acknowledged, from
+/// [`tick`] 5 on; the next free tick.
+fn session_answer(frames: &mut Frames, n: u32) -> u64 {
+    let mut i = 5;
+    for k in 0..n {
+        frames.push((tick(i), data(WEB, BROWSER, seq(k), 32, 0x7210)));
+        frames.push((tick(i + 1), data(BROWSER, WEB, 0x0101_0122, 0, 0x7210)));
+        i += 2;
+    }
+    i
+}
+
+/// Quiet for the per-connection rules: one HTTPS session, opened,
+/// answered in four segments and closed by both sides (FIN-ACK each,
+/// then an ACK).
+pub fn session_clean() -> Frames {
+    let mut frames = session_start();
+    let i = session_answer(&mut frames, 4);
+    frames.push((tick(i), segment(BROWSER, WEB, 0x0101_0122, 0x11)));
+    frames.push((tick(i + 1), segment(WEB, BROWSER, seq(4), 0x11)));
+    frames.push((tick(i + 2), segment(BROWSER, WEB, 0x0101_0123, 0x10)));
+    frames
+}
+
+/// `capture.tcp-connection-refused` fires: the host's SYN to
+/// 10.0.0.100:8080 is answered by a RST-ACK (nothing listens there).
+pub fn session_refused() -> Frames {
+    let closed = (WEB.0, WEB.1, 8080);
+    vec![
+        (tick(0), segment(BROWSER, closed, 0x0101_0101, 0x02)),
+        (tick(1), segment(closed, BROWSER, 0, 0x14)),
+    ]
+}
+
+/// `capture.tcp-connect-timeout` fires: the host sends its SYN to
+/// 10.0.0.100:443 three times, about 1 s and 3 s apart as Linux retries,
+/// and nothing answers.
+pub fn session_connect_timeout() -> Frames {
+    [0, SECOND, 3 * SECOND]
+        .into_iter()
+        .map(|at| (tick(at), segment(BROWSER, WEB, 0x0101_0101, 0x02)))
+        .collect()
+}
+
+/// `capture.tcp-retransmission-timeout` fires: [`session_start`], four
+/// segments of the answer acknowledged, the fifth unanswered and sent
+/// again about a second later (a retransmission timeout), then
+/// acknowledged.
+pub fn session_stall() -> Frames {
+    let mut frames = session_start();
+    let i = session_answer(&mut frames, 4);
+    let fifth = data(WEB, BROWSER, seq(4), 32, 0x7210);
+    frames.push((tick(i), fifth.clone()));
+    frames.push((tick(i + SECOND), fifth));
+    frames.push((
+        tick(i + SECOND + 1),
+        data(BROWSER, WEB, 0x0101_0122, 0, 0x7210),
+    ));
+    frames
+}
+
+/// [`session_start`], two segments of the answer, then a RST-ACK in the
+/// server's name with IP TTL `ttl` (the server's other segments have 64).
+fn session_reset(ttl: u8) -> Frames {
+    let mut frames = session_start();
+    let i = session_answer(&mut frames, 2);
+    let mut rst = segment(WEB, BROWSER, seq(2), 0x14);
+    // The TTL: byte 8 of the IPv4 header, after 14 of Ethernet.
+    rst[22] = ttl;
+    frames.push((tick(i), rst));
+    frames
+}
+
+/// `capture.tcp-reset-injected` fires: [`session_reset`] with TTL 51: the
+/// RST did not come from the server's TCP stack.
+pub fn session_reset_injected() -> Frames {
+    session_reset(51)
+}
+
+/// `capture.tcp-reset-after-data` fires: [`session_reset`] with TTL 64,
+/// the server's own: it aborted the connection mid-answer.
+pub fn session_reset_after_data() -> Frames {
+    session_reset(64)
+}
+
 /// Section lengths of these files keep every byte below 0x80 too, which
 /// is why the packet counts are what they are (108 ports, 11 servers,
 /// seven replies).
@@ -635,5 +742,11 @@ pub fn all() -> Vec<(&'static str, Frames)> {
         ("zero_window", zero_window()),
         ("icmp_errors", icmp_errors()),
         ("multicast_chatter", multicast_chatter()),
+        ("session_clean", session_clean()),
+        ("session_refused", session_refused()),
+        ("session_connect_timeout", session_connect_timeout()),
+        ("session_stall", session_stall()),
+        ("session_reset_injected", session_reset_injected()),
+        ("session_reset_after_data", session_reset_after_data()),
     ]
 }
