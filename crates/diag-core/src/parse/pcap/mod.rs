@@ -218,6 +218,10 @@ pub struct ResolverStats {
     pub servfail: u64,
     /// NXDOMAIN responses.
     pub nxdomain: u64,
+    /// Distinct names (case folded) among them, counted up to
+    /// [`NX_NAMES`]: many names failing is a domain generation algorithm
+    /// or a wrong search domain, one name failing again and again is not.
+    pub nxdomain_names: u64,
     /// REFUSED responses.
     pub refused: u64,
     /// Responses per rcode name (extended rcodes included: BADVERS, BADCOOKIE).
@@ -619,6 +623,8 @@ struct Analyser<'a> {
     scan_hosts: HashMap<(IpAddr, u16), (HashSet<IpAddr>, u64, String)>,
     dns_pending: HashMap<DnsKey, PendingQuery<'a>>,
     resolvers: HashMap<IpAddr, ResolverStats>,
+    /// Per resolver, hashes of the names it answered NXDOMAIN for.
+    nx_names: HashMap<IpAddr, HashSet<u64>>,
     connections: Connections,
 }
 
@@ -1312,7 +1318,15 @@ impl<'a> Analyser<'a> {
             r.responses += 1;
             match code {
                 ResponseCode::ServFail => r.servfail += 1,
-                ResponseCode::NXDomain => r.nxdomain += 1,
+                ResponseCode::NXDomain => {
+                    r.nxdomain += 1;
+                    let names = self.nx_names.entry(resolver).or_default();
+                    if names.len() < NX_NAMES {
+                        if let Some(h) = question_hash(payload) {
+                            names.insert(h);
+                        }
+                    }
+                }
                 ResponseCode::Refused => r.refused += 1,
                 _ => {}
             }
@@ -1552,6 +1566,11 @@ impl<'a> Analyser<'a> {
             }
         }
         let mut resolvers: Vec<ResolverStats> = self.resolvers.into_values().collect();
+        for r in &mut resolvers {
+            if let Some(names) = r.address.parse().ok().and_then(|ip| self.nx_names.get(&ip)) {
+                r.nxdomain_names = names.len() as u64;
+            }
+        }
         crate::sort::sort_by(&mut resolvers, |a, b| {
             b.queries.cmp(&a.queries).then(a.address.cmp(&b.address))
         });
@@ -1607,6 +1626,36 @@ impl DnsHeader {
             rcode: h[3] & 0x0f,
             additional: u16::from_be_bytes([h[10], h[11]]),
         })
+    }
+}
+
+/// Distinct NXDOMAIN names counted per resolver, at most.
+pub const NX_NAMES: usize = 4096;
+
+/// A hash of the name of a message's first question, case folded, or
+/// `None` when it has none or it does not parse (as [`question`] reads it).
+fn question_hash(m: &[u8]) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    if m.len() < 12 || u16::from_be_bytes([m[4], m[5]]) == 0 {
+        return None;
+    }
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut at = 12;
+    loop {
+        let len = *m.get(at)?;
+        at += 1;
+        if len == 0 {
+            return Some(h.finish());
+        }
+        if len & 0xc0 != 0 {
+            return None;
+        }
+        let label = m.get(at..at + usize::from(len))?;
+        len.hash(&mut h);
+        for b in label {
+            b.to_ascii_lowercase().hash(&mut h);
+        }
+        at += usize::from(len);
     }
 }
 
@@ -1996,6 +2045,29 @@ mod tests {
     /// a BOOTP message cut short, without the magic cookie, with an
     /// option running past the end or no option 53 has none, and counts
     /// as malformed without a panic.
+    /// NXDOMAIN names are counted case folded; a question that does not
+    /// parse (compressed, cut, none at all) counts no name.
+    #[test]
+    fn question_names_hash_case_folded_and_bad_ones_not_at_all() {
+        let a = build::dns(1, "Host3.Example.ORG", None);
+        let b = build::dns(2, "host3.example.org", None);
+        let c = build::dns(3, "host4.example.org", None);
+        assert_eq!(question_hash(&a), question_hash(&b));
+        assert!(question_hash(&a).is_some());
+        assert_ne!(question_hash(&a), question_hash(&c));
+        // Cut anywhere: never a panic (the name's end is all it reads).
+        for cut in 0..a.len() {
+            let _ = question_hash(&a[..cut]);
+        }
+        assert_eq!(question_hash(&a[..20]), None);
+        let mut pointer = a.clone();
+        pointer[12] = 0xc0;
+        assert_eq!(question_hash(&pointer), None);
+        let mut none = a.clone();
+        none[4..6].copy_from_slice(&[0, 0]);
+        assert_eq!(question_hash(&none), None);
+    }
+
     #[test]
     fn dhcp_message_types_and_malformed_messages() {
         let frame = scenarios::dhcp(3, 1);

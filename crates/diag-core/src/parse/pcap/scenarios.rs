@@ -97,6 +97,32 @@ pub fn dns_nxdomain_burst() -> Frames {
     dns_answered(40, |i| if i % 4 == 3 { 0 } else { 3 })
 }
 
+/// Quiet for `capture.dns-errors`: [`dns_nxdomain_burst`]'s 30 NXDOMAIN
+/// answers, all for one name (`host3.example.org`, asked again and again:
+/// one wrong name in a configuration, not names made up in bulk).
+pub fn dns_nxdomain_one_name() -> Frames {
+    let resolver = Ipv4Addr::new(10, 0, 0, 53);
+    (0..40u16)
+        .flat_map(|i| {
+            let at = u64::from(i) * 2;
+            let (name, rcode) = if i % 4 == 3 { (i, 0) } else { (3, 3) };
+            let mut query = dns_query(name, resolver);
+            let mut reply = dns_reply(name, resolver, rcode);
+            // Each query its own id and port, as a retrying client sends.
+            for frame in [&mut query, &mut reply] {
+                let (port_at, id_at) = if frame[23] == 17 && frame[34..36] == [0, 53] {
+                    (36, 42) // from the resolver: destination port, id
+                } else {
+                    (34, 42) // from the host: source port, id
+                };
+                frame[port_at..port_at + 2].copy_from_slice(&(0x3000 + i).to_be_bytes());
+                frame[id_at..id_at + 2].copy_from_slice(&(0x2000 + i).to_be_bytes());
+            }
+            [(tick(at), query), (tick(at + 1), reply)]
+        })
+        .collect()
+}
+
 /// Quiet for `capture.dns-errors`: an error, then a retry that succeeds,
 /// for two names (FORMERR, as a resolver answers a query with EDNS it
 /// does not understand, then NOERROR), and one NXDOMAIN among 10 answers.
@@ -726,6 +752,7 @@ pub fn all() -> Vec<(&'static str, Frames)> {
         ("dns_refused", dns_refused()),
         ("dns_nxdomain_burst", dns_nxdomain_burst()),
         ("dns_retry_after_error", dns_retry_after_error()),
+        ("dns_nxdomain_one_name", dns_nxdomain_one_name()),
         ("dhcp_no_offer", dhcp_no_offer()),
         ("dhcp_nak", dhcp_nak()),
         ("dhcp_lease", dhcp_lease()),
