@@ -174,6 +174,38 @@ fn a_sosreport_archive_reads_as_its_tree() {
     assert_eq!(from_archive, from_tree);
 }
 
+/// sos 3.x could compress with bzip2 (`-z bzip2`) and gzip: the same tree
+/// packed with `tar -cjf` and `tar -czf` (real `bzip2` and `gzip`) reads as
+/// the tree does.
+#[test]
+fn a_sosreport_packed_with_bzip2_or_gzip_reads_as_its_tree() {
+    let mut from_tree = analyze_json(&tree());
+    let d = from_tree.as_object_mut().expect("object");
+    d.remove("generated_at");
+    d["source"].as_object_mut().expect("source").remove("path");
+    for (flag, ext) in [("-cjf", "tar.bz2"), ("-czf", "tar.gz")] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let top = "sosreport-compute4-2022-02-10-lkvmdmb";
+        common::copy_tree(&tree(), &dir.path().join(top)).expect("copy the tree");
+        let archive = dir.path().join(format!("{top}.{ext}"));
+        let status = Command::new("tar")
+            .arg(flag)
+            .arg(&archive)
+            .arg("-C")
+            .arg(dir.path())
+            .arg(top)
+            .status()
+            .expect("tar with bzip2 and gzip (apt-get install tar bzip2 gzip)");
+        assert!(status.success(), "tar {flag} failed");
+        let mut from_archive = analyze_json(&archive);
+        let d = from_archive.as_object_mut().expect("object");
+        d.remove("generated_at");
+        d["source"].as_object_mut().expect("source").remove("path");
+        assert_eq!(from_archive["source"]["kind"], "sosreport", "{ext}");
+        assert_eq!(from_archive, from_tree, "{ext}");
+    }
+}
+
 /// sos keeps the host's links in the tree and in the archive it packs
 /// (sos 4.x on Debian 12, this project's VM, 2026-12-06): `proc/net ->
 /// self/net`, `proc/self -> <pid>`, `proc/mounts -> self/mounts`, `date ->

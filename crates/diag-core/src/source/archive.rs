@@ -236,17 +236,21 @@ fn refused(link: &str, target: &str, name: &str) -> ReadError {
     ))
 }
 
-/// Whether `name` names an archive diag unpacks: a tar compressed with
-/// zstd (diag's bundles), xz (sos's default) or gzip.
-pub(crate) fn is_archive_name(name: &str) -> bool {
-    [".tar.zst", ".tzst", ".tar.xz", ".txz", ".tar.gz", ".tgz"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+/// The names of the archives diag unpacks: a tar compressed with zstd
+/// (diag's bundles), xz (sos's default), gzip or bzip2 (sos 3.x's
+/// `-z bzip2`).
+pub const ARCHIVE_SUFFIXES: [&str; 9] = [
+    ".tar.zst", ".tzst", ".tar.xz", ".txz", ".tar.gz", ".tgz", ".tar.bz2", ".tbz2", ".tbz",
+];
+
+/// Whether `name` names an archive diag unpacks ([`ARCHIVE_SUFFIXES`]).
+pub fn is_archive_name(name: &str) -> bool {
+    ARCHIVE_SUFFIXES.iter().any(|ext| name.ends_with(ext))
 }
 
 /// Unpacks a compressed tar within `bounds`: every regular file, keyed by
 /// its canonical name. The compression is told by its magic number (zstd,
-/// xz, gzip), not by the name. A single top-level directory that wraps
+/// xz, gzip, bzip2), not by the name. A single top-level directory that wraps
 /// the bundle (`tar -C parent -c bundle`, a sosreport's
 /// `sosreport-HOST-DATE/`) is stripped (see [`strip_top_dir`]).
 pub(crate) fn unpack_with(path: &Path, bounds: &Bounds) -> Result<Archive> {
@@ -265,6 +269,9 @@ pub(crate) fn unpack_with(path: &Path, bounds: &Bounds) -> Result<Archive> {
             unpack_reader(ZstdErrors(decoder), path, bounds)
         }
         [0x1f, 0x8b, ..] => unpack_reader(flate2::read::MultiGzDecoder::new(file), path, bounds),
+        [b'B', b'Z', b'h', b'1'..=b'9', ..] => {
+            unpack_reader(bzip2::read::MultiBzDecoder::new(file), path, bounds)
+        }
         [0xfd, b'7', b'z', b'X', b'Z', 0] => {
             // lzma-rs decodes into a writer: it runs on a thread of its
             // own that writes into a pipe the tar walk reads. When the
@@ -283,7 +290,7 @@ pub(crate) fn unpack_with(path: &Path, bounds: &Bounds) -> Result<Archive> {
             }
         }
         _ => Err(fail(
-            "not a zstd, xz or gzip compressed tar (unknown magic number)".into(),
+            "not a zstd, xz, gzip or bzip2 compressed tar (unknown magic number)".into(),
         )),
     }
 }
@@ -1007,6 +1014,38 @@ mod tests {
                 && err.contains("more than the 64 KiB allowed"),
             "{err}"
         );
+    }
+
+    /// sos 3.x's `.tar.bz2`: read as the zstd one is; cut anywhere or
+    /// given garbage after its magic number, an error naming the archive
+    /// or the entries that fit, never a panic.
+    #[test]
+    fn a_bzip2_archive_reads_and_a_broken_one_fails_cleanly() {
+        use std::io::Write;
+        let mut tar = builder();
+        add(&mut tar, "dev/kmsg", b"6,1,100,-;hello\n");
+        add(&mut tar, "proc/net/arp", b"IP address HW type\n");
+        let tar = tar.into_inner().expect("tar");
+        let mut bz = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::fast());
+        bz.write_all(&tar).expect("compress");
+        let bz = bz.finish().expect("bzip2");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.tar.bz2");
+        std::fs::write(&path, &bz).expect("write");
+        let bundle = Bundle::open(&path).expect("open");
+        let read = bundle.read("dev/kmsg", &limits(Keep::Tail)).expect("kmsg");
+        assert_eq!(&read.bytes[..], b"6,1,100,-;hello\n");
+        for cut in [4, 10, bz.len() / 2, bz.len() - 1] {
+            std::fs::write(&path, &bz[..cut]).expect("write");
+            if let Err(err) = Bundle::open(&path) {
+                assert!(err.to_string().contains("s.tar.bz2"), "{err}");
+            }
+        }
+        let mut garbage = b"BZh9".to_vec();
+        garbage.extend(std::iter::repeat_n(0x5a, 4096));
+        std::fs::write(&path, &garbage).expect("write");
+        let err = Bundle::open(&path).expect_err("garbage").to_string();
+        assert!(err.contains("s.tar.bz2"), "{err}");
     }
 
     /// `len` bytes of `line` repeated.

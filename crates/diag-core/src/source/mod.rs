@@ -28,6 +28,7 @@ pub mod tracing;
 
 #[doc(hidden)]
 pub use archive::fuzz_unpack;
+pub use archive::{is_archive_name, ARCHIVE_SUFFIXES};
 pub use bundle::Bundle;
 pub use live::LiveHost;
 

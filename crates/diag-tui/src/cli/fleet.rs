@@ -1,7 +1,7 @@
 //! `diag fleet PATH...`: reads saved `diag/1` documents (files, or
 //! directories searched for `*.json`), and analyses bundles and
 //! sosreports (directories holding a `manifest.json` or `sos_commands/`,
-//! and `.tar.zst`/`.tar.xz`/`.tar.gz` archives) on every core, then prints
+//! and archives: `diag_core::source::ARCHIVE_SUFFIXES`) on every core, then prints
 //! the fleet view (`diag_core::diagnose::fleet`, rendered by
 //! `diag_core::report::fleet`). An input that cannot be read or is not a
 //! `diag/1` document is skipped with a note, never fatal.
@@ -87,9 +87,7 @@ fn is_bundle_dir(dir: &Path) -> bool {
 /// Whether `path` names a bundle or sosreport archive.
 fn is_archive(path: &Path) -> bool {
     let name = path.to_string_lossy();
-    [".tar.zst", ".tzst", ".tar.xz", ".txz", ".tar.gz", ".tgz"]
-        .iter()
-        .any(|ext| name.ends_with(ext))
+    diag_core::source::is_archive_name(&name)
 }
 
 /// Each bundle analysed as `diag analyze` does (the built-in rules,
