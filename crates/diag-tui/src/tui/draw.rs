@@ -16,7 +16,7 @@
 use super::app::{App, Prompt, Screen, Target, KEYS};
 use super::browser::highlight;
 use super::model::age;
-use super::theme::severity_word;
+use super::theme::{severity_word, Theme};
 use super::views::Area;
 use diag_core::report::plain;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -52,7 +52,10 @@ pub fn draw(frame: &mut Frame, app: &App, now: SystemTime) {
         Constraint::Length(1),
     ])
     .areas(area);
-    frame.render_widget(Paragraph::new(header_line(app, now)), header);
+    frame.render_widget(
+        Paragraph::new(cut_line(header_line(app, now), header.width, &app.theme)),
+        header,
+    );
     frame.render_widget(Paragraph::new(tab_line(app)), tabs);
     match app.screen {
         Screen::Overview => overview(frame, app, body),
@@ -153,6 +156,32 @@ fn header_line(app: &App, now: SystemTime) -> Line<'static> {
     }
     spans.push(Span::raw(t.clean(&fields.join(&dot))));
     Line::from(spans)
+}
+
+/// `line` in `width` columns: a line wider ends in `…` (`$` in ASCII)
+/// at the right edge, never cut silently (issue 25).
+fn cut_line(line: Line<'static>, width: u16, theme: &Theme) -> Line<'static> {
+    let width = usize::from(width);
+    if line.width() <= width || width == 0 {
+        return line;
+    }
+    let mark = if theme.ascii { "$" } else { "…" };
+    let style = line.style;
+    let mut room = width - 1;
+    let mut spans = Vec::new();
+    for span in line.spans {
+        let n = span.content.chars().count();
+        if n <= room {
+            room -= n;
+            spans.push(span);
+            continue;
+        }
+        let kept: String = span.content.chars().take(room).collect();
+        spans.push(Span::styled(kept, span.style));
+        break;
+    }
+    spans.push(Span::styled(mark, theme.dim()));
+    Line::from(spans).style(style)
 }
 
 fn tab_line(app: &App) -> Line<'static> {

@@ -244,6 +244,25 @@ fn table_browsers_fit_their_columns_to_the_width() {
     }
 }
 
+/// Issue 25: the header line (host, kernel, inputs, when, the bundle's
+/// path) is longer than 80 columns for a bundle: it ends in the mark at
+/// the edge instead of being cut silently; at 300 columns it is whole.
+#[test]
+fn a_header_wider_than_the_screen_ends_in_the_mark() {
+    let model = http6_with_capture();
+    let plain = app(Arc::clone(&model), PLAIN);
+    let narrow = text(&render(&plain, 80, 24));
+    let first = narrow.lines().next().expect("header");
+    assert_eq!(first.chars().count(), 80, "{first:?}");
+    assert!(first.ends_with('$'), "{first:?}");
+    let wide = text(&render(&plain, 300, 24));
+    let first = wide.lines().next().expect("header").trim_end();
+    assert!(
+        !first.ends_with('$') && first.contains("http6-gateway-typo"),
+        "{first:?}"
+    );
+}
+
 #[test]
 fn screens_show_what_the_facts_hold() {
     let model = http6_with_capture();
