@@ -342,3 +342,256 @@ fn a_real_sos_report_of_this_machine_agrees_with_diag_live() {
     };
     assert_eq!(md(&sos), md(&live));
 }
+
+/// The vendored tree copied into `dir` as `sosreport-compute4-.../`, ready
+/// to be edited into a faulted variant.
+fn variant(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = dir.join("sosreport-compute4-2022-02-10-lkvmdmb");
+    common::copy_tree(&tree(), &root).expect("copy the tree");
+    root
+}
+
+/// Replaces the line of `file` (below `root`) that starts with `from`.
+fn replace_line(root: &std::path::Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut found = false;
+    let edited: String = text
+        .lines()
+        .map(|line| {
+            if !found && line.starts_with(from) {
+                found = true;
+                format!("{to}\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    assert!(found, "{file} has no line starting with {from:?}");
+    std::fs::write(&path, edited).expect("write");
+}
+
+/// Inserts `lines` into the tree's `sos_commands/kernel/dmesg` (plain
+/// `dmesg`: `[ seconds] message`) where their kernel time puts them, as
+/// dmesg prints them (`[%5lu.%06lu]`); a line's continuation (after a
+/// `\n`) is indented as dmesg indents it.
+fn insert_dmesg(root: &std::path::Path, lines: &[(f64, &str)]) {
+    let path = root.join("sos_commands/kernel/dmesg");
+    let text = std::fs::read_to_string(&path).expect("read dmesg");
+    let time = |line: &str| -> f64 {
+        line.strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(t, _)| t.trim().parse().ok())
+            .unwrap_or(f64::MAX)
+    };
+    let printed = |(at, message): &(f64, &str)| -> String {
+        let stamp = format!("[{at:12.6}] ");
+        let indent = " ".repeat(stamp.len());
+        let mut out = stamp;
+        out.push_str(&message.replace('\n', &format!("\n{indent}")));
+        out.push('\n');
+        out
+    };
+    let mut pending = lines.iter().peekable();
+    let mut out = String::new();
+    for line in text.lines() {
+        while let Some(new) = pending.next_if(|(at, _)| *at < time(line)) {
+            out.push_str(&printed(new));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    pending.for_each(|new| out.push_str(&printed(new)));
+    std::fs::write(&path, out).expect("write dmesg");
+}
+
+/// The id of the top cause of `diag analyze` of `path`, if any.
+fn top_cause(path: &std::path::Path) -> Option<String> {
+    common::cause_ids(&analyze_json(path)).into_iter().next()
+}
+
+/// The findings the top cause of `diag analyze` of `path` explains.
+fn top_explains(path: &std::path::Path) -> Vec<String> {
+    analyze_json(path)["causes"][0]["explains"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// When the faults below happened: 16:19:17 UTC, when sos ran, is 63669 s
+/// after this host booted (its audit lines: `[ 4301.999258] audit(
+/// 1644450589.972:424)`), so these lines are 42 minutes before the report.
+const FAULT_AT: f64 = 61_149.21;
+
+/// The kernel lines of the founding incident (docs/incidents/002) after
+/// the downgrade, as 5.4 prints them: overflow reports between
+/// `net_ratelimit` reports.
+fn overflow_lines() -> Vec<(f64, &'static str)> {
+    let mut lines = Vec::new();
+    for i in 0..6 {
+        let at = FAULT_AT + f64::from(i) * 5.0;
+        lines.push((at, "neighbour: arp_cache: neighbor table overflow!"));
+        if i % 2 == 1 {
+            lines.push((at + 0.000_004, "net_ratelimit: 2127 callbacks suppressed"));
+        }
+    }
+    lines
+}
+
+/// Issue 22's "done when": a gateway typo written into a real sosreport
+/// (the default route of `ip route show table all` through this host's
+/// own address, as in the founding incident 002, or through no gateway
+/// at all) with neighbour-table overflows in its `dmesg` gets the same
+/// top cause as the equivalent diag bundles; the tree as sos wrote it
+/// does not.
+#[test]
+fn a_sosreport_with_a_gateway_typo_gets_the_bundles_top_cause() {
+    let healthy = top_cause(&tree());
+    for (variant_route, fixture) in [
+        (
+            "default via 10.0.0.128 dev br-ens3 proto static ",
+            "scenario-002-gateway-typo-own-address",
+        ),
+        (
+            "default dev br-ens3 proto static scope link ",
+            "scenario-002-gateway-typo-onlink",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        replace_line(
+            &root,
+            "sos_commands/networking/ip_route_show_table_all",
+            "default via 10.0.0.2 ",
+            variant_route,
+        );
+        insert_dmesg(&root, &overflow_lines());
+        let bundle = top_cause(&workspace().join("fixtures").join(fixture));
+        assert_eq!(bundle.as_deref(), Some("route.gateway-misconfigured"));
+        assert_eq!(top_cause(&root), bundle, "{variant_route}");
+        // The overflow lines in sos's dmesg are what it explains.
+        let explains = top_explains(&root);
+        assert!(
+            explains.iter().any(|id| id == "neigh.table-overflow"),
+            "{explains:?}"
+        );
+        assert_ne!(healthy, bundle);
+    }
+}
+
+/// The other half of the founding incident: md0 (raid1 over sda1 and
+/// sdb1) degraded after sdb's read errors, written as sos keeps it:
+/// `proc/mdstat`, `mdadm -D /dev/md*` in one file (mdadm's complaint
+/// about the `/dev/md` directory first, as the glob makes it), the ATA,
+/// SCSI, block and md lines of a 5.4 kernel in `dmesg`. Same top cause
+/// as the diag bundle of the same fault.
+#[test]
+fn a_sosreport_with_a_degraded_array_and_disk_errors_gets_the_bundles_top_cause() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    std::fs::create_dir_all(root.join("proc")).expect("mkdir proc");
+    std::fs::write(
+        root.join("proc/mdstat"),
+        "Personalities : [raid1] [linear] [multipath] [raid0] [raid6] [raid5] [raid4] [raid10] \n\
+         md0 : active raid1 sdb1[1](F) sda1[0]\n      \
+         976630464 blocks super 1.2 [2/1] [U_]\n      \
+         bitmap: 3/8 pages [12KB], 65536KB chunk\n\n\
+         unused devices: <none>\n",
+    )
+    .expect("mdstat");
+    std::fs::write(
+        root.join("sos_commands/md/mdadm_-D_.dev.md"),
+        "mdadm: /dev/md does not appear to be an md device
+/dev/md0:
+           Version : 1.2
+     Creation Time : Fri Feb  4 09:12:44 2022
+        Raid Level : raid1
+        Array Size : 976630464 (931.39 GiB 1000.07 GB)
+     Used Dev Size : 976630464 (931.39 GiB 1000.07 GB)
+      Raid Devices : 2
+     Total Devices : 2
+       Persistence : Superblock is persistent
+
+     Intent Bitmap : Internal
+
+       Update Time : Thu Feb 10 15:37:18 2022
+             State : clean, degraded 
+    Active Devices : 1
+   Working Devices : 1
+    Failed Devices : 1
+     Spare Devices : 0
+
+Consistency Policy : bitmap
+
+              Name : compute4:0  (local to host compute4)
+              UUID : 3f1c2a9e:0d4b7c1a:9e2f6b3d:77c1a0e4
+            Events : 18214
+
+    Number   Major   Minor   RaidDevice State
+       0       8        1        0      active sync   /dev/sda1
+       -       0        0        1      removed
+
+       1       8       17        -      faulty   /dev/sdb1
+",
+    )
+    .expect("mdadm -D");
+    let at = FAULT_AT;
+    insert_dmesg(
+        &root,
+        &[
+            (at, "ata2.00: exception Emask 0x0 SAct 0x100 SErr 0x0 action 0x0"),
+            (at + 0.000_05, "ata2.00: irq_stat 0x40000008"),
+            (at + 0.000_10, "ata2.00: failed command: READ FPDMA QUEUED"),
+            (
+                at + 0.000_15,
+                "ata2.00: cmd 60/08:40:c8:cd:1d/00:00:00:00:00/40 tag 8 ncq dma 4096 in\n\
+                 res 41/40:00:c8:cd:1d/00:00:00:00:00/40 Emask 0x409 (media error) <F>",
+            ),
+            (at + 0.000_20, "ata2.00: status: { DRDY ERR }"),
+            (at + 0.000_25, "ata2.00: error: { UNC }"),
+            (at + 1.5, "ata2.00: configured for UDMA/133"),
+            (
+                at + 1.500_05,
+                "sd 1:0:0:0: [sdb] tag#8 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_SENSE",
+            ),
+            (
+                at + 1.500_10,
+                "sd 1:0:0:0: [sdb] tag#8 Sense Key : Medium Error [current] ",
+            ),
+            (
+                at + 1.500_15,
+                "sd 1:0:0:0: [sdb] tag#8 Add. Sense: Unrecovered read error - auto reallocate failed",
+            ),
+            (
+                at + 1.500_20,
+                "sd 1:0:0:0: [sdb] tag#8 CDB: Read(10) 28 00 00 1d cd c8 00 00 08 00",
+            ),
+            (
+                at + 1.500_25,
+                "blk_update_request: I/O error, dev sdb, sector 1953224 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
+            ),
+            (at + 1.500_30, "ata2: EH complete"),
+            (
+                at + 2.0,
+                "md/raid1:md0: Disk failure on sdb1, disabling device.",
+            ),
+            (
+                at + 2.000_01,
+                "md/raid1:md0: Operation continuing on 1 devices.",
+            ),
+        ],
+    );
+    let bundle = top_cause(&workspace().join("fixtures/scenario-002-degraded-raid1-ata-errors"));
+    assert_eq!(bundle.as_deref(), Some("disk.failing"));
+    assert_eq!(top_cause(&root), bundle);
+    // From mdstat and mdadm -D, and from the disk lines of dmesg.
+    let explains = top_explains(&root);
+    for id in ["md.array-degraded", "md.member-faulty", "disk.medium-error"] {
+        assert!(explains.iter().any(|e| e == id), "{id}: {explains:?}");
+    }
+    assert_ne!(top_cause(&tree()), bundle);
+}
