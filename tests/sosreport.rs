@@ -483,6 +483,39 @@ fn a_sosreport_with_a_gateway_typo_gets_the_bundles_top_cause() {
     }
 }
 
+/// Issue 22's "past versus present": a kernel-log finding of a sosreport
+/// says when its lines were logged relative to the report. The tree has no
+/// `proc/stat`; its `uptime` (`up 17:41`, to the minute) beside the
+/// report's date places the running boot, so the overflow lines written
+/// 2,520 s before sos ran read as 42 min before.
+#[test]
+fn kernel_log_findings_of_a_sosreport_say_how_long_before_the_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    insert_dmesg(&root, &overflow_lines());
+    let d = analyze_json(&root);
+    let summary = |id: &str| -> String {
+        common::item(&d, "findings", id).unwrap_or_else(|| panic!("{id}: {d:#}"))["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let overflow = summary("neigh.table-overflow");
+    assert!(
+        overflow.ends_with("Logged from 42 min to 41 min before collection."),
+        "{overflow}"
+    );
+    // Its wall-clock times too: 15:37 UTC on the report's day.
+    let suppressed = summary("kmsg.messages-suppressed");
+    assert!(suppressed.contains("2022-02-10 15:37:"), "{suppressed}");
+    // Without the report's date nothing is placed: no "before collection"
+    // from the analysing machine's clock.
+    std::fs::remove_file(root.join("sos_commands/date/date_--utc")).expect("rm");
+    std::fs::remove_file(root.join("sos_commands/date/date")).expect("rm");
+    let d = analyze_json(&root);
+    assert!(!d["findings"].to_string().contains("before collection"));
+}
+
 /// The other half of the founding incident: md0 (raid1 over sda1 and
 /// sdb1) degraded after sdb's read errors, written as sos keeps it:
 /// `proc/mdstat`, `mdadm -D /dev/md*` in one file (mdadm's complaint

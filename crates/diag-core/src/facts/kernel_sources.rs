@@ -334,7 +334,8 @@ fn syslog_family(snapshot: &Snapshot) -> Option<Vec<String>> {
 /// format lacks it, is the snapshot's, or the one before for times after
 /// it), and from the boot time for the rest: `btime` of `proc/stat` for
 /// the running boot, and for any boot the median offset between the wall
-/// and kernel times of its lines that carry both.
+/// and kernel times of its lines that carry both; for a running boot with
+/// neither, the known collection time less `proc/uptime`.
 fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut Vec<Note>) {
     use jiff::{civil::DateTime, tz::TimeZone, Timestamp};
     let zone = snapshot
@@ -423,6 +424,19 @@ fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut
     });
     if let Some(btime) = btime {
         boot_start.insert(0, btime.saturating_mul(1_000_000));
+    }
+    // Without a boot time or a line giving one, the running boot started
+    // `proc/uptime` before the collection, when the collection time is
+    // the source's own (never the analysing machine's clock).
+    if let (false, Some(up), Some(at)) = (
+        boot_start.contains_key(&0),
+        snapshot.uptime(),
+        snapshot
+            .collected_at()
+            .and_then(|at| at.parse::<Timestamp>().ok()),
+    ) {
+        let up = i64::try_from(up.as_micros()).unwrap_or(i64::MAX);
+        boot_start.insert(0, at.as_microsecond().saturating_sub(up));
     }
     for entry in entries.iter_mut() {
         if entry.wall_us.is_none() {
@@ -698,6 +712,40 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
         // The running boot: btime + 2 s.
         assert_eq!(wall(2), Some(1_392_023_102));
         assert_eq!(notes.is_empty(), paris.is_some(), "{notes:?}");
+    }
+
+    /// A sosreport has no `proc/stat` (hotsos' tree) but `uptime`, made
+    /// `proc/uptime`: the running boot started that long before the
+    /// report's date. Without a known collection time nothing is guessed.
+    #[test]
+    fn without_btime_the_running_boot_starts_uptime_before_collection() {
+        let mut snapshot = Snapshot::from_inputs([
+            ("commands/dmesg", "[ 100.000000] late line\n".to_string()),
+            ("proc/uptime", "63660.00\n".to_string()),
+        ]);
+        snapshot.source.kind = crate::source::SourceKind::Sosreport;
+        // 2022-02-10T16:19:17Z, the hotsos report's date.
+        snapshot.taken_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_644_509_957);
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(
+            entries[0].wall_us,
+            Some((1_644_509_957 - 63_660 + 100) * 1_000_000)
+        );
+        // btime wins over uptime.
+        snapshot.inputs.insert(
+            "proc/stat".into(),
+            crate::source::snapshot::Input {
+                bytes: bytes::Bytes::from_static(b"btime 1644446288\n"),
+                truncated: false,
+            },
+        );
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(entries[0].wall_us, Some((1_644_446_288 + 100) * 1_000_000));
+        // A directory of copied files: its collection time is unknown.
+        snapshot.inputs.remove("proc/stat");
+        snapshot.source.kind = crate::source::SourceKind::Bundle;
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(entries[0].wall_us, None);
     }
 
     #[test]

@@ -57,6 +57,11 @@ pub struct KernelLog {
     /// read it directly, which is much faster).
     #[serde(skip)]
     pub entries: Vec<LogEntry>,
+    /// When the snapshot was collected (µs since the epoch), when known
+    /// (`Snapshot::collected_at`): a kernel-log finding says how long
+    /// before it its lines were logged. Not exposed to rule conditions.
+    #[serde(skip)]
+    pub collected_us: Option<i64>,
 }
 
 /// Neighbour-table state.
@@ -208,6 +213,10 @@ impl Facts {
         facts.kernel_log.entries = entries;
         facts.kernel_log.inputs = inputs;
         facts.kernel_log.boots = boots;
+        facts.kernel_log.collected_us = snapshot
+            .collected_at()
+            .and_then(|at| at.parse::<jiff::Timestamp>().ok())
+            .map(|at| at.as_microsecond());
         facts.kernel_log.count = facts
             .kernel_log
             .entries

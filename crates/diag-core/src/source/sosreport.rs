@@ -7,9 +7,11 @@
 //! table [`MAP`] (documented in `docs/sosreport.md`): the first path of
 //! each row that the tree holds is read under the canonical name (the
 //! text forms `ip` and `mdadm` print are what diag's `commands/*` parsers
-//! read). Three inputs are made from a sos file rather than copied:
+//! read). Some inputs are made from a sos file rather than copied:
 //! `proc/sys/**` from `sysctl -a`, `proc/sys/kernel/osrelease` from
-//! `uname -a`, and `systemd/list-units.json` from `systemctl list-units`.
+//! `uname -a`, `systemd/list-units.json` from `systemctl list-units`,
+//! `proc/mounts` from `mount -l` and `proc/uptime` from `uptime` (to the
+//! minute), each only when the tree lacks the real file.
 //!
 //! Every read goes through a [`Bundle`] of the tree, so it stays beneath
 //! the tree's root: sos's own links (`proc/net -> self/net`) resolve when
@@ -97,12 +99,16 @@ const LIST_UNITS: &[&str] = &["sos_commands/systemd/systemctl_list-units"];
 const MOUNT: &[&str] = &["sos_commands/filesys/mount_-l", "mount"];
 /// `date --utc` when sos ran.
 const DATE: &[&str] = &["sos_commands/date/date_--utc", "sos_commands/date/date"];
+/// `uptime` (sos 4.x's host plugin; `uptime` at the top is sos's link to it).
+const UPTIME: &[&str] = &["sos_commands/host/uptime", "uptime"];
 
 /// Made from a sos file: `systemd/list-units.json` in the shape
 /// `systemctl list-units -o json` prints.
 const LIST_UNITS_JSON: &str = "systemd/list-units.json";
 /// Made from `uname -a`.
 const OSRELEASE: &str = "proc/sys/kernel/osrelease";
+/// Made from `uptime`, to the minute.
+const PROC_UPTIME: &str = "proc/uptime";
 
 /// A sosreport tree, read as a source.
 #[derive(Debug)]
@@ -181,6 +187,18 @@ impl Sosreport {
         }
         if let Some((_, text)) = report.first_text(DATE, &limits) {
             report.collected = parse_date(&text);
+        }
+        // How long the host had been up, so the running boot's kernel
+        // lines get a wall-clock time: only beside the report's own date.
+        if report.collected.is_some() && report.tree.read(PROC_UPTIME, &limits).is_err() {
+            if let Some(seconds) = report
+                .first_text(UPTIME, &limits)
+                .and_then(|(_, text)| parse_uptime(&text))
+            {
+                report
+                    .made
+                    .insert(PROC_UPTIME.into(), format!("{seconds}.00\n").into_bytes());
+            }
         }
         report
     }
@@ -392,6 +410,36 @@ fn mounts_field(field: &str) -> String {
     out
 }
 
+/// `uptime` output (procps: ` 16:19:19 up 17:41,  2 users,  load
+/// average: ...`; `up 5 min,`, `up 2 days,  3:04,`, `up 1 day, 12 min,`)
+/// as seconds up, to the minute (uptime prints no seconds); `None` for
+/// anything else.
+pub fn parse_uptime(text: &str) -> Option<u64> {
+    let (_, rest) = text.lines().next()?.split_once(" up ")?;
+    let mut parts = rest.split(',').map(str::trim);
+    let mut part = parts.next()?;
+    let mut seconds = 0u64;
+    if let Some(days) = part
+        .strip_suffix(" days")
+        .or_else(|| part.strip_suffix(" day"))
+    {
+        seconds = days.trim().parse::<u64>().ok()?.checked_mul(86_400)?;
+        part = parts.next()?;
+    }
+    let minutes = if let Some(m) = part.strip_suffix(" min") {
+        m.trim().parse::<u64>().ok()?
+    } else if let Some((h, m)) = part.split_once(':') {
+        let (h, m) = (h.trim().parse::<u64>().ok()?, m.trim().parse::<u64>().ok()?);
+        if m >= 60 {
+            return None;
+        }
+        h.checked_mul(60)?.checked_add(m)?
+    } else {
+        return None;
+    };
+    seconds.checked_add(minutes.checked_mul(60)?)
+}
+
 /// `date --utc` output (`Thu Feb 10 16:19:17 UTC 2022`, sos runs its
 /// commands in the C locale) as an instant; `None` for anything else
 /// (a `date` in another zone is not guessed at).
@@ -478,6 +526,40 @@ mod tests {
             proc_mounts(" on  type  ()\n").trim_end().split(' ').count(),
             6
         );
+    }
+
+    #[test]
+    fn uptime_output_is_seconds_up_to_the_minute() {
+        // The hotsos tree's sos_commands/host/uptime, byte for byte.
+        assert_eq!(
+            parse_uptime(" 16:19:19 up 17:41,  2 users,  load average: 3.58, 3.27, 2.58\n"),
+            Some(63_660)
+        );
+        assert_eq!(
+            parse_uptime(" 10:01:02 up 5 min,  1 user,  load average: 0.00, 0.01, 0.00\n"),
+            Some(300)
+        );
+        assert_eq!(
+            parse_uptime(" 10:01:02 up 2 days,  3:04,  0 users,  load average: 1.00, 1.00, 1.00"),
+            Some(2 * 86_400 + 3 * 3600 + 4 * 60)
+        );
+        assert_eq!(
+            parse_uptime(" 10:01:02 up 1 day, 12 min,  3 users,  load average: 0.10, 0.20, 0.30"),
+            Some(86_400 + 12 * 60)
+        );
+        // Malformed, truncated, hostile: nothing, never a panic.
+        for bad in [
+            "",
+            "uptime: command not found",
+            " 10:01:02 up ",
+            " 10:01:02 up 17:99,  2 users",
+            " 10:01:02 up x:41,  2 users",
+            " 10:01:02 up 99999999999999999999 days, 1:00,",
+            " 10:01:02 up 18446744073709551615:00,",
+            " 10:01:02 up \u{feff}17:41,",
+        ] {
+            assert_eq!(parse_uptime(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
