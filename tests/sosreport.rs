@@ -76,13 +76,10 @@ fn a_command_that_failed_under_sos_is_skipped_not_parsed() {
     assert!(!text.contains("md.array"), "{text}");
 }
 
-#[test]
-fn syslog_lines_of_a_sosreport_take_the_reports_year() {
-    // The tree's var/log/kern.log holds year-less lines of February 2022
-    // (two audit rate-limit reports of an earlier boot): their year is
-    // the report's, never this machine's. No built-in rule reads them
-    // (kauditd's limit hides nothing: the records reach auditd), so a
-    // user rule does.
+/// A user rule over the rate-limit reports of the tree's
+/// `var/log/kern.log` (two, of an earlier boot). No built-in rule reads
+/// them (kauditd's limit hides nothing: the records reach auditd).
+fn audit_limited_rule() -> tempfile::TempDir {
     let rules = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         rules.path().join("audit.toml"),
@@ -106,23 +103,104 @@ expect = "quiet"
 "#,
     )
     .expect("rule");
+    rules
+}
+
+/// `diag analyze --format json --rules RULES TREE`.
+fn analyze_with_rules(rules: &std::path::Path, tree: &std::path::Path) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_diag"))
         .args(["analyze", "--format", "json", "--rules"])
-        .arg(rules.path())
-        .arg(tree())
+        .arg(rules)
+        .arg(tree)
         .output()
         .expect("run diag");
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    let finding = d["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == "t.audit-limited")
+    })
+}
+
+#[test]
+fn syslog_lines_of_a_sosreport_take_the_reports_year() {
+    // The tree's var/log/kern.log holds year-less lines of February 2022:
+    // their year is the report's, never this machine's.
+    let rules = audit_limited_rule();
+    let d = analyze_with_rules(rules.path(), &tree());
+    let finding = common::item(&d, "findings", "t.audit-limited")
         .expect("the rate-limit reports of var/log/kern.log are found");
     let summary = finding["summary"].as_str().expect("summary");
     assert!(summary.contains("2022-02-04 09:35:00"), "{summary}");
+}
+
+/// sos cuts a log over its size limit to its last bytes: it writes
+/// `sos_strings/<plugin>/var.log.kern.log.tailed` and leaves a link at
+/// the host path (`var/log/kern.log -> ../../sos_strings/logs/...`, sos
+/// 4.x `Plugin._add_copy_paths`). Such a file is read, noted as partial,
+/// and its first line, cut by sos mid-way, is left out; the same when the
+/// link was lost on the way.
+#[test]
+fn a_log_sos_cut_to_its_tail_is_read_and_noted_as_partial() {
+    let rules = audit_limited_rule();
+    let kern_log = std::fs::read(tree().join("var/log/kern.log")).expect("kern.log");
+    // Cut inside the first rate-limit report (line 18, 09:35:00): sos's
+    // tail starts with "4 09:35:00 compute4 kernel: ...".
+    let text = String::from_utf8_lossy(&kern_log);
+    let at = text
+        .find("Feb  4 09:35:00 compute4 kernel: [   59.799581] kauditd")
+        .expect("line 18")
+        + 5;
+    for keep_link in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        let strings = root.join("sos_strings/logs");
+        std::fs::create_dir_all(&strings).expect("mkdir");
+        std::fs::write(strings.join("var.log.kern.log.tailed"), &kern_log[at..]).expect("tailed");
+        std::fs::remove_file(root.join("var/log/kern.log")).expect("rm");
+        if keep_link {
+            std::os::unix::fs::symlink(
+                "../../sos_strings/logs/var.log.kern.log.tailed",
+                root.join("var/log/kern.log"),
+            )
+            .expect("symlink");
+        }
+        let d = analyze_with_rules(rules.path(), &root);
+        let notes = d["notes"].to_string();
+        assert!(
+            notes.contains("partial: sos kept only the end of this file (sos_strings/logs/var.log.kern.log.tailed)"),
+            "{notes}"
+        );
+        let summary = common::item(&d, "findings", "t.audit-limited")
+            .expect("the second report is still read")["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        // The second report (09:35:06), not the cut first one.
+        assert!(summary.contains("2022-02-04 09:35:06"), "{summary}");
+        let kernel_inputs = d.to_string();
+        assert!(
+            !kernel_inputs.contains("4 09:35:00 compute4"),
+            "link {keep_link}"
+        );
+    }
+    // Hostile names in sos_strings: nothing read, nothing noted, no panic.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    let strings = root.join("sos_strings/logs");
+    std::fs::create_dir_all(&strings).expect("mkdir");
+    for name in [
+        "..tailed",
+        "...tailed",
+        "var..log.tailed",
+        ".tailed",
+        "var.log..tailed",
+    ] {
+        std::fs::write(strings.join(name), "x\n").expect("write");
+    }
+    let d = analyze_json(&root);
+    assert!(
+        !d["notes"].to_string().contains("partial"),
+        "{}",
+        d["notes"]
+    );
 }
 
 /// kauditd's own rate limit (`kauditd_printk_skb: N callbacks

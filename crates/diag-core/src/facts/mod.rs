@@ -194,8 +194,11 @@ impl Facts {
             ..Facts::default()
         };
         let mut notes = Vec::new();
+        // The source's own word on an input it cut (sos's tail of a large
+        // log) says more than the generic note.
+        notes.extend(snapshot.notes.iter().cloned());
         for (name, input) in &snapshot.inputs {
-            if input.truncated {
+            if input.truncated && !snapshot.notes.iter().any(|n| n.input == *name) {
                 notes.push(Note::input(
                     name,
                     "input was larger than the size limit and was cut",

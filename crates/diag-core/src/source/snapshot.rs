@@ -4,7 +4,7 @@
 //! bundle replays exactly what `diag check` saw.
 
 use crate::error::{Error, Result};
-use crate::model::Skipped;
+use crate::model::{Note, Skipped};
 use crate::source::inputs::INPUTS;
 use crate::source::{Keep, Limits, ReadError, Source, SourceKind};
 use serde::{Deserialize, Serialize};
@@ -163,6 +163,10 @@ pub struct Snapshot {
     /// happened since a point. The inputs keep everything; the parse stage
     /// leaves the earlier entries out and says how many in a note.
     pub since: Option<SystemTime>,
+    /// What the source said about inputs it handed out (a sosreport's
+    /// file sos cut to its tail), for the inputs read: notes of the
+    /// diagnosis.
+    pub notes: Vec<Note>,
 }
 
 /// Bounds on a whole collection.
@@ -226,6 +230,7 @@ impl Snapshot {
             skipped: Vec::new(),
             taken_at: SystemTime::now(),
             since: None,
+            notes: Vec::new(),
         }
     }
 
@@ -356,6 +361,7 @@ impl Snapshot {
             skipped: Vec::new(),
             taken_at: SystemTime::now(),
             since: None,
+            notes: Vec::new(),
         };
         if source.kind() != SourceKind::Live {
             snapshot.read_manifest(source, &options.limits);
@@ -432,6 +438,11 @@ impl Snapshot {
                 }
             }
         }
+        snapshot.notes = source
+            .input_notes()
+            .into_iter()
+            .filter(|note| snapshot.inputs.contains_key(&note.input))
+            .collect();
         let (files, failed) = crate::source::capture::finish(capture);
         snapshot.add_generated(files, failed);
         if let Some(drops) = drops {

@@ -26,7 +26,7 @@
 
 use super::{Bundle, Limits, RawInput, ReadError, Source, SourceKind};
 use crate::error::Result;
-use crate::model::Skipped;
+use crate::model::{Note, Skipped};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -120,6 +120,9 @@ pub struct Sosreport {
     made: BTreeMap<String, Vec<u8>>,
     /// The canonical names [`MAP`] resolves, with the sos path read.
     mapped: BTreeMap<String, String>,
+    /// Files sos cut to their tail: the host path (`var/log/kern.log`)
+    /// with the file sos wrote (`sos_strings/logs/var.log.kern.log.tailed`).
+    tailed: BTreeMap<String, String>,
     collected: Option<SystemTime>,
     notes: Vec<Skipped>,
 }
@@ -153,6 +156,7 @@ impl Sosreport {
             tree,
             made: BTreeMap::new(),
             mapped: BTreeMap::new(),
+            tailed: BTreeMap::new(),
             collected: None,
             notes: Vec::new(),
         };
@@ -161,6 +165,7 @@ impl Sosreport {
                 report.mapped.insert(name.to_string(), found.to_string());
             }
         }
+        report.tailed = tailed_files(&report.tree, &limits);
         if let Some((_, text)) = report.first_text(SYSCTL, &limits) {
             for (name, value) in sysctl_files(&text) {
                 report.made.entry(name).or_insert(value.into_bytes());
@@ -241,6 +246,18 @@ impl Source for Sosreport {
             }
             return Ok(raw);
         }
+        if let Some(tailed) = self.tailed.get(name) {
+            // sos's link at the host path, or, when the link was lost,
+            // the file it points to.
+            let raw = match self.tree.read(name, limits) {
+                Err(ReadError::NotFound) => self.tree.read(tailed, limits)?,
+                other => other?,
+            };
+            return Ok(RawInput {
+                bytes: after_first_line(raw.bytes),
+                truncated: true,
+            });
+        }
         match self.tree.read(name, limits) {
             Err(ReadError::NotFound) => match self.made.get(name) {
                 Some(bytes) => Ok(RawInput {
@@ -260,7 +277,12 @@ impl Source for Sosreport {
             Err(err) => return Err(err),
         };
         let prefix = format!("{dir}/");
-        for name in self.mapped.keys().chain(self.made.keys()) {
+        for name in self
+            .mapped
+            .keys()
+            .chain(self.made.keys())
+            .chain(self.tailed.keys())
+        {
             if let Some(rest) = name.strip_prefix(&prefix) {
                 let child = rest.split('/').next().unwrap_or(rest);
                 names.insert(child.to_string());
@@ -280,6 +302,94 @@ impl Source for Sosreport {
 
     fn collected_at(&self) -> Option<SystemTime> {
         self.collected
+    }
+
+    fn input_notes(&self) -> Vec<Note> {
+        self.tailed
+            .iter()
+            .map(|(name, tailed)| {
+                Note::input(
+                    name,
+                    format!(
+                        "partial: sos kept only the end of this file ({tailed}), it was over sos's size limit; earlier lines are missing, and the first line, cut where sos cut the file, is left out"
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Most `sos_strings` files looked at for tails sos cut.
+const TAILED_MAX: usize = 1024;
+
+/// The files sos cut to their tail: `sos_strings/<plugin>/<path with / as
+/// .>.tailed` (sos 4.x, `Plugin._add_copy_paths`' size limit), each with
+/// the host path it stands for. The dots are read back as folders as far
+/// as the tree has them (`var.log.kern.log`: `var/log/` is a folder,
+/// `kern` is not, so `var/log/kern.log`); a tree without the folders
+/// gives `var/log/` to the names that start so.
+fn tailed_files(tree: &Bundle, limits: &Limits) -> BTreeMap<String, String> {
+    let mut tailed = BTreeMap::new();
+    let plugins = tree.list("sos_strings", limits).unwrap_or_default();
+    for plugin in plugins.iter().take(TAILED_MAX) {
+        let dir = format!("sos_strings/{plugin}");
+        let files = tree.list(&dir, limits).unwrap_or_default();
+        for file in files.iter().take(TAILED_MAX) {
+            let Some(host) = file
+                .strip_suffix(".tailed")
+                .and_then(|d| undot(tree, d, limits))
+            else {
+                continue;
+            };
+            tailed
+                .entry(host)
+                .or_insert_with(|| format!("{dir}/{file}"));
+            if tailed.len() >= TAILED_MAX {
+                return tailed;
+            }
+        }
+    }
+    tailed
+}
+
+/// A host path from sos's dotted name of it (see [`tailed_files`]);
+/// `None` when no file name is left or a part is empty.
+fn undot(tree: &Bundle, dotted: &str, limits: &Limits) -> Option<String> {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    let mut dir = String::new();
+    let mut used = 0;
+    while used + 1 < parts.len() && !parts[used].is_empty() {
+        let next = if dir.is_empty() {
+            parts[used].to_string()
+        } else {
+            format!("{dir}/{}", parts[used])
+        };
+        if tree.list(&next, limits).is_err() {
+            break;
+        }
+        dir = next;
+        used += 1;
+    }
+    let file = parts[used..].join(".");
+    if file.is_empty() || file.starts_with('.') {
+        return None;
+    }
+    match (dir.is_empty(), file.strip_prefix("var.log.")) {
+        (false, _) => Some(format!("{dir}/{file}")),
+        (true, Some(rest)) if !rest.is_empty() && !rest.starts_with('.') => {
+            Some(format!("var/log/{rest}"))
+        }
+        (true, _) => None,
+    }
+}
+
+/// `bytes` without its first line (up to its first newline): sos cut a
+/// file at a byte count, mostly inside a line. Nothing when there is no
+/// newline.
+fn after_first_line(bytes: bytes::Bytes) -> bytes::Bytes {
+    match bytes.iter().position(|&b| b == b'\n') {
+        Some(end) => bytes.slice(end + 1..),
+        None => bytes::Bytes::new(),
     }
 }
 
@@ -526,6 +636,19 @@ mod tests {
             proc_mounts(" on  type  ()\n").trim_end().split(' ').count(),
             6
         );
+    }
+
+    #[test]
+    fn a_tail_sos_cut_loses_its_cut_first_line() {
+        let cut = |s: &'static str| after_first_line(bytes::Bytes::from_static(s.as_bytes()));
+        assert_eq!(
+            cut("4 09:35:00 h kernel: x\nFeb  4 09:35:06 h kernel: y\n"),
+            "Feb  4 09:35:06 h kernel: y\n"
+        );
+        // No newline at all: one cut line, nothing kept.
+        assert_eq!(cut("4 09:35:00 h kernel: x"), "");
+        assert_eq!(cut(""), "");
+        assert_eq!(cut("\n"), "");
     }
 
     #[test]
