@@ -706,3 +706,64 @@ Consistency Policy : bitmap
     }
     assert_ne!(top_cause(&tree()), bundle);
 }
+
+/// sos's `parted`, `fdisk` and `blkid` probe every block device while it
+/// collects, and an unbound loop device answers with I/O errors (5.4's
+/// `blk_update_request: I/O error, dev loop1, sector 0 ...`). Logged
+/// inside the collection window of `sos_reports/manifest.json` (sos 4.x,
+/// local times as on this project's VM), on a loop device `losetup -a`
+/// does not list (loop1 here) they are collection artefacts, noted and not
+/// taken for a disk failure; the same lines before sos ran, or an error on
+/// a device `lsblk` lists, still are.
+#[test]
+fn io_errors_sos_caused_while_collecting_are_artefacts_not_disk_failures() {
+    // 16:10:01 to 16:19:16 UTC; the report's date is 16:19:17, 63,660 s
+    // after boot by its uptime.
+    let manifest = r#"{"version": "4.2", "cmdline": "sosreport --batch", "start_time": "2022-02-10 16:10:01.577867", "end_time": "2022-02-10 16:19:16.970240", "run_time": "0:09:15.392373", "compression": "auto", "policy": "Ubuntu", "components": {"report": {"sysroot": "/", "preset": "ubuntu"}}}"#;
+    let probed = |at: f64, dev: &str| -> Vec<(f64, String)> {
+        vec![
+            (
+                at,
+                format!("blk_update_request: I/O error, dev {dev}, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0"),
+            ),
+            (
+                at + 0.002,
+                format!("blk_update_request: I/O error, dev {dev}, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0"),
+            ),
+            (
+                at + 0.004,
+                format!("Buffer I/O error on dev {dev}, logical block 0, async page read"),
+            ),
+        ]
+    };
+    let analyse = |lines: Vec<(f64, String)>| -> serde_json::Value {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        std::fs::create_dir_all(root.join("sos_reports")).expect("mkdir");
+        std::fs::write(root.join("sos_reports/manifest.json"), manifest).expect("manifest");
+        let lines: Vec<(f64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
+        insert_dmesg(&root, &lines);
+        analyze_json(&root)
+    };
+    // 16:12:37, during the collection: loop1 has no backing file.
+    let d = analyse(probed(63_260.1, "loop1"));
+    let ids = common::finding_ids(&d);
+    assert!(!ids.iter().any(|id| id.starts_with("disk.")), "{ids:?}");
+    let notes = d["notes"].to_string();
+    assert!(
+        notes.contains("3 kernel line(s) logged while sos collected the report (2022-02-10 16:10:01 UTC to 2022-02-10 16:19:16 UTC)")
+            && notes.contains("(loop1)")
+            && notes.contains("collection artefacts, not disk failures"),
+        "{notes}"
+    );
+    // The same lines eight hours earlier: not sos's doing.
+    let d = analyse(probed(30_000.1, "loop1"));
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+    assert!(!d["notes"].to_string().contains("collection artefacts"));
+    // During the collection, but on vdb, which lsblk lists: a disk error.
+    let d = analyse(probed(63_260.1, "vdb"));
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+    // A bound loop device (loop0 backs core20) is not sos's doing either.
+    let d = analyse(probed(63_260.1, "loop0"));
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+}

@@ -338,10 +338,7 @@ fn syslog_family(snapshot: &Snapshot) -> Option<Vec<String>> {
 /// neither, the known collection time less `proc/uptime`.
 fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut Vec<Note>) {
     use jiff::{civil::DateTime, tz::TimeZone, Timestamp};
-    let zone = snapshot
-        .inputs
-        .get("etc/localtime")
-        .and_then(|input| TimeZone::tzif("localtime", &input.bytes).ok());
+    let zone = host_zone(snapshot);
     let zone_known = zone.is_some();
     let zone = zone.unwrap_or(TimeZone::UTC);
     let reference = snapshot
@@ -445,6 +442,142 @@ fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut
             }
         }
     }
+}
+
+/// The host's time zone, from `etc/localtime` (a TZif file), if the
+/// snapshot has it.
+fn host_zone(snapshot: &Snapshot) -> Option<jiff::tz::TimeZone> {
+    snapshot
+        .inputs
+        .get("etc/localtime")
+        .and_then(|input| jiff::tz::TimeZone::tzif("localtime", &input.bytes).ok())
+}
+
+/// Slack around sos's collection window: a running boot placed by
+/// `uptime` may be a minute off.
+const WINDOW_SLACK_US: i64 = 60_000_000;
+
+/// sos's collection window (µs since the epoch): `start_time` and
+/// `end_time` of `sos_reports/manifest.json` (sos 4.x: `2026-12-06
+/// 13:47:51.577867`, the host's local time, read in `etc/localtime`'s zone
+/// or UTC).
+fn sos_window(snapshot: &Snapshot) -> Option<(i64, i64)> {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&snapshot.text("sos_reports/manifest.json")?).ok()?;
+    let zone = host_zone(snapshot).unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = |key: &str| -> Option<i64> {
+        let civil: jiff::civil::DateTime = manifest[key].as_str()?.trim().parse().ok()?;
+        Some(
+            civil
+                .to_zoned(zone.clone())
+                .ok()?
+                .timestamp()
+                .as_microsecond(),
+        )
+    };
+    let (start, end) = (at("start_time")?, at("end_time")?);
+    (start <= end).then_some((start, end))
+}
+
+/// The block device an I/O error line names (`blk_update_request: I/O
+/// error, dev loop1, sector 0 ...`, `Buffer I/O error on dev loop1,
+/// logical block 0, async page read`).
+fn io_error_device(message: &str) -> Option<&str> {
+    let (_, rest) = message
+        .split_once("I/O error, dev ")
+        .or_else(|| message.split_once("I/O error on dev "))?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+/// Kernel lines sos's own collection caused (its `parted`, `fdisk` and
+/// `blkid` probe every block device, and an unbound loop device answers
+/// with I/O errors): an I/O error logged during the collection window
+/// (`sos_reports/manifest.json`, a minute of slack either side) on a loop
+/// device `losetup -a` does not list, or on a device `lsblk` did not list
+/// then, is a collection artefact, not a disk failure. Such lines are left
+/// out of the log the rules read, and a note names them.
+pub fn leave_out_collection_artefacts(
+    entries: &mut Vec<LogEntry>,
+    snapshot: &Snapshot,
+    notes: &mut Vec<Note>,
+) {
+    let Some((start, end)) = sos_window(snapshot) else {
+        return;
+    };
+    let bound: Option<HashSet<&str>> = snapshot.inputs.get("commands/losetup_-a").map(|input| {
+        std::str::from_utf8(&input.bytes)
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| l.strip_prefix("/dev/")?.split_once(':').map(|(dev, _)| dev))
+            .collect()
+    });
+    let present: Option<HashSet<String>> = snapshot.text("commands/lsblk").map(|text| {
+        text.lines()
+            .skip(1)
+            .filter_map(|l| {
+                let name = l.split_whitespace().next()?;
+                Some(
+                    name.trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+                        .to_string(),
+                )
+            })
+            .collect()
+    });
+    if bound.is_none() && present.is_none() {
+        return;
+    }
+    let artefact = |entry: &LogEntry| -> Option<String> {
+        let wall = entry.wall_us?;
+        if wall < start.saturating_sub(WINDOW_SLACK_US)
+            || wall > end.saturating_add(WINDOW_SLACK_US)
+        {
+            return None;
+        }
+        let dev = io_error_device(&entry.message)?;
+        let loop_dev = dev
+            .strip_prefix("loop")
+            .map(|n| format!("loop{}", n.split('p').next().unwrap_or(n)));
+        let unbound = loop_dev
+            .as_deref()
+            .is_some_and(|l| bound.as_ref().is_some_and(|b| !b.contains(l)));
+        let gone = present.as_ref().is_some_and(|p| !p.contains(dev));
+        (unbound || gone).then(|| dev.to_string())
+    };
+    let mut devices: Vec<String> = Vec::new();
+    let mut first: Option<(String, u32)> = None;
+    let before = entries.len();
+    entries.retain(|entry| match artefact(entry) {
+        Some(dev) => {
+            if !devices.contains(&dev) {
+                devices.push(dev);
+            }
+            first.get_or_insert_with(|| (entry.input.to_string(), entry.line));
+            false
+        }
+        None => true,
+    });
+    let Some((input, line)) = first else {
+        return;
+    };
+    let at = |us: i64| {
+        jiff::Timestamp::from_microsecond(us)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default()
+    };
+    notes.push(Note::line(
+        &input,
+        line as usize,
+        format!(
+            "{} kernel line(s) logged while sos collected the report ({} to {}) are I/O errors on loop devices with no backing file or on devices not present then ({}): sos's own probing (parted, fdisk, blkid) caused them; collection artefacts, not disk failures, left out of the diagnosis",
+            before - entries.len(),
+            at(start),
+            at(end),
+            devices.join(", ")
+        ),
+    ));
 }
 
 /// Leaves out the entries from before `since` (`--since`), and says in a
@@ -746,6 +879,48 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
         snapshot.source.kind = crate::source::SourceKind::Bundle;
         let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
         assert_eq!(entries[0].wall_us, None);
+    }
+
+    #[test]
+    fn the_device_of_an_io_error_line() {
+        for (line, dev) in [
+            ("blk_update_request: I/O error, dev loop1, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0", Some("loop1")),
+            ("I/O error, dev loop2, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0", Some("loop2")),
+            ("Buffer I/O error on dev loop8p1, logical block 2288, async page read", Some("loop8p1")),
+            ("print_req_error: I/O error, dev sdb, sector 83885952", Some("sdb")),
+            ("blk_update_request: I/O error, dev ", None),
+            ("I/O error, dev ,", None),
+            ("EXT4-fs (vda2): resizing filesystem", None),
+        ] {
+            assert_eq!(io_error_device(line), dev, "{line}");
+        }
+    }
+
+    #[test]
+    fn sos_collection_window_from_its_manifest() {
+        let with = |manifest: &str| {
+            let snapshot =
+                Snapshot::from_inputs([("sos_reports/manifest.json", manifest.to_string())]);
+            sos_window(&snapshot)
+        };
+        // sos 4.0 on this project's VM, byte for byte but the cmdline.
+        assert_eq!(
+            with(
+                r#"{"version": "4.0", "cmdline": "report --batch", "start_time": "2026-12-06 13:47:51.577867", "end_time": "2026-12-06 13:47:51.970240", "run_time": "0:00:00.392373", "compression": "auto", "policy": "Debian", "components": {}}"#
+            ),
+            Some((1_796_564_871_577_867, 1_796_564_871_970_240))
+        );
+        for bad in [
+            "",
+            "{",
+            "[]",
+            r#"{"start_time": "2026-12-06 13:47:51"}"#,
+            r#"{"start_time": 5, "end_time": 6}"#,
+            r#"{"start_time": "yesterday", "end_time": "2026-12-06 13:47:51"}"#,
+            r#"{"start_time": "2026-12-06 13:47:52", "end_time": "2026-12-06 13:47:51"}"#,
+        ] {
+            assert_eq!(with(bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -208,6 +208,7 @@ impl Facts {
 
         let (mut entries, inputs, boots) =
             kernel_sources::assemble_with(snapshot, filter, &mut notes);
+        kernel_sources::leave_out_collection_artefacts(&mut entries, snapshot, &mut notes);
         if let Some(since) = snapshot.since {
             kernel_sources::keep_since(&mut entries, since, &mut notes);
         }

@@ -87,6 +87,8 @@ pub const MAP: &[(&str, &[&str])] = &[
         "commands/mdadm_--detail_all",
         &["sos_commands/md/mdadm_-D_.dev.md"],
     ),
+    ("commands/losetup_-a", &["sos_commands/block/losetup_-a"]),
+    ("commands/lsblk", &["sos_commands/block/lsblk"]),
 ];
 
 /// The `sysctl -a` output sos keeps.
