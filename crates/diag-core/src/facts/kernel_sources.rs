@@ -6,9 +6,10 @@
 //!   `syslog*`, else `messages*`), rotated files included (`.1`, `.2.gz`,
 //!   `-20140210`), oldest first. Its boots are split at `Linux version`
 //!   banners and clock resets. The segment that is the running boot (it
-//!   shares `(time, message)` pairs with `dev/kmsg`) is dropped, since
-//!   `dev/kmsg` already has it; without a running-boot source, the newest
-//!   segment is taken as the running boot.
+//!   shares a `(time, message)` pair with `dev/kmsg`) is dropped, since
+//!   `dev/kmsg` already has it, but for what it logged before the first
+//!   line `dev/kmsg` still holds (a ring buffer that wrapped); without a
+//!   running-boot source, the newest segment is taken as the running boot.
 //! - Crash logs of the previous boot: `sys/fs/pstore/dmesg-*` and
 //!   `var/crash/*/vmcore-dmesg.txt`; lines already seen are not repeated.
 
@@ -152,13 +153,16 @@ pub fn assemble_with(
             .iter()
             .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
             .collect();
-        // Which segment is the running boot?
+        // Which segment is the running boot? Any line it shares with
+        // dev/kmsg or dmesg says so, not only its first ones: a dmesg
+        // whose ring buffer wrapped (the hotsos report's starts 4,301 s
+        // after boot) shares none of them, and the segment was then
+        // counted a second time as the previous boot.
         let running = (0..boots).rev().find(|&b| {
             stream
                 .iter()
                 .filter(|e| e.boot == b)
                 .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
-                .take(EARLY_TIMED)
                 .any(|key| seen.contains(&key))
         });
         let anchor = match (running, current.is_empty()) {
@@ -166,8 +170,20 @@ pub fn assemble_with(
             (None, true) => boots - 1,
             (None, false) => boots,
         };
+        // What the running boot logged before the first line dev/kmsg or
+        // dmesg still holds is read from the syslog family.
+        let current_start = current.iter().filter_map(|e| e.time_us).min();
         for mut entry in stream {
             if !current.is_empty() && entry.boot >= anchor {
+                let lost = running == Some(entry.boot)
+                    && entry
+                        .time_us
+                        .zip(current_start)
+                        .is_some_and(|(t, start)| t < start);
+                if lost {
+                    entry.boot = 0;
+                    earlier.push(entry);
+                }
                 continue; // the running boot, already read from dev/kmsg
             }
             entry.boot -= anchor;
@@ -728,6 +744,66 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
             (boots[1].boot, boots[1].entries, boots[1].kernel.as_str()),
             (0, 3, "3.4.82")
         );
+    }
+
+    /// Regression: a dmesg whose ring buffer wrapped shares none of the
+    /// first lines of kern.log's running boot, which was then taken for the
+    /// previous boot: every line of the boot counted twice (the hotsos
+    /// report's 794 AppArmor denials of dmesg read as 1,697). The segment
+    /// is the running boot; what dmesg lost is read from kern.log, once.
+    #[test]
+    fn a_wrapped_dmesg_does_not_count_the_running_boot_of_kern_log_twice() {
+        // More lines than the 50 first ones compared before dmesg's first.
+        let lost: String = (1..=60)
+            .map(|i| {
+                format!(
+                    "Feb 10 10:05:{:02} http6 kernel: [   {i:2}.000000] lost {i}\n",
+                    i % 60
+                )
+            })
+            .collect();
+        let kern_log = format!(
+            "{PREVIOUS}Feb 10 10:05:00 http6 kernel: [    0.000000] Linux version 3.4.82 (root@http6)\n\
+{lost}Feb 10 10:06:40 http6 kernel: [  100.000000] still in dmesg\n\
+Feb 10 10:07:30 http6 kernel: [  150.000000] also in dmesg\n"
+        );
+        let snapshot = Snapshot::from_inputs([
+            ("var/log/kern.log", kern_log),
+            (
+                "commands/dmesg",
+                "[  100.000000] still in dmesg\n[  150.000000] also in dmesg\n[  200.000000] only in dmesg\n"
+                    .to_string(),
+            ),
+        ]);
+        let (entries, _, boots) = assemble(&snapshot, &mut Vec::new());
+        let count = |boot: i32, input: &str| {
+            entries
+                .iter()
+                .filter(|e| e.boot == boot && &*e.input == input)
+                .count()
+        };
+        // The previous boot: its two lines, nothing of the running one.
+        assert_eq!(count(-1, "var/log/kern.log"), 2);
+        // The running boot: its banner and the 60 lines dmesg lost from
+        // kern.log, then dmesg's three, each once.
+        assert_eq!(count(0, "var/log/kern.log"), 61);
+        assert_eq!(count(0, "commands/dmesg"), 3);
+        assert_eq!(entries.len(), 66);
+        let running: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.boot == 0)
+            .map(|e| e.message.as_str())
+            .collect();
+        assert_eq!(running[0], "Linux version 3.4.82 (root@http6)");
+        assert_eq!(
+            running[61..],
+            ["still in dmesg", "also in dmesg", "only in dmesg"]
+        );
+        assert_eq!(
+            boots.iter().map(|b| b.boot).collect::<Vec<_>>(),
+            vec![-1, 0]
+        );
+        assert_eq!(boots[1].kernel, "3.4.82");
     }
 
     #[test]
