@@ -767,3 +767,37 @@ fn io_errors_sos_caused_while_collecting_are_artefacts_not_disk_failures() {
     let d = analyse(probed(63_260.1, "loop0"));
     assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
 }
+
+/// The journal of the running boot (`journalctl --no-pager --catalog
+/// --boot`, a slice of the hotsos report's) holds kernel lines from
+/// 22:38:11; the report's `dmesg` wrapped and starts 4,301 s after boot.
+/// The journal's three AppArmor denials before it are read, its two that
+/// `dmesg` also holds are not counted again, its systemd lines are not
+/// kernel lines: 794 + 3.
+#[test]
+fn the_journal_adds_the_kernel_lines_dmesg_lost_counted_once() {
+    let d = analyze_json(&tree());
+    let denied = common::item(&d, "findings", "security.apparmor-denied").expect("denials");
+    assert_eq!(denied["count"], 797, "{denied:#}");
+    let cited: Vec<(String, u64)> = denied["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .map(|e| {
+            (
+                e["input"].as_str().unwrap_or_default().to_string(),
+                e["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let journal = "commands/journalctl_--boot".to_string();
+    assert_eq!(
+        cited[..4],
+        [
+            (journal.clone(), 9),
+            (journal.clone(), 10),
+            (journal, 11),
+            ("commands/dmesg".to_string(), 1)
+        ]
+    );
+}

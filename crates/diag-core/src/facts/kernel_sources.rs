@@ -54,10 +54,17 @@ pub fn assemble(
     assemble_with(snapshot, None, notes)
 }
 
+/// The running boot's journal as `journalctl --no-pager --boot` prints it
+/// (short format: `Feb 09 22:38:11 compute4 kernel: ...`; a sosreport's
+/// `sos_commands/logs/journalctl_--no-pager_--catalog_--boot`): its kernel
+/// lines stand for what no other source has of the running boot.
+pub const JOURNAL: &str = "commands/journalctl_--boot";
+
 /// Whether an input is one of the kernel logs this module reads.
 fn is_kernel_log(name: &str) -> bool {
     name == "dev/kmsg"
         || name == "commands/dmesg"
+        || name == JOURNAL
         || FAMILIES
             .iter()
             .any(|base| rotation_key(base, name).is_some())
@@ -229,25 +236,49 @@ pub fn assemble_with(
 
     crate::sort::sort_by_key(&mut earlier, |e| e.boot);
     let mut entries = earlier;
+    let journal = match snapshot.inputs.get(JOURNAL) {
+        Some(input) => {
+            let (mut lines, more, _, _) = read_stream(
+                JOURNAL,
+                &input.bytes,
+                (false, true),
+                filter,
+                &EarlyKeys::new(),
+            );
+            notes.extend(more);
+            lines.iter_mut().for_each(|e| e.boot = 0);
+            lines
+        }
+        None => Vec::new(),
+    };
+    let journal_lines = journal.len();
+    // Before the running boot's other lines: it can only add what they
+    // lack, which is earlier.
+    let at = entries.partition_point(|e| e.boot < 0);
+    entries.splice(at..at, journal);
     entries.extend(current);
     resolve_wall_clock(&mut entries, snapshot, notes);
+    if journal_lines > 0 && keep_what_only_the_journal_has(&mut entries, notes) {
+        inputs.push(JOURNAL.into());
+    }
     let boots = summarise(&entries);
     (entries, inputs, boots)
 }
 
-/// The entries of a `/dev/kmsg` input (`kmsg`) or of `dmesg` text, read
-/// in one pass; with a filter only the entries it needs (the first line,
-/// and records sharing a key of `early`), the others counted.
+/// The entries of a `/dev/kmsg` input (`kmsg`), of `dmesg` text, or of
+/// syslog text (`syslog`: only its kernel lines), read in one pass; with a
+/// filter only the entries it needs (the first line, and records sharing
+/// a key of `early`), the others counted.
 fn read_stream(
     name: &str,
     bytes: &[u8],
-    kmsg: bool,
+    (kmsg, syslog): (bool, bool),
     filter: Option<&LineFilter>,
     early: &EarlyKeys,
 ) -> (Vec<LogEntry>, Vec<Note>, u64, bool) {
     let arc: Arc<str> = Arc::from(name);
     let mut kmsg_parser = KmsgLines::new(name);
-    let text_parser = TextLines::new(name, false);
+    let text_parser = TextLines::new(name, syslog);
     let mut compactor = filter.map(Compactor::new);
     let mut entries = Vec::new();
     let mut line_notes = Vec::new();
@@ -290,7 +321,7 @@ fn read_text(
     filter: Option<&LineFilter>,
     early: &EarlyKeys,
 ) -> (Vec<LogEntry>, Vec<Note>) {
-    let (entries, notes, _, _) = read_stream(name, bytes, false, filter, early);
+    let (entries, notes, _, _) = read_stream(name, bytes, (false, false), filter, early);
     (entries, notes)
 }
 
@@ -305,7 +336,7 @@ fn running_boot(
     if let Some(input) = snapshot.inputs.get("dev/kmsg") {
         inputs.push("dev/kmsg".into());
         let (entries, more, records, any) =
-            read_stream("dev/kmsg", &input.bytes, true, filter, early);
+            read_stream("dev/kmsg", &input.bytes, (true, false), filter, early);
         if records == 0 && any {
             // Someone saved `dmesg` output under dev/kmsg: read it as text.
             let (entries, more) = read_text("dev/kmsg", &input.bytes, filter, early);
@@ -458,6 +489,61 @@ fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut
             }
         }
     }
+}
+
+/// Slack at the junction of the journal and the running boot's other
+/// lines: their wall-clock times may disagree by as much (a boot time
+/// from `uptime`, to the minute).
+const JUNCTION_US: i64 = 60_000_000;
+
+/// Keeps of the journal's lines (boot 0, input [`JOURNAL`]) only those
+/// logged before the running boot's first line from any other source, and
+/// of those near it only the ones no other source has (same message within
+/// a minute): each kernel line counted once. When the other lines cannot
+/// be placed in time, the journal's are left out and a note says so.
+/// Whether any journal line is kept.
+fn keep_what_only_the_journal_has(entries: &mut Vec<LogEntry>, notes: &mut Vec<Note>) -> bool {
+    let others: Vec<(Option<i64>, &str)> = entries
+        .iter()
+        .filter(|e| e.boot == 0 && &*e.input != JOURNAL)
+        .map(|e| (e.wall_us, e.message.as_str()))
+        .collect();
+    let first_wall = others.iter().filter_map(|(w, _)| *w).min();
+    let placed = others.iter().all(|(w, _)| w.is_some());
+    if !others.is_empty() && (!placed || first_wall.is_none()) {
+        notes.push(Note::input(
+            JOURNAL,
+            "not used: the running boot's other kernel lines have no wall-clock time (no boot time), so which of the journal's lines they lack cannot be told",
+        ));
+        entries.retain(|e| &*e.input != JOURNAL);
+        return false;
+    }
+    let near: Vec<(i64, String)> = others
+        .iter()
+        .filter_map(|(w, m)| w.map(|w| (w, m.to_string())))
+        .filter(|(w, _)| first_wall.is_some_and(|f| *w <= f.saturating_add(2 * JUNCTION_US)))
+        .collect();
+    let mut kept = false;
+    entries.retain(|e| {
+        if &*e.input != JOURNAL {
+            return true;
+        }
+        let Some(first) = first_wall else {
+            kept = true;
+            return true; // the journal is the running boot's only source
+        };
+        let Some(wall) = e.wall_us else {
+            return false;
+        };
+        let keep = wall < first
+            && (wall < first.saturating_sub(JUNCTION_US)
+                || !near
+                    .iter()
+                    .any(|(w, m)| (w - wall).abs() <= JUNCTION_US && *m == e.message));
+        kept |= keep;
+        keep
+    });
+    kept
 }
 
 /// The host's time zone, from `etc/localtime` (a TZif file), if the
@@ -804,6 +890,58 @@ Feb 10 10:07:30 http6 kernel: [  150.000000] also in dmesg\n"
             vec![-1, 0]
         );
         assert_eq!(boots[1].kernel, "3.4.82");
+    }
+
+    #[test]
+    fn the_journal_adds_only_what_the_running_boots_other_lines_lack() {
+        let journal = "-- Logs begin at Fri 2022-02-04 09:34:04 UTC, end at Thu 2022-02-10 16:19:19 UTC. --\n\
+Feb 10 10:00:00 h kernel: Linux version 5.4.0 (b@h)\n\
+Feb 10 10:00:01 h systemd[1]: not a kernel line\n\
+Feb 10 10:01:00 h kernel: lost from dmesg\n\
+Feb 10 10:01:39 h kernel: at the junction, also in dmesg\n\
+Feb 10 10:01:45 h kernel: after dmesg's first line\n";
+        // Booted 10:00:00 (btime 1644487200), dmesg wrapped: from 100 s.
+        let dmesg = "[  100.000000] at the junction, also in dmesg\n[  110.000000] later\n";
+        let with = |inputs: Vec<(&str, &str)>| {
+            let mut snapshot = Snapshot::from_inputs(inputs);
+            // The year of the journal's stamps: 2022-02-10T16:19:17Z.
+            snapshot.taken_at =
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_644_509_957);
+            let mut notes = Vec::new();
+            let (entries, inputs, _) = assemble(&snapshot, &mut notes);
+            let got: Vec<(String, String)> = entries
+                .iter()
+                .map(|e| (e.input.to_string(), e.message.clone()))
+                .collect();
+            (got, inputs, notes)
+        };
+        let (got, inputs, _) = with(vec![
+            (JOURNAL, journal),
+            ("commands/dmesg", dmesg),
+            ("proc/stat", "btime 1644487200\n"),
+        ]);
+        let j = |m: &str| (JOURNAL.to_string(), m.to_string());
+        let d = |m: &str| ("commands/dmesg".to_string(), m.to_string());
+        assert_eq!(
+            got,
+            vec![
+                j("Linux version 5.4.0 (b@h)"),
+                j("lost from dmesg"),
+                d("at the junction, also in dmesg"),
+                d("later"),
+            ]
+        );
+        assert!(inputs.contains(&JOURNAL.to_string()));
+        // The journal alone: every kernel line of it.
+        let (got, _, _) = with(vec![(JOURNAL, journal)]);
+        assert_eq!(got.len(), 4);
+        // dmesg without a boot time: the journal cannot be joined to it.
+        let (got, inputs, notes) = with(vec![(JOURNAL, journal), ("commands/dmesg", dmesg)]);
+        assert_eq!(got.len(), 2);
+        assert!(!inputs.contains(&JOURNAL.to_string()));
+        assert!(notes
+            .iter()
+            .any(|n| n.input == JOURNAL && n.message.starts_with("not used")));
     }
 
     #[test]

@@ -100,6 +100,7 @@ pub const INPUTS: &[InputSpec] = &[
     head("etc/localtime"),
     stream("dev/kmsg"),
     stream("commands/dmesg"),
+    stream("commands/journalctl_--boot"),
     stream("var/log/kern.log*").newest(4),
     stream("var/log/syslog*").newest(4),
     stream("var/log/messages*").newest(4),

@@ -87,6 +87,13 @@ pub const MAP: &[(&str, &[&str])] = &[
         "commands/mdadm_--detail_all",
         &["sos_commands/md/mdadm_-D_.dev.md"],
     ),
+    (
+        "commands/journalctl_--boot",
+        &[
+            "sos_commands/logs/journalctl_--no-pager_--catalog_--boot",
+            "sos_commands/logs/journalctl_--no-pager_--boot",
+        ],
+    ),
     ("commands/losetup_-a", &["sos_commands/block/losetup_-a"]),
     ("commands/lsblk", &["sos_commands/block/lsblk"]),
 ];
