@@ -592,6 +592,8 @@ fn kernel_log_findings_of_a_sosreport_say_how_long_before_the_report() {
     std::fs::remove_file(root.join("sos_commands/date/date")).expect("rm");
     let d = analyze_json(&root);
     assert!(!d["findings"].to_string().contains("before collection"));
+    // Nor does the report say it was collected when it was analysed.
+    assert!(d["source"].get("collected_at").is_none(), "{}", d["source"]);
 }
 
 /// The other half of the founding incident: md0 (raid1 over sda1 and

@@ -1119,6 +1119,7 @@ window = "10s"
             },
         );
         snapshot.source.kind = crate::source::SourceKind::Sosreport;
+        snapshot.dated = true;
         snapshot.taken_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_002_700);
         let d = diagnose(&snapshot, &rules);
         let f = d.findings.first().expect("fires");

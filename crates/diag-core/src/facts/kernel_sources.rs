@@ -1071,6 +1071,7 @@ Feb 10 10:01:45 h kernel: after dmesg's first line\n";
             ("proc/uptime", "63660.00\n".to_string()),
         ]);
         snapshot.source.kind = crate::source::SourceKind::Sosreport;
+        snapshot.dated = true;
         // 2022-02-10T16:19:17Z, the hotsos report's date.
         snapshot.taken_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_644_509_957);
         let (entries, _, _) = assemble(&snapshot, &mut Vec::new());

@@ -167,6 +167,9 @@ pub struct Snapshot {
     /// file sos cut to its tail), for the inputs read: notes of the
     /// diagnosis.
     pub notes: Vec<Note>,
+    /// Whether the source said itself when it was collected (a
+    /// sosreport's `date`): `taken_at` is then that time.
+    pub dated: bool,
 }
 
 /// Bounds on a whole collection.
@@ -231,6 +234,7 @@ impl Snapshot {
             taken_at: SystemTime::now(),
             since: None,
             notes: Vec::new(),
+            dated: false,
         }
     }
 
@@ -297,14 +301,15 @@ impl Snapshot {
 
     /// When the state was collected: the manifest's time for a bundle that
     /// has one, the snapshot's for a live host, the report's own date for
-    /// a sosreport; `None` for a directory of copied files.
+    /// a sosreport; `None` for a directory of copied files and for a
+    /// sosreport without its date (never the analysing machine's clock).
     pub fn collected_at(&self) -> Option<String> {
+        let at = || Some(humantime::format_rfc3339_seconds(self.taken_at).to_string());
         match (&self.manifest, self.source.kind) {
             (Some(manifest), _) => Some(manifest.collected_at.clone()),
-            (None, SourceKind::Live | SourceKind::Sosreport) => {
-                Some(humantime::format_rfc3339_seconds(self.taken_at).to_string())
-            }
-            (None, SourceKind::Bundle) => None,
+            (None, SourceKind::Live) => at(),
+            (None, SourceKind::Sosreport) if self.dated => at(),
+            (None, SourceKind::Sosreport | SourceKind::Bundle) => None,
         }
     }
 
@@ -362,6 +367,7 @@ impl Snapshot {
             taken_at: SystemTime::now(),
             since: None,
             notes: Vec::new(),
+            dated: false,
         };
         if source.kind() != SourceKind::Live {
             snapshot.read_manifest(source, &options.limits);
@@ -369,6 +375,7 @@ impl Snapshot {
         snapshot.skipped.extend(source.notes());
         if let Some(at) = source.collected_at() {
             snapshot.taken_at = at;
+            snapshot.dated = true;
         }
         if options.since.is_some() {
             snapshot.since = options.since;
