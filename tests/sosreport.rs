@@ -76,13 +76,10 @@ fn a_command_that_failed_under_sos_is_skipped_not_parsed() {
     assert!(!text.contains("md.array"), "{text}");
 }
 
-#[test]
-fn syslog_lines_of_a_sosreport_take_the_reports_year() {
-    // The tree's var/log/kern.log holds year-less lines of February 2022
-    // (two audit rate-limit reports of an earlier boot): their year is
-    // the report's, never this machine's. No built-in rule reads them
-    // (kauditd's limit hides nothing: the records reach auditd), so a
-    // user rule does.
+/// A user rule over the rate-limit reports of the tree's
+/// `var/log/kern.log` (two, of an earlier boot). No built-in rule reads
+/// them (kauditd's limit hides nothing: the records reach auditd).
+fn audit_limited_rule() -> tempfile::TempDir {
     let rules = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         rules.path().join("audit.toml"),
@@ -106,23 +103,104 @@ expect = "quiet"
 "#,
     )
     .expect("rule");
+    rules
+}
+
+/// `diag analyze --format json --rules RULES TREE`.
+fn analyze_with_rules(rules: &std::path::Path, tree: &std::path::Path) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_diag"))
         .args(["analyze", "--format", "json", "--rules"])
-        .arg(rules.path())
-        .arg(tree())
+        .arg(rules)
+        .arg(tree)
         .output()
         .expect("run diag");
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
-    });
-    let finding = d["findings"]
-        .as_array()
-        .expect("findings")
-        .iter()
-        .find(|f| f["id"] == "t.audit-limited")
+    })
+}
+
+#[test]
+fn syslog_lines_of_a_sosreport_take_the_reports_year() {
+    // The tree's var/log/kern.log holds year-less lines of February 2022:
+    // their year is the report's, never this machine's.
+    let rules = audit_limited_rule();
+    let d = analyze_with_rules(rules.path(), &tree());
+    let finding = common::item(&d, "findings", "t.audit-limited")
         .expect("the rate-limit reports of var/log/kern.log are found");
     let summary = finding["summary"].as_str().expect("summary");
     assert!(summary.contains("2022-02-04 09:35:00"), "{summary}");
+}
+
+/// sos cuts a log over its size limit to its last bytes: it writes
+/// `sos_strings/<plugin>/var.log.kern.log.tailed` and leaves a link at
+/// the host path (`var/log/kern.log -> ../../sos_strings/logs/...`, sos
+/// 4.x `Plugin._add_copy_paths`). Such a file is read, noted as partial,
+/// and its first line, cut by sos mid-way, is left out; the same when the
+/// link was lost on the way.
+#[test]
+fn a_log_sos_cut_to_its_tail_is_read_and_noted_as_partial() {
+    let rules = audit_limited_rule();
+    let kern_log = std::fs::read(tree().join("var/log/kern.log")).expect("kern.log");
+    // Cut inside the first rate-limit report (line 18, 09:35:00): sos's
+    // tail starts with "4 09:35:00 compute4 kernel: ...".
+    let text = String::from_utf8_lossy(&kern_log);
+    let at = text
+        .find("Feb  4 09:35:00 compute4 kernel: [   59.799581] kauditd")
+        .expect("line 18")
+        + 5;
+    for keep_link in [true, false] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        let strings = root.join("sos_strings/logs");
+        std::fs::create_dir_all(&strings).expect("mkdir");
+        std::fs::write(strings.join("var.log.kern.log.tailed"), &kern_log[at..]).expect("tailed");
+        std::fs::remove_file(root.join("var/log/kern.log")).expect("rm");
+        if keep_link {
+            std::os::unix::fs::symlink(
+                "../../sos_strings/logs/var.log.kern.log.tailed",
+                root.join("var/log/kern.log"),
+            )
+            .expect("symlink");
+        }
+        let d = analyze_with_rules(rules.path(), &root);
+        let notes = d["notes"].to_string();
+        assert!(
+            notes.contains("partial: sos kept only the end of this file (sos_strings/logs/var.log.kern.log.tailed)"),
+            "{notes}"
+        );
+        let summary = common::item(&d, "findings", "t.audit-limited")
+            .expect("the second report is still read")["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        // The second report (09:35:06), not the cut first one.
+        assert!(summary.contains("2022-02-04 09:35:06"), "{summary}");
+        let kernel_inputs = d.to_string();
+        assert!(
+            !kernel_inputs.contains("4 09:35:00 compute4"),
+            "link {keep_link}"
+        );
+    }
+    // Hostile names in sos_strings: nothing read, nothing noted, no panic.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    let strings = root.join("sos_strings/logs");
+    std::fs::create_dir_all(&strings).expect("mkdir");
+    for name in [
+        "..tailed",
+        "...tailed",
+        "var..log.tailed",
+        ".tailed",
+        "var.log..tailed",
+    ] {
+        std::fs::write(strings.join(name), "x\n").expect("write");
+    }
+    let d = analyze_json(&root);
+    assert!(
+        !d["notes"].to_string().contains("partial"),
+        "{}",
+        d["notes"]
+    );
 }
 
 /// kauditd's own rate limit (`kauditd_printk_skb: N callbacks
@@ -373,4 +451,387 @@ fn a_real_sos_report_of_this_machine_agrees_with_diag_live() {
             .collect()
     };
     assert_eq!(md(&sos), md(&live));
+}
+
+/// The vendored tree copied into `dir` as `sosreport-compute4-.../`, ready
+/// to be edited into a faulted variant.
+fn variant(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = dir.join("sosreport-compute4-2022-02-10-lkvmdmb");
+    common::copy_tree(&tree(), &root).expect("copy the tree");
+    root
+}
+
+/// Replaces the line of `file` (below `root`) that starts with `from`.
+fn replace_line(root: &std::path::Path, file: &str, from: &str, to: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    let mut found = false;
+    let edited: String = text
+        .lines()
+        .map(|line| {
+            if !found && line.starts_with(from) {
+                found = true;
+                format!("{to}\n")
+            } else {
+                format!("{line}\n")
+            }
+        })
+        .collect();
+    assert!(found, "{file} has no line starting with {from:?}");
+    std::fs::write(&path, edited).expect("write");
+}
+
+/// Inserts `lines` into the tree's `sos_commands/kernel/dmesg` (plain
+/// `dmesg`: `[ seconds] message`) where their kernel time puts them, as
+/// dmesg prints them (`[%5lu.%06lu]`); a line's continuation (after a
+/// `\n`) is indented as dmesg indents it.
+fn insert_dmesg(root: &std::path::Path, lines: &[(f64, &str)]) {
+    let path = root.join("sos_commands/kernel/dmesg");
+    let text = std::fs::read_to_string(&path).expect("read dmesg");
+    let time = |line: &str| -> f64 {
+        line.strip_prefix('[')
+            .and_then(|rest| rest.split_once(']'))
+            .and_then(|(t, _)| t.trim().parse().ok())
+            .unwrap_or(f64::MAX)
+    };
+    let printed = |(at, message): &(f64, &str)| -> String {
+        let stamp = format!("[{at:12.6}] ");
+        let indent = " ".repeat(stamp.len());
+        let mut out = stamp;
+        out.push_str(&message.replace('\n', &format!("\n{indent}")));
+        out.push('\n');
+        out
+    };
+    let mut pending = lines.iter().peekable();
+    let mut out = String::new();
+    for line in text.lines() {
+        while let Some(new) = pending.next_if(|(at, _)| *at < time(line)) {
+            out.push_str(&printed(new));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    pending.for_each(|new| out.push_str(&printed(new)));
+    std::fs::write(&path, out).expect("write dmesg");
+}
+
+/// The id of the top cause of `diag analyze` of `path`, if any.
+fn top_cause(path: &std::path::Path) -> Option<String> {
+    common::cause_ids(&analyze_json(path)).into_iter().next()
+}
+
+/// The findings the top cause of `diag analyze` of `path` explains.
+fn top_explains(path: &std::path::Path) -> Vec<String> {
+    analyze_json(path)["causes"][0]["explains"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// When the faults below happened: 16:19:17 UTC, when sos ran, is 63669 s
+/// after this host booted (its audit lines: `[ 4301.999258] audit(
+/// 1644450589.972:424)`), so these lines are 42 minutes before the report.
+const FAULT_AT: f64 = 61_149.21;
+
+/// The kernel lines of the founding incident (docs/incidents/002) after
+/// the downgrade, as 5.4 prints them: overflow reports between
+/// `net_ratelimit` reports.
+fn overflow_lines() -> Vec<(f64, &'static str)> {
+    let mut lines = Vec::new();
+    for i in 0..6 {
+        let at = FAULT_AT + f64::from(i) * 5.0;
+        lines.push((at, "neighbour: arp_cache: neighbor table overflow!"));
+        if i % 2 == 1 {
+            lines.push((at + 0.000_004, "net_ratelimit: 2127 callbacks suppressed"));
+        }
+    }
+    lines
+}
+
+/// Issue 22's "done when": a gateway typo written into a real sosreport
+/// (the default route of `ip route show table all` through this host's
+/// own address, as in the founding incident 002, or through no gateway
+/// at all) with neighbour-table overflows in its `dmesg` gets the same
+/// top cause as the equivalent diag bundles; the tree as sos wrote it
+/// does not.
+#[test]
+fn a_sosreport_with_a_gateway_typo_gets_the_bundles_top_cause() {
+    let healthy = top_cause(&tree());
+    for (variant_route, fixture) in [
+        (
+            "default via 10.0.0.128 dev br-ens3 proto static ",
+            "scenario-002-gateway-typo-own-address",
+        ),
+        (
+            "default dev br-ens3 proto static scope link ",
+            "scenario-002-gateway-typo-onlink",
+        ),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        replace_line(
+            &root,
+            "sos_commands/networking/ip_route_show_table_all",
+            "default via 10.0.0.2 ",
+            variant_route,
+        );
+        insert_dmesg(&root, &overflow_lines());
+        let bundle = top_cause(&workspace().join("fixtures").join(fixture));
+        assert_eq!(bundle.as_deref(), Some("route.gateway-misconfigured"));
+        assert_eq!(top_cause(&root), bundle, "{variant_route}");
+        // The overflow lines in sos's dmesg are what it explains.
+        let explains = top_explains(&root);
+        assert!(
+            explains.iter().any(|id| id == "neigh.table-overflow"),
+            "{explains:?}"
+        );
+        assert_ne!(healthy, bundle);
+    }
+}
+
+/// Issue 22's "past versus present": a kernel-log finding of a sosreport
+/// says when its lines were logged relative to the report. The tree has no
+/// `proc/stat`; its `uptime` (`up 17:41`, to the minute) beside the
+/// report's date places the running boot, so the overflow lines written
+/// 2,520 s before sos ran read as 42 min before.
+#[test]
+fn kernel_log_findings_of_a_sosreport_say_how_long_before_the_report() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    insert_dmesg(&root, &overflow_lines());
+    let d = analyze_json(&root);
+    let summary = |id: &str| -> String {
+        common::item(&d, "findings", id).unwrap_or_else(|| panic!("{id}: {d:#}"))["summary"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let overflow = summary("neigh.table-overflow");
+    assert!(
+        overflow.ends_with("Logged from 42 min to 41 min before collection."),
+        "{overflow}"
+    );
+    // Its wall-clock times too: 15:37 UTC on the report's day.
+    let suppressed = summary("kmsg.messages-suppressed");
+    assert!(suppressed.contains("2022-02-10 15:37:"), "{suppressed}");
+    // Without the report's date nothing is placed: no "before collection"
+    // from the analysing machine's clock.
+    std::fs::remove_file(root.join("sos_commands/date/date_--utc")).expect("rm");
+    std::fs::remove_file(root.join("sos_commands/date/date")).expect("rm");
+    let d = analyze_json(&root);
+    assert!(!d["findings"].to_string().contains("before collection"));
+    // Nor does the report say it was collected when it was analysed.
+    assert!(d["source"].get("collected_at").is_none(), "{}", d["source"]);
+}
+
+/// The other half of the founding incident: md0 (raid1 over sda1 and
+/// sdb1) degraded after sdb's read errors, written as sos keeps it:
+/// `proc/mdstat`, `mdadm -D /dev/md*` in one file (mdadm's complaint
+/// about the `/dev/md` directory first, as the glob makes it), the ATA,
+/// SCSI, block and md lines of a 5.4 kernel in `dmesg`. Same top cause
+/// as the diag bundle of the same fault.
+#[test]
+fn a_sosreport_with_a_degraded_array_and_disk_errors_gets_the_bundles_top_cause() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    std::fs::create_dir_all(root.join("proc")).expect("mkdir proc");
+    std::fs::write(
+        root.join("proc/mdstat"),
+        "Personalities : [raid1] [linear] [multipath] [raid0] [raid6] [raid5] [raid4] [raid10] \n\
+         md0 : active raid1 sdb1[1](F) sda1[0]\n      \
+         976630464 blocks super 1.2 [2/1] [U_]\n      \
+         bitmap: 3/8 pages [12KB], 65536KB chunk\n\n\
+         unused devices: <none>\n",
+    )
+    .expect("mdstat");
+    std::fs::write(
+        root.join("sos_commands/md/mdadm_-D_.dev.md"),
+        "mdadm: /dev/md does not appear to be an md device
+/dev/md0:
+           Version : 1.2
+     Creation Time : Fri Feb  4 09:12:44 2022
+        Raid Level : raid1
+        Array Size : 976630464 (931.39 GiB 1000.07 GB)
+     Used Dev Size : 976630464 (931.39 GiB 1000.07 GB)
+      Raid Devices : 2
+     Total Devices : 2
+       Persistence : Superblock is persistent
+
+     Intent Bitmap : Internal
+
+       Update Time : Thu Feb 10 15:37:18 2022
+             State : clean, degraded 
+    Active Devices : 1
+   Working Devices : 1
+    Failed Devices : 1
+     Spare Devices : 0
+
+Consistency Policy : bitmap
+
+              Name : compute4:0  (local to host compute4)
+              UUID : 3f1c2a9e:0d4b7c1a:9e2f6b3d:77c1a0e4
+            Events : 18214
+
+    Number   Major   Minor   RaidDevice State
+       0       8        1        0      active sync   /dev/sda1
+       -       0        0        1      removed
+
+       1       8       17        -      faulty   /dev/sdb1
+",
+    )
+    .expect("mdadm -D");
+    let at = FAULT_AT;
+    insert_dmesg(
+        &root,
+        &[
+            (at, "ata2.00: exception Emask 0x0 SAct 0x100 SErr 0x0 action 0x0"),
+            (at + 0.000_05, "ata2.00: irq_stat 0x40000008"),
+            (at + 0.000_10, "ata2.00: failed command: READ FPDMA QUEUED"),
+            (
+                at + 0.000_15,
+                "ata2.00: cmd 60/08:40:c8:cd:1d/00:00:00:00:00/40 tag 8 ncq dma 4096 in\n\
+                 res 41/40:00:c8:cd:1d/00:00:00:00:00/40 Emask 0x409 (media error) <F>",
+            ),
+            (at + 0.000_20, "ata2.00: status: { DRDY ERR }"),
+            (at + 0.000_25, "ata2.00: error: { UNC }"),
+            (at + 1.5, "ata2.00: configured for UDMA/133"),
+            (
+                at + 1.500_05,
+                "sd 1:0:0:0: [sdb] tag#8 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_SENSE",
+            ),
+            (
+                at + 1.500_10,
+                "sd 1:0:0:0: [sdb] tag#8 Sense Key : Medium Error [current] ",
+            ),
+            (
+                at + 1.500_15,
+                "sd 1:0:0:0: [sdb] tag#8 Add. Sense: Unrecovered read error - auto reallocate failed",
+            ),
+            (
+                at + 1.500_20,
+                "sd 1:0:0:0: [sdb] tag#8 CDB: Read(10) 28 00 00 1d cd c8 00 00 08 00",
+            ),
+            (
+                at + 1.500_25,
+                "blk_update_request: I/O error, dev sdb, sector 1953224 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
+            ),
+            (at + 1.500_30, "ata2: EH complete"),
+            (
+                at + 2.0,
+                "md/raid1:md0: Disk failure on sdb1, disabling device.",
+            ),
+            (
+                at + 2.000_01,
+                "md/raid1:md0: Operation continuing on 1 devices.",
+            ),
+        ],
+    );
+    let bundle = top_cause(&workspace().join("fixtures/scenario-002-degraded-raid1-ata-errors"));
+    assert_eq!(bundle.as_deref(), Some("disk.failing"));
+    assert_eq!(top_cause(&root), bundle);
+    // From mdstat and mdadm -D, and from the disk lines of dmesg.
+    let explains = top_explains(&root);
+    for id in ["md.array-degraded", "md.member-faulty", "disk.medium-error"] {
+        assert!(explains.iter().any(|e| e == id), "{id}: {explains:?}");
+    }
+    assert_ne!(top_cause(&tree()), bundle);
+}
+
+/// sos's `parted`, `fdisk` and `blkid` probe every block device while it
+/// collects, and an unbound loop device answers with I/O errors (5.4's
+/// `blk_update_request: I/O error, dev loop1, sector 0 ...`). Logged
+/// inside the collection window of `sos_reports/manifest.json` (sos 4.x,
+/// local times as on this project's VM), on a loop device `losetup -a`
+/// does not list (loop1 here) they are collection artefacts, noted and not
+/// taken for a disk failure; the same lines before sos ran, or an error on
+/// a device `lsblk` lists, still are.
+#[test]
+fn io_errors_sos_caused_while_collecting_are_artefacts_not_disk_failures() {
+    // 16:10:01 to 16:19:16 UTC; the report's date is 16:19:17, 63,660 s
+    // after boot by its uptime.
+    let manifest = r#"{"version": "4.2", "cmdline": "sosreport --batch", "start_time": "2022-02-10 16:10:01.577867", "end_time": "2022-02-10 16:19:16.970240", "run_time": "0:09:15.392373", "compression": "auto", "policy": "Ubuntu", "components": {"report": {"sysroot": "/", "preset": "ubuntu"}}}"#;
+    let probed = |at: f64, dev: &str| -> Vec<(f64, String)> {
+        vec![
+            (
+                at,
+                format!("blk_update_request: I/O error, dev {dev}, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0"),
+            ),
+            (
+                at + 0.002,
+                format!("blk_update_request: I/O error, dev {dev}, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0"),
+            ),
+            (
+                at + 0.004,
+                format!("Buffer I/O error on dev {dev}, logical block 0, async page read"),
+            ),
+        ]
+    };
+    let analyse = |lines: Vec<(f64, String)>| -> serde_json::Value {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        std::fs::create_dir_all(root.join("sos_reports")).expect("mkdir");
+        std::fs::write(root.join("sos_reports/manifest.json"), manifest).expect("manifest");
+        let lines: Vec<(f64, &str)> = lines.iter().map(|(t, l)| (*t, l.as_str())).collect();
+        insert_dmesg(&root, &lines);
+        analyze_json(&root)
+    };
+    // 16:12:37, during the collection: loop1 has no backing file.
+    let d = analyse(probed(63_260.1, "loop1"));
+    let ids = common::finding_ids(&d);
+    assert!(!ids.iter().any(|id| id.starts_with("disk.")), "{ids:?}");
+    let notes = d["notes"].to_string();
+    assert!(
+        notes.contains("3 kernel line(s) logged while sos collected the report (2022-02-10 16:10:01 UTC to 2022-02-10 16:19:16 UTC)")
+            && notes.contains("(loop1)")
+            && notes.contains("collection artefacts, not disk failures"),
+        "{notes}"
+    );
+    // The same lines eight hours earlier: not sos's doing.
+    let d = analyse(probed(30_000.1, "loop1"));
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+    assert!(!d["notes"].to_string().contains("collection artefacts"));
+    // During the collection, but on vdb, which lsblk lists: a disk error.
+    let d = analyse(probed(63_260.1, "vdb"));
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+    // A bound loop device (loop0 backs core20) is not sos's doing either.
+    let d = analyse(probed(63_260.1, "loop0"));
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+}
+
+/// The journal of the running boot (`journalctl --no-pager --catalog
+/// --boot`, a slice of the hotsos report's) holds kernel lines from
+/// 22:38:11; the report's `dmesg` wrapped and starts 4,301 s after boot.
+/// The journal's three AppArmor denials before it are read, its two that
+/// `dmesg` also holds are not counted again, its systemd lines are not
+/// kernel lines: 794 + 3.
+#[test]
+fn the_journal_adds_the_kernel_lines_dmesg_lost_counted_once() {
+    let d = analyze_json(&tree());
+    let denied = common::item(&d, "findings", "security.apparmor-denied").expect("denials");
+    assert_eq!(denied["count"], 797, "{denied:#}");
+    let cited: Vec<(String, u64)> = denied["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .map(|e| {
+            (
+                e["input"].as_str().unwrap_or_default().to_string(),
+                e["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let journal = "commands/journalctl_--boot".to_string();
+    assert_eq!(
+        cited[..4],
+        [
+            (journal.clone(), 9),
+            (journal.clone(), 10),
+            (journal, 11),
+            ("commands/dmesg".to_string(), 1)
+        ]
+    );
 }

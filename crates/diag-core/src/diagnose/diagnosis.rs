@@ -24,8 +24,9 @@ pub struct SourceDescription {
     /// Kernel release, when known.
     #[serde(default)]
     pub kernel: Option<String>,
-    /// RFC 3339 time the state was collected: the bundle manifest's, or
-    /// the live snapshot's; absent for a directory of copied files.
+    /// RFC 3339 time the state was collected: the bundle manifest's, the
+    /// live snapshot's, or a sosreport's own date; absent for a directory
+    /// of copied files and a sosreport without its date.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
     /// How many inputs were read.

@@ -115,6 +115,9 @@ struct Fired {
     fields: BTreeMap<String, String>,
     evidence: Vec<Evidence>,
     omitted: usize,
+    /// The wall-clock times (µs since the epoch) of the earliest and the
+    /// latest kernel-log line it matched, when they are known.
+    logged: Option<(i64, i64)>,
 }
 
 /// Evaluates every rule over `facts`.
@@ -249,6 +252,7 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
             fields: BTreeMap::new(),
             evidence: Vec::new(),
             omitted: 0,
+            logged: None,
         });
         if condition_holds {
             if let Some(expr) = &rule.evidence {
@@ -288,7 +292,13 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
                 Err(note) => out.notes.push(note),
             }
         }
-        let summary = render_template(&rule.summary, &fired.fields);
+        let mut summary = render_template(&rule.summary, &fired.fields);
+        if let (Some((first, last)), Some(collected)) =
+            (fired.logged, facts.kernel_log.collected_us)
+        {
+            summary.push(' ');
+            summary.push_str(&logged_before(first, last, collected));
+        }
         fired_map.insert(
             Key::String(Arc::new(rule.id.clone())),
             finding_value(rule, severity, &summary, &fired),
@@ -682,12 +692,51 @@ fn fire_log(pattern: &LogPattern, id: &str, entries: &[LogEntry], hits: &[usize]
             }),
         }
     }
+    let walls = hits.iter().filter_map(|&i| entries[i].wall_us);
+    let logged = walls.clone().min().zip(walls.max());
     Some(Fired {
         count: hits.len() + elided,
         fields,
         evidence,
         omitted: elided,
+        logged,
     })
+}
+
+/// When kernel-log lines were logged, said relative to the collection
+/// (`collected`, µs since the epoch): "Logged 42 min before collection.",
+/// "Logged from 3 h 5 min to 42 min before collection.".
+fn logged_before(first: i64, last: i64, collected: i64) -> String {
+    let (from, from_side) = span_from(collected, first);
+    let (to, to_side) = span_from(collected, last);
+    if (from.as_str(), from_side) == (to.as_str(), to_side) {
+        format!("Logged {from} {from_side} collection.")
+    } else if from_side == to_side {
+        format!("Logged from {from} to {to} {to_side} collection.")
+    } else {
+        format!("Logged from {from} {from_side} to {to} {to_side} collection.")
+    }
+}
+
+/// How long before (or after) `collected` the instant `at` is, both in µs
+/// since the epoch, to the minute: ("42 min", "before"), ("3 h 5 min",
+/// "before"), ("2 days 4 h", "before"), ("less than a minute", "after").
+fn span_from(collected: i64, at: i64) -> (String, &'static str) {
+    let delta = collected.saturating_sub(at);
+    let side = if delta < 0 { "after" } else { "before" };
+    let minutes = delta.unsigned_abs().saturating_add(30_000_000) / 60_000_000;
+    let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
+    let amount = match (days, hours, mins) {
+        (0, 0, 0) => "less than a minute".to_string(),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, 0) => format!("{h} h"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (1, 0, _) => "1 day".to_string(),
+        (1, h, _) => format!("1 day {h} h"),
+        (d, 0, _) => format!("{d} days"),
+        (d, h, _) => format!("{d} days {h} h"),
+    };
+    (amount, side)
 }
 
 /// Longest raw line kept in evidence, in bytes.
@@ -1052,6 +1101,78 @@ window = "10s"
         // Two errors: below the threshold whatever the time.
         let d = diagnose(&kmsg(&[1_000_000, 1_000_001]), &rules);
         assert!(d.findings.is_empty());
+    }
+
+    /// Issue 22: a kernel-log finding of a snapshot whose collection time
+    /// is known says how long before it its lines were logged.
+    #[test]
+    fn a_log_finding_says_how_long_before_collection_it_was_logged() {
+        let rules = burst_rules();
+        // Booted at 1,000,000 s; errors 1, 3 and 6 s after boot; collected
+        // 45 min (2,700 s) after boot.
+        let mut snapshot = kmsg(&[1_000_000, 3_000_000, 6_000_000]);
+        snapshot.inputs.insert(
+            "proc/stat".into(),
+            crate::source::snapshot::Input {
+                bytes: bytes::Bytes::from_static(b"btime 1000000\n"),
+                truncated: false,
+            },
+        );
+        snapshot.source.kind = crate::source::SourceKind::Sosreport;
+        snapshot.dated = true;
+        snapshot.taken_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_002_700);
+        let d = diagnose(&snapshot, &rules);
+        let f = d.findings.first().expect("fires");
+        assert!(
+            f.summary.ends_with(" Logged 45 min before collection."),
+            "{}",
+            f.summary
+        );
+        // No collection time (a directory of copied files): nothing said,
+        // as in `threshold_within_window`.
+        snapshot.source.kind = crate::source::SourceKind::Bundle;
+        let d = diagnose(&snapshot, &rules);
+        let f = d.findings.first().expect("fires");
+        assert!(!f.summary.contains("collection"), "{}", f.summary);
+    }
+
+    #[test]
+    fn time_before_collection_is_said_to_the_minute() {
+        let at = 10_000_000_000_000;
+        let min = 60_000_000;
+        assert_eq!(
+            logged_before(at - 42 * min, at - 42 * min, at),
+            "Logged 42 min before collection."
+        );
+        assert_eq!(
+            logged_before(at - (3 * 60 + 5) * min, at - 42 * min, at),
+            "Logged from 3 h 5 min to 42 min before collection."
+        );
+        assert_eq!(
+            logged_before(at - 2 * min, at + 3 * min, at),
+            "Logged from 2 min before to 3 min after collection."
+        );
+        assert_eq!(
+            span_from(at, at - 29_000_000),
+            ("less than a minute".into(), "before")
+        );
+        assert_eq!(span_from(at, at - 31_000_000), ("1 min".into(), "before"));
+        assert_eq!(span_from(at, at - 120 * min), ("2 h".into(), "before"));
+        assert_eq!(
+            span_from(at, at - (24 * 60 + 61) * min),
+            ("1 day 1 h".into(), "before")
+        );
+        assert_eq!(
+            span_from(at, at - 3 * 1440 * min),
+            ("3 days".into(), "before")
+        );
+        assert_eq!(
+            span_from(at, at - (3 * 1440 + 300) * min),
+            ("3 days 5 h".into(), "before")
+        );
+        // Extremes do not overflow.
+        assert_eq!(span_from(i64::MAX, i64::MIN).1, "before");
+        assert_eq!(span_from(i64::MIN, i64::MAX).1, "after");
     }
 
     #[test]

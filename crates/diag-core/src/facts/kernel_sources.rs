@@ -6,9 +6,10 @@
 //!   `syslog*`, else `messages*`), rotated files included (`.1`, `.2.gz`,
 //!   `-20140210`), oldest first. Its boots are split at `Linux version`
 //!   banners and clock resets. The segment that is the running boot (it
-//!   shares `(time, message)` pairs with `dev/kmsg`) is dropped, since
-//!   `dev/kmsg` already has it; without a running-boot source, the newest
-//!   segment is taken as the running boot.
+//!   shares a `(time, message)` pair with `dev/kmsg`) is dropped, since
+//!   `dev/kmsg` already has it, but for what it logged before the first
+//!   line `dev/kmsg` still holds (a ring buffer that wrapped); without a
+//!   running-boot source, the newest segment is taken as the running boot.
 //! - Crash logs of the previous boot: `sys/fs/pstore/dmesg-*` and
 //!   `var/crash/*/vmcore-dmesg.txt`; lines already seen are not repeated.
 
@@ -53,10 +54,17 @@ pub fn assemble(
     assemble_with(snapshot, None, notes)
 }
 
+/// The running boot's journal as `journalctl --no-pager --boot` prints it
+/// (short format: `Feb 09 22:38:11 compute4 kernel: ...`; a sosreport's
+/// `sos_commands/logs/journalctl_--no-pager_--catalog_--boot`): its kernel
+/// lines stand for what no other source has of the running boot.
+pub const JOURNAL: &str = "commands/journalctl_--boot";
+
 /// Whether an input is one of the kernel logs this module reads.
 fn is_kernel_log(name: &str) -> bool {
     name == "dev/kmsg"
         || name == "commands/dmesg"
+        || name == JOURNAL
         || FAMILIES
             .iter()
             .any(|base| rotation_key(base, name).is_some())
@@ -152,13 +160,16 @@ pub fn assemble_with(
             .iter()
             .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
             .collect();
-        // Which segment is the running boot?
+        // Which segment is the running boot? Any line it shares with
+        // dev/kmsg or dmesg says so, not only its first ones: a dmesg
+        // whose ring buffer wrapped (the hotsos report's starts 4,301 s
+        // after boot) shares none of them, and the segment was then
+        // counted a second time as the previous boot.
         let running = (0..boots).rev().find(|&b| {
             stream
                 .iter()
                 .filter(|e| e.boot == b)
                 .filter_map(|e| e.time_us.map(|t| (t, e.message.as_str())))
-                .take(EARLY_TIMED)
                 .any(|key| seen.contains(&key))
         });
         let anchor = match (running, current.is_empty()) {
@@ -166,8 +177,20 @@ pub fn assemble_with(
             (None, true) => boots - 1,
             (None, false) => boots,
         };
+        // What the running boot logged before the first line dev/kmsg or
+        // dmesg still holds is read from the syslog family.
+        let current_start = current.iter().filter_map(|e| e.time_us).min();
         for mut entry in stream {
             if !current.is_empty() && entry.boot >= anchor {
+                let lost = running == Some(entry.boot)
+                    && entry
+                        .time_us
+                        .zip(current_start)
+                        .is_some_and(|(t, start)| t < start);
+                if lost {
+                    entry.boot = 0;
+                    earlier.push(entry);
+                }
                 continue; // the running boot, already read from dev/kmsg
             }
             entry.boot -= anchor;
@@ -213,25 +236,49 @@ pub fn assemble_with(
 
     crate::sort::sort_by_key(&mut earlier, |e| e.boot);
     let mut entries = earlier;
+    let journal = match snapshot.inputs.get(JOURNAL) {
+        Some(input) => {
+            let (mut lines, more, _, _) = read_stream(
+                JOURNAL,
+                &input.bytes,
+                (false, true),
+                filter,
+                &EarlyKeys::new(),
+            );
+            notes.extend(more);
+            lines.iter_mut().for_each(|e| e.boot = 0);
+            lines
+        }
+        None => Vec::new(),
+    };
+    let journal_lines = journal.len();
+    // Before the running boot's other lines: it can only add what they
+    // lack, which is earlier.
+    let at = entries.partition_point(|e| e.boot < 0);
+    entries.splice(at..at, journal);
     entries.extend(current);
     resolve_wall_clock(&mut entries, snapshot, notes);
+    if journal_lines > 0 && keep_what_only_the_journal_has(&mut entries, notes) {
+        inputs.push(JOURNAL.into());
+    }
     let boots = summarise(&entries);
     (entries, inputs, boots)
 }
 
-/// The entries of a `/dev/kmsg` input (`kmsg`) or of `dmesg` text, read
-/// in one pass; with a filter only the entries it needs (the first line,
-/// and records sharing a key of `early`), the others counted.
+/// The entries of a `/dev/kmsg` input (`kmsg`), of `dmesg` text, or of
+/// syslog text (`syslog`: only its kernel lines), read in one pass; with a
+/// filter only the entries it needs (the first line, and records sharing
+/// a key of `early`), the others counted.
 fn read_stream(
     name: &str,
     bytes: &[u8],
-    kmsg: bool,
+    (kmsg, syslog): (bool, bool),
     filter: Option<&LineFilter>,
     early: &EarlyKeys,
 ) -> (Vec<LogEntry>, Vec<Note>, u64, bool) {
     let arc: Arc<str> = Arc::from(name);
     let mut kmsg_parser = KmsgLines::new(name);
-    let text_parser = TextLines::new(name, false);
+    let text_parser = TextLines::new(name, syslog);
     let mut compactor = filter.map(Compactor::new);
     let mut entries = Vec::new();
     let mut line_notes = Vec::new();
@@ -274,7 +321,7 @@ fn read_text(
     filter: Option<&LineFilter>,
     early: &EarlyKeys,
 ) -> (Vec<LogEntry>, Vec<Note>) {
-    let (entries, notes, _, _) = read_stream(name, bytes, false, filter, early);
+    let (entries, notes, _, _) = read_stream(name, bytes, (false, false), filter, early);
     (entries, notes)
 }
 
@@ -289,7 +336,7 @@ fn running_boot(
     if let Some(input) = snapshot.inputs.get("dev/kmsg") {
         inputs.push("dev/kmsg".into());
         let (entries, more, records, any) =
-            read_stream("dev/kmsg", &input.bytes, true, filter, early);
+            read_stream("dev/kmsg", &input.bytes, (true, false), filter, early);
         if records == 0 && any {
             // Someone saved `dmesg` output under dev/kmsg: read it as text.
             let (entries, more) = read_text("dev/kmsg", &input.bytes, filter, early);
@@ -334,13 +381,11 @@ fn syslog_family(snapshot: &Snapshot) -> Option<Vec<String>> {
 /// format lacks it, is the snapshot's, or the one before for times after
 /// it), and from the boot time for the rest: `btime` of `proc/stat` for
 /// the running boot, and for any boot the median offset between the wall
-/// and kernel times of its lines that carry both.
+/// and kernel times of its lines that carry both; for a running boot with
+/// neither, the known collection time less `proc/uptime`.
 fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut Vec<Note>) {
     use jiff::{civil::DateTime, tz::TimeZone, Timestamp};
-    let zone = snapshot
-        .inputs
-        .get("etc/localtime")
-        .and_then(|input| TimeZone::tzif("localtime", &input.bytes).ok());
+    let zone = host_zone(snapshot);
     let zone_known = zone.is_some();
     let zone = zone.unwrap_or(TimeZone::UTC);
     let reference = snapshot
@@ -424,6 +469,19 @@ fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut
     if let Some(btime) = btime {
         boot_start.insert(0, btime.saturating_mul(1_000_000));
     }
+    // Without a boot time or a line giving one, the running boot started
+    // `proc/uptime` before the collection, when the collection time is
+    // the source's own (never the analysing machine's clock).
+    if let (false, Some(up), Some(at)) = (
+        boot_start.contains_key(&0),
+        snapshot.uptime(),
+        snapshot
+            .collected_at()
+            .and_then(|at| at.parse::<Timestamp>().ok()),
+    ) {
+        let up = i64::try_from(up.as_micros()).unwrap_or(i64::MAX);
+        boot_start.insert(0, at.as_microsecond().saturating_sub(up));
+    }
     for entry in entries.iter_mut() {
         if entry.wall_us.is_none() {
             if let (Some(start), Some(time)) = (boot_start.get(&entry.boot), entry.time_us) {
@@ -431,6 +489,197 @@ fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut
             }
         }
     }
+}
+
+/// Slack at the junction of the journal and the running boot's other
+/// lines: their wall-clock times may disagree by as much (a boot time
+/// from `uptime`, to the minute).
+const JUNCTION_US: i64 = 60_000_000;
+
+/// Keeps of the journal's lines (boot 0, input [`JOURNAL`]) only those
+/// logged before the running boot's first line from any other source, and
+/// of those near it only the ones no other source has (same message within
+/// a minute): each kernel line counted once. When the other lines cannot
+/// be placed in time, the journal's are left out and a note says so.
+/// Whether any journal line is kept.
+fn keep_what_only_the_journal_has(entries: &mut Vec<LogEntry>, notes: &mut Vec<Note>) -> bool {
+    let others: Vec<(Option<i64>, &str)> = entries
+        .iter()
+        .filter(|e| e.boot == 0 && &*e.input != JOURNAL)
+        .map(|e| (e.wall_us, e.message.as_str()))
+        .collect();
+    let first_wall = others.iter().filter_map(|(w, _)| *w).min();
+    let placed = others.iter().all(|(w, _)| w.is_some());
+    if !others.is_empty() && (!placed || first_wall.is_none()) {
+        notes.push(Note::input(
+            JOURNAL,
+            "not used: the running boot's other kernel lines have no wall-clock time (no boot time), so which of the journal's lines they lack cannot be told",
+        ));
+        entries.retain(|e| &*e.input != JOURNAL);
+        return false;
+    }
+    let near: Vec<(i64, String)> = others
+        .iter()
+        .filter_map(|(w, m)| w.map(|w| (w, m.to_string())))
+        .filter(|(w, _)| first_wall.is_some_and(|f| *w <= f.saturating_add(2 * JUNCTION_US)))
+        .collect();
+    let mut kept = false;
+    entries.retain(|e| {
+        if &*e.input != JOURNAL {
+            return true;
+        }
+        let Some(first) = first_wall else {
+            kept = true;
+            return true; // the journal is the running boot's only source
+        };
+        let Some(wall) = e.wall_us else {
+            return false;
+        };
+        let keep = wall < first
+            && (wall < first.saturating_sub(JUNCTION_US)
+                || !near
+                    .iter()
+                    .any(|(w, m)| (w - wall).abs() <= JUNCTION_US && *m == e.message));
+        kept |= keep;
+        keep
+    });
+    kept
+}
+
+/// The host's time zone, from `etc/localtime` (a TZif file), if the
+/// snapshot has it.
+fn host_zone(snapshot: &Snapshot) -> Option<jiff::tz::TimeZone> {
+    snapshot
+        .inputs
+        .get("etc/localtime")
+        .and_then(|input| jiff::tz::TimeZone::tzif("localtime", &input.bytes).ok())
+}
+
+/// Slack around sos's collection window: a running boot placed by
+/// `uptime` may be a minute off.
+const WINDOW_SLACK_US: i64 = 60_000_000;
+
+/// sos's collection window (µs since the epoch): `start_time` and
+/// `end_time` of `sos_reports/manifest.json` (sos 4.x: `2026-12-06
+/// 13:47:51.577867`, the host's local time, read in `etc/localtime`'s zone
+/// or UTC).
+fn sos_window(snapshot: &Snapshot) -> Option<(i64, i64)> {
+    let manifest: serde_json::Value =
+        serde_json::from_str(&snapshot.text("sos_reports/manifest.json")?).ok()?;
+    let zone = host_zone(snapshot).unwrap_or(jiff::tz::TimeZone::UTC);
+    let at = |key: &str| -> Option<i64> {
+        let civil: jiff::civil::DateTime = manifest[key].as_str()?.trim().parse().ok()?;
+        Some(
+            civil
+                .to_zoned(zone.clone())
+                .ok()?
+                .timestamp()
+                .as_microsecond(),
+        )
+    };
+    let (start, end) = (at("start_time")?, at("end_time")?);
+    (start <= end).then_some((start, end))
+}
+
+/// The block device an I/O error line names (`blk_update_request: I/O
+/// error, dev loop1, sector 0 ...`, `Buffer I/O error on dev loop1,
+/// logical block 0, async page read`).
+fn io_error_device(message: &str) -> Option<&str> {
+    let (_, rest) = message
+        .split_once("I/O error, dev ")
+        .or_else(|| message.split_once("I/O error on dev "))?;
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+        .unwrap_or(rest.len());
+    (end > 0).then(|| &rest[..end])
+}
+
+/// Kernel lines sos's own collection caused (its `parted`, `fdisk` and
+/// `blkid` probe every block device, and an unbound loop device answers
+/// with I/O errors): an I/O error logged during the collection window
+/// (`sos_reports/manifest.json`, a minute of slack either side) on a loop
+/// device `losetup -a` does not list, or on a device `lsblk` did not list
+/// then, is a collection artefact, not a disk failure. Such lines are left
+/// out of the log the rules read, and a note names them.
+pub fn leave_out_collection_artefacts(
+    entries: &mut Vec<LogEntry>,
+    snapshot: &Snapshot,
+    notes: &mut Vec<Note>,
+) {
+    let Some((start, end)) = sos_window(snapshot) else {
+        return;
+    };
+    let bound: Option<HashSet<&str>> = snapshot.inputs.get("commands/losetup_-a").map(|input| {
+        std::str::from_utf8(&input.bytes)
+            .unwrap_or("")
+            .lines()
+            .filter_map(|l| l.strip_prefix("/dev/")?.split_once(':').map(|(dev, _)| dev))
+            .collect()
+    });
+    let present: Option<HashSet<String>> = snapshot.text("commands/lsblk").map(|text| {
+        text.lines()
+            .skip(1)
+            .filter_map(|l| {
+                let name = l.split_whitespace().next()?;
+                Some(
+                    name.trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+                        .to_string(),
+                )
+            })
+            .collect()
+    });
+    if bound.is_none() && present.is_none() {
+        return;
+    }
+    let artefact = |entry: &LogEntry| -> Option<String> {
+        let wall = entry.wall_us?;
+        if wall < start.saturating_sub(WINDOW_SLACK_US)
+            || wall > end.saturating_add(WINDOW_SLACK_US)
+        {
+            return None;
+        }
+        let dev = io_error_device(&entry.message)?;
+        let loop_dev = dev
+            .strip_prefix("loop")
+            .map(|n| format!("loop{}", n.split('p').next().unwrap_or(n)));
+        let unbound = loop_dev
+            .as_deref()
+            .is_some_and(|l| bound.as_ref().is_some_and(|b| !b.contains(l)));
+        let gone = present.as_ref().is_some_and(|p| !p.contains(dev));
+        (unbound || gone).then(|| dev.to_string())
+    };
+    let mut devices: Vec<String> = Vec::new();
+    let mut first: Option<(String, u32)> = None;
+    let before = entries.len();
+    entries.retain(|entry| match artefact(entry) {
+        Some(dev) => {
+            if !devices.contains(&dev) {
+                devices.push(dev);
+            }
+            first.get_or_insert_with(|| (entry.input.to_string(), entry.line));
+            false
+        }
+        None => true,
+    });
+    let Some((input, line)) = first else {
+        return;
+    };
+    let at = |us: i64| {
+        jiff::Timestamp::from_microsecond(us)
+            .map(|t| t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default()
+    };
+    notes.push(Note::line(
+        &input,
+        line as usize,
+        format!(
+            "{} kernel line(s) logged while sos collected the report ({} to {}) are I/O errors on loop devices with no backing file or on devices not present then ({}): sos's own probing (parted, fdisk, blkid) caused them; collection artefacts, not disk failures, left out of the diagnosis",
+            before - entries.len(),
+            at(start),
+            at(end),
+            devices.join(", ")
+        ),
+    ));
 }
 
 /// Leaves out the entries from before `since` (`--since`), and says in a
@@ -583,6 +832,118 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
         );
     }
 
+    /// Regression: a dmesg whose ring buffer wrapped shares none of the
+    /// first lines of kern.log's running boot, which was then taken for the
+    /// previous boot: every line of the boot counted twice (the hotsos
+    /// report's 794 AppArmor denials of dmesg read as 1,697). The segment
+    /// is the running boot; what dmesg lost is read from kern.log, once.
+    #[test]
+    fn a_wrapped_dmesg_does_not_count_the_running_boot_of_kern_log_twice() {
+        // More lines than the 50 first ones compared before dmesg's first.
+        let lost: String = (1..=60)
+            .map(|i| {
+                format!(
+                    "Feb 10 10:05:{:02} http6 kernel: [   {i:2}.000000] lost {i}\n",
+                    i % 60
+                )
+            })
+            .collect();
+        let kern_log = format!(
+            "{PREVIOUS}Feb 10 10:05:00 http6 kernel: [    0.000000] Linux version 3.4.82 (root@http6)\n\
+{lost}Feb 10 10:06:40 http6 kernel: [  100.000000] still in dmesg\n\
+Feb 10 10:07:30 http6 kernel: [  150.000000] also in dmesg\n"
+        );
+        let snapshot = Snapshot::from_inputs([
+            ("var/log/kern.log", kern_log),
+            (
+                "commands/dmesg",
+                "[  100.000000] still in dmesg\n[  150.000000] also in dmesg\n[  200.000000] only in dmesg\n"
+                    .to_string(),
+            ),
+        ]);
+        let (entries, _, boots) = assemble(&snapshot, &mut Vec::new());
+        let count = |boot: i32, input: &str| {
+            entries
+                .iter()
+                .filter(|e| e.boot == boot && &*e.input == input)
+                .count()
+        };
+        // The previous boot: its two lines, nothing of the running one.
+        assert_eq!(count(-1, "var/log/kern.log"), 2);
+        // The running boot: its banner and the 60 lines dmesg lost from
+        // kern.log, then dmesg's three, each once.
+        assert_eq!(count(0, "var/log/kern.log"), 61);
+        assert_eq!(count(0, "commands/dmesg"), 3);
+        assert_eq!(entries.len(), 66);
+        let running: Vec<&str> = entries
+            .iter()
+            .filter(|e| e.boot == 0)
+            .map(|e| e.message.as_str())
+            .collect();
+        assert_eq!(running[0], "Linux version 3.4.82 (root@http6)");
+        assert_eq!(
+            running[61..],
+            ["still in dmesg", "also in dmesg", "only in dmesg"]
+        );
+        assert_eq!(
+            boots.iter().map(|b| b.boot).collect::<Vec<_>>(),
+            vec![-1, 0]
+        );
+        assert_eq!(boots[1].kernel, "3.4.82");
+    }
+
+    #[test]
+    fn the_journal_adds_only_what_the_running_boots_other_lines_lack() {
+        let journal = "-- Logs begin at Fri 2022-02-04 09:34:04 UTC, end at Thu 2022-02-10 16:19:19 UTC. --\n\
+Feb 10 10:00:00 h kernel: Linux version 5.4.0 (b@h)\n\
+Feb 10 10:00:01 h systemd[1]: not a kernel line\n\
+Feb 10 10:01:00 h kernel: lost from dmesg\n\
+Feb 10 10:01:39 h kernel: at the junction, also in dmesg\n\
+Feb 10 10:01:45 h kernel: after dmesg's first line\n";
+        // Booted 10:00:00 (btime 1644487200), dmesg wrapped: from 100 s.
+        let dmesg = "[  100.000000] at the junction, also in dmesg\n[  110.000000] later\n";
+        let with = |inputs: Vec<(&str, &str)>| {
+            let mut snapshot = Snapshot::from_inputs(inputs);
+            // The year of the journal's stamps: 2022-02-10T16:19:17Z.
+            snapshot.taken_at =
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_644_509_957);
+            let mut notes = Vec::new();
+            let (entries, inputs, _) = assemble(&snapshot, &mut notes);
+            let got: Vec<(String, String)> = entries
+                .iter()
+                .map(|e| (e.input.to_string(), e.message.clone()))
+                .collect();
+            (got, inputs, notes)
+        };
+        let (got, inputs, _) = with(vec![
+            (JOURNAL, journal),
+            ("commands/dmesg", dmesg),
+            ("proc/stat", "btime 1644487200\n"),
+        ]);
+        let j = |m: &str| (JOURNAL.to_string(), m.to_string());
+        let d = |m: &str| ("commands/dmesg".to_string(), m.to_string());
+        assert_eq!(
+            got,
+            vec![
+                j("Linux version 5.4.0 (b@h)"),
+                j("lost from dmesg"),
+                d("at the junction, also in dmesg"),
+                d("later"),
+            ]
+        );
+        assert!(inputs.contains(&JOURNAL.to_string()));
+        // The journal alone: every kernel line of it.
+        let (got, _, _) = with(vec![(JOURNAL, journal)]);
+        assert_eq!(got.len(), 4);
+        // dmesg without a boot time: the journal cannot be joined to it.
+        let (got, inputs, notes) = with(vec![(JOURNAL, journal), ("commands/dmesg", dmesg)]);
+        assert_eq!(got.len(), 2);
+        assert!(!inputs.contains(&JOURNAL.to_string()));
+        assert!(notes
+            .iter()
+            .any(|n| n.input == JOURNAL && n.message.starts_with("not used")));
+    }
+
     #[test]
     fn without_kmsg_the_newest_syslog_boot_is_the_running_one() {
         let text = format!("{PREVIOUS}{RUNNING}");
@@ -698,6 +1059,83 @@ Feb 10 10:05:01 http6 kernel: [    1.250000] e1000e: eth0 NIC Link is Up\n";
         // The running boot: btime + 2 s.
         assert_eq!(wall(2), Some(1_392_023_102));
         assert_eq!(notes.is_empty(), paris.is_some(), "{notes:?}");
+    }
+
+    /// A sosreport has no `proc/stat` (hotsos' tree) but `uptime`, made
+    /// `proc/uptime`: the running boot started that long before the
+    /// report's date. Without a known collection time nothing is guessed.
+    #[test]
+    fn without_btime_the_running_boot_starts_uptime_before_collection() {
+        let mut snapshot = Snapshot::from_inputs([
+            ("commands/dmesg", "[ 100.000000] late line\n".to_string()),
+            ("proc/uptime", "63660.00\n".to_string()),
+        ]);
+        snapshot.source.kind = crate::source::SourceKind::Sosreport;
+        snapshot.dated = true;
+        // 2022-02-10T16:19:17Z, the hotsos report's date.
+        snapshot.taken_at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_644_509_957);
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(
+            entries[0].wall_us,
+            Some((1_644_509_957 - 63_660 + 100) * 1_000_000)
+        );
+        // btime wins over uptime.
+        snapshot.inputs.insert(
+            "proc/stat".into(),
+            crate::source::snapshot::Input {
+                bytes: bytes::Bytes::from_static(b"btime 1644446288\n"),
+                truncated: false,
+            },
+        );
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(entries[0].wall_us, Some((1_644_446_288 + 100) * 1_000_000));
+        // A directory of copied files: its collection time is unknown.
+        snapshot.inputs.remove("proc/stat");
+        snapshot.source.kind = crate::source::SourceKind::Bundle;
+        let (entries, _, _) = assemble(&snapshot, &mut Vec::new());
+        assert_eq!(entries[0].wall_us, None);
+    }
+
+    #[test]
+    fn the_device_of_an_io_error_line() {
+        for (line, dev) in [
+            ("blk_update_request: I/O error, dev loop1, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0", Some("loop1")),
+            ("I/O error, dev loop2, sector 0 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0", Some("loop2")),
+            ("Buffer I/O error on dev loop8p1, logical block 2288, async page read", Some("loop8p1")),
+            ("print_req_error: I/O error, dev sdb, sector 83885952", Some("sdb")),
+            ("blk_update_request: I/O error, dev ", None),
+            ("I/O error, dev ,", None),
+            ("EXT4-fs (vda2): resizing filesystem", None),
+        ] {
+            assert_eq!(io_error_device(line), dev, "{line}");
+        }
+    }
+
+    #[test]
+    fn sos_collection_window_from_its_manifest() {
+        let with = |manifest: &str| {
+            let snapshot =
+                Snapshot::from_inputs([("sos_reports/manifest.json", manifest.to_string())]);
+            sos_window(&snapshot)
+        };
+        // sos 4.0 on this project's VM, byte for byte but the cmdline.
+        assert_eq!(
+            with(
+                r#"{"version": "4.0", "cmdline": "report --batch", "start_time": "2026-12-06 13:47:51.577867", "end_time": "2026-12-06 13:47:51.970240", "run_time": "0:00:00.392373", "compression": "auto", "policy": "Debian", "components": {}}"#
+            ),
+            Some((1_796_564_871_577_867, 1_796_564_871_970_240))
+        );
+        for bad in [
+            "",
+            "{",
+            "[]",
+            r#"{"start_time": "2026-12-06 13:47:51"}"#,
+            r#"{"start_time": 5, "end_time": 6}"#,
+            r#"{"start_time": "yesterday", "end_time": "2026-12-06 13:47:51"}"#,
+            r#"{"start_time": "2026-12-06 13:47:52", "end_time": "2026-12-06 13:47:51"}"#,
+        ] {
+            assert_eq!(with(bad), None, "{bad}");
+        }
     }
 
     #[test]

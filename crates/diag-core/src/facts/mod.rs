@@ -57,6 +57,11 @@ pub struct KernelLog {
     /// read it directly, which is much faster).
     #[serde(skip)]
     pub entries: Vec<LogEntry>,
+    /// When the snapshot was collected (µs since the epoch), when known
+    /// (`Snapshot::collected_at`): a kernel-log finding says how long
+    /// before it its lines were logged. Not exposed to rule conditions.
+    #[serde(skip)]
+    pub collected_us: Option<i64>,
 }
 
 /// Neighbour-table state.
@@ -189,8 +194,11 @@ impl Facts {
             ..Facts::default()
         };
         let mut notes = Vec::new();
+        // The source's own word on an input it cut (sos's tail of a large
+        // log) says more than the generic note.
+        notes.extend(snapshot.notes.iter().cloned());
         for (name, input) in &snapshot.inputs {
-            if input.truncated {
+            if input.truncated && !snapshot.notes.iter().any(|n| n.input == *name) {
                 notes.push(Note::input(
                     name,
                     "input was larger than the size limit and was cut",
@@ -200,6 +208,7 @@ impl Facts {
 
         let (mut entries, inputs, boots) =
             kernel_sources::assemble_with(snapshot, filter, &mut notes);
+        kernel_sources::leave_out_collection_artefacts(&mut entries, snapshot, &mut notes);
         if let Some(since) = snapshot.since {
             kernel_sources::keep_since(&mut entries, since, &mut notes);
         }
@@ -208,6 +217,10 @@ impl Facts {
         facts.kernel_log.entries = entries;
         facts.kernel_log.inputs = inputs;
         facts.kernel_log.boots = boots;
+        facts.kernel_log.collected_us = snapshot
+            .collected_at()
+            .and_then(|at| at.parse::<jiff::Timestamp>().ok())
+            .map(|at| at.as_microsecond());
         facts.kernel_log.count = facts
             .kernel_log
             .entries

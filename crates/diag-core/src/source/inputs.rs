@@ -100,6 +100,7 @@ pub const INPUTS: &[InputSpec] = &[
     head("etc/localtime"),
     stream("dev/kmsg"),
     stream("commands/dmesg"),
+    stream("commands/journalctl_--boot"),
     stream("var/log/kern.log*").newest(4),
     stream("var/log/syslog*").newest(4),
     stream("var/log/messages*").newest(4),
@@ -173,6 +174,11 @@ pub const INPUTS: &[InputSpec] = &[
     head("sys/block/md*/md/dev-*/state"),
     head("sys/block/md*/md/dev-*/slot"),
     head("commands/mdadm_--detail_*"),
+    // A sosreport's: its collection window and the block devices then
+    // (collection artefacts in the kernel log, facts::kernel_sources).
+    head("sos_reports/manifest.json"),
+    head("commands/losetup_-a"),
+    head("commands/lsblk"),
     head("proc/mounts"),
     head("etc/fstab"),
     head("proc/diskstats"),

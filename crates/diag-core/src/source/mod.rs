@@ -239,6 +239,13 @@ pub trait Source: fmt::Debug + Send + Sync {
         Vec::new()
     }
 
+    /// What the source knows about inputs it hands out (a sosreport's
+    /// file sos cut to its tail): notes of the diagnosis for the inputs
+    /// that were read. None by default.
+    fn input_notes(&self) -> Vec<crate::model::Note> {
+        Vec::new()
+    }
+
     /// When the source's state was collected, when the source says so
     /// itself (a sosreport's `date`); `None` by default (a live host is
     /// read now, a bundle says so in its manifest).

@@ -4,7 +4,7 @@
 //! bundle replays exactly what `diag check` saw.
 
 use crate::error::{Error, Result};
-use crate::model::Skipped;
+use crate::model::{Note, Skipped};
 use crate::source::inputs::INPUTS;
 use crate::source::{Keep, Limits, ReadError, Source, SourceKind};
 use serde::{Deserialize, Serialize};
@@ -163,6 +163,13 @@ pub struct Snapshot {
     /// happened since a point. The inputs keep everything; the parse stage
     /// leaves the earlier entries out and says how many in a note.
     pub since: Option<SystemTime>,
+    /// What the source said about inputs it handed out (a sosreport's
+    /// file sos cut to its tail), for the inputs read: notes of the
+    /// diagnosis.
+    pub notes: Vec<Note>,
+    /// Whether the source said itself when it was collected (a
+    /// sosreport's `date`): `taken_at` is then that time.
+    pub dated: bool,
 }
 
 /// Bounds on a whole collection.
@@ -226,6 +233,8 @@ impl Snapshot {
             skipped: Vec::new(),
             taken_at: SystemTime::now(),
             since: None,
+            notes: Vec::new(),
+            dated: false,
         }
     }
 
@@ -292,14 +301,15 @@ impl Snapshot {
 
     /// When the state was collected: the manifest's time for a bundle that
     /// has one, the snapshot's for a live host, the report's own date for
-    /// a sosreport; `None` for a directory of copied files.
+    /// a sosreport; `None` for a directory of copied files and for a
+    /// sosreport without its date (never the analysing machine's clock).
     pub fn collected_at(&self) -> Option<String> {
+        let at = || Some(humantime::format_rfc3339_seconds(self.taken_at).to_string());
         match (&self.manifest, self.source.kind) {
             (Some(manifest), _) => Some(manifest.collected_at.clone()),
-            (None, SourceKind::Live | SourceKind::Sosreport) => {
-                Some(humantime::format_rfc3339_seconds(self.taken_at).to_string())
-            }
-            (None, SourceKind::Bundle) => None,
+            (None, SourceKind::Live) => at(),
+            (None, SourceKind::Sosreport) if self.dated => at(),
+            (None, SourceKind::Sosreport | SourceKind::Bundle) => None,
         }
     }
 
@@ -356,6 +366,8 @@ impl Snapshot {
             skipped: Vec::new(),
             taken_at: SystemTime::now(),
             since: None,
+            notes: Vec::new(),
+            dated: false,
         };
         if source.kind() != SourceKind::Live {
             snapshot.read_manifest(source, &options.limits);
@@ -363,6 +375,7 @@ impl Snapshot {
         snapshot.skipped.extend(source.notes());
         if let Some(at) = source.collected_at() {
             snapshot.taken_at = at;
+            snapshot.dated = true;
         }
         if options.since.is_some() {
             snapshot.since = options.since;
@@ -432,6 +445,11 @@ impl Snapshot {
                 }
             }
         }
+        snapshot.notes = source
+            .input_notes()
+            .into_iter()
+            .filter(|note| snapshot.inputs.contains_key(&note.input))
+            .collect();
         let (files, failed) = crate::source::capture::finish(capture);
         snapshot.add_generated(files, failed);
         if let Some(drops) = drops {

@@ -7,9 +7,11 @@
 //! table [`MAP`] (documented in `docs/sosreport.md`): the first path of
 //! each row that the tree holds is read under the canonical name (the
 //! text forms `ip` and `mdadm` print are what diag's `commands/*` parsers
-//! read). Three inputs are made from a sos file rather than copied:
+//! read). Some inputs are made from a sos file rather than copied:
 //! `proc/sys/**` from `sysctl -a`, `proc/sys/kernel/osrelease` from
-//! `uname -a`, and `systemd/list-units.json` from `systemctl list-units`.
+//! `uname -a`, `systemd/list-units.json` from `systemctl list-units`,
+//! `proc/mounts` from `mount -l` and `proc/uptime` from `uptime` (to the
+//! minute), each only when the tree lacks the real file.
 //!
 //! Every read goes through a [`Bundle`] of the tree, so it stays beneath
 //! the tree's root: sos's own links (`proc/net -> self/net`) resolve when
@@ -24,7 +26,7 @@
 
 use super::{Bundle, Limits, RawInput, ReadError, Source, SourceKind};
 use crate::error::Result;
-use crate::model::Skipped;
+use crate::model::{Note, Skipped};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -85,6 +87,15 @@ pub const MAP: &[(&str, &[&str])] = &[
         "commands/mdadm_--detail_all",
         &["sos_commands/md/mdadm_-D_.dev.md"],
     ),
+    (
+        "commands/journalctl_--boot",
+        &[
+            "sos_commands/logs/journalctl_--no-pager_--catalog_--boot",
+            "sos_commands/logs/journalctl_--no-pager_--boot",
+        ],
+    ),
+    ("commands/losetup_-a", &["sos_commands/block/losetup_-a"]),
+    ("commands/lsblk", &["sos_commands/block/lsblk"]),
 ];
 
 /// The `sysctl -a` output sos keeps.
@@ -97,12 +108,16 @@ const LIST_UNITS: &[&str] = &["sos_commands/systemd/systemctl_list-units"];
 const MOUNT: &[&str] = &["sos_commands/filesys/mount_-l", "mount"];
 /// `date --utc` when sos ran.
 const DATE: &[&str] = &["sos_commands/date/date_--utc", "sos_commands/date/date"];
+/// `uptime` (sos 4.x's host plugin; `uptime` at the top is sos's link to it).
+const UPTIME: &[&str] = &["sos_commands/host/uptime", "uptime"];
 
 /// Made from a sos file: `systemd/list-units.json` in the shape
 /// `systemctl list-units -o json` prints.
 const LIST_UNITS_JSON: &str = "systemd/list-units.json";
 /// Made from `uname -a`.
 const OSRELEASE: &str = "proc/sys/kernel/osrelease";
+/// Made from `uptime`, to the minute.
+const PROC_UPTIME: &str = "proc/uptime";
 
 /// A sosreport tree, read as a source.
 #[derive(Debug)]
@@ -114,6 +129,9 @@ pub struct Sosreport {
     made: BTreeMap<String, Vec<u8>>,
     /// The canonical names [`MAP`] resolves, with the sos path read.
     mapped: BTreeMap<String, String>,
+    /// Files sos cut to their tail: the host path (`var/log/kern.log`)
+    /// with the file sos wrote (`sos_strings/logs/var.log.kern.log.tailed`).
+    tailed: BTreeMap<String, String>,
     collected: Option<SystemTime>,
     notes: Vec<Skipped>,
 }
@@ -147,6 +165,7 @@ impl Sosreport {
             tree,
             made: BTreeMap::new(),
             mapped: BTreeMap::new(),
+            tailed: BTreeMap::new(),
             collected: None,
             notes: Vec::new(),
         };
@@ -155,6 +174,7 @@ impl Sosreport {
                 report.mapped.insert(name.to_string(), found.to_string());
             }
         }
+        report.tailed = tailed_files(&report.tree, &limits);
         if let Some((_, text)) = report.first_text(SYSCTL, &limits) {
             for (name, value) in sysctl_files(&text) {
                 report.made.entry(name).or_insert(value.into_bytes());
@@ -181,6 +201,18 @@ impl Sosreport {
         }
         if let Some((_, text)) = report.first_text(DATE, &limits) {
             report.collected = parse_date(&text);
+        }
+        // How long the host had been up, so the running boot's kernel
+        // lines get a wall-clock time: only beside the report's own date.
+        if report.collected.is_some() && report.tree.read(PROC_UPTIME, &limits).is_err() {
+            if let Some(seconds) = report
+                .first_text(UPTIME, &limits)
+                .and_then(|(_, text)| parse_uptime(&text))
+            {
+                report
+                    .made
+                    .insert(PROC_UPTIME.into(), format!("{seconds}.00\n").into_bytes());
+            }
         }
         report
     }
@@ -223,6 +255,18 @@ impl Source for Sosreport {
             }
             return Ok(raw);
         }
+        if let Some(tailed) = self.tailed.get(name) {
+            // sos's link at the host path, or, when the link was lost,
+            // the file it points to.
+            let raw = match self.tree.read(name, limits) {
+                Err(ReadError::NotFound) => self.tree.read(tailed, limits)?,
+                other => other?,
+            };
+            return Ok(RawInput {
+                bytes: after_first_line(raw.bytes),
+                truncated: true,
+            });
+        }
         match self.tree.read(name, limits) {
             Err(ReadError::NotFound) => match self.made.get(name) {
                 Some(bytes) => Ok(RawInput {
@@ -242,7 +286,12 @@ impl Source for Sosreport {
             Err(err) => return Err(err),
         };
         let prefix = format!("{dir}/");
-        for name in self.mapped.keys().chain(self.made.keys()) {
+        for name in self
+            .mapped
+            .keys()
+            .chain(self.made.keys())
+            .chain(self.tailed.keys())
+        {
             if let Some(rest) = name.strip_prefix(&prefix) {
                 let child = rest.split('/').next().unwrap_or(rest);
                 names.insert(child.to_string());
@@ -262,6 +311,94 @@ impl Source for Sosreport {
 
     fn collected_at(&self) -> Option<SystemTime> {
         self.collected
+    }
+
+    fn input_notes(&self) -> Vec<Note> {
+        self.tailed
+            .iter()
+            .map(|(name, tailed)| {
+                Note::input(
+                    name,
+                    format!(
+                        "partial: sos kept only the end of this file ({tailed}), it was over sos's size limit; earlier lines are missing, and the first line, cut where sos cut the file, is left out"
+                    ),
+                )
+            })
+            .collect()
+    }
+}
+
+/// Most `sos_strings` files looked at for tails sos cut.
+const TAILED_MAX: usize = 1024;
+
+/// The files sos cut to their tail: `sos_strings/<plugin>/<path with / as
+/// .>.tailed` (sos 4.x, `Plugin._add_copy_paths`' size limit), each with
+/// the host path it stands for. The dots are read back as folders as far
+/// as the tree has them (`var.log.kern.log`: `var/log/` is a folder,
+/// `kern` is not, so `var/log/kern.log`); a tree without the folders
+/// gives `var/log/` to the names that start so.
+fn tailed_files(tree: &Bundle, limits: &Limits) -> BTreeMap<String, String> {
+    let mut tailed = BTreeMap::new();
+    let plugins = tree.list("sos_strings", limits).unwrap_or_default();
+    for plugin in plugins.iter().take(TAILED_MAX) {
+        let dir = format!("sos_strings/{plugin}");
+        let files = tree.list(&dir, limits).unwrap_or_default();
+        for file in files.iter().take(TAILED_MAX) {
+            let Some(host) = file
+                .strip_suffix(".tailed")
+                .and_then(|d| undot(tree, d, limits))
+            else {
+                continue;
+            };
+            tailed
+                .entry(host)
+                .or_insert_with(|| format!("{dir}/{file}"));
+            if tailed.len() >= TAILED_MAX {
+                return tailed;
+            }
+        }
+    }
+    tailed
+}
+
+/// A host path from sos's dotted name of it (see [`tailed_files`]);
+/// `None` when no file name is left or a part is empty.
+fn undot(tree: &Bundle, dotted: &str, limits: &Limits) -> Option<String> {
+    let parts: Vec<&str> = dotted.split('.').collect();
+    let mut dir = String::new();
+    let mut used = 0;
+    while used + 1 < parts.len() && !parts[used].is_empty() {
+        let next = if dir.is_empty() {
+            parts[used].to_string()
+        } else {
+            format!("{dir}/{}", parts[used])
+        };
+        if tree.list(&next, limits).is_err() {
+            break;
+        }
+        dir = next;
+        used += 1;
+    }
+    let file = parts[used..].join(".");
+    if file.is_empty() || file.starts_with('.') {
+        return None;
+    }
+    match (dir.is_empty(), file.strip_prefix("var.log.")) {
+        (false, _) => Some(format!("{dir}/{file}")),
+        (true, Some(rest)) if !rest.is_empty() && !rest.starts_with('.') => {
+            Some(format!("var/log/{rest}"))
+        }
+        (true, _) => None,
+    }
+}
+
+/// `bytes` without its first line (up to its first newline): sos cut a
+/// file at a byte count, mostly inside a line. Nothing when there is no
+/// newline.
+fn after_first_line(bytes: bytes::Bytes) -> bytes::Bytes {
+    match bytes.iter().position(|&b| b == b'\n') {
+        Some(end) => bytes.slice(end + 1..),
+        None => bytes::Bytes::new(),
     }
 }
 
@@ -392,6 +529,36 @@ fn mounts_field(field: &str) -> String {
     out
 }
 
+/// `uptime` output (procps: ` 16:19:19 up 17:41,  2 users,  load
+/// average: ...`; `up 5 min,`, `up 2 days,  3:04,`, `up 1 day, 12 min,`)
+/// as seconds up, to the minute (uptime prints no seconds); `None` for
+/// anything else.
+pub fn parse_uptime(text: &str) -> Option<u64> {
+    let (_, rest) = text.lines().next()?.split_once(" up ")?;
+    let mut parts = rest.split(',').map(str::trim);
+    let mut part = parts.next()?;
+    let mut seconds = 0u64;
+    if let Some(days) = part
+        .strip_suffix(" days")
+        .or_else(|| part.strip_suffix(" day"))
+    {
+        seconds = days.trim().parse::<u64>().ok()?.checked_mul(86_400)?;
+        part = parts.next()?;
+    }
+    let minutes = if let Some(m) = part.strip_suffix(" min") {
+        m.trim().parse::<u64>().ok()?
+    } else if let Some((h, m)) = part.split_once(':') {
+        let (h, m) = (h.trim().parse::<u64>().ok()?, m.trim().parse::<u64>().ok()?);
+        if m >= 60 {
+            return None;
+        }
+        h.checked_mul(60)?.checked_add(m)?
+    } else {
+        return None;
+    };
+    seconds.checked_add(minutes.checked_mul(60)?)
+}
+
 /// `date --utc` output (`Thu Feb 10 16:19:17 UTC 2022`, sos runs its
 /// commands in the C locale) as an instant; `None` for anything else
 /// (a `date` in another zone is not guessed at).
@@ -478,6 +645,53 @@ mod tests {
             proc_mounts(" on  type  ()\n").trim_end().split(' ').count(),
             6
         );
+    }
+
+    #[test]
+    fn a_tail_sos_cut_loses_its_cut_first_line() {
+        let cut = |s: &'static str| after_first_line(bytes::Bytes::from_static(s.as_bytes()));
+        assert_eq!(
+            cut("4 09:35:00 h kernel: x\nFeb  4 09:35:06 h kernel: y\n"),
+            "Feb  4 09:35:06 h kernel: y\n"
+        );
+        // No newline at all: one cut line, nothing kept.
+        assert_eq!(cut("4 09:35:00 h kernel: x"), "");
+        assert_eq!(cut(""), "");
+        assert_eq!(cut("\n"), "");
+    }
+
+    #[test]
+    fn uptime_output_is_seconds_up_to_the_minute() {
+        // The hotsos tree's sos_commands/host/uptime, byte for byte.
+        assert_eq!(
+            parse_uptime(" 16:19:19 up 17:41,  2 users,  load average: 3.58, 3.27, 2.58\n"),
+            Some(63_660)
+        );
+        assert_eq!(
+            parse_uptime(" 10:01:02 up 5 min,  1 user,  load average: 0.00, 0.01, 0.00\n"),
+            Some(300)
+        );
+        assert_eq!(
+            parse_uptime(" 10:01:02 up 2 days,  3:04,  0 users,  load average: 1.00, 1.00, 1.00"),
+            Some(2 * 86_400 + 3 * 3600 + 4 * 60)
+        );
+        assert_eq!(
+            parse_uptime(" 10:01:02 up 1 day, 12 min,  3 users,  load average: 0.10, 0.20, 0.30"),
+            Some(86_400 + 12 * 60)
+        );
+        // Malformed, truncated, hostile: nothing, never a panic.
+        for bad in [
+            "",
+            "uptime: command not found",
+            " 10:01:02 up ",
+            " 10:01:02 up 17:99,  2 users",
+            " 10:01:02 up x:41,  2 users",
+            " 10:01:02 up 99999999999999999999 days, 1:00,",
+            " 10:01:02 up 18446744073709551615:00,",
+            " 10:01:02 up \u{feff}17:41,",
+        ] {
+            assert_eq!(parse_uptime(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
