@@ -649,7 +649,7 @@ fn session_start() -> Frames {
     ]
 }
 
-/// [`session_start`], then the server's answer in `n` segments of 32
+/// `session_start`, then the server's answer in `n` segments of 32
 /// bytes (sequence numbers by [`seq`]), each acknowledged, from
 /// [`tick`] 5 on; the next free tick.
 fn session_answer(frames: &mut Frames, n: u32) -> u64 {
@@ -694,7 +694,7 @@ pub fn session_connect_timeout() -> Frames {
         .collect()
 }
 
-/// `capture.tcp-retransmission-timeout` fires: [`session_start`], four
+/// `capture.tcp-retransmission-timeout` fires: `session_start`, four
 /// segments of the answer acknowledged, the fifth unanswered and sent
 /// again about a second later (a retransmission timeout), then
 /// acknowledged.
@@ -711,7 +711,7 @@ pub fn session_stall() -> Frames {
     frames
 }
 
-/// [`session_start`], two segments of the answer, then a RST-ACK in the
+/// `session_start`, two segments of the answer, then a RST-ACK in the
 /// server's name with IP TTL `ttl` (the server's other segments have 64).
 fn session_reset(ttl: u8) -> Frames {
     let mut frames = session_start();
@@ -723,13 +723,13 @@ fn session_reset(ttl: u8) -> Frames {
     frames
 }
 
-/// `capture.tcp-reset-injected` fires: [`session_reset`] with TTL 51: the
+/// `capture.tcp-reset-injected` fires: `session_reset` with TTL 51: the
 /// RST did not come from the server's TCP stack.
 pub fn session_reset_injected() -> Frames {
     session_reset(51)
 }
 
-/// `capture.tcp-reset-after-data` fires: [`session_reset`] with TTL 64,
+/// `capture.tcp-reset-after-data` fires: `session_reset` with TTL 64,
 /// the server's own: it aborted the connection mid-answer.
 pub fn session_reset_after_data() -> Frames {
     session_reset(64)
