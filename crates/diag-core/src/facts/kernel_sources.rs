@@ -450,7 +450,7 @@ fn resolve_wall_clock(entries: &mut [LogEntry], snapshot: &Snapshot, notes: &mut
             offsets
                 .entry(entry.boot)
                 .or_default()
-                .push(wall - i64::try_from(time).unwrap_or(i64::MAX));
+                .push(wall.saturating_sub(i64::try_from(time).unwrap_or(i64::MAX)));
         }
     }
     let mut boot_start: std::collections::BTreeMap<i32, i64> = offsets
@@ -537,9 +537,9 @@ fn keep_what_only_the_journal_has(entries: &mut Vec<LogEntry>, notes: &mut Vec<N
         };
         let keep = wall < first
             && (wall < first.saturating_sub(JUNCTION_US)
-                || !near
-                    .iter()
-                    .any(|(w, m)| (w - wall).abs() <= JUNCTION_US && *m == e.message));
+                || !near.iter().any(|(w, m)| {
+                    w.abs_diff(wall) <= JUNCTION_US.unsigned_abs() && *m == e.message
+                }));
         kept |= keep;
         keep
     });
