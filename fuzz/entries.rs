@@ -2,15 +2,17 @@
 //! libFuzzer binaries (`fuzz_targets/*.rs`, `cargo +nightly fuzz run NAME`)
 //! and by the workspace test `tests/fuzz_replay.rs`, which replays every
 //! saved input (`fuzz/corpus/NAME/`, `fuzz/regressions/NAME/`) through the
-//! same function on the stable compiler. Depends on diag-core only.
+//! same function on the stable compiler. The parsers are diag-parse's
+//! (no OS dependency); the derivations, the rules, the pipeline and the
+//! sources are diag-core's.
 #![allow(dead_code)]
 
-use diag_core::facts::md::merge;
-use diag_core::parse::md::{mdadm_detail, mdstat, sysfs};
-use diag_core::parse::net::{self, iproute2_json, procnet, Interner};
-use diag_core::parse::pcap::{analyse, decode::decode};
-use diag_core::parse::{events, fs, kernel_log};
+use diag_core::facts::md::{merge, Classify};
 use diag_core::{diagnose::diagnose, diagnose::rules::RuleSet, Snapshot};
+use diag_parse::md::{mdadm_detail, mdstat, sysfs};
+use diag_parse::net::{self, iproute2_json, procnet, Interner};
+use diag_parse::pcap::{analyse, decode::decode};
+use diag_parse::{events, fs, kernel_log};
 use std::sync::LazyLock;
 
 static RULES: LazyLock<RuleSet> = LazyLock::new(|| RuleSet::builtin().expect("built-in rules"));
@@ -180,7 +182,7 @@ pub fn archive(data: &[u8]) {
 /// The one sanitiser: whatever the bytes, its output holds no character
 /// that could drive a terminal (tabs and line feeds only where allowed).
 pub fn sanitize(data: &[u8]) {
-    use diag_core::sanitize::{is_control, visible, visible_line};
+    use diag_parse::sanitize::{is_control, visible, visible_line};
     let text = String::from_utf8_lossy(data);
     let shown = visible(&text);
     assert!(
@@ -228,7 +230,7 @@ pub fn sosreport(data: &[u8]) {
 /// shape (tracefs, trace-cmd, perf), an event's `format` file, ring-buffer
 /// statistics and diag's recording statistics.
 pub fn trace(data: &[u8]) {
-    use diag_core::parse::trace;
+    use diag_parse::trace;
     let text = String::from_utf8_lossy(data);
     let mut events = 0u64;
     let _ = trace::kfree_skb::parse_trace("trace/kfree_skb.txt", &text, |_, e| {

@@ -21,10 +21,10 @@ mod facts_docs;
 
 fn main() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let (docs, read) = facts_docs::generate(&src);
-    for dir in ["facts", "parse"] {
-        println!("cargo:rerun-if-changed={}", src.join(dir).display());
-    }
+    let parse = Path::new(env!("CARGO_MANIFEST_DIR")).join("../diag-parse/src");
+    let (docs, read) = facts_docs::generate(&[&src, &parse]);
+    println!("cargo:rerun-if-changed={}", src.join("facts").display());
+    println!("cargo:rerun-if-changed={}", parse.display());
     for path in read {
         println!("cargo:rerun-if-changed={}", path.display());
     }

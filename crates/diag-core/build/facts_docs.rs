@@ -62,12 +62,21 @@ struct Row {
 /// name, instance of its value or "", how many maps the value is in, CEL
 /// type of a scalar from the Rust type or "", doc; tab-separated) and the
 /// files that hold its structs (for `rerun-if-changed`).
-pub fn generate(src: &Path) -> (String, Vec<PathBuf>) {
+///
+/// `roots` are the source folders read, diag-core's and diag-parse's: the
+/// two crates' top-level module names differ, so diag-parse's are read as
+/// if they were the crate's own (`crate::md`), and diag-core's
+/// `crate::parse::` paths (its re-export of diag-parse) are read as them.
+pub fn generate(roots: &[&Path]) -> (String, Vec<PathBuf>) {
     let mut files = Vec::new();
-    rust_files(src, &mut files);
+    for src in roots {
+        let mut these = Vec::new();
+        rust_files(src, &mut these);
+        files.extend(these.into_iter().map(|f| (src.to_path_buf(), f)));
+    }
     files.sort_unstable();
     let mut krate = Crate::default();
-    for path in &files {
+    for (src, path) in &files {
         let Ok(text) = std::fs::read_to_string(path) else {
             continue;
         };
@@ -104,7 +113,8 @@ pub fn generate(src: &Path) -> (String, Vec<PathBuf>) {
         .collect();
     let read = files
         .into_iter()
-        .filter(|path| modules.contains(module_of(src, path).as_str()))
+        .filter(|(src, path)| modules.contains(module_of(src, path).as_str()))
+        .map(|(_, path)| path)
         .collect();
     (table_text, read)
 }
@@ -479,7 +489,7 @@ fn resolve(krate: &Crate, module: &str, path: &syn::Path) -> Option<String> {
     };
     let uses = krate.uses.get(module);
     let mut candidates = vec![match first.as_str() {
-        "crate" => with("crate".into()),
+        "crate" | "diag_parse" => with("crate".into()),
         "super" => with(parent(module)),
         "self" => with(module.to_string()),
         _ => match uses.and_then(|u| u.get(first)) {
@@ -487,6 +497,13 @@ fn resolve(krate: &Crate, module: &str, path: &syn::Path) -> Option<String> {
             None => with(format!("{module}::{first}")),
         },
     }];
+    // diag-parse's modules are read as the crate's own (`generate`):
+    // diag-core's `crate::parse::md` is diag-parse's `crate::md`.
+    for candidate in &mut candidates {
+        if let Some(rest) = candidate.strip_prefix("crate::parse::") {
+            *candidate = format!("crate::{rest}");
+        }
+    }
     // A re-export (`pub use x::Y`) or a name in scope by another way: the
     // one struct of that name.
     let name = segments.last()?;

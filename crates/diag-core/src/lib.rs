@@ -53,13 +53,15 @@ pub mod analysis;
 pub mod diagnose;
 mod error;
 pub mod facts;
-pub mod model;
-pub mod parse;
 pub mod probe;
 pub mod report;
-pub mod sanitize;
-mod sort;
 pub mod source;
+
+/// The parse layer is its own crate, `diag-parse`, with no OS dependency
+/// (docs/architecture.md): re-exported here under its layer's name.
+pub use diag_parse as parse;
+use diag_parse::sort;
+pub use diag_parse::{model, sanitize};
 pub mod watch;
 
 pub use diagnose::diagnosis::Diagnosis;

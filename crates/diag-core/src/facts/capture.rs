@@ -382,3 +382,144 @@ pub fn fill(
         notes.extend(more);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::netview::NetFacts;
+    use crate::parse::pcap::analyse;
+    use crate::parse::pcap::build::*;
+    use std::net::Ipv4Addr;
+
+    const HOST: [u8; 6] = [2, 0, 0, 0, 0, 1];
+
+    fn ip(s: &str) -> Ipv4Addr {
+        s.parse().expect("ip")
+    }
+
+    /// A capture in a bundle directory is read whole, however large: the
+    /// 32 MiB cap of other inputs once cut a 140 MB capture to its first
+    /// quarter and called the file truncated.
+    #[test]
+    fn bundle_captures_larger_than_the_input_cap_are_analysed_whole() {
+        let limit = crate::source::Limits::default().max_bytes;
+        let frame = ethernet(
+            [0xff; 6],
+            HOST,
+            0x0800,
+            &ipv4(
+                ip("10.0.0.1"),
+                ip("10.0.0.2"),
+                17,
+                &udp(1, 2, &[0x41; 1400]),
+            ),
+        );
+        let n = limit / (frame.len() + 16) + 1000;
+        let frames: Vec<(u64, Vec<u8>)> = (0..n as u64).map(|i| (i, frame.clone())).collect();
+        let file = pcap(1, &frames);
+        assert!(file.len() > limit);
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("capture")).expect("mkdir");
+        std::fs::write(dir.path().join("capture/big.pcap"), &file).expect("write");
+        let bundle = crate::source::Bundle::open(dir.path()).expect("bundle");
+        let snapshot =
+            crate::Snapshot::collect(&bundle, &crate::source::snapshot::CollectOptions::default());
+        let input = &snapshot.inputs["capture/big.pcap"];
+        assert!(!input.truncated);
+        assert_eq!(input.bytes.len(), file.len());
+        let (s, notes) = analyse("capture/big.pcap", &input.bytes);
+        assert_eq!(s.packets, n as u64);
+        assert!(!s.truncated);
+        assert!(notes.is_empty(), "{notes:?}");
+        // The same bundle packed as .tar.zst.
+        let packed = tempfile::tempdir().expect("tempdir");
+        let archive = packed.path().join("bundle.tar.zst");
+        let out = std::fs::File::create(&archive).expect("create");
+        let mut tar = tar::Builder::new(zstd::Encoder::new(out, 1).expect("zstd").auto_finish());
+        tar.append_dir_all("bundle", dir.path()).expect("tar");
+        tar.into_inner().expect("finish");
+        let bundle = crate::source::Bundle::open(&archive).expect("archive");
+        let snapshot =
+            crate::Snapshot::collect(&bundle, &crate::source::snapshot::CollectOptions::default());
+        let input = &snapshot.inputs["capture/big.pcap"];
+        assert!(!input.truncated);
+        assert_eq!(input.bytes.len(), file.len());
+    }
+
+    /// 250 IPv6 neighbour solicitations within one second (fe80::9 asking
+    /// for 2001:db8::N), then one a second for three seconds.
+    #[test]
+    fn nd_storm_counts_peak_and_askers() {
+        let ns = |n: u16| {
+            let mut icmp = vec![135, 0, 0, 0, 0, 0, 0, 0];
+            let target: std::net::Ipv6Addr = format!("2001:db8::{n:x}").parse().expect("v6");
+            icmp.extend_from_slice(&target.octets());
+            let mut v6 = vec![0x60, 0, 0, 0, 0, icmp.len() as u8, 58, 255];
+            v6.extend_from_slice(
+                &"fe80::9"
+                    .parse::<std::net::Ipv6Addr>()
+                    .expect("v6")
+                    .octets(),
+            );
+            v6.extend_from_slice(
+                &"ff02::1:ff00:1"
+                    .parse::<std::net::Ipv6Addr>()
+                    .expect("v6")
+                    .octets(),
+            );
+            v6.extend_from_slice(&icmp);
+            ethernet([0x33, 0x33, 0xff, 0, 0, 1], HOST, 0x86dd, &v6)
+        };
+        let mut frames: Vec<(u64, Vec<u8>)> =
+            (0..250).map(|n| (u64::from(n) * 3_000, ns(n))).collect();
+        frames.extend((1..=3).map(|k| (1_000_000 * k + 500_000, ns(1000))));
+        let (s, _) = analyse("capture/x.pcap", &pcap(1, &frames));
+        assert_eq!(s.nd_solicitations, 253);
+        assert_eq!(s.nd_solicits.peak_per_second, 250);
+        assert_eq!(s.nd_solicits.top_senders[0].address, "fe80::9");
+        assert_eq!(s.broadcast.packets, 253, "multicast MAC");
+        let facts = view(vec![s], &NetFacts::default());
+        assert_eq!(facts.nd_solicitations.peak_per_second, 250);
+    }
+
+    /// Unsolicited replies claiming the gateway count against it; a reply
+    /// to a request does not, nor does a gratuitous reply.
+    #[test]
+    fn unsolicited_replies_claiming_the_gateway() {
+        let gw = ip("192.0.2.1");
+        let evil = [2, 0, 0, 0, 0, 0x66];
+        let frames = vec![
+            (0, arp(1, HOST, ip("192.0.2.2"), [0; 6], ip("192.0.2.9"))),
+            (
+                1,
+                arp(
+                    2,
+                    [2, 0, 0, 0, 0, 9],
+                    ip("192.0.2.9"),
+                    HOST,
+                    ip("192.0.2.2"),
+                ),
+            ),
+            (2, arp(2, evil, gw, HOST, ip("192.0.2.2"))),
+            (3, arp(2, evil, gw, HOST, ip("192.0.2.2"))),
+            (4, arp(2, evil, ip("192.0.2.5"), [0; 6], ip("192.0.2.5"))),
+        ];
+        let (s, _) = analyse("capture/x.pcap", &pcap(1, &frames));
+        assert_eq!(
+            (s.arp.replies, s.arp.unsolicited_replies, s.arp.gratuitous),
+            (4, 2, 1)
+        );
+        let mut net = NetFacts::default();
+        net.default_routes
+            .push(crate::facts::netview::DefaultRoute {
+                gateway: gw.to_string(),
+                ..Default::default()
+            });
+        let facts = view(vec![s], &net);
+        assert_eq!(facts.arp_spoofed_gateway, 2);
+        assert!(facts.arp_spoof_samples[0]
+            .excerpt
+            .contains("the default gateway"));
+        assert_eq!(facts.gateways.len(), 0, "nobody asked for the gateway");
+    }
+}

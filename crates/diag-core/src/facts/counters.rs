@@ -328,9 +328,10 @@ mod tests {
 
     // Captured on the development VM (Linux 6.18, x86_64), idle; see
     // parse/net/procnet/testdata/README.md.
-    const SNMP: &str = include_str!("../parse/net/procnet/testdata/proc_net_snmp");
-    const NETSTAT: &str = include_str!("../parse/net/procnet/testdata/proc_net_netstat");
-    const DEV: &str = include_str!("../parse/net/procnet/testdata/proc_net_dev");
+    const SNMP: &str = include_str!("../../../diag-parse/src/net/procnet/testdata/proc_net_snmp");
+    const NETSTAT: &str =
+        include_str!("../../../diag-parse/src/net/procnet/testdata/proc_net_netstat");
+    const DEV: &str = include_str!("../../../diag-parse/src/net/procnet/testdata/proc_net_dev");
 
     #[test]
     fn netstat_and_the_counters_rules_read() {

@@ -327,11 +327,13 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
 mod tests {
     use super::*;
 
-    const FORMAT_6_18: &str = include_str!("../parse/trace/testdata/kfree_skb.format");
-    const TRACE_MIXED: &str = include_str!("../parse/trace/testdata/trace_mixed");
-    const TRACE_5_10: &str = include_str!("../parse/trace/testdata/trace_5.10");
-    const FORMAT_5_10: &str = include_str!("../parse/trace/testdata/kfree_skb_5.10.format");
-    const OVERRUN: &str = include_str!("../parse/trace/testdata/trace_overrun_head");
+    const FORMAT_6_18: &str =
+        include_str!("../../../diag-parse/src/trace/testdata/kfree_skb.format");
+    const TRACE_MIXED: &str = include_str!("../../../diag-parse/src/trace/testdata/trace_mixed");
+    const TRACE_5_10: &str = include_str!("../../../diag-parse/src/trace/testdata/trace_5.10");
+    const FORMAT_5_10: &str =
+        include_str!("../../../diag-parse/src/trace/testdata/kfree_skb_5.10.format");
+    const OVERRUN: &str = include_str!("../../../diag-parse/src/trace/testdata/trace_overrun_head");
 
     fn facts(inputs: &[(&str, &str)]) -> (DropFacts, Vec<Note>) {
         let snapshot = Snapshot::from_inputs(inputs.iter().copied());

@@ -142,3 +142,77 @@ pub(crate) fn from_snapshot(
     }
     facts
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The real-format inputs of diag-parse's own tests (`parse::fs`).
+    const MOUNTS: &str = include_str!("../../../diag-parse/src/testdata/proc_mounts");
+    const FSTAB: &str = include_str!("../../../diag-parse/src/testdata/etc_fstab");
+
+    #[test]
+    fn mounts_and_read_only_judgement() {
+        let (mut mounts, _) = parse_mounts("proc/mounts", MOUNTS);
+        judge_read_only(&mut mounts, None);
+        let flagged: Vec<&str> = mounts
+            .iter()
+            .filter(|m| m.unexpected_read_only)
+            .map(|m| m.mountpoint.as_str())
+            .collect();
+        assert_eq!(flagged, vec!["/srv"]);
+        let (entries, notes) = parse_fstab("etc/fstab", FSTAB);
+        assert!(notes.is_empty());
+        judge_read_only(&mut mounts, Some(&entries));
+        let flagged: Vec<&str> = mounts
+            .iter()
+            .filter(|m| m.unexpected_read_only)
+            .map(|m| m.mountpoint.as_str())
+            .collect();
+        assert_eq!(flagged, vec!["/srv"]);
+    }
+
+    #[test]
+    fn snapshot_stacking_and_quota_tools() {
+        let snapshot = crate::Snapshot::from_inputs([
+            ("proc/mounts", MOUNTS.as_bytes().to_vec()),
+            (
+                "proc/diskstats",
+                b"   9       0 md0 10 0 80 1 20 0 160 2 0 3 3\n".to_vec(),
+            ),
+            ("sys/block/md0/slaves/sda1/dev", b"8:1\n".to_vec()),
+            ("sys/block/md0/slaves/sdb1/dev", b"8:17\n".to_vec()),
+            ("sys/block/sda/holders/dm-0/dev", b"253:0\n".to_vec()),
+            ("proc/4242/comm", b"quotacheck\n".to_vec()),
+            ("proc/4242/cmdline", b"quotacheck\0-vug\0/home\0".to_vec()),
+            ("proc/1/comm", b"systemd\n".to_vec()),
+            ("proc/self/comm", b"quotacheck\n".to_vec()),
+        ]);
+        let mut notes = Vec::new();
+        let facts = from_snapshot(&snapshot, &mut notes);
+        let md0 = facts
+            .block_devices
+            .iter()
+            .find(|d| d.name == "md0")
+            .expect("md0");
+        assert_eq!(md0.slaves, vec!["sda1", "sdb1"]);
+        assert_eq!(md0.reads, 10);
+        let sda = facts
+            .block_devices
+            .iter()
+            .find(|d| d.name == "sda")
+            .expect("sda");
+        assert_eq!(sda.holders, vec!["dm-0"]);
+        assert_eq!(facts.quota_processes.len(), 1);
+        assert_eq!(facts.quota_processes[0].filesystems, vec!["/home"]);
+        assert!(facts.quota_processes[0].on_mounted);
+        assert_eq!(
+            facts
+                .mounts
+                .iter()
+                .filter(|m| m.unexpected_read_only)
+                .count(),
+            1
+        );
+    }
+}

@@ -117,10 +117,17 @@ pub(crate) fn from_snapshot(
     facts
 }
 
-impl MdArray {
+/// The judgement of an md array from its parsed fields (the parser,
+/// `diag_parse::md`, only reads them): a trait because [`MdArray`] is
+/// diag-parse's type.
+pub trait Classify {
     /// Computes `state`, the flags and `summary` from the parsed fields.
     /// Called on every array read from mdstat and by [`merge`]; idempotent.
-    pub fn classify(&mut self) {
+    fn classify(&mut self);
+}
+
+impl Classify for MdArray {
+    fn classify(&mut self) {
         self.is_container = self.is_container || is_container_metadata(&self.metadata);
         if self.container.is_empty() {
             self.container = container_of(&self.metadata);
@@ -218,7 +225,17 @@ impl MdArray {
         self.sync.eta = eta_words(self.sync.eta_minutes);
         self.summary = self.describe();
     }
+}
 
+/// What [`Classify::classify`] needs of an array.
+trait Judge {
+    fn layout_copies(&self) -> (u64, u64);
+    fn lost_data(&self) -> bool;
+    fn mark_rebuilding(&mut self);
+    fn describe(&self) -> String;
+}
+
+impl Judge for MdArray {
     /// Near and far copies of a raid10 layout (`2 near-copies`).
     fn layout_copies(&self) -> (u64, u64) {
         raid10_copies(&self.layout)

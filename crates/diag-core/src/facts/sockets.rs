@@ -201,9 +201,9 @@ mod tests {
     // Captured on the development VM (Linux 6.18, x86_64) while
     // loopback-only test sockets were open; see
     // parse/net/procnet/testdata/README.md.
-    const TCP: &str = include_str!("../parse/net/procnet/testdata/proc_net_tcp");
-    const TCP6: &str = include_str!("../parse/net/procnet/testdata/proc_net_tcp6");
-    const UDP: &str = include_str!("../parse/net/procnet/testdata/proc_net_udp");
+    const TCP: &str = include_str!("../../../diag-parse/src/net/procnet/testdata/proc_net_tcp");
+    const TCP6: &str = include_str!("../../../diag-parse/src/net/procnet/testdata/proc_net_tcp6");
+    const UDP: &str = include_str!("../../../diag-parse/src/net/procnet/testdata/proc_net_udp");
 
     fn v4(s: &str) -> IpAddr {
         IpAddr::V4(s.parse().expect("ipv4"))

@@ -903,7 +903,7 @@ mod tests {
     /// they were recorded, and nothing when they were not.
     #[test]
     fn recorded_drops_are_a_table_of_the_report() {
-        let trace = include_str!("../parse/trace/testdata/trace_mixed");
+        let trace = include_str!("../../../diag-parse/src/trace/testdata/trace_mixed");
         let mut snapshot = Snapshot::from_inputs([
             ("dev/kmsg", "6,0,1000000,-;Linux version 6.1.0 (x) #1\n"),
             ("trace/kfree_skb.txt", trace),

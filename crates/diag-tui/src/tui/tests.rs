@@ -866,7 +866,7 @@ fn tabs_expand_to_tab_stops() {
 #[test]
 fn the_packet_view_shows_the_kernel_drops_by_reason() {
     let mut snap = snapshot("http6-gateway-typo");
-    let trace = workspace().join("crates/diag-core/src/parse/trace/testdata/trace_mixed");
+    let trace = workspace().join("crates/diag-parse/src/trace/testdata/trace_mixed");
     let bytes = std::fs::read(&trace).expect("trace sample");
     snap.inputs.insert(
         "trace/kfree_skb.txt".into(),
