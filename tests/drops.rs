@@ -14,8 +14,7 @@
 
 mod common;
 
-#[path = "common/netns.rs"]
-mod netns;
+use diag_test_support::netns;
 
 use common::item;
 use diag_core::parse::trace::kfree_skb;

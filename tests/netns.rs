@@ -13,8 +13,7 @@
 
 mod common;
 
-#[path = "common/netns.rs"]
-mod netns;
+use diag_test_support::netns;
 
 use common::{cause_ids, finding_ids, item};
 use netns::{veth, Ns as Netns};

@@ -7,8 +7,7 @@
 //! dnsmasq (`.ci/run` installs dnsmasq-base).
 
 mod common;
-#[path = "common/netns.rs"]
-mod ns;
+use diag_test_support::netns as ns;
 
 use common::{cause_ids, finding_ids};
 use ns::{veth, wait_for_tcp, Ns};

@@ -40,8 +40,7 @@
 
 mod common;
 
-#[path = "common/netns.rs"]
-mod netns;
+use diag_test_support::netns;
 
 use common::{cause_ids, copy_tree, finding_ids, ids, workspace};
 use netns::{veth, wait_for_tcp, GcThresh, Killed, Ns};

@@ -302,8 +302,9 @@ impl Analyser<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{analyse, build, scenarios};
+    use super::super::{analyse, build};
     use super::*;
+    use diag_test_support::pcap_scenarios as scenarios;
 
     fn connections(frames: &scenarios::Frames) -> Vec<Connection> {
         let bytes = build::pcapng(1, frames);

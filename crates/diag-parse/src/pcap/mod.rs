@@ -21,7 +21,6 @@ pub mod build;
 pub mod connections;
 pub mod decode;
 pub mod file;
-pub mod scenarios;
 
 use crate::model::Note;
 use crate::model::Record;
@@ -1878,7 +1877,7 @@ mod tests {
             let bytes = std::fs::read(entry.path()).expect("read");
             inputs.push((entry.file_name().to_string_lossy().into_owned(), bytes));
         }
-        for (name, frames) in scenarios::all() {
+        for (name, frames) in diag_test_support::pcap_scenarios::all() {
             inputs.push((name.to_string(), pcap(1, &frames)));
         }
         assert!(inputs.len() > 40, "{}", inputs.len());
@@ -2020,7 +2019,7 @@ mod tests {
 
     #[test]
     fn dhcp_message_types_and_malformed_messages() {
-        let frame = scenarios::dhcp(3, 1);
+        let frame = diag_test_support::pcap_scenarios::dhcp(3, 1);
         // Ethernet 14, IPv4 20, UDP 8.
         let bootp = &frame[42..];
         assert_eq!(dhcp_message_type(bootp), Some(3));
@@ -2058,15 +2057,15 @@ mod tests {
             env!("CARGO_MANIFEST_DIR"),
             "/../../fixtures/http6-gateway-typo-capture/capture/eth0.pcapng"
         );
-        let typo = pcapng(1, &scenarios::gateway_typo());
+        let typo = pcapng(1, &diag_test_support::pcap_scenarios::gateway_typo());
         if std::env::var_os("DIAG_PRINT_CASE").is_some() {
             std::fs::write(fixture, &typo).expect("write the fixture capture");
         }
         assert!(
             std::fs::read(fixture).ok() == Some(typo),
-            "{fixture} differs from capture::scenarios::gateway_typo"
+            "{fixture} differs from diag_test_support::pcap_scenarios::gateway_typo"
         );
-        for (name, frames) in scenarios::all() {
+        for (name, frames) in diag_test_support::pcap_scenarios::all() {
             let bytes = pcapng(1, &frames);
             if std::env::var_os("DIAG_PRINT_CASE").is_some() {
                 if let Some(text) = toml_string(&bytes) {

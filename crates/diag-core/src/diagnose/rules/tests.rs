@@ -356,7 +356,7 @@ fn user_patterns_stay_out_of_the_builtin_set() {
 /// frames as `offlink_case` in the tests of `parse::pcap`.
 fn offlink_arp() -> Vec<u8> {
     use crate::parse::pcap::build::{arp, pcapng};
-    use crate::parse::pcap::scenarios::{HOST, HOST_IP, PEER};
+    use diag_test_support::pcap_scenarios::{HOST, HOST_IP, PEER};
     let frames: Vec<(u64, Vec<u8>)> = (1u8..=10)
         .map(|n| {
             let mut f = arp(
@@ -374,12 +374,13 @@ fn offlink_arp() -> Vec<u8> {
 }
 
 /// `rules/cases/capture/` holds exactly the captures of
-/// `parse::pcap::scenarios` (as `NAME.pcapng`) and [`offlink_arp`], byte
+/// `diag_test_support::pcap_scenarios` (as `NAME.pcapng`) and [`offlink_arp`], byte
 /// for byte; `DIAG_WRITE_CASES=1 cargo test -p diag-core
 /// capture_case_files_are_the_scenarios` writes them again.
 #[test]
 fn capture_case_files_are_the_scenarios() {
-    use crate::parse::pcap::{build::pcapng, scenarios};
+    use crate::parse::pcap::build::pcapng;
+    use diag_test_support::pcap_scenarios as scenarios;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/cases/capture");
     let mut expected: BTreeMap<String, Vec<u8>> = scenarios::all()
         .into_iter()

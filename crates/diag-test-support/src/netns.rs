@@ -3,7 +3,6 @@
 //! random names in the root namespace, moved at once and renamed only
 //! inside their namespaces; processes started in a namespace are killed on
 //! drop. Traffic goes only between namespaces a test created.
-#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Child, Command, Output};
@@ -32,6 +31,7 @@ pub fn must(args: &[&str]) -> Output {
 }
 
 /// A network namespace, deleted on drop.
+#[derive(Debug)]
 pub struct Ns {
     /// Its name.
     pub name: String,
@@ -39,6 +39,8 @@ pub struct Ns {
 
 impl Ns {
     /// A fresh namespace with `lo` up.
+    // Not `Default`: creating one runs `ip netns add`.
+    #[allow(clippy::new_without_default)]
     pub fn new() -> Self {
         let ns = Ns {
             name: unique("dprb"),
@@ -140,6 +142,7 @@ impl Drop for Ns {
 }
 
 /// A child process, killed and reaped on drop.
+#[derive(Debug)]
 pub struct Killed(pub Child);
 
 impl Killed {
@@ -202,6 +205,7 @@ pub fn half_bound_aliases() -> (Ns, Ns, tempfile::TempDir) {
 
 /// Lowers `net.ipv4.neigh.default.gc_thresh1..3` and restores the values
 /// it found when dropped (also while a failing test unwinds).
+#[derive(Debug)]
 pub struct GcThresh(Vec<(String, String)>);
 
 impl GcThresh {

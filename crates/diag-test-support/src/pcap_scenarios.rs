@@ -3,7 +3,7 @@
 //!
 //! Rule cases once carried them as text, so most of these captures are
 //! pcapng files whose every byte is ASCII (see
-//! [`super::build::toml_string`]): MACs, addresses, ports and lengths keep
+//! [`diag_parse::pcap::build::toml_string`]): MACs, addresses, ports and lengths keep
 //! each byte below 0x80, TCP windows are 0x7210, and timestamps are built
 //! by [`tick`] so that no byte of them reaches 0x80. The cases now name
 //! files (`rules/cases/capture/`, bytes), and the DNS answers are not
@@ -11,10 +11,10 @@
 //! that those files hold exactly these bytes (`DIAG_WRITE_CASES=1 cargo
 //! test -p diag-core capture_case_files_are_the_scenarios` writes them).
 
-use super::build::{arp, dns, ethernet, icmp, ipv4, tcp, udp, Mac};
+use diag_parse::pcap::build::{arp, dns, ethernet, icmp, ipv4, tcp, udp, Mac};
 use std::net::Ipv4Addr;
 
-/// Frames with their times in microseconds, as [`super::build::pcapng`]
+/// Frames with their times in microseconds, as [`diag_parse::pcap::build::pcapng`]
 /// takes them.
 pub type Frames = Vec<(u64, Vec<u8>)>;
 
