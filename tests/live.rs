@@ -15,7 +15,7 @@ use diag_core::facts::{counters, sockets, sysctl};
 use diag_core::parse::net::procnet::{dev, snmp};
 use diag_core::parse::net::{iproute2_json, TABLE_LOCAL};
 use diag_core::source::netlink;
-use diag_core::source::snapshot::CollectOptions;
+use diag_core::source::CollectOptions;
 use diag_core::source::LiveHost;
 use diag_core::Snapshot;
 use std::io::Write;

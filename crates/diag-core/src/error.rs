@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// The library's error.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A bundle path that does not exist.
     #[error("{}: no such bundle (the path does not exist)", .0.display())]

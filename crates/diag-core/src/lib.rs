@@ -12,7 +12,7 @@
 //!
 //! - [`source`]: where inputs come from: the live host
 //!   ([`source::LiveHost`]), a bundle or archive ([`source::Bundle`]); the
-//!   input catalogue ([`source::inputs`]); every read bounded in time and
+//!   input catalogue (`source/inputs.rs`); every read bounded in time and
 //!   size; [`Snapshot::collect`] reads every input of the catalogue.
 //! - [`parse`]: pure parsers, text or bytes of one format to typed
 //!   records and notes; no I/O.
@@ -43,6 +43,27 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The library's surface
+//!
+//! Each layer is a module whose own `pub use` list is its API: what an
+//! embedder calls is re-exported there (`source::Snapshot`,
+//! `source::CollectOptions`, `diagnose::Finding`, `report::markdown`),
+//! and the files behind it are private (`source/snapshot.rs`,
+//! `diagnose/diagnosis.rs`, `report/context.rs`, ...), so they can be
+//! split or renamed without breaking a caller. A module stays public
+//! where it is a namespace of its own kind: [`facts`] (the model rules
+//! read, every type of it), [`parse`] (the diag-parse crate),
+//! `diagnose::rules`, the fleet comparison and its renderers, the JSON,
+//! JSON Lines and Prometheus formats, the netlink, tracing and sosreport
+//! sources. The types most callers need are also at the root (below).
+//! One flat list (as trippy-core has) would have to rename what the
+//! namespaces keep apart: three `markdown` renderers (a report, a fleet,
+//! the facts tree), two `fleet` modules (the comparison, its rendering).
+//!
+//! Types a caller reads but does not build are `#[non_exhaustive]` (the
+//! [`Diagnosis`] and its parts, [`Facts`], [`Analysis`], the error
+//! enums): a field or variant added is not a breaking change.
+//!
 //! Stability: the `diag/1` JSON a [`Diagnosis`] serialises to is stable
 //! (fields are added, never renamed or removed); the Rust API follows
 //! semver from 1.0 and may change before it.
@@ -64,10 +85,12 @@ use diag_parse::sort;
 pub use diag_parse::{model, sanitize};
 pub mod watch;
 
-pub use diagnose::diagnosis::Diagnosis;
+pub use analysis::{Analysis, Request};
+pub use diagnose::rules::RuleSet;
+pub use diagnose::{Cause, Diagnosis, Finding};
 pub use error::{Error, Result};
 pub use facts::Facts;
-pub use source::snapshot::Snapshot;
+pub use source::{Bundle, LiveHost, Snapshot, Source};
 
 /// The version of diag, written into bundles and reports.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

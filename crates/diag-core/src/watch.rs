@@ -58,6 +58,7 @@ pub enum Start {
 
 /// Errors of the watcher.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum WatchError {
     /// The log device or file could not be opened or read.
     #[error("{}: {error}", path.display())]

@@ -6,8 +6,8 @@
 use diag_core::analysis::Analysis;
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::report::{self, Report};
-use diag_core::source::snapshot::{CollectOptions, Snapshot};
 use diag_core::source::Bundle;
+use diag_core::source::{CollectOptions, Snapshot};
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};

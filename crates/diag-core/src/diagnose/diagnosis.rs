@@ -2,7 +2,7 @@
 //! `diag/1` JSON of DESIGN.md (extended, never broken: fields are only
 //! added).
 
-pub use crate::facts::targets::{BoundTarget, ExpectedTarget, ListeningPort, ProbeTargets};
+use crate::facts::targets::ProbeTargets;
 use crate::model::{Evidence, Note, Severity, Skipped};
 use crate::source::SourceKind;
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,7 @@ pub struct Cause {
 
 /// A symptom.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
+#[non_exhaustive]
 pub struct Finding {
     /// Stable rule id.
     pub id: String,
@@ -91,6 +92,28 @@ pub struct Finding {
     /// What to do next.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub next_steps: Vec<String>,
+}
+
+impl Finding {
+    /// A finding with no evidence and a count of 0 (a struct literal is
+    /// not possible outside diag-core: the type is `#[non_exhaustive]`).
+    pub fn new(
+        id: impl Into<String>,
+        title: impl Into<String>,
+        severity: Severity,
+        summary: impl Into<String>,
+    ) -> Self {
+        Finding {
+            id: id.into(),
+            title: title.into(),
+            severity,
+            summary: summary.into(),
+            count: 0,
+            evidence: Vec::new(),
+            evidence_omitted: 0,
+            next_steps: Vec::new(),
+        }
+    }
 }
 
 /// A hypothesis whose precondition was checked and failed.
@@ -178,6 +201,7 @@ impl Diagnosis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::targets::ListeningPort;
 
     #[test]
     fn listening_ports_that_cover_an_address() {

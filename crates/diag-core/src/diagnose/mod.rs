@@ -10,13 +10,13 @@
 //!    finding it explains is present, it is *ruled out* with its reason.
 //!    Causes are ranked by confidence (see `docs/rules.md`).
 
-pub mod diagnosis;
+pub(crate) mod diagnosis;
 pub mod fleet;
 pub mod rules;
 
-use crate::diagnose::diagnosis::{
-    Cause, Diagnosis, Finding, ProbeTargets, RuledOut, SourceDescription, SCHEMA,
-};
+pub use crate::facts::targets::{BoundTarget, ExpectedTarget, ListeningPort, ProbeTargets};
+pub use diagnosis::{Cause, Diagnosis, Finding, RuledOut, SourceDescription, SCHEMA};
+
 use crate::diagnose::rules::budget::{self, Limits, Meter};
 use crate::diagnose::rules::{
     render_template, BootFilter, Condition, LogPattern, Rule, RuleKind, RuleSet,

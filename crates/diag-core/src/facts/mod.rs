@@ -5,7 +5,7 @@
 //! every input of a snapshot, derives the views rules need (the network
 //! view, md classification, services, baselines, captures joined with the
 //! host's subnets) and gathers the notes (lines that could not be used).
-//! Which inputs exist is [`crate::source::inputs::INPUTS`].
+//! Which inputs exist is `crate::source::inputs::INPUTS`.
 
 pub mod baseline;
 pub mod capture;
@@ -89,6 +89,7 @@ pub struct HostFacts {
 /// Everything parsed from one snapshot. Serialised (without the raw kernel
 /// log entries) this is the `facts` variable of rule conditions.
 #[derive(Debug, Clone, Default, Serialize)]
+#[non_exhaustive]
 pub struct Facts {
     /// Host identity.
     pub host: HostFacts,

@@ -124,7 +124,7 @@ fn classify(name: &str) -> Option<Result<Format, &'static str>> {
 }
 
 /// Reads every network-configuration input of `snapshot` (canonical names
-/// as in [`crate::source::inputs::INPUTS`]) into one [`NetConfig`].
+/// as in `crate::source::inputs::INPUTS`) into one [`NetConfig`].
 ///
 /// Expected addresses are ordered by format: ifcfg, ifupdown, netplan,
 /// networkd, NetworkManager, then cPanel's `etc/ips` and `etc/ipaddrpool`

@@ -12,10 +12,10 @@
 //!                                      facts.probe ──rules/probe.toml──▶ findings
 //! ```
 //!
-//! - [`tcp`]: TCP connect per address and port: open / refused / timeout /
+//! - `tcp`: TCP connect per address and port: open / refused / timeout /
 //!   unreachable, with the latency, retries and bounded concurrency.
-//! - [`icmp`]: ICMP echo where permitted, skipped with the reason otherwise.
-//! - [`dns`]: a query per name through every nameserver of resolv.conf.
+//! - `icmp`: ICMP echo where permitted, skipped with the reason otherwise.
+//! - `dns`: a query per name through every nameserver of resolv.conf.
 //! - The path: every default gateway (its neighbour state from the facts,
 //!   then an ICMP echo and a TCP connect: any answer, a reset included,
 //!   proves the gateway is there), then the configured targets "beyond the
@@ -25,9 +25,9 @@
 //! TCP targets, threads, attempts per second, nameservers, names, gateways
 //! and beyond targets, and each attempt's time.
 
-pub mod dns;
-pub mod icmp;
-pub mod tcp;
+pub(crate) mod dns;
+pub(crate) mod icmp;
+pub(crate) mod tcp;
 
 use crate::facts::probe::{
     to_json_lines, DnsRecord, PathRecord, TcpRecord, DNS_INPUT, PATH_INPUT, TCP_INPUT,
@@ -67,6 +67,7 @@ impl Limits {
 
 /// Errors of planning probes.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ProbeError {
     /// A line of a target list that is not `ADDRESS`, `ADDRESS:PORT` or
     /// `[IPv6]:PORT`.

@@ -19,12 +19,12 @@
 //! ([`crate::sanitize`], re-exported as [`visible`] and [`visible_line`])
 //! in every format; the JSON forms escape what `serde_json` leaves raw.
 
-pub mod context;
+pub(crate) mod context;
 pub mod fleet;
-pub mod html;
+pub(crate) mod html;
 pub mod json;
 pub mod jsonl;
-pub mod markdown;
+pub(crate) mod markdown;
 pub mod prometheus;
 
 pub use context::{Provenance, Report, ReportContext};

@@ -83,6 +83,7 @@ impl CaptureOptions {
 
 /// Why capture could not run at all.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CaptureError {
     /// The process lacks CAP_NET_RAW.
     #[error("needs CAP_NET_RAW (run as root, or setcap cap_net_raw+ep on the binary)")]

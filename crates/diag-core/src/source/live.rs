@@ -19,9 +19,9 @@ use std::time::Instant;
 /// tables (`net/*.json`) are dumped from netlink in the process's network
 /// namespace when `root` is `/`, and read as files below any other root;
 /// so is `fs/statvfs.json` (statvfs of every mount, see
-/// [`super::storage`]). Of the processes' command lines only quota tools'
+/// `super::storage`). Of the processes' command lines only quota tools'
 /// are read. `services/paths.json` (stat of watched paths) and the
-/// `systemd/*` outputs come from [`super::services`].
+/// `systemd/*` outputs come from `super::services`.
 #[derive(Debug, Clone)]
 pub struct LiveHost {
     root: PathBuf,

@@ -16,21 +16,27 @@
 mod archive;
 pub(crate) mod beneath;
 mod bundle;
-pub mod capture;
-pub mod inputs;
+pub(crate) mod capture;
+pub(crate) mod inputs;
 mod live;
 pub mod netlink;
-pub mod services;
-pub mod snapshot;
+pub(crate) mod services;
+pub(crate) mod snapshot;
 pub mod sosreport;
-pub mod storage;
+pub(crate) mod storage;
 pub mod tracing;
 
 #[doc(hidden)]
 pub use archive::fuzz_unpack;
 pub use archive::{is_archive_name, ARCHIVE_SUFFIXES};
 pub use bundle::Bundle;
+pub use capture::{CaptureError, CaptureOptions, Captured};
 pub use live::LiveHost;
+pub use services::{parse_watch_file, records_json, stat_records, watch_list};
+pub use snapshot::{
+    parse_since, CollectOptions, Input, Manifest, ManifestInput, ManifestSource, Snapshot,
+    BUNDLE_SCHEMA, NOT_PRESENT,
+};
 
 pub(crate) use beneath::Confine;
 
@@ -46,6 +52,7 @@ use std::time::{Duration, Instant};
 /// What kind of place the inputs come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SourceKind {
     /// The running host (or a root directory standing in for it).
     Live,
@@ -179,6 +186,7 @@ pub struct RawInput {
 
 /// Why an input could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReadError {
     /// The input does not exist in this source. Not a failure: most hosts lack
     /// some inputs (no md driver, no IPv6).

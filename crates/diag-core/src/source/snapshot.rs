@@ -181,7 +181,7 @@ pub struct CollectOptions {
     /// mounts still gets a diagnosis in bounded time.
     pub deadline: Duration,
     /// Live packet capture (live host at `/` only), in parallel with the
-    /// other collectors; see [`crate::source::capture`].
+    /// other collectors; see `crate::source::capture`.
     pub capture: crate::source::capture::CaptureOptions,
     /// Recording of the kernel's packet drops during the capture window
     /// (live host at `/` only); see [`crate::source::tracing`].

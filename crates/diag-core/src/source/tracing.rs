@@ -61,6 +61,7 @@ impl Default for DropOptions {
 
 /// Why drops could not be recorded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TraceError {
     /// No permission (not root, or no CAP_SYS_ADMIN for the mount).
     #[error("needs root: {0}")]

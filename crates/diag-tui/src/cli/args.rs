@@ -123,7 +123,7 @@ pub(crate) struct CaptureArgs {
 impl Default for CaptureArgs {
     /// The library's defaults (what `diag` without a command uses).
     fn default() -> Self {
-        let d = diag_core::source::capture::CaptureOptions::default();
+        let d = diag_core::source::CaptureOptions::default();
         CaptureArgs {
             capture_seconds: d.duration.as_secs_f64(),
             capture_interfaces: d.interfaces,

@@ -7,7 +7,7 @@ use crate::cli::args::{CaptureArgs, ProbeFlags, ReadArgs};
 use crate::cli::common::{clean_up_on_signal, live, options};
 use anyhow::{Context, Result};
 use diag_core::sanitize::visible_line;
-use diag_core::source::snapshot::Snapshot;
+use diag_core::source::Snapshot;
 use std::path::{Path, PathBuf};
 
 /// Runs `diag collect`: writes the bundle to `output` and says on stderr

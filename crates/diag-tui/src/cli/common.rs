@@ -15,7 +15,7 @@ use anyhow::{bail, Context, Result};
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::report::prometheus::ProbeTally;
 use diag_core::sanitize::{self, visible_line};
-use diag_core::source::snapshot::{CollectOptions, Input, Snapshot};
+use diag_core::source::{CollectOptions, Input, Snapshot};
 use diag_core::source::{Limits, LiveHost};
 use diag_core::{report, Diagnosis};
 use std::io::Write;
@@ -27,14 +27,14 @@ pub(crate) const EXIT_UNKNOWN: u8 = 3;
 
 impl CaptureArgs {
     /// The capture options, checked (`--capture-seconds`, `--snaplen`).
-    pub(crate) fn options(&self) -> Result<diag_core::source::capture::CaptureOptions> {
+    pub(crate) fn options(&self) -> Result<diag_core::source::CaptureOptions> {
         if !(self.capture_seconds.is_finite() && (0.0..=600.0).contains(&self.capture_seconds)) {
             bail!("--capture-seconds must be between 0 and 600");
         }
         if self.snaplen < 64 {
             bail!("--snaplen must be at least 64 bytes (the headers diag decodes)");
         }
-        Ok(diag_core::source::capture::CaptureOptions {
+        Ok(diag_core::source::CaptureOptions {
             interfaces: self.capture_interfaces.clone(),
             duration: Duration::from_secs_f64(self.capture_seconds),
             max_packets: self.capture_packets,
@@ -78,7 +78,7 @@ pub(crate) fn options(read: &ReadArgs) -> Result<CollectOptions> {
         bail!("--read-timeout must be between 0 and 600 seconds");
     }
     let since = match &read.since {
-        Some(text) => Some(diag_core::source::snapshot::parse_since(
+        Some(text) => Some(diag_core::source::parse_since(
             text,
             std::time::SystemTime::now(),
         )?),

@@ -9,8 +9,8 @@
 use crate::cli::args::FleetFormat;
 use crate::cli::common::{write_stdout, EXIT_UNKNOWN};
 use anyhow::Result;
-use diag_core::diagnose::diagnosis::SCHEMA;
 use diag_core::diagnose::fleet::{self, FleetSkip, HostDiagnosis, Saved};
+use diag_core::diagnose::SCHEMA;
 use diag_core::report;
 use std::path::{Path, PathBuf};
 

@@ -35,7 +35,7 @@ use diag_core::facts::Facts;
 use diag_core::probe;
 use diag_core::report::prometheus::ProbeTally;
 use diag_core::sanitize::visible_line;
-use diag_core::source::snapshot::{CollectOptions, Snapshot};
+use diag_core::source::{CollectOptions, Snapshot};
 use diag_core::source::{LiveHost, Source};
 use diag_core::{diagnose, Diagnosis};
 use std::collections::BTreeMap;
@@ -91,7 +91,7 @@ fn round(args: &ProbeArgs, rules: &RuleSet, started: Instant) -> Result<Round> {
     // of input a host has (kernel log, routes, ...) are not missing here.
     diagnosis
         .skipped
-        .retain(|s| s.reason != diag_core::source::snapshot::NOT_PRESENT);
+        .retain(|s| s.reason != diag_core::source::NOT_PRESENT);
     diagnosis.source.inputs_absent.clear();
     let elapsed = started.elapsed();
     let mut lines = BTreeMap::new();

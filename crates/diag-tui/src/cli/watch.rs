@@ -119,28 +119,27 @@ fn render(now: &jiff::Timestamp, update: &Update) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use diag_core::diagnose::diagnosis::Finding;
+    use diag_core::diagnose::Finding;
     use diag_core::model::Evidence;
 
     #[test]
     fn escape_sequences_in_a_finding_never_reach_the_terminal() {
         let evil = "\x1b]0;owned\x07\x1b[2J\u{9b}31m\u{202e}\r\nFAKE";
+        let mut finding = Finding::new(
+            format!("x.{evil}"),
+            evil,
+            Severity::Warning,
+            format!("summary {evil}"),
+        );
+        finding.count = 2;
+        finding.evidence = vec![Evidence {
+            input: format!("dev/{evil}"),
+            line: Some(3),
+            line_end: None,
+            excerpt: format!("kmsg {evil}"),
+        }];
         let update = Update {
-            finding: Finding {
-                id: format!("x.{evil}"),
-                title: evil.into(),
-                severity: Severity::Warning,
-                summary: format!("summary {evil}"),
-                count: 2,
-                evidence: vec![Evidence {
-                    input: format!("dev/{evil}"),
-                    line: Some(3),
-                    line_end: None,
-                    excerpt: format!("kmsg {evil}"),
-                }],
-                evidence_omitted: 0,
-                next_steps: Vec::new(),
-            },
+            finding,
             first: true,
         };
         let text = render(&jiff::Timestamp::UNIX_EPOCH, &update);

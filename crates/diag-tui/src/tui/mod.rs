@@ -30,7 +30,7 @@ use crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScree
 use crossterm::terminal::{is_raw_mode_enabled, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use diag_core::diagnose::rules::RuleSet;
-use diag_core::source::snapshot::CollectOptions;
+use diag_core::source::CollectOptions;
 use model::{Feed, Worker};
 use ratatui::backend::Backend;
 use ratatui::Terminal;

@@ -9,8 +9,8 @@
 use diag_core::analysis::Analysis;
 use diag_core::diagnose::rules::RuleSet;
 use diag_core::model::Evidence;
-use diag_core::source::capture::CaptureOptions;
-use diag_core::source::snapshot::{CollectOptions, Snapshot};
+use diag_core::source::CaptureOptions;
+use diag_core::source::{CollectOptions, Snapshot};
 use diag_core::source::{LiveHost, Source};
 use diag_core::{Diagnosis, Facts};
 use std::ops::Range;

@@ -6,11 +6,11 @@
 
 use crate::cli::args::{ProbeArgs, ProbeFlags, ProbeSettings};
 use anyhow::{bail, Context, Result};
-use diag_core::diagnose::diagnosis::{ProbeTargets, SCHEMA};
+use diag_core::diagnose::{ProbeTargets, SCHEMA};
 use diag_core::facts::Facts;
 use diag_core::probe::{self, PathTarget, Plan, ProbeOptions, Target};
-use diag_core::source::snapshot::{CollectOptions, Snapshot};
 use diag_core::source::Bundle;
+use diag_core::source::{CollectOptions, Snapshot};
 use std::path::Path;
 use std::time::Duration;
 
@@ -54,7 +54,7 @@ impl ProbeFlags {
         for (name, bytes) in self.run(&facts)?.inputs() {
             snapshot.inputs.insert(
                 name,
-                diag_core::source::snapshot::Input {
+                diag_core::source::Input {
                     bytes: bytes.into(),
                     truncated: false,
                 },
