@@ -835,3 +835,65 @@ fn the_journal_adds_the_kernel_lines_dmesg_lost_counted_once() {
         ]
     );
 }
+
+/// The hotsos tree has no `proc/net` and no `netstat`/`ss` of the host
+/// (only of its network namespaces, where the command failed): a variant
+/// gets this machine's real `netstat -W -neopa` and `ss -peaonmi`
+/// (`crates/diag-core/src/parse/net/testdata/README.md`) at sos's paths.
+/// Its listeners are then `targets.listening`, from `ss` when both are
+/// there; a failed command at the path is skipped, never parsed.
+#[test]
+fn sockets_of_a_sosreport_without_proc_net_come_from_netstat_or_ss() {
+    let testdata = workspace().join("crates/diag-core/src/parse/net/testdata");
+    let listening = |d: &serde_json::Value| -> Vec<String> {
+        d["targets"]["listening"]
+            .as_array()
+            .expect("targets.listening")
+            .iter()
+            .map(|l| format!("{} {}", l["address"].as_str().unwrap_or("?"), l["port"]))
+            .collect()
+    };
+    let expected = [
+        "0.0.0.0 2024",
+        "127.0.0.1 18080",
+        "127.0.0.1 18081",
+        ":: 18082",
+    ];
+    // The tree as sos wrote it: no sockets at all.
+    assert_eq!(listening(&analyze_json(&tree())), Vec::<String>::new());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    let networking = root.join("sos_commands/networking");
+    std::fs::copy(
+        testdata.join("netstat_-W_-neopa"),
+        networking.join("netstat_-W_-neopa"),
+    )
+    .expect("netstat");
+    assert_eq!(listening(&analyze_json(&root)), expected);
+
+    // ss beside it is read instead: the same sockets at the same moment.
+    std::fs::copy(testdata.join("ss_-peaonmi"), networking.join("ss_-peaonmi")).expect("ss");
+    let d = analyze_json(&root);
+    assert_eq!(listening(&d), expected);
+    assert!(
+        !d["notes"].to_string().contains("commands/netstat"),
+        "{}",
+        d["notes"]
+    );
+
+    // The command failed when sos ran it (the hotsos namespaces' netstat).
+    std::fs::remove_file(networking.join("ss_-peaonmi")).expect("rm");
+    std::fs::copy(
+        testdata.join("hotsos_netns_netstat_-W_-neopa"),
+        networking.join("netstat_-W_-neopa"),
+    )
+    .expect("failed netstat");
+    let d = analyze_json(&root);
+    assert_eq!(listening(&d), Vec::<String>::new());
+    let skipped = d["skipped"].to_string();
+    assert!(
+        skipped.contains("the command failed when sos ran it: exec of \\\"netstat\\\" failed"),
+        "{skipped}"
+    );
+}

@@ -129,6 +129,10 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/net/tcp6"),
     head("proc/net/udp"),
     head("proc/net/udp6"),
+    // A sosreport's socket listings, for a tree without `proc/net`
+    // (`facts::sockets::SOCKET_LISTINGS`).
+    head("commands/ss_-peaonmi"),
+    head("commands/netstat_-neopa"),
     head("proc/sys/net/ipv4/ip_forward"),
     head("proc/sys/net/ipv4/conf/*/rp_filter"),
     head("proc/sys/net/ipv4/conf/*/arp_ignore"),

@@ -94,6 +94,20 @@ pub const MAP: &[(&str, &[&str])] = &[
             "sos_commands/logs/journalctl_--no-pager_--boot",
         ],
     ),
+    // Sockets, read only when the tree has no `proc/net/{tcp,udp}*`
+    // (facts::sockets).
+    (
+        "commands/ss_-peaonmi",
+        &["sos_commands/networking/ss_-peaonmi"],
+    ),
+    (
+        "commands/netstat_-neopa",
+        &[
+            "sos_commands/networking/netstat_-W_-neopa",
+            "sos_commands/networking/netstat_-T_-neopa",
+            "sos_commands/networking/netstat_-neopa",
+        ],
+    ),
     ("commands/losetup_-a", &["sos_commands/block/losetup_-a"]),
     ("commands/lsblk", &["sos_commands/block/lsblk"]),
 ];
