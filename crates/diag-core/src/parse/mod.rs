@@ -11,6 +11,7 @@
 
 pub mod events;
 pub mod fs;
+pub mod hostnamectl;
 pub mod json_records;
 pub mod kernel_log;
 pub mod md;

@@ -95,6 +95,8 @@ const fn whole(pattern: &'static str) -> InputSpec {
 pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/kernel/hostname"),
     head("proc/sys/kernel/osrelease"),
+    // A sosreport's: whether it was taken in a container (facts::HOSTNAMECTL).
+    head("commands/hostnamectl_status"),
     head("proc/uptime"),
     head("proc/stat"),
     head("etc/localtime"),

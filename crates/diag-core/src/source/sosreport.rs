@@ -108,6 +108,11 @@ pub const MAP: &[(&str, &[&str])] = &[
             "sos_commands/networking/netstat_-neopa",
         ],
     ),
+    // Whether the report is a container's (facts::HOSTNAMECTL).
+    (
+        "commands/hostnamectl_status",
+        &["sos_commands/host/hostnamectl_status"],
+    ),
     ("commands/losetup_-a", &["sos_commands/block/losetup_-a"]),
     ("commands/lsblk", &["sos_commands/block/lsblk"]),
 ];
