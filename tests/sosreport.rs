@@ -1097,3 +1097,54 @@ fn a_containers_report_does_not_take_the_hosts_kernel_log_for_its_own() {
         "{summaries}"
     );
 }
+
+/// The same artefacts without `sos_reports/manifest.json` (sos 3.x writes
+/// none, nor does the hotsos tree have one): sos's window comes from the
+/// first and last record of `sos_logs/sos.log`. The log here is written
+/// for the test in sos's record format (as Debian's sos 4.0 wrote it on
+/// this project's VM, `parse::sos_log`), its times those of the hotsos
+/// run (16:10:01 to 16:19:16 UTC).
+#[test]
+fn without_a_manifest_sos_log_gives_the_collection_window() {
+    let log = "2022-02-10 16:10:01,577 INFO: [archive:TarFileArchive] initialised empty FileCacheArchive at '/tmp/sos.k2l1wz7n/sosreport-compute4-2022-02-10-lkvmdmb'
+2022-02-10 16:10:01,578 INFO: [sos.report:setup] executing 'sos report --batch'
+2022-02-10 16:12:30,102 INFO: [plugin:block] collecting output of 'parted -s /dev/loop1 unit s print'
+2022-02-10 16:19:16,940 INFO: [plugin:networking] collecting output of 'ufw app list'
+";
+    let analyse = |at: f64, with_log: bool| -> serde_json::Value {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        if with_log {
+            std::fs::create_dir_all(root.join("sos_logs")).expect("mkdir");
+            std::fs::write(root.join("sos_logs/sos.log"), log).expect("sos.log");
+        }
+        insert_dmesg(
+            &root,
+            &[
+                (at, "blk_update_request: I/O error, dev loop1, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0"),
+                (at + 0.004, "Buffer I/O error on dev loop1, logical block 0, async page read"),
+            ],
+        );
+        analyze_json(&root)
+    };
+    // 16:12:37, during the collection.
+    let d = analyse(63_260.1, true);
+    assert!(
+        !common::finding_ids(&d)
+            .iter()
+            .any(|id| id.starts_with("disk.")),
+        "{:?}",
+        common::finding_ids(&d)
+    );
+    let notes = d["notes"].to_string();
+    assert!(
+        notes.contains("2 kernel line(s) logged while sos collected the report (2022-02-10 16:10:01 UTC to 2022-02-10 16:19:16 UTC)"),
+        "{notes}"
+    );
+    // Without the log there is no window: a disk error, as before.
+    let d = analyse(63_260.1, false);
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+    // Eight hours before sos ran: not sos's doing.
+    let d = analyse(30_000.1, true);
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+}

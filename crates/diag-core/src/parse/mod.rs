@@ -19,4 +19,5 @@ pub mod net;
 pub mod netconfig;
 pub mod pcap;
 pub mod services;
+pub mod sos_log;
 pub mod trace;

@@ -183,6 +183,9 @@ pub const INPUTS: &[InputSpec] = &[
     // A sosreport's: its collection window and the block devices then
     // (collection artefacts in the kernel log, facts::kernel_sources).
     head("sos_reports/manifest.json"),
+    // sos 3.x has no manifest: the window from its own log (its start
+    // kept when it is large; `facts::kernel_sources::SOS_LOG`).
+    head("sos_logs/sos.log"),
     head("commands/losetup_-a"),
     head("commands/lsblk"),
     head("proc/mounts"),
