@@ -15,7 +15,11 @@
 //! `UNCONN`, `SYN-RECV`), read back as the kernel's names (`ESTABLISHED`,
 //! `CLOSE`, `SYN_RECV`); a listener's Send-Q is its backlog, not a queue,
 //! so `tx_queue` is 0 for it as in `/proc/net/tcp`; `*` as a local address
-//! is the IPv6 wildcard of a dual-stack socket (`::`); an interface bound
+//! is read as `::`: recent ss prints it for a dual-stack IPv6 wildcard
+//! (`0.0.0.0` and `[::]` otherwise), older ss also for the IPv4 wildcard,
+//! and `::` covers IPv4 too when diag asks who listens on an address (so
+//! `targets.listening` may say `::` where `/proc/net` says `0.0.0.0`);
+//! the old `:::22` is `::` as well; an interface bound
 //! with `SO_BINDTODEVICE` (`127.0.0.53%lo:53`) is left out of the address;
 //! `uid:` is printed only for a user other than root (0 otherwise); UDP
 //! drops are the `d` of `skmem:(...)`.
@@ -292,7 +296,8 @@ udp   UNCONN 0      0      127.0.0.53%lo:53        0.0.0.0:*     users:((\"syste
 \t skmem:(r0,rb212992,t0,tb212992,f0,w0,o0,bl0,d17)\n\
 udp   UNCONN 0      0      [fe80::5054:ff:fe12:3456]%ens3:546 [::]:*  users:((\"systemd-network\",pid=600,fd=19)) uid:100 ino:1 sk:4 <->\n\
 tcp   LISTEN 0      4096   [::]:22  [::]:*  users:((\"sshd\",pid=812,fd=4),(\"sshd\",pid=812,fd=4),(\"sshd\",pid=900,fd=3)) ino:2 sk:5 v6only:1 <->\n\
-tcp   SYN-RECV 0    0      192.0.2.7:443 198.51.100.9:50000 timer:(on,1.2sec,0) ino:0 sk:6\n";
+tcp   SYN-RECV 0    0      192.0.2.7:443 198.51.100.9:50000 timer:(on,1.2sec,0) ino:0 sk:6\n\
+tcp   LISTEN     0      128     :::22                   :::*                   ino:3 sk:7 <->\n";
         let (sockets, notes) = parse_ss_sockets("x", text);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(sockets[0].local, ip("127.0.0.53"));
@@ -304,6 +309,8 @@ tcp   SYN-RECV 0    0      192.0.2.7:443 198.51.100.9:50000 timer:(on,1.2sec,0) 
         assert_eq!(pids, [812, 900]);
         assert_eq!(sockets[3].state, "SYN_RECV");
         assert!(!sockets[3].listening);
+        // Older ss: the IPv6 wildcard as `:::22`.
+        assert_eq!((sockets[4].local, sockets[4].port), (ip("::"), 22));
     }
 
     #[test]
