@@ -57,6 +57,7 @@ const LAYERS: &[(&str, &[&[&str]])] = &[
             &[
                 "events",
                 "fs",
+                "hostnamectl",
                 "json_records",
                 "kernel_log",
                 "md",
@@ -64,6 +65,7 @@ const LAYERS: &[(&str, &[&[&str]])] = &[
                 "netconfig",
                 "pcap",
                 "services",
+                "sos_log",
                 "trace",
             ],
         ],

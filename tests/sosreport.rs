@@ -835,3 +835,316 @@ fn the_journal_adds_the_kernel_lines_dmesg_lost_counted_once() {
         ]
     );
 }
+
+/// The hotsos tree has no `proc/net` and no `netstat`/`ss` of the host
+/// (only of its network namespaces, where the command failed): a variant
+/// gets this machine's real `netstat -W -neopa` and `ss -peaonmi`
+/// (`crates/diag-parse/src/net/testdata/README.md`) at sos's paths.
+/// Its listeners are then `targets.listening`, from `ss` when both are
+/// there; a failed command at the path is skipped, never parsed.
+#[test]
+fn sockets_of_a_sosreport_without_proc_net_come_from_netstat_or_ss() {
+    let testdata = workspace().join("crates/diag-parse/src/net/testdata");
+    let listening = |d: &serde_json::Value| -> Vec<String> {
+        d["targets"]["listening"]
+            .as_array()
+            .expect("targets.listening")
+            .iter()
+            .map(|l| format!("{} {}", l["address"].as_str().unwrap_or("?"), l["port"]))
+            .collect()
+    };
+    let expected = [
+        "0.0.0.0 2024",
+        "127.0.0.1 18080",
+        "127.0.0.1 18081",
+        ":: 18082",
+    ];
+    // The tree as sos wrote it: no sockets at all.
+    assert_eq!(listening(&analyze_json(&tree())), Vec::<String>::new());
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = variant(dir.path());
+    let networking = root.join("sos_commands/networking");
+    std::fs::copy(
+        testdata.join("netstat_-W_-neopa"),
+        networking.join("netstat_-W_-neopa"),
+    )
+    .expect("netstat");
+    assert_eq!(listening(&analyze_json(&root)), expected);
+
+    // ss beside it is read instead: the same sockets at the same moment.
+    std::fs::copy(testdata.join("ss_-peaonmi"), networking.join("ss_-peaonmi")).expect("ss");
+    let d = analyze_json(&root);
+    assert_eq!(listening(&d), expected);
+    assert!(
+        !d["notes"].to_string().contains("commands/netstat"),
+        "{}",
+        d["notes"]
+    );
+
+    // The command failed when sos ran it (the hotsos namespaces' netstat).
+    std::fs::remove_file(networking.join("ss_-peaonmi")).expect("rm");
+    std::fs::copy(
+        testdata.join("hotsos_netns_netstat_-W_-neopa"),
+        networking.join("netstat_-W_-neopa"),
+    )
+    .expect("failed netstat");
+    let d = analyze_json(&root);
+    assert_eq!(listening(&d), Vec::<String>::new());
+    let skipped = d["skipped"].to_string();
+    assert!(
+        skipped.contains("the command failed when sos ran it: exec of \\\"netstat\\\" failed"),
+        "{skipped}"
+    );
+}
+
+/// The hotsos tree's `sos_commands/host/hostnamectl_status` (not in the
+/// vendored slice), byte for byte: a KVM guest.
+const HOTSOS_HOSTNAMECTL: &str = "   Static hostname: compute4
+         Icon name: computer-vm
+           Chassis: vm
+        Machine ID: d22e39617b3341ccbc225ca6ee6a973d
+           Boot ID: 901c1e96f7bd44a28a0d69d9933a9a75
+    Virtualization: kvm
+  Operating System: Ubuntu 20.04.3 LTS
+            Kernel: Linux 5.4.0-97-generic
+      Architecture: x86-64
+";
+
+/// The hotsos tree made into a report taken inside an LXD container on
+/// compute4: `hostnamectl status` says `Virtualization: lxc` (the tree's
+/// own file with the lines systemd prints in a container), the network
+/// files are the container's (`lo` and `eth0@if13` on `lxdbr0`'s
+/// 10.0.3.0/24, in `ip -d address` text), `mount -l` is an LXD container's
+/// on a ZFS dataset; `dmesg` keeps the host's kernel log, with the disk
+/// errors of the degraded-array variant (sdb, md0) and a link going down
+/// on the host's ens3.
+fn container_variant(dir: &std::path::Path) -> std::path::PathBuf {
+    let root = variant(dir);
+    std::fs::write(
+        root.join("sos_commands/host/hostnamectl_status"),
+        HOTSOS_HOSTNAMECTL
+            .replace("computer-vm", "computer-container")
+            .replace("Chassis: vm", "Chassis: container")
+            .replace("Virtualization: kvm", "Virtualization: lxc"),
+    )
+    .expect("hostnamectl status");
+    let networking = root.join("sos_commands/networking");
+    std::fs::remove_dir_all(&networking).expect("rm networking");
+    std::fs::create_dir_all(&networking).expect("mkdir networking");
+    std::fs::write(
+        networking.join("ip_-d_address"),
+        "1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN group default qlen 1000
+    link/loopback 00:00:00:00:00:00 brd 00:00:00:00:00:00 promiscuity 0 minmtu 0 maxmtu 0 numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 
+    inet 127.0.0.1/8 scope host lo
+       valid_lft forever preferred_lft forever
+    inet6 ::1/128 scope host 
+       valid_lft forever preferred_lft forever
+12: eth0@if13: <BROADCAST,MULTICAST,UP,LOWER_UP> mtu 1500 qdisc noqueue state UP group default qlen 1000
+    link/ether 00:16:3e:5a:1b:2c brd ff:ff:ff:ff:ff:ff link-netnsid 0 promiscuity 0 minmtu 68 maxmtu 65535 
+    veth numtxqueues 1 numrxqueues 1 gso_max_size 65536 gso_max_segs 65535 
+    inet 10.0.3.17/24 brd 10.0.3.255 scope global dynamic eth0
+       valid_lft 3403sec preferred_lft 3403sec
+",
+    )
+    .expect("ip -d address");
+    std::fs::write(
+        networking.join("ip_route_show_table_all"),
+        "default via 10.0.3.1 dev eth0 proto dhcp src 10.0.3.17 metric 100 
+10.0.3.0/24 dev eth0 proto kernel scope link src 10.0.3.17 
+10.0.3.1 dev eth0 proto dhcp scope link src 10.0.3.17 metric 100 
+broadcast 10.0.3.0 dev eth0 table local proto kernel scope link src 10.0.3.17 
+local 10.0.3.17 dev eth0 table local proto kernel scope host src 10.0.3.17 
+broadcast 10.0.3.255 dev eth0 table local proto kernel scope link src 10.0.3.17 
+broadcast 127.0.0.0 dev lo table local proto kernel scope link src 127.0.0.1 
+local 127.0.0.0/8 dev lo table local proto kernel scope host src 127.0.0.1 
+local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.1 
+broadcast 127.255.255.255 dev lo table local proto kernel scope link src 127.0.0.1 
+",
+    )
+    .expect("ip route");
+    std::fs::write(
+        root.join("sos_commands/filesys/mount_-l"),
+        "default/containers/c1 on / type zfs (rw,relatime,xattr,posixacl)
+none on /dev type tmpfs (rw,relatime,size=492k,mode=755,uid=1000000,gid=1000000)
+proc on /proc type proc (rw,nosuid,nodev,noexec,relatime)
+sysfs on /sys type sysfs (rw,relatime)
+udev on /dev/fuse type devtmpfs (rw,nosuid,noexec,relatime,size=8151592k,nr_inodes=2037898,mode=755)
+tmpfs on /dev/lxd type tmpfs (rw,relatime,size=100k,mode=755)
+tmpfs on /dev/.lxd-mounts type tmpfs (rw,relatime,size=100k,mode=711)
+tmpfs on /run type tmpfs (rw,nosuid,nodev,size=1639320k,mode=755,uid=1000000,gid=1000000)
+",
+    )
+    .expect("mount -l");
+    let at = FAULT_AT;
+    insert_dmesg(
+        &root,
+        &[
+            (
+                at + 1.500_05,
+                "sd 1:0:0:0: [sdb] tag#8 FAILED Result: hostbyte=DID_OK driverbyte=DRIVER_SENSE",
+            ),
+            (
+                at + 1.500_10,
+                "sd 1:0:0:0: [sdb] tag#8 Sense Key : Medium Error [current] ",
+            ),
+            (
+                at + 1.500_25,
+                "blk_update_request: I/O error, dev sdb, sector 1953224 op 0x0:(READ) flags 0x0 phys_seg 1 prio class 0",
+            ),
+            (at + 2.0, "md/raid1:md0: Disk failure on sdb1, disabling device."),
+            (at + 2.000_01, "md/raid1:md0: Operation continuing on 1 devices."),
+            (at + 30.0, "e1000e: ens3 NIC Link is Down"),
+        ],
+    );
+    root
+}
+
+/// Issue 22: a container's report holds the host's kernel log. Its
+/// findings about devices the container does not have say so, are info
+/// and are no cause; the same tree as a VM's report, or a container that
+/// mounts the disk, keeps them as its own.
+#[test]
+fn a_containers_report_does_not_take_the_hosts_kernel_log_for_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = container_variant(dir.path());
+    let d = analyze_json(&root);
+    let findings = d["findings"].as_array().expect("findings");
+    let hosts: Vec<(&str, &str, &str)> = findings
+        .iter()
+        .filter(|f| {
+            f["summary"]
+                .as_str()
+                .is_some_and(|s| s.starts_with("host's kernel log: "))
+        })
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap_or_default(),
+                f["severity"].as_str().unwrap_or_default(),
+                f["summary"].as_str().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let ids: Vec<&str> = hosts.iter().map(|h| h.0).collect();
+    for id in ["disk.io-error", "net.nic-link-down"] {
+        assert!(ids.contains(&id), "{id}: {hosts:?}");
+    }
+    assert!(hosts.iter().all(|h| h.1 == "info"), "{hosts:?}");
+    let io = hosts.iter().find(|h| h.0 == "disk.io-error").expect("io");
+    assert!(
+        io.2.starts_with(
+            "host's kernel log: sdb is not this container's (lxc). Reads or writes failed on sdb"
+        ),
+        "{}",
+        io.2
+    );
+    let link = hosts
+        .iter()
+        .find(|h| h.0 == "net.nic-link-down")
+        .expect("link");
+    assert!(
+        link.2.contains("ens3 is not this container's"),
+        "{}",
+        link.2
+    );
+    let causes = common::cause_ids(&d);
+    assert!(
+        !causes
+            .iter()
+            .any(|c| c.starts_with("disk.") || c.starts_with("md.")),
+        "{causes:?}"
+    );
+    assert!(
+        !findings.iter().any(|f| f["severity"] != "info"
+            && f["id"].as_str().is_some_and(|id| id.starts_with("disk."))),
+        "{findings:?}"
+    );
+
+    // The same tree as the VM's report: the disk errors are its own.
+    replace_line(
+        &root,
+        "sos_commands/host/hostnamectl_status",
+        "    Virtualization:",
+        "    Virtualization: kvm",
+    );
+    let d = analyze_json(&root);
+    assert!(!d["findings"].to_string().contains("host's kernel log"));
+    let io = d["findings"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["id"] == "disk.io-error"))
+        .expect("disk.io-error");
+    assert_eq!(io["severity"], "critical");
+
+    // A container that mounts sdb1 has the disk: the errors are its own too.
+    replace_line(
+        &root,
+        "sos_commands/host/hostnamectl_status",
+        "    Virtualization:",
+        "    Virtualization: lxc",
+    );
+    let mounts = root.join("sos_commands/filesys/mount_-l");
+    let mut text = std::fs::read_to_string(&mounts).expect("read mounts");
+    text.push_str("/dev/sdb1 on /srv/data type ext4 (rw,relatime)\n");
+    std::fs::write(&mounts, text).expect("write mounts");
+    let d = analyze_json(&root);
+    let summaries = d["findings"].to_string();
+    assert!(
+        !summaries.contains("sdb is not this container's"),
+        "{summaries}"
+    );
+    assert!(
+        summaries.contains("ens3 is not this container's"),
+        "{summaries}"
+    );
+}
+
+/// The same artefacts without `sos_reports/manifest.json` (sos 3.x writes
+/// none, nor does the hotsos tree have one): sos's window comes from the
+/// first and last record of `sos_logs/sos.log`. The log here is written
+/// for the test in sos's record format (as Debian's sos 4.0 wrote it on
+/// this project's VM, `parse::sos_log`), its times those of the hotsos
+/// run (16:10:01 to 16:19:16 UTC).
+#[test]
+fn without_a_manifest_sos_log_gives_the_collection_window() {
+    let log = "2022-02-10 16:10:01,577 INFO: [archive:TarFileArchive] initialised empty FileCacheArchive at '/tmp/sos.k2l1wz7n/sosreport-compute4-2022-02-10-lkvmdmb'
+2022-02-10 16:10:01,578 INFO: [sos.report:setup] executing 'sos report --batch'
+2022-02-10 16:12:30,102 INFO: [plugin:block] collecting output of 'parted -s /dev/loop1 unit s print'
+2022-02-10 16:19:16,940 INFO: [plugin:networking] collecting output of 'ufw app list'
+";
+    let analyse = |at: f64, with_log: bool| -> serde_json::Value {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = variant(dir.path());
+        if with_log {
+            std::fs::create_dir_all(root.join("sos_logs")).expect("mkdir");
+            std::fs::write(root.join("sos_logs/sos.log"), log).expect("sos.log");
+        }
+        insert_dmesg(
+            &root,
+            &[
+                (at, "blk_update_request: I/O error, dev loop1, sector 0 op 0x0:(READ) flags 0x80700 phys_seg 1 prio class 0"),
+                (at + 0.004, "Buffer I/O error on dev loop1, logical block 0, async page read"),
+            ],
+        );
+        analyze_json(&root)
+    };
+    // 16:12:37, during the collection.
+    let d = analyse(63_260.1, true);
+    assert!(
+        !common::finding_ids(&d)
+            .iter()
+            .any(|id| id.starts_with("disk.")),
+        "{:?}",
+        common::finding_ids(&d)
+    );
+    let notes = d["notes"].to_string();
+    assert!(
+        notes.contains("2 kernel line(s) logged while sos collected the report (2022-02-10 16:10:01 UTC to 2022-02-10 16:19:16 UTC)"),
+        "{notes}"
+    );
+    // Without the log there is no window: a disk error, as before.
+    let d = analyse(63_260.1, false);
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+    // Eight hours before sos ran: not sos's doing.
+    let d = analyse(30_000.1, true);
+    assert!(common::finding_ids(&d).contains(&"disk.io-error".to_string()));
+}

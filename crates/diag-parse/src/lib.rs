@@ -30,6 +30,7 @@ pub mod sort;
 
 pub mod events;
 pub mod fs;
+pub mod hostnamectl;
 pub mod json_records;
 pub mod kernel_log;
 pub mod md;
@@ -37,4 +38,5 @@ pub mod net;
 pub mod netconfig;
 pub mod pcap;
 pub mod services;
+pub mod sos_log;
 pub mod trace;

@@ -10,6 +10,7 @@
 //!    finding it explains is present, it is *ruled out* with its reason.
 //!    Causes are ranked by confidence (see `docs/rules.md`).
 
+mod container;
 pub(crate) mod diagnosis;
 pub mod fleet;
 pub mod rules;
@@ -140,6 +141,7 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
     root.add_variable_from_value("facts", to_cel(&facts_json));
     let mut fired_map: HashMap<Key, Value> = HashMap::new();
     let mut unchecked: HashSet<&str> = HashSet::new();
+    let container = container::ContainerDevices::of(facts);
 
     for (index, rule) in rules.rules().iter().enumerate() {
         let mut context = root.new_inner_scope();
@@ -247,6 +249,7 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
             continue;
         }
 
+        let from_log = log_fired.is_some();
         let mut fired = log_fired.unwrap_or(Fired {
             count: 0,
             fields: BTreeMap::new(),
@@ -299,11 +302,32 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
             summary.push(' ');
             summary.push_str(&logged_before(first, last, collected));
         }
-        fired_map.insert(
-            Key::String(Arc::new(rule.id.clone())),
-            finding_value(rule, severity, &summary, &fired),
-        );
-        match rule.kind {
+        // A container's report holds the host's kernel log: a finding
+        // about devices the container does not have is the host's.
+        let hosts = match &container {
+            Some(own) if from_log => own.not_its_own(&fired.fields),
+            _ => Vec::new(),
+        };
+        if !hosts.is_empty() {
+            severity = Severity::Info;
+            summary = format!(
+                "host's kernel log: {} {} not this container's ({}). {summary}",
+                hosts.join(", "),
+                if hosts.len() == 1 { "is" } else { "are" },
+                container.as_ref().map_or("", |c| c.technology.as_str()),
+            );
+        } else {
+            fired_map.insert(
+                Key::String(Arc::new(rule.id.clone())),
+                finding_value(rule, severity, &summary, &fired),
+            );
+        }
+        let kind = if hosts.is_empty() {
+            rule.kind
+        } else {
+            RuleKind::Finding
+        };
+        match kind {
             RuleKind::Finding => out.findings.push(Finding {
                 id: rule.id.clone(),
                 title: rule.title.clone(),

@@ -561,14 +561,13 @@ const WINDOW_SLACK_US: i64 = 60_000_000;
 
 /// sos's collection window (µs since the epoch): `start_time` and
 /// `end_time` of `sos_reports/manifest.json` (sos 4.x: `2026-12-06
-/// 13:47:51.577867`, the host's local time, read in `etc/localtime`'s zone
-/// or UTC).
+/// 13:47:51.577867`), else, without a usable manifest (sos 3.x writes
+/// none), the first and last record of `sos_logs/sos.log`
+/// ([`crate::parse::sos_log`]); both the host's local time, read in
+/// `etc/localtime`'s zone or UTC.
 fn sos_window(snapshot: &Snapshot) -> Option<(i64, i64)> {
-    let manifest: serde_json::Value =
-        serde_json::from_str(&snapshot.text("sos_reports/manifest.json")?).ok()?;
     let zone = host_zone(snapshot).unwrap_or(jiff::tz::TimeZone::UTC);
-    let at = |key: &str| -> Option<i64> {
-        let civil: jiff::civil::DateTime = manifest[key].as_str()?.trim().parse().ok()?;
+    let us = |civil: jiff::civil::DateTime| -> Option<i64> {
         Some(
             civil
                 .to_zoned(zone.clone())
@@ -577,9 +576,23 @@ fn sos_window(snapshot: &Snapshot) -> Option<(i64, i64)> {
                 .as_microsecond(),
         )
     };
-    let (start, end) = (at("start_time")?, at("end_time")?);
-    (start <= end).then_some((start, end))
+    let from_manifest = || -> Option<(i64, i64)> {
+        let manifest: serde_json::Value =
+            serde_json::from_str(&snapshot.text("sos_reports/manifest.json")?).ok()?;
+        let at = |key: &str| us(manifest[key].as_str()?.trim().parse().ok()?);
+        let (start, end) = (at("start_time")?, at("end_time")?);
+        (start <= end).then_some((start, end))
+    };
+    let from_log = || -> Option<(i64, i64)> {
+        let (first, last) = crate::parse::sos_log::window(&snapshot.text(SOS_LOG)?)?;
+        let (start, end) = (us(first)?, us(last)?);
+        (start <= end).then_some((start, end))
+    };
+    from_manifest().or_else(from_log)
 }
+
+/// sos's own log of the run (its window when the manifest is missing).
+pub const SOS_LOG: &str = "sos_logs/sos.log";
 
 /// The block device an I/O error line names (`blk_update_request: I/O
 /// error, dev loop1, sector 0 ...`, `Buffer I/O error on dev loop1,
@@ -597,7 +610,8 @@ fn io_error_device(message: &str) -> Option<&str> {
 /// Kernel lines sos's own collection caused (its `parted`, `fdisk` and
 /// `blkid` probe every block device, and an unbound loop device answers
 /// with I/O errors): an I/O error logged during the collection window
-/// (`sos_reports/manifest.json`, a minute of slack either side) on a loop
+/// (`sos_reports/manifest.json`, else `sos_logs/sos.log`; a minute of
+/// slack either side) on a loop
 /// device `losetup -a` does not list, or on a device `lsblk` did not list
 /// then, is a collection artefact, not a disk failure. Such lines are left
 /// out of the log the rules read, and a note names them.
@@ -1136,6 +1150,36 @@ Feb 10 10:01:45 h kernel: after dmesg's first line\n";
         ] {
             assert_eq!(with(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn sos_collection_window_from_its_log_without_a_manifest() {
+        // sos 4.0's sos.log on this project's VM (first and last record,
+        // byte for byte); parse::sos_log has the whole sample.
+        let log = "2026-12-06 16:13:29,348 INFO: [archive:TarFileArchive] initialised empty FileCacheArchive at '/tmp/sosnet/sos.jslxqxh3/sosreport-vm-2026-12-06-ikkkwjc'\n2026-12-06 16:13:31,856 INFO: [plugin:networking] collecting output of 'ufw app list'\n";
+        let window = Some((1_796_573_609_348_000, 1_796_573_611_856_000));
+        let snapshot = Snapshot::from_inputs([(SOS_LOG, log.to_string())]);
+        assert_eq!(sos_window(&snapshot), window);
+        // A manifest that cannot be read does not hide the log's window.
+        let snapshot = Snapshot::from_inputs([
+            ("sos_reports/manifest.json", "{".to_string()),
+            (SOS_LOG, log.to_string()),
+        ]);
+        assert_eq!(sos_window(&snapshot), window);
+        // The manifest, when usable, is the window.
+        let snapshot = Snapshot::from_inputs([
+            (
+                "sos_reports/manifest.json",
+                r#"{"start_time": "2026-12-06 16:13:28.987062", "end_time": "2026-12-06 16:13:31.878893"}"#.to_string(),
+            ),
+            (SOS_LOG, log.to_string()),
+        ]);
+        assert_eq!(
+            sos_window(&snapshot),
+            Some((1_796_573_608_987_062, 1_796_573_611_878_893))
+        );
+        let snapshot = Snapshot::from_inputs([(SOS_LOG, "garbage\n".to_string())]);
+        assert_eq!(sos_window(&snapshot), None);
     }
 
     #[test]

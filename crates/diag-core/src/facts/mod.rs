@@ -77,6 +77,9 @@ pub struct Neighbours {
     pub gc_thresh3: u64,
 }
 
+/// `hostnamectl status` (a sosreport's): whether it is a container's.
+pub const HOSTNAMECTL: &str = "commands/hostnamectl_status";
+
 /// Host identity.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct HostFacts {
@@ -84,6 +87,12 @@ pub struct HostFacts {
     pub hostname: String,
     /// Kernel release, empty when unknown.
     pub kernel: String,
+    /// The container technology when the snapshot was taken inside a
+    /// container (`lxc`, `docker`, `systemd-nspawn`, ...: `Virtualization:`
+    /// of a sosreport's `hostnamectl status`), empty otherwise. Its kernel
+    /// log is the host's: kernel-log findings about devices the container
+    /// does not have are the host's, at info, never its causes.
+    pub container: String,
 }
 
 /// Everything parsed from one snapshot. Serialised (without the raw kernel
@@ -190,6 +199,11 @@ impl Facts {
             host: HostFacts {
                 hostname: snapshot.host().unwrap_or_default(),
                 kernel: snapshot.kernel().unwrap_or_default(),
+                container: snapshot
+                    .text(HOSTNAMECTL)
+                    .and_then(|text| crate::parse::hostnamectl::container(&text))
+                    .map(|(technology, _)| technology)
+                    .unwrap_or_default(),
             },
             inputs: snapshot.inputs.keys().cloned().collect(),
             ..Facts::default()

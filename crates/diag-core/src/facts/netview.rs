@@ -1059,6 +1059,10 @@ fn sample_socket() -> Socket {
         tx_queue: 0,
         rx_queue: 0,
         drops: 0,
+        owners: vec![sockets::SocketOwner {
+            pid: 0,
+            comm: String::new(),
+        }],
         input: String::new(),
         line: 0,
         excerpt: String::new(),

@@ -2,10 +2,14 @@
 //! read with [`crate::parse::net::procnet::sockets`], who listens where,
 //! how many connections sit in each TCP state (SYN_RECV for a SYN flood),
 //! and which process owns a socket when the caller knows the
-//! `/proc/<pid>/fd` links.
+//! `/proc/<pid>/fd` links. A sosreport without `/proc/net` gives the same
+//! sockets from `ss -peaonmi` or `netstat -W -neopa`, with their
+//! processes ([`SOCKET_LISTINGS`]).
 
 use crate::model::Note;
+use crate::parse::net::netstat::parse_netstat_sockets;
 use crate::parse::net::procnet::sockets::{parse_proc_net_sockets, Socket};
+use crate::parse::net::ss::parse_ss_sockets;
 use crate::source::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -118,7 +122,14 @@ impl SocketTable {
     }
 }
 
-/// Parses the socket tables of a snapshot ([`SOCKET_INPUTS`]).
+/// A socket listing of the commands that print every TCP and UDP socket
+/// with its process (a sosreport's), read only when the snapshot has no
+/// [`SOCKET_INPUTS`] table; the first one present is read.
+pub const SOCKET_LISTINGS: [&str; 2] = ["commands/ss_-peaonmi", "commands/netstat_-neopa"];
+
+/// Parses the socket tables of a snapshot ([`SOCKET_INPUTS`]), else the
+/// first of [`SOCKET_LISTINGS`] it holds (`ss`, `netstat`: the same
+/// sockets, and who holds them).
 pub fn from_snapshot(snapshot: &Snapshot) -> (SocketTable, Vec<Note>) {
     let mut inputs = Vec::new();
     let mut sockets = Vec::new();
@@ -126,6 +137,20 @@ pub fn from_snapshot(snapshot: &Snapshot) -> (SocketTable, Vec<Note>) {
     for (name, proto) in SOCKET_INPUTS {
         if let Some(text) = snapshot.text(name) {
             let (more, more_notes) = parse_proc_net_sockets(name, proto, &text);
+            inputs.push(name.to_string());
+            sockets.extend(more);
+            notes.extend(more_notes);
+        }
+    }
+    if inputs.is_empty() {
+        if let Some((name, text)) = SOCKET_LISTINGS
+            .iter()
+            .find_map(|name| Some((*name, snapshot.text(name)?)))
+        {
+            let (more, more_notes) = match name {
+                "commands/ss_-peaonmi" => parse_ss_sockets(name, &text),
+                _ => parse_netstat_sockets(name, &text),
+            };
             inputs.push(name.to_string());
             sockets.extend(more);
             notes.extend(more_notes);
@@ -146,14 +171,7 @@ pub struct ProcessSockets {
     pub inodes: Vec<u64>,
 }
 
-/// A process that holds a socket open.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct SocketOwner {
-    /// Process id.
-    pub pid: u32,
-    /// Command name.
-    pub comm: String,
-}
+pub use crate::parse::net::procnet::sockets::SocketOwner;
 
 /// The inode of a `/proc/<pid>/fd/<n>` link target such as `socket:[1649]`;
 /// `None` for anything that is not a socket.
@@ -260,6 +278,31 @@ mod tests {
         );
         assert_eq!(table.sockets[0].remote, v4("10.0.0.1"));
         assert_eq!(table.sockets[0].local, v4("192.0.2.7"));
+    }
+
+    #[test]
+    fn ss_or_netstat_only_when_proc_net_is_missing() {
+        let ss = include_str!("../../../diag-parse/src/net/testdata/ss_-peaonmi");
+        let netstat = include_str!("../../../diag-parse/src/net/testdata/netstat_-W_-neopa");
+        let (table, _) = from_snapshot(&Snapshot::from_inputs([
+            ("proc/net/tcp", TCP.to_string()),
+            ("commands/ss_-peaonmi", ss.to_string()),
+        ]));
+        assert_eq!(table.inputs, ["proc/net/tcp"]);
+        let (table, notes) = from_snapshot(&Snapshot::from_inputs([
+            ("commands/netstat_-neopa", netstat.to_string()),
+            ("commands/ss_-peaonmi", ss.to_string()),
+        ]));
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(table.inputs, ["commands/ss_-peaonmi"]);
+        assert_eq!(table.tcp_states["LISTEN"], 4);
+        assert_eq!(table.udp_states["CLOSE"], 2);
+        let (table, _) = from_snapshot(&Snapshot::from_inputs([(
+            "commands/netstat_-neopa",
+            netstat.to_string(),
+        )]));
+        assert_eq!(table.inputs, ["commands/netstat_-neopa"]);
+        assert_eq!(listeners(&table.sockets)[1].owners[0].comm, "python3");
     }
 
     #[test]

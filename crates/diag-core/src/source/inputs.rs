@@ -95,6 +95,8 @@ const fn whole(pattern: &'static str) -> InputSpec {
 pub const INPUTS: &[InputSpec] = &[
     head("proc/sys/kernel/hostname"),
     head("proc/sys/kernel/osrelease"),
+    // A sosreport's: whether it was taken in a container (facts::HOSTNAMECTL).
+    head("commands/hostnamectl_status"),
     head("proc/uptime"),
     head("proc/stat"),
     head("etc/localtime"),
@@ -129,6 +131,10 @@ pub const INPUTS: &[InputSpec] = &[
     head("proc/net/tcp6"),
     head("proc/net/udp"),
     head("proc/net/udp6"),
+    // A sosreport's socket listings, for a tree without `proc/net`
+    // (`facts::sockets::SOCKET_LISTINGS`).
+    head("commands/ss_-peaonmi"),
+    head("commands/netstat_-neopa"),
     head("proc/sys/net/ipv4/ip_forward"),
     head("proc/sys/net/ipv4/conf/*/rp_filter"),
     head("proc/sys/net/ipv4/conf/*/arp_ignore"),
@@ -177,6 +183,9 @@ pub const INPUTS: &[InputSpec] = &[
     // A sosreport's: its collection window and the block devices then
     // (collection artefacts in the kernel log, facts::kernel_sources).
     head("sos_reports/manifest.json"),
+    // sos 3.x has no manifest: the window from its own log (its start
+    // kept when it is large; `facts::kernel_sources::SOS_LOG`).
+    head("sos_logs/sos.log"),
     head("commands/losetup_-a"),
     head("commands/lsblk"),
     head("proc/mounts"),

@@ -94,6 +94,25 @@ pub const MAP: &[(&str, &[&str])] = &[
             "sos_commands/logs/journalctl_--no-pager_--boot",
         ],
     ),
+    // Sockets, read only when the tree has no `proc/net/{tcp,udp}*`
+    // (facts::sockets).
+    (
+        "commands/ss_-peaonmi",
+        &["sos_commands/networking/ss_-peaonmi"],
+    ),
+    (
+        "commands/netstat_-neopa",
+        &[
+            "sos_commands/networking/netstat_-W_-neopa",
+            "sos_commands/networking/netstat_-T_-neopa",
+            "sos_commands/networking/netstat_-neopa",
+        ],
+    ),
+    // Whether the report is a container's (facts::HOSTNAMECTL).
+    (
+        "commands/hostnamectl_status",
+        &["sos_commands/host/hostnamectl_status"],
+    ),
     ("commands/losetup_-a", &["sos_commands/block/losetup_-a"]),
     ("commands/lsblk", &["sos_commands/block/lsblk"]),
 ];

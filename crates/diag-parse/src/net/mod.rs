@@ -8,6 +8,8 @@
 //! | [`iproute2_json`] | `ip -j addr`, `ip -j -s -d link`, `ip -j route show table all`, `ip -j neigh`, `ip -j rule`: a bundle's `net/*.json` (on a live host diag writes the same files from netlink, `source/netlink.rs`, so live and replay read the same thing) |
 //! | [`iproute2_text`] | `ip addr`/`ip link`, `ip route`, `ip neigh`, `ip rule` as `ip` prints them |
 //! | [`nettools`] | net-tools `route -n`, `netstat -rn`, `arp -n` |
+//! | [`netstat`] | net-tools `netstat -W -neopa`: TCP and UDP sockets and their processes |
+//! | [`ss`] | iproute2 `ss -peaonmi`: TCP and UDP sockets and their processes |
 //! | [`procnet`] | `/proc/net`: `route`, `ipv6_route`, `arp`, `tcp`/`udp` (and `6`), `snmp`/`netstat`, `dev`, `stat/{arp,ndisc}_cache` |
 //! | [`sysfs`] | `/sys/class/net/<iface>/flags` |
 //! | [`sysctl`] | `/proc/sys/net/...`: one integer per file |
@@ -37,10 +39,12 @@ use std::sync::Arc;
 
 pub mod iproute2_json;
 pub mod iproute2_text;
+pub mod netstat;
 pub mod nettools;
 pub mod procnet;
 #[cfg(test)]
 mod samples;
+pub mod ss;
 pub mod sysctl;
 pub mod sysfs;
 pub mod text;

@@ -52,12 +52,25 @@ pub struct Socket {
     pub rx_queue: u64,
     /// Datagrams the socket dropped (UDP only; 0 for TCP).
     pub drops: u64,
+    /// The processes that hold it, when the input names them (`ss -p`,
+    /// `netstat -p`; `/proc/net` does not): empty when unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owners: Vec<SocketOwner>,
     /// Canonical input name.
     pub input: String,
     /// 1-based line in the input.
     pub line: u32,
     /// The raw line, trailing padding removed.
     pub excerpt: String,
+}
+
+/// A process that holds a socket open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SocketOwner {
+    /// Process id.
+    pub pid: u32,
+    /// Command name.
+    pub comm: String,
 }
 
 /// The name of a TCP state code as in `include/net/tcp_states.h`.
@@ -204,6 +217,7 @@ fn parse_socket_line(proto: &str, raw: &str) -> Result<Socket, String> {
         tx_queue,
         rx_queue,
         drops,
+        owners: Vec::new(),
         input: String::new(),
         line: 0,
         excerpt: raw.trim_end().to_string(),
