@@ -561,7 +561,11 @@ impl TextLines {
                     ));
                 }
             }
-            if let Some(m) = CALLER.find(rest).filter(|_| rest.starts_with('[')) {
+            // (`[T123]` follows a stamp; the anchored regex only where it can match.)
+            if let Some(m) = Some(rest)
+                .filter(|r| r.starts_with('['))
+                .and_then(|r| CALLER.find(r))
+            {
                 rest = &rest[m.end()..];
             }
         }

@@ -205,8 +205,14 @@ pub fn each_line(
     let mut on_line = |index: usize, line: &[u8]| {
         let line = line.strip_suffix(b"\n").unwrap_or(line);
         let line = line.strip_suffix(b"\r").unwrap_or(line);
-        let text = String::from_utf8_lossy(line);
-        any |= !text.trim().is_empty();
+        // `from_utf8` first: its ASCII fast path runs word by word, the
+        // lossy decoder's byte by byte (13% of a 0.1%-density log's
+        // analysis); only a line that is not UTF-8 is decoded lossily.
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
+        };
+        any = any || !text.trim().is_empty();
         f(index, &text);
     };
     if name.ends_with(".gz") {
@@ -979,6 +985,27 @@ mod tests {
             .map(|(i, l)| (i + 1, l.to_string()))
             .collect();
         assert_eq!(got, want);
+    }
+
+    /// A line that is not UTF-8 is still read, its bad bytes replaced
+    /// (the UTF-8 fast path must not drop it); the lines around it are
+    /// read as they are; a log of blank lines is no log.
+    #[test]
+    fn lines_that_are_not_utf8_are_read_lossily() {
+        let bytes = b"ok \xc3\xa9\nbad \xff\xfe end\n\xe2\x82\nlast";
+        let mut got = Vec::new();
+        let any = each_line("x", bytes, &mut Vec::new(), |i, l| {
+            got.push((i, l.to_string()))
+        });
+        assert!(any);
+        let want: Vec<(usize, String)> = vec![
+            (1, "ok \u{e9}".into()),
+            (2, "bad \u{fffd}\u{fffd} end".into()),
+            (3, "\u{fffd}".into()),
+            (4, "last".into()),
+        ];
+        assert_eq!(got, want);
+        assert!(!each_line("x", b" \n\t\n", &mut Vec::new(), |_, _| {}));
     }
 
     /// The one set of every pattern (ASCII lines) and the patterns one by
