@@ -619,12 +619,12 @@ impl TextLines {
                     ));
                 }
             }
-            // (`[T123]` follows a stamp; the anchored regex only where it can match.)
-            if let Some(m) = Some(rest)
-                .filter(|r| r.starts_with('['))
-                .and_then(|r| CALLER.find(r))
-            {
-                rest = &rest[m.end()..];
+            // A caller id (`[T123]`) may follow the stamp; the anchored
+            // regex runs only where one can start.
+            if rest.starts_with('[') {
+                if let Some(m) = CALLER.find(rest) {
+                    rest = &rest[m.end()..];
+                }
             }
         }
         Some(LineView {

@@ -15,7 +15,7 @@
 //! run without `-n`) is read as 0.
 
 use super::procnet::sockets::{Socket, SocketOwner};
-use super::MAX_LINE_NOTES;
+use super::Notes;
 use crate::model::Note;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -26,7 +26,7 @@ pub fn parse_netstat_sockets(input: &str, text: &str) -> (Vec<Socket>, Vec<Note>
     let mut sockets = Vec::new();
     let mut notes = Vec::new();
     let mut header = false;
-    let mut malformed = 0usize;
+    let mut line_notes = Notes::new(input);
     for (index, raw) in text.lines().enumerate() {
         let line = index + 1;
         if raw.starts_with("Active ") {
@@ -51,12 +51,7 @@ pub fn parse_netstat_sockets(input: &str, text: &str) -> (Vec<Socket>, Vec<Note>
                 socket.line = u32::try_from(line).unwrap_or(u32::MAX);
                 sockets.push(socket);
             }
-            Err(message) => {
-                malformed += 1;
-                if malformed <= MAX_LINE_NOTES {
-                    notes.push(Note::line(input, line, message));
-                }
-            }
+            Err(message) => line_notes.line(line, message),
         }
     }
     if !header {
@@ -65,15 +60,7 @@ pub fn parse_netstat_sockets(input: &str, text: &str) -> (Vec<Socket>, Vec<Note>
             "no `Proto Recv-Q Send-Q Local Address ...` header: not netstat output, nothing read",
         ));
     }
-    if malformed > MAX_LINE_NOTES {
-        notes.push(Note::input(
-            input,
-            format!(
-                "{} more malformed lines not listed",
-                malformed - MAX_LINE_NOTES
-            ),
-        ));
-    }
+    notes.extend(line_notes.finish());
     (sockets, notes)
 }
 

@@ -25,7 +25,7 @@
 //! drops are the `d` of `skmem:(...)`.
 
 use super::procnet::sockets::{Socket, SocketOwner};
-use super::MAX_LINE_NOTES;
+use super::Notes;
 use crate::model::Note;
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -36,7 +36,7 @@ pub fn parse_ss_sockets(input: &str, text: &str) -> (Vec<Socket>, Vec<Note>) {
     let mut sockets: Vec<Socket> = Vec::new();
     let mut notes = Vec::new();
     let mut header = false;
-    let mut malformed = 0usize;
+    let mut line_notes = Notes::new(input);
     // Whether the last first line was a TCP or UDP socket (continuation
     // lines belong to it).
     let mut current = false;
@@ -71,12 +71,7 @@ pub fn parse_ss_sockets(input: &str, text: &str) -> (Vec<Socket>, Vec<Note>) {
                 sockets.push(socket);
                 current = true;
             }
-            Err(message) => {
-                malformed += 1;
-                if malformed <= MAX_LINE_NOTES {
-                    notes.push(Note::line(input, line, message));
-                }
-            }
+            Err(message) => line_notes.line(line, message),
         }
     }
     if !header {
@@ -85,15 +80,7 @@ pub fn parse_ss_sockets(input: &str, text: &str) -> (Vec<Socket>, Vec<Note>) {
             "no `Netid State ...` header: not ss output, nothing read",
         ));
     }
-    if malformed > MAX_LINE_NOTES {
-        notes.push(Note::input(
-            input,
-            format!(
-                "{} more malformed lines not listed",
-                malformed - MAX_LINE_NOTES
-            ),
-        ));
-    }
+    notes.extend(line_notes.finish());
     (sockets, notes)
 }
 

@@ -9,13 +9,9 @@
 //! matter.
 
 use crate::model::Note;
+use crate::net::Notes;
 use serde::Serialize;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-/// At most this many malformed-line notes per input; the rest are counted
-/// in one more note. A garbled 100k-line table must not bury every other
-/// note of the diagnosis.
-const MAX_LINE_NOTES: usize = 20;
 
 /// One socket, one line of a `/proc/net/{tcp,tcp6,udp,udp6}` table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -122,7 +118,7 @@ pub fn parse_proc_net_sockets(input: &str, proto: &str, text: &str) -> (Vec<Sock
             return (sockets, notes);
         }
     }
-    let mut malformed = 0usize;
+    let mut line_notes = Notes::new(input);
     for (index, raw) in lines {
         let line = index + 1;
         if raw.trim().is_empty() {
@@ -134,23 +130,10 @@ pub fn parse_proc_net_sockets(input: &str, proto: &str, text: &str) -> (Vec<Sock
                 socket.line = u32::try_from(line).unwrap_or(u32::MAX);
                 sockets.push(socket);
             }
-            Err(message) => {
-                malformed += 1;
-                if malformed <= MAX_LINE_NOTES {
-                    notes.push(Note::line(input, line, message));
-                }
-            }
+            Err(message) => line_notes.line(line, message),
         }
     }
-    if malformed > MAX_LINE_NOTES {
-        notes.push(Note::input(
-            input,
-            format!(
-                "{} more malformed lines not listed",
-                malformed - MAX_LINE_NOTES
-            ),
-        ));
-    }
+    notes.extend(line_notes.finish());
     (sockets, notes)
 }
 
@@ -277,6 +260,7 @@ fn hex_u8(s: &str) -> Option<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::MAX_LINE_NOTES;
 
     // All four captured on the development VM (Linux 6.18, x86_64) while
     // loopback-only test sockets were open; see testdata/README.md.
