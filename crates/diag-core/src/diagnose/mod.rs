@@ -745,10 +745,20 @@ fn logged_before(first: i64, last: i64, collected: i64) -> String {
 /// How long before (or after) `collected` the instant `at` is, both in µs
 /// since the epoch, to the minute: ("42 min", "before"), ("3 h 5 min",
 /// "before"), ("2 days 4 h", "before"), ("less than a minute", "after").
+///
+/// Within half a minute either side it is "less than a minute" *before*:
+/// collection is a moment of a run that takes seconds, and a bundle's
+/// manifest keeps its time to the second, so a line logged while diag
+/// read the host can fall a few seconds after the stamp. Saying "after"
+/// for it made a bundle's summary differ from the live run's it replays.
 fn span_from(collected: i64, at: i64) -> (String, &'static str) {
     let delta = collected.saturating_sub(at);
-    let side = if delta < 0 { "after" } else { "before" };
     let minutes = delta.unsigned_abs().saturating_add(30_000_000) / 60_000_000;
+    let side = if delta < 0 && minutes > 0 {
+        "after"
+    } else {
+        "before"
+    };
     let (days, hours, mins) = (minutes / 1440, minutes / 60 % 24, minutes % 60);
     let amount = match (days, hours, mins) {
         (0, 0, 0) => "less than a minute".to_string(),
@@ -1158,6 +1168,25 @@ window = "10s"
         let d = diagnose(&snapshot, &rules);
         let f = d.findings.first().expect("fires");
         assert!(!f.summary.contains("collection"), "{}", f.summary);
+    }
+
+    /// Regression (session 13's CI, `tar_zst_bundle_of_the_live_host_replays_the_same`):
+    /// a line logged a second after the bundle's whole-second collection
+    /// stamp read "less than a minute after collection" in the replay and
+    /// "before" in the live run.
+    #[test]
+    fn a_line_seconds_after_the_collection_stamp_is_less_than_a_minute_before() {
+        let at = 10_000_000_000_000;
+        let min = 60_000_000;
+        assert_eq!(
+            span_from(at, at + 1_000_000),
+            ("less than a minute".into(), "before")
+        );
+        assert_eq!(
+            logged_before(at - (6 * 60 + 37) * min, at + 29_000_000, at),
+            "Logged from 6 h 37 min to less than a minute before collection."
+        );
+        assert_eq!(span_from(at, at + 31_000_000), ("1 min".into(), "after"));
     }
 
     #[test]
