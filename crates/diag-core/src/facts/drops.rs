@@ -8,7 +8,7 @@
 
 use crate::model::Note;
 use crate::parse::trace::kfree_skb::{self, DropEvent};
-use crate::parse::trace::{self, RecordingStats};
+use crate::parse::trace::{self, counts, RecordingStats};
 use crate::source::snapshot::Snapshot;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -19,6 +19,9 @@ pub const EVENTS: &str = "trace/kfree_skb.txt";
 pub const FORMAT: &str = "trace/kfree_skb.format";
 /// diag's recording statistics (window, buffer, per-CPU ring stats).
 pub const STATS: &str = "trace/kfree_skb.stats";
+/// Every event of a recording, counted while it ran (then
+/// [`EVENTS`] holds samples only).
+pub const COUNTS: &str = "trace/kfree_skb.counts";
 
 /// Distinct reasons counted; past this, events count under `OTHER`.
 const REASONS_MAX: usize = 256;
@@ -172,6 +175,12 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
         notes.extend(more);
         stats
     });
+    let counts = snapshot.text(COUNTS).map(|text| {
+        facts.inputs.push(COUNTS.to_string());
+        let (counts, more) = counts::parse_counts(COUNTS, &text);
+        notes.extend(more);
+        counts
+    });
     let Some(text) = snapshot.text(EVENTS) else {
         return facts;
     };
@@ -189,8 +198,19 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
     let mut first_time = f64::INFINITY;
     let mut last_time = f64::NEG_INFINITY;
     let mut any_reason = false;
+    // With counts, the event lines are samples: they give each reason's
+    // first line (evidence), the counts give every number.
+    let mut first_lines: BTreeMap<String, usize> = BTreeMap::new();
+    let sampled = counts.is_some();
     let (summary, more) = kfree_skb::parse_trace(EVENTS, &text, |line, event: DropEvent<'_>| {
         any_reason |= event.reason.is_some();
+        if sampled {
+            let reason = event.reason.unwrap_or("UNKNOWN");
+            if first_lines.len() < REASONS_MAX && !first_lines.contains_key(reason) {
+                first_lines.insert(reason.to_string(), line);
+            }
+            return;
+        }
         let reason = match event.reason {
             Some(r) if reasons.len() < REASONS_MAX || reasons.contains_key(r) => r,
             Some(_) => "OTHER",
@@ -228,6 +248,49 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
     });
     notes.extend(more);
     facts.events = summary.events;
+    if let Some(counts) = &counts {
+        facts.events = counts.events();
+        for row in &counts.totals {
+            any_reason |= row.reason.is_some();
+            let reason = match &row.reason {
+                Some(r) if reasons.len() < REASONS_MAX || reasons.contains_key(r) => r.as_str(),
+                Some(_) => "OTHER",
+                None => "UNKNOWN",
+            };
+            let location =
+                if locations.len() < LOCATIONS_MAX || locations.contains_key(&row.location) {
+                    row.location.as_str()
+                } else {
+                    "other"
+                };
+            let protocol = protocol_name(Some(row.protocol));
+            let tally = reasons.entry(reason.to_string()).or_insert_with(|| Tally {
+                first_line: first_lines.get(reason).copied().unwrap_or(0),
+                ..Tally::default()
+            });
+            tally.count = tally.count.saturating_add(row.events);
+            *tally.protocols.entry(protocol.clone()).or_default() += row.events;
+            if tally.locations.len() < 64 || tally.locations.contains_key(location) {
+                *tally.locations.entry(location.to_string()).or_default() += row.events;
+            }
+            *protocols.entry(protocol).or_default() += row.events;
+            *locations.entry(location.to_string()).or_default() += row.events;
+        }
+        for row in &counts.seconds {
+            let reason = row.reason.as_deref().unwrap_or("UNKNOWN");
+            let name = if reasons.contains_key(reason) {
+                reason
+            } else {
+                "OTHER"
+            };
+            if let Some(tally) = reasons.get_mut(name) {
+                tally.peak = tally.peak.max(row.events);
+            }
+            let second = row.second as f64;
+            first_time = first_time.min(second);
+            last_time = last_time.max(second + 1.0);
+        }
+    }
     facts.reasons_known = any_reason || format.as_ref().is_some_and(kfree_skb::has_reason);
     if !facts.reasons_known && facts.events > 0 {
         notes.push(Note::input(
@@ -372,6 +435,35 @@ mod tests {
         assert_eq!(drops.protocols.len(), 2);
         assert_eq!(drops.locations.len(), 4);
         assert_eq!(drops.locations[0].count, 3);
+    }
+
+    /// A recording read while it ran: the counts give every number, the
+    /// sample lines only where each reason's first event is.
+    #[test]
+    fn counts_give_the_numbers_and_samples_the_evidence() {
+        let counts = "[totals]\nNO_SOCKET\t2048\t__udp4_lib_rcv+0x4bc/0xd00\t59000\nNO_SOCKET\t34525\t__udp6_lib_rcv+0xe1/0xb10\t1000\nNETFILTER_DROP\t2048\tnf_hook_slow+0xa0/0xf0\t12\n\
+[seconds]\n78309\tNO_SOCKET\t45000\n78310\tNO_SOCKET\t15000\n78310\tNETFILTER_DROP\t12\n";
+        let stats = "window_seconds: 2.000000\nbuffer_size_kb: 1024\n";
+        let (drops, notes) = facts(&[
+            (EVENTS, TRACE_MIXED),
+            (FORMAT, FORMAT_6_18),
+            (STATS, stats),
+            (COUNTS, counts),
+        ]);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!((drops.events, drops.lost), (60_012, 0));
+        let no_socket = drops.reason("NO_SOCKET").expect("NO_SOCKET");
+        assert_eq!(
+            (no_socket.count, no_socket.peak_per_second, no_socket.line),
+            (60_000, 45_000, 13)
+        );
+        assert_eq!(no_socket.protocols, "ipv4 59000, ipv6 1000");
+        assert_eq!(no_socket.rate, 30_000.0);
+        // No sample line for it: the count stands, line 0.
+        let firewall = drops.reason("NETFILTER_DROP").expect("NETFILTER_DROP");
+        assert_eq!((firewall.count, firewall.line), (12, 0));
+        assert_eq!(drops.locations[0].name, "__udp4_lib_rcv+0x4bc/0xd00");
+        assert!(drops.inputs.contains(&COUNTS.to_string()));
     }
 
     #[test]

@@ -167,6 +167,7 @@ pub const INPUTS: &[InputSpec] = &[
     head("trace/kfree_skb.txt"),
     head("trace/kfree_skb.format"),
     head("trace/kfree_skb.stats"),
+    head("trace/kfree_skb.counts"),
     head("proc/mdstat"),
     head("sys/block/md*/md/array_state"),
     head("sys/block/md*/md/level"),

@@ -16,7 +16,10 @@
 //! and its payload; the payload's fields are the event's own
 //! ([`kfree_skb`]). Nothing here reads a file.
 
+pub mod counts;
+pub mod kallsyms;
 pub mod kfree_skb;
+pub mod ring;
 
 use crate::model::Note;
 
@@ -191,6 +194,21 @@ pub struct EventFormat {
     /// The first `__print_symbolic` list of the print format: `(value,
     /// name)`, in the file's order.
     pub symbols: Vec<(u64, String)>,
+    /// Where each field is in the event's binary data (the fields whose
+    /// `offset:` and `size:` could be read).
+    #[serde(skip)]
+    pub layout: Vec<FieldLayout>,
+}
+
+/// One field's place in an event's binary data.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FieldLayout {
+    /// Its name.
+    pub name: String,
+    /// Bytes from the start of the event's data.
+    pub offset: usize,
+    /// Its size in bytes.
+    pub size: usize,
 }
 
 impl EventFormat {
@@ -232,6 +250,19 @@ pub fn parse_event_format(input: &str, text: &str) -> (EventFormat, Vec<Note>) {
             if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
                 notes.push(Note::line(input, number, "field without a usable name"));
             } else {
+                let number = |key: &str| {
+                    field.split(';').find_map(|part| {
+                        let (k, v) = part.trim().split_once(':')?;
+                        (k == key).then(|| v.trim().parse::<usize>().ok())?
+                    })
+                };
+                if let (Some(offset), Some(size)) = (number("offset"), number("size")) {
+                    format.layout.push(FieldLayout {
+                        name: name.to_string(),
+                        offset,
+                        size,
+                    });
+                }
                 format.fields.push(name.to_string());
             }
         } else if let Some(print) = trimmed.strip_prefix("print fmt:") {
