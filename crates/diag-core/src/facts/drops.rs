@@ -149,6 +149,72 @@ struct Tally {
     peak: u64,
 }
 
+/// Events per reason (each with its protocols and locations), per
+/// protocol and per location. BTreeMaps of Strings only: the
+/// instantiations the rest of diag has (docs/static-binary.md).
+#[derive(Default)]
+struct Counted {
+    reasons: BTreeMap<String, Tally>,
+    protocols: BTreeMap<String, u64>,
+    locations: BTreeMap<String, u64>,
+}
+
+impl Counted {
+    /// Counts `n` events of `reason` (`UNKNOWN` without, `OTHER` past
+    /// [`REASONS_MAX`] names), `protocol` and `location` (`other` past
+    /// [`LOCATIONS_MAX`]); `line` is the first event's, for a reason new
+    /// here. Its tally, for the caller's per-second count.
+    fn add(
+        &mut self,
+        reason: Option<&str>,
+        protocol: Option<u16>,
+        location: Option<&str>,
+        n: u64,
+        line: usize,
+    ) -> &mut Tally {
+        let reason = match reason {
+            Some(r) if self.reasons.len() < REASONS_MAX || self.reasons.contains_key(r) => r,
+            Some(_) => "OTHER",
+            None => "UNKNOWN",
+        };
+        let location = match location {
+            Some(l) if self.locations.len() < LOCATIONS_MAX || self.locations.contains_key(l) => l,
+            Some(_) => "other",
+            None => "unknown",
+        };
+        let protocol = protocol_name(protocol);
+        bump(&mut self.protocols, &protocol, n);
+        bump(&mut self.locations, location, n);
+        let tally = self
+            .reasons
+            .entry(reason.to_string())
+            .or_insert_with(|| Tally {
+                first_line: line,
+                second: i64::MIN,
+                ..Tally::default()
+            });
+        tally.count = tally.count.saturating_add(n);
+        bump(&mut tally.protocols, &protocol, n);
+        if tally.locations.len() < 64 || tally.locations.contains_key(location) {
+            bump(&mut tally.locations, location, n);
+        }
+        tally
+    }
+}
+
+/// Adds `n` to `key`'s count, allocating the key only when it is new.
+/// One copy of the map's code for the four counts (the binary is
+/// size-bound, docs/static-binary.md).
+#[inline(never)]
+fn bump(counts: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match counts.get_mut(key) {
+        Some(count) => *count = count.saturating_add(n),
+        None => {
+            counts.insert(key.to_string(), n);
+        }
+    }
+}
+
 fn bounded_name(name: &str) -> String {
     let name: String = name.chars().take(NAME_MAX).collect();
     crate::sanitize::visible_line(&name)
@@ -190,11 +256,7 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
         facts.kernel_reasons = format.symbols.len() as u64;
     }
 
-    // BTreeMaps of Strings only: the instantiations the rest of diag has
-    // (docs/static-binary.md).
-    let mut reasons: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut protocols: BTreeMap<String, u64> = BTreeMap::new();
-    let mut locations: BTreeMap<String, u64> = BTreeMap::new();
+    let mut all = Counted::default();
     let mut first_time = f64::INFINITY;
     let mut last_time = f64::NEG_INFINITY;
     let mut any_reason = false;
@@ -211,22 +273,7 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
             }
             return;
         }
-        let reason = match event.reason {
-            Some(r) if reasons.len() < REASONS_MAX || reasons.contains_key(r) => r,
-            Some(_) => "OTHER",
-            None => "UNKNOWN",
-        };
-        let protocol = protocol_name(event.protocol);
-        let location = match event.location {
-            Some(l) if locations.len() < LOCATIONS_MAX || locations.contains_key(l) => l,
-            Some(_) => "other",
-            None => "unknown",
-        };
-        let tally = reasons.entry(reason.to_string()).or_insert_with(|| Tally {
-            first_line: line,
-            second: i64::MIN,
-            ..Tally::default()
-        });
+        let tally = all.add(event.reason, event.protocol, event.location, 1, line);
         if event.timestamp.is_finite() {
             first_time = first_time.min(event.timestamp);
             last_time = last_time.max(event.timestamp);
@@ -238,13 +285,6 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
             tally.in_second += 1;
             tally.peak = tally.peak.max(tally.in_second);
         }
-        tally.count += 1;
-        *tally.protocols.entry(protocol.clone()).or_default() += 1;
-        if tally.locations.len() < 64 || tally.locations.contains_key(location) {
-            *tally.locations.entry(location.to_string()).or_default() += 1;
-        }
-        *protocols.entry(protocol).or_default() += 1;
-        *locations.entry(location.to_string()).or_default() += 1;
     });
     notes.extend(more);
     facts.events = summary.events;
@@ -252,38 +292,27 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
         facts.events = counts.events();
         for row in &counts.totals {
             any_reason |= row.reason.is_some();
-            let reason = match &row.reason {
-                Some(r) if reasons.len() < REASONS_MAX || reasons.contains_key(r) => r.as_str(),
-                Some(_) => "OTHER",
-                None => "UNKNOWN",
-            };
-            let location =
-                if locations.len() < LOCATIONS_MAX || locations.contains_key(&row.location) {
-                    row.location.as_str()
-                } else {
-                    "other"
-                };
-            let protocol = protocol_name(Some(row.protocol));
-            let tally = reasons.entry(reason.to_string()).or_insert_with(|| Tally {
-                first_line: first_lines.get(reason).copied().unwrap_or(0),
-                ..Tally::default()
-            });
-            tally.count = tally.count.saturating_add(row.events);
-            *tally.protocols.entry(protocol.clone()).or_default() += row.events;
-            if tally.locations.len() < 64 || tally.locations.contains_key(location) {
-                *tally.locations.entry(location.to_string()).or_default() += row.events;
-            }
-            *protocols.entry(protocol).or_default() += row.events;
-            *locations.entry(location.to_string()).or_default() += row.events;
+            let reason = row.reason.as_deref();
+            let line = first_lines
+                .get(reason.unwrap_or("UNKNOWN"))
+                .copied()
+                .unwrap_or(0);
+            all.add(
+                reason,
+                Some(row.protocol),
+                Some(&row.location),
+                row.events,
+                line,
+            );
         }
         for row in &counts.seconds {
             let reason = row.reason.as_deref().unwrap_or("UNKNOWN");
-            let name = if reasons.contains_key(reason) {
+            let name = if all.reasons.contains_key(reason) {
                 reason
             } else {
                 "OTHER"
             };
-            if let Some(tally) = reasons.get_mut(name) {
+            if let Some(tally) = all.reasons.get_mut(name) {
                 tally.peak = tally.peak.max(row.events);
             }
             let second = row.second as f64;
@@ -291,6 +320,11 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
             last_time = last_time.max(second + 1.0);
         }
     }
+    let Counted {
+        reasons,
+        protocols,
+        locations,
+    } = all;
     facts.reasons_known = any_reason || format.as_ref().is_some_and(kfree_skb::has_reason);
     if !facts.reasons_known && facts.events > 0 {
         notes.push(Note::input(

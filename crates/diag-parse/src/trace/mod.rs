@@ -223,7 +223,9 @@ const SYMBOL_MAX: usize = 64;
 /// Most symbols kept (the kernel has 130 drop reasons in 6.18).
 const SYMBOLS_MAX: usize = 4096;
 
-/// Parses an event's `format` file.
+/// Parses an event's `format` file. (Not inlined: the recorder and the
+/// facts both call it, and the binary is size-bound, docs/static-binary.md.)
+#[inline(never)]
 pub fn parse_event_format(input: &str, text: &str) -> (EventFormat, Vec<Note>) {
     let mut format = EventFormat::default();
     let mut notes = Vec::new();

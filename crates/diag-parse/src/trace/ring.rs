@@ -408,11 +408,14 @@ pub fn trace_seconds(nanos: u64) -> String {
 /// where the kernel is), a 32-bit hash of it under `key`, in 16 hex
 /// digits; 0 stays 0.
 pub fn hashed_pointer(key: u64, pointer: u64) -> String {
-    use std::hash::BuildHasher;
     if pointer == 0 {
         return "0000000000000000".into();
     }
-    let hash = foldhash::fast::FixedState::with_seed(key).hash_one(pointer) as u32;
+    // splitmix64's finaliser over the keyed pointer, cut to 32 bits.
+    let mut z = (pointer ^ key).wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    let hash = (z ^ (z >> 31)) as u32;
     format!("{hash:016x}")
 }
 

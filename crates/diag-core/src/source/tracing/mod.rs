@@ -387,6 +387,11 @@ fn record(
                 if signalled() || at >= hard_end || (done && at >= window_end) {
                     break;
                 }
+                // The locations' names, once the first event came, while
+                // the window runs (not after it: the collection waits for
+                // the recorder): a piece between two drains, a larger one
+                // when the rings were empty.
+                streamer.read_symbols(if pages == 0 { 1 << 20 } else { 64 << 10 });
                 let wait = if pages > 0 {
                     Duration::ZERO
                 } else if done {

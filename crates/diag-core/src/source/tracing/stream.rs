@@ -39,12 +39,28 @@ const KALLSYMS_MAX: u64 = 64 << 20;
 /// What a drop is counted by: its reason, protocol and location.
 type Key = (Option<u32>, u16, u64);
 
+/// `/proc/kallsyms`, being read or read.
+enum Kallsyms {
+    Unread,
+    /// The file, what was read, whether all of it was.
+    Reading(std::fs::File, Vec<u8>, bool),
+    Read(kallsyms::Symbols),
+}
+
+/// Bytes of `/proc/kallsyms` read at least at a time (0.3 ms of the
+/// kernel's time here).
+const KALLSYMS_PIECE: usize = 64 << 10;
+
 /// The rings of one instance, and what was counted from them.
 pub(super) struct Streamer {
     rings: Vec<(u32, PathBuf, std::fs::File)>,
-    /// `/proc/kallsyms`, read and sorted by a thread of its own while the
-    /// window runs (50 ms of the kernel's time here, kept off the end).
-    symbols: std::thread::JoinHandle<kallsyms::Symbols>,
+    /// `/proc/kallsyms` as read so far, a piece at a time between two
+    /// drains ([`Streamer::read_symbols`]: the kernel takes 50 ms to write
+    /// it all here, and a pause that long overran the rings under the
+    /// bench's flood), then its table, made after the window. Not a
+    /// thread of its own: the binary is size-bound
+    /// (docs/static-binary.md).
+    kallsyms: Kallsyms,
     page: Vec<u8>,
     counter: Counter,
 }
@@ -218,15 +234,9 @@ impl Streamer {
             return None;
         }
         crate::sort::sort_by_key(&mut rings, |(cpu, _, _)| *cpu);
-        let symbols = std::thread::spawn(|| {
-            let mut text = Vec::new();
-            let _ = std::fs::File::open("/proc/kallsyms")
-                .and_then(|f| f.take(KALLSYMS_MAX).read_to_end(&mut text));
-            kallsyms::Symbols::parse(&String::from_utf8_lossy(&text))
-        });
         Some(Streamer {
             rings,
-            symbols,
+            kallsyms: Kallsyms::Unread,
             page: vec![0; page_size],
             counter: Counter {
                 layout,
@@ -244,6 +254,42 @@ impl Streamer {
                 broken: 0,
             },
         })
+    }
+
+    /// Reads the next `piece` bytes of `/proc/kallsyms` once there is an
+    /// event to name the location of; with `piece` 0, the rest of it, and
+    /// makes its table (20 ms here: after the window, not between two
+    /// drains).
+    pub(super) fn read_symbols(&mut self, piece: usize) {
+        if self.counter.events == 0 {
+            return;
+        }
+        loop {
+            self.kallsyms = match std::mem::replace(&mut self.kallsyms, Kallsyms::Unread) {
+                Kallsyms::Unread => match std::fs::File::open("/proc/kallsyms") {
+                    Ok(file) => Kallsyms::Reading(file, Vec::new(), false),
+                    Err(_) => Kallsyms::Read(kallsyms::Symbols::default()),
+                },
+                Kallsyms::Reading(mut file, mut text, false) => {
+                    let at = text.len();
+                    text.resize(at + piece.max(KALLSYMS_PIECE), 0);
+                    let n = file.read(&mut text[at..]).unwrap_or(0);
+                    text.truncate(at + n);
+                    let end = n == 0 || text.len() as u64 >= KALLSYMS_MAX;
+                    Kallsyms::Reading(file, text, end)
+                }
+                Kallsyms::Reading(file, text, true) if piece > 0 => {
+                    Kallsyms::Reading(file, text, true)
+                }
+                Kallsyms::Reading(_, text, true) => {
+                    Kallsyms::Read(kallsyms::Symbols::parse(&String::from_utf8_lossy(&text)))
+                }
+                read @ Kallsyms::Read(_) => read,
+            };
+            if piece > 0 || matches!(self.kallsyms, Kallsyms::Read(_)) {
+                return;
+            }
+        }
     }
 
     /// Reads what the rings hold now; the number of pages read.
@@ -269,9 +315,13 @@ impl Streamer {
     }
 
     /// The counts and the samples, as the files of a bundle.
-    pub(super) fn finish(self) -> Vec<(String, Vec<u8>)> {
+    pub(super) fn finish(mut self) -> Vec<(String, Vec<u8>)> {
+        self.read_symbols(0);
         let counter = self.counter;
-        let symbols = self.symbols.join().unwrap_or_default();
+        let symbols = match self.kallsyms {
+            Kallsyms::Read(symbols) => symbols,
+            _ => kallsyms::Symbols::default(),
+        };
         let location = |address: u64| -> String {
             if address == 0 {
                 return "other".into();
