@@ -99,6 +99,8 @@ pub(crate) fn compile(
         metered: std::sync::OnceLock::new(),
         refers_to,
         warnings,
+        lets: expanded.uses.into_iter().collect(),
+        bound: std::sync::OnceLock::new(),
     })
 }
 
@@ -113,17 +115,19 @@ static FINDING_REFERENCE: LazyLock<regex::Regex> = LazyLock::new(|| {
 /// A built-in condition that compiles on first use, its references to
 /// findings read from its text (a test checks that this gives what
 /// [`compile`] finds in the expression, for every built-in condition).
-pub(crate) fn deferred(source: String, text: String) -> Condition {
-    let mut refers_to = references(&text);
+pub(crate) fn deferred(source: String, expanded: Expanded) -> Condition {
+    let mut refers_to = references(&expanded.text);
     crate::sort::sort(&mut refers_to);
     refers_to.dedup();
     Condition {
         source,
-        text,
+        text: expanded.text,
         program: std::sync::OnceLock::new(),
         metered: std::sync::OnceLock::new(),
         refers_to,
         warnings: Vec::new(),
+        lets: expanded.uses.into_iter().collect(),
+        bound: std::sync::OnceLock::new(),
     }
 }
 

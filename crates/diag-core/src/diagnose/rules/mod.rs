@@ -225,9 +225,30 @@ pub struct Condition {
     pub refers_to: Vec<String>,
     /// Warnings of `rules validate` about the expression (deep nesting).
     pub(crate) warnings: Vec<RuleProblem>,
+    /// The lets `source` names directly.
+    pub(crate) lets: Vec<String>,
+    /// `source` itself compiled and metered, its lets left as variables:
+    /// what runs once the lets' values are bound (see `diagnose`'s
+    /// `Evaluator::value`); `None` when it does not compile alone.
+    bound: std::sync::OnceLock<Option<std::sync::Arc<cel::IdedExpr>>>,
 }
 
 impl Condition {
+    /// The expression as written, its lets as variables, metered; `None`
+    /// when it names no let or does not compile alone.
+    pub(crate) fn bound(&self) -> Option<&cel::IdedExpr> {
+        if self.lets.is_empty() {
+            return None;
+        }
+        self.bound
+            .get_or_init(|| {
+                cel::Program::compile(&self.source)
+                    .ok()
+                    .map(|p| std::sync::Arc::new(budget::instrument(p.expression())))
+            })
+            .as_deref()
+    }
+
     /// The compiled expression.
     pub(crate) fn program(&self) -> &cel::Program {
         self.program.get_or_init(|| {
@@ -287,6 +308,9 @@ pub struct Rule {
     /// Named expressions (`[rule.let]`: name, expression as written), in
     /// the order written; the conditions below name them.
     pub lets: Vec<(String, String)>,
+    /// The same lets as conditions (their text expanded), evaluated at
+    /// most once per rule evaluation.
+    pub(crate) let_conditions: Vec<(String, Condition)>,
     /// Condition trigger (for a cause: the hypothesis' own condition).
     pub when: Option<Condition>,
     /// Data precondition: when false, the rule cannot be checked and is
@@ -1094,7 +1118,7 @@ fn compile_rule(
             return None;
         }
         if depth == Depth::Builtin && !always {
-            return Some(check::deferred(source, expanded.text));
+            return Some(check::deferred(source, expanded));
         }
         match check::compile(source, expanded, at) {
             Ok(condition) => Some(condition),
@@ -1240,6 +1264,16 @@ fn compile_rule(
         next_steps: raw.next_steps,
         kind,
         log,
+        let_conditions: let_sources
+            .iter()
+            .zip(&lets)
+            .map(|((name, source, _), (_, expanded))| {
+                (
+                    name.clone(),
+                    check::deferred(source.clone(), expanded.clone()),
+                )
+            })
+            .collect(),
         lets: let_sources
             .into_iter()
             .map(|(name, source, _)| (name, source))
