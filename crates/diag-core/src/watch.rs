@@ -13,7 +13,8 @@
 //!   ([`Follower::overwritten`]; `diag watch` prints a NOTE line when the
 //!   count grows).
 //! - [`Watcher`] re-diagnoses the window with the full rule set, at most
-//!   once per interval and only when records arrived, and hands back the
+//!   once per interval (longer when an evaluation took more than 1/33 of
+//!   it: [`evaluation_gap`]) and only when records arrived, and hands back the
 //!   kernel-log findings with new lines since the last report. Windowed
 //!   rules (N link flaps within 10 minutes) see the history they need; a
 //!   flood becomes one line per interval with its count, not one per
@@ -244,6 +245,21 @@ pub struct Watcher<'r> {
     pending: usize,
     reported: BTreeMap<String, usize>,
     evaluations: u64,
+    /// How long the last evaluation took.
+    last_cost: Duration,
+}
+
+/// An evaluation may take at most one part in this many of the time
+/// between two: about 3% of a core, whatever the window holds.
+pub const COST_SHARE: u32 = 33;
+
+/// The time from one evaluation to the next: `interval`, or longer when
+/// the last evaluation took more than 1/[`COST_SHARE`] of it (a flood
+/// fills the window with matching lines, and re-diagnosing it costs more;
+/// the watcher then reports less often rather than take the CPU the host
+/// is short of).
+pub fn evaluation_gap(interval: Duration, last_cost: Duration) -> Duration {
+    interval.max(last_cost.saturating_mul(COST_SHARE))
 }
 
 impl<'r> Watcher<'r> {
@@ -259,6 +275,7 @@ impl<'r> Watcher<'r> {
             pending: 0,
             reported: BTreeMap::new(),
             evaluations: 0,
+            last_cost: Duration::ZERO,
         }
     }
 
@@ -268,9 +285,10 @@ impl<'r> Watcher<'r> {
     pub fn step(&mut self, timeout: Duration) -> Result<Vec<Update>, WatchError> {
         // Records already read and waiting for the interval: do not sleep
         // past the moment they are due.
-        let due_in = self.last_run.map_or(Duration::ZERO, |t| {
-            self.interval.saturating_sub(t.elapsed())
-        });
+        let gap = evaluation_gap(self.interval, self.last_cost);
+        let due_in = self
+            .last_run
+            .map_or(Duration::ZERO, |t| gap.saturating_sub(t.elapsed()));
         let wait = if self.unevaluated {
             timeout.min(due_in)
         } else {
@@ -287,7 +305,7 @@ impl<'r> Watcher<'r> {
         }
         let (lines, fresh) = self.follower.take_new();
         self.pending = (self.pending + fresh).min(lines);
-        let ready = self.last_run.is_none_or(|t| t.elapsed() >= self.interval);
+        let ready = self.last_run.is_none_or(|t| t.elapsed() >= gap);
         if !self.unevaluated || !ready {
             return Ok(Vec::new());
         }
@@ -298,8 +316,10 @@ impl<'r> Watcher<'r> {
         let text = self.follower.window_text();
         let lines = text.split(|&b| b == b'\n').count().saturating_sub(1);
         let first_new = lines.saturating_sub(self.pending) + 1;
+        let started = Instant::now();
         let snapshot = Snapshot::from_inputs([(INPUT, text)]);
         let diagnosis = diagnose(&snapshot, self.rules);
+        self.last_cost = started.elapsed();
         self.last_run = Some(Instant::now());
         self.unevaluated = false;
         self.pending = 0;
@@ -412,6 +432,8 @@ mod tests {
             &path,
             "6,3,3000,-;e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex\n",
         );
+        // (The next evaluation waits out the cost of the last one.)
+        std::thread::sleep(evaluation_gap(Duration::ZERO, w.last_cost));
         let updates = w.step(Duration::ZERO).expect("step");
         assert!(
             updates.iter().all(|u| u.finding.id != oom[0].finding.id),
@@ -420,6 +442,7 @@ mod tests {
 
         // One more kill: reported again, not as new, with the window count.
         append(&path, &format!("3,4,4000,-;{OOM}\n"));
+        std::thread::sleep(evaluation_gap(Duration::ZERO, w.last_cost));
         let updates = w.step(Duration::ZERO).expect("step");
         let again = updates
             .iter()
@@ -428,6 +451,33 @@ mod tests {
         assert!(!again.first);
         assert_eq!(again.finding.count, 3);
         assert_eq!(w.evaluations(), 3);
+    }
+
+    /// Under a flood an evaluation costs more: the next one waits until
+    /// it is at most 1/33 of the time between the two.
+    #[test]
+    fn an_evaluation_that_costs_more_spaces_out_the_next() {
+        let second = Duration::from_secs(1);
+        assert_eq!(evaluation_gap(second, Duration::from_millis(10)), second);
+        assert_eq!(
+            evaluation_gap(second, Duration::from_millis(50)),
+            Duration::from_millis(1650)
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("kmsg");
+        std::fs::write(&path, format!("3,1,1000,-;{OOM}\n")).expect("write");
+        let rules = rules();
+        let f = Follower::open(&path, Start::Beginning, 1 << 20).expect("open");
+        // No interval: only the cost of the last evaluation spaces them.
+        let mut w = Watcher::new(f, &rules, Duration::ZERO);
+        assert!(!w.step(Duration::ZERO).expect("step").is_empty());
+        assert!(w.last_cost > Duration::ZERO);
+        append(&path, &format!("3,2,2000,-;{OOM}\n"));
+        assert!(w.step(Duration::ZERO).expect("step").is_empty());
+        assert_eq!(w.evaluations(), 1);
+        std::thread::sleep(evaluation_gap(Duration::ZERO, w.last_cost));
+        assert!(!w.step(Duration::ZERO).expect("step").is_empty());
+        assert_eq!(w.evaluations(), 2);
     }
 
     #[test]

@@ -438,7 +438,8 @@ pub(crate) struct WatchArgs {
     #[arg(long, value_name = "PATH", default_value = "/dev/kmsg")]
     pub(crate) device: PathBuf,
     /// Diagnose at most once every SECONDS (a flood becomes one line per
-    /// interval, with its count).
+    /// interval, with its count; longer when diagnosing takes more than
+    /// 3% of the time between two, so a flood cannot take the CPU).
     #[arg(long, value_name = "SECONDS", default_value_t = 1.0)]
     pub(crate) interval: f64,
     /// Start with the records the kernel still holds, not only new ones.
