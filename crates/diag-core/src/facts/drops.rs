@@ -241,16 +241,26 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
         notes.extend(more);
         stats
     });
-    let counts = snapshot.text(COUNTS).map(|text| {
-        facts.inputs.push(COUNTS.to_string());
-        let (counts, more) = counts::parse_counts(COUNTS, &text);
-        notes.extend(more);
-        counts
-    });
-    let Some(text) = snapshot.text(EVENTS) else {
-        return facts;
+    // A counts file with no row (empty, cut, garbage) counts nothing: the
+    // event lines are then counted as they are, samples or not.
+    let counts = snapshot
+        .text(COUNTS)
+        .map(|text| {
+            facts.inputs.push(COUNTS.to_string());
+            let (counts, more) = counts::parse_counts(COUNTS, &text);
+            notes.extend(more);
+            counts
+        })
+        .filter(|counts| !counts.totals.is_empty());
+    // Counts without their samples still say what was dropped.
+    let text = match snapshot.text(EVENTS) {
+        Some(text) => {
+            facts.inputs.push(EVENTS.to_string());
+            text
+        }
+        None if counts.is_some() => std::borrow::Cow::Borrowed(""),
+        None => return facts,
     };
-    facts.inputs.push(EVENTS.to_string());
     facts.collected = true;
     if let Some(format) = &format {
         facts.kernel_reasons = format.symbols.len() as u64;
@@ -394,7 +404,13 @@ pub fn from_snapshot(snapshot: &Snapshot, notes: &mut Vec<Note>) -> DropFacts {
             protocols,
             protocol,
             location,
-            input: EVENTS.to_string(),
+            // No sample line of it: the counts are its evidence.
+            input: if tally.first_line == 0 && counts.is_some() {
+                COUNTS
+            } else {
+                EVENTS
+            }
+            .to_string(),
             line: u32::try_from(tally.first_line).unwrap_or(u32::MAX),
             excerpt,
             reason,
@@ -496,8 +512,29 @@ mod tests {
         // No sample line for it: the count stands, line 0.
         let firewall = drops.reason("NETFILTER_DROP").expect("NETFILTER_DROP");
         assert_eq!((firewall.count, firewall.line), (12, 0));
+        assert_eq!(firewall.input, COUNTS);
         assert_eq!(drops.locations[0].name, "__udp4_lib_rcv+0x4bc/0xd00");
         assert!(drops.inputs.contains(&COUNTS.to_string()));
+    }
+
+    /// A counts file that counts nothing is not trusted over the event
+    /// lines; counts without their samples still count.
+    #[test]
+    fn a_counts_file_without_rows_or_without_samples() {
+        for counts in [
+            "",
+            "# diag kfree_skb counts\n[totals]\nNO_SOC",
+            "\u{1b}garbage\t\t\n",
+        ] {
+            let (drops, _) = facts(&[(EVENTS, TRACE_MIXED), (COUNTS, counts)]);
+            assert_eq!(drops.events, 8, "{counts:?}");
+        }
+        let counts = "[totals]\nNO_SOCKET\t2048\t__udp4_lib_rcv+0x4bc/0xd00\t5000\n";
+        let (drops, _) = facts(&[(COUNTS, counts)]);
+        assert!(drops.collected);
+        let no_socket = drops.reason("NO_SOCKET").expect("NO_SOCKET");
+        assert_eq!((no_socket.count, no_socket.line), (5000, 0));
+        assert_eq!(no_socket.input, COUNTS);
     }
 
     #[test]

@@ -315,6 +315,26 @@ fn read_bounded(path: &Path, max: usize) -> Result<(Vec<u8>, bool), TraceError> 
     Ok((bytes, cut))
 }
 
+/// The instance's `per_cpu/cpuN` directories, by CPU number.
+fn per_cpu_dirs(instance: &Path) -> Vec<(u32, PathBuf)> {
+    let mut dirs: Vec<(u32, PathBuf)> = std::fs::read_dir(instance.join("per_cpu"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let cpu = entry
+                .file_name()
+                .to_str()?
+                .strip_prefix("cpu")?
+                .parse::<u32>()
+                .ok()?;
+            Some((cpu, entry.path()))
+        })
+        .collect();
+    crate::sort::sort_by_key(&mut dirs, |(cpu, _)| *cpu);
+    dirs
+}
+
 /// `trace/snmp.start` and `trace/snmp.end`, when both were read.
 fn counters(start: Option<Vec<u8>>, end: Option<Vec<u8>>) -> Recorded {
     match (start, end) {
@@ -378,6 +398,8 @@ fn record(
     // Until the collection is done and the window has run, or a signal.
     let signalled = || now.load(std::sync::atomic::Ordering::SeqCst);
     let mut files = Vec::new();
+    // How long the event was enabled (not counting the reading after).
+    let window;
     match streamer {
         Some(mut streamer) => {
             let mut done = false;
@@ -406,6 +428,7 @@ fn record(
             }
             let snmp_end = snmp();
             std::fs::write(&enable, "0").map_err(|e| TraceError::io(&enable, e))?;
+            window = started.elapsed();
             streamer.drain()?;
             files.extend(counters(snmp_start, snmp_end));
             files.extend(streamer.finish());
@@ -420,28 +443,18 @@ fn record(
             }
             let snmp_end = snmp();
             std::fs::write(&enable, "0").map_err(|e| TraceError::io(&enable, e))?;
+            window = started.elapsed();
             files.extend(counters(snmp_start, snmp_end));
             let (trace, _cut) = read_bounded(&dir.join("trace"), options.max_bytes)?;
             files.push(("trace/kfree_skb.txt".into(), trace));
         }
     }
-    let window = started.elapsed();
     let mut per_cpu = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(dir.join("per_cpu")) {
-        for entry in entries.flatten() {
-            let cpu = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.strip_prefix("cpu"))
-                .and_then(|n| n.parse::<u32>().ok());
-            if let Some(cpu) = cpu {
-                if let Ok((text, _)) = read_bounded(&entry.path().join("stats"), 4096) {
-                    per_cpu.push((cpu, String::from_utf8_lossy(&text).into_owned()));
-                }
-            }
+    for (cpu, path) in per_cpu_dirs(&dir) {
+        if let Ok((text, _)) = read_bounded(&path.join("stats"), 4096) {
+            per_cpu.push((cpu, String::from_utf8_lossy(&text).into_owned()));
         }
     }
-    crate::sort::sort_by_key(&mut per_cpu, |(cpu, _)| *cpu);
     drop(instance);
     let stats = RecordingStats {
         window_seconds: Some(window.as_secs_f64()),

@@ -213,16 +213,8 @@ impl Streamer {
             .and_then(|t| t.trim().parse::<usize>().ok())
             .map_or(4096, |kb| kb.clamp(4, 1024) * 1024);
         let mut rings = Vec::new();
-        for entry in std::fs::read_dir(instance.join("per_cpu")).ok()?.flatten() {
-            let Some(cpu) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.strip_prefix("cpu"))
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            let path = entry.path().join("trace_pipe_raw");
+        for (cpu, dir) in super::per_cpu_dirs(instance) {
+            let path = dir.join("trace_pipe_raw");
             let file = std::fs::OpenOptions::new()
                 .read(true)
                 .custom_flags(nix::fcntl::OFlag::O_NONBLOCK.bits())
@@ -233,7 +225,6 @@ impl Streamer {
         if rings.is_empty() {
             return None;
         }
-        crate::sort::sort_by_key(&mut rings, |(cpu, _, _)| *cpu);
         Some(Streamer {
             rings,
             kallsyms: Kallsyms::Unread,
