@@ -100,24 +100,19 @@ pub struct LineFilter {
     set_rules: Vec<SlotRule>,
     user: Vec<SlotRule>,
     state: Option<RegexSet>,
-    /// Every pattern a line is checked against, in one set over bytes:
-    /// the built-in rules' (slots `0..set_rules.len()`), the state
-    /// patterns, then the first lines of multi-line events
-    /// ([`crate::parse::events::START_PATTERNS`]). One pass of its lazy
-    /// DFA over a line answers all three; built without Unicode classes,
-    /// it answers as the Unicode patterns do for an ASCII line only, so a
+    /// The literals of every pattern a line is checked against
+    /// ([`LineFilter::patterns`], [`super::prefilter`]): an ASCII line is
+    /// checked only with the patterns whose literals it holds, one by one
+    /// as the diagnosis writes them. On ASCII text the literals, found
+    /// with ASCII case ignored, are those of the Unicode patterns too; a
     /// line with other bytes takes the patterns one by one. `None` when a
-    /// pattern does not compile that way (then every line does). Built
-    /// when a large log first needs it ([`LineFilter::all`]): ~25 ms of
-    /// CPU that an analysis of small logs does not spend.
-    all: std::sync::OnceLock<Option<regex::bytes::RegexSet>>,
+    /// pattern has no literal to search for (then every line does; a test
+    /// keeps the built-in patterns from that). Built when a large log
+    /// first needs it.
+    prefilter: std::sync::OnceLock<Option<super::prefilter::Prefilter>>,
     /// Time one user pattern may take over one input.
     user_budget: Duration,
 }
-
-/// Cache of the lazy DFA of [`LineFilter`]'s one set (as the rules' log
-/// set: ~100 patterns thrash the default 2 MiB).
-const ALL_DFA_CACHE: usize = 32 << 20;
 
 /// What a line is, as far as the patterns say.
 #[derive(Debug, Default)]
@@ -149,30 +144,30 @@ impl LineFilter {
             set_rules,
             user,
             state,
-            all: std::sync::OnceLock::new(),
+            prefilter: std::sync::OnceLock::new(),
             user_budget,
         }
     }
 
-    /// The one set of every pattern (see the field), built on first use.
-    fn all(&self) -> Option<&regex::bytes::RegexSet> {
-        self.all
-            .get_or_init(|| {
-                let rules = self.set.as_ref().map_or(&[][..], |s| s.patterns());
-                let states = self.state.as_ref().map_or(&[][..], |s| s.patterns());
-                let patterns: Vec<&str> = rules
-                    .iter()
-                    .map(String::as_str)
-                    .chain(states.iter().map(String::as_str))
-                    .chain(crate::parse::events::START_PATTERNS)
-                    .collect();
-                regex::bytes::RegexSetBuilder::new(&patterns)
-                    .unicode(false)
-                    .dfa_size_limit(ALL_DFA_CACHE)
-                    .size_limit(ALL_DFA_CACHE * 2)
-                    .build()
-                    .ok()
-            })
+    /// Every pattern a line is checked against, in the prefilter's order
+    /// (its candidates are indices of this list): the built-in rules',
+    /// the state patterns, the first lines of multi-line events
+    /// ([`crate::parse::events::START_PATTERNS`]).
+    pub fn patterns(&self) -> Vec<&str> {
+        let rules = self.set.as_ref().map_or(&[][..], |s| s.patterns());
+        let states = self.state.as_ref().map_or(&[][..], |s| s.patterns());
+        rules
+            .iter()
+            .map(String::as_str)
+            .chain(states.iter().map(String::as_str))
+            .chain(crate::parse::events::START_PATTERNS)
+            .collect()
+    }
+
+    /// The prefilter (see the field), built on first use.
+    fn prefilter(&self) -> Option<&super::prefilter::Prefilter> {
+        self.prefilter
+            .get_or_init(|| super::prefilter::Prefilter::new(self.patterns()))
             .as_ref()
     }
 
@@ -447,6 +442,9 @@ pub struct Compactor<'f> {
     /// Lines of units kept since the last compaction that only the tail
     /// budget keeps.
     tail_lines: u64,
+    /// The prefilter's candidates of the line being matched (kept to
+    /// reuse its allocation).
+    candidates: Vec<u32>,
     clock: UserClock,
     notes: Vec<Note>,
 }
@@ -464,6 +462,7 @@ impl<'f> Compactor<'f> {
             pin_next: None,
             lead: Elided::default(),
             tail_lines: 0,
+            candidates: Vec::new(),
             clock: UserClock {
                 spent: vec![Duration::ZERO; filter.user.len()],
                 stopped: vec![false; filter.user.len()],
@@ -530,29 +529,32 @@ impl<'f> Compactor<'f> {
         let message: &str = &view.message;
         let bytes = message.as_bytes();
         let rules = filter.set_rules.len();
-        let (state_hit, starts) = match filter.all() {
-            Some(all) if bytes.is_ascii() && !all.is_match(bytes) => (false, false),
-            Some(all) if bytes.is_ascii() => {
+        let prefilter = filter.prefilter().filter(|_| bytes.is_ascii());
+        let (state_hit, starts) = match prefilter {
+            Some(prefilter) => {
+                let mut candidates = std::mem::take(&mut self.candidates);
+                prefilter.candidates(bytes, &mut candidates);
                 let states = filter.state.as_ref().map_or(0, |s| s.len());
                 let (mut state, mut starts) = (false, false);
-                for slot in all.matches(bytes).iter() {
-                    if slot >= rules + states {
+                for &slot in &candidates {
+                    let i = slot as usize;
+                    if i >= rules + states {
                         starts = true;
-                    } else if slot >= rules {
+                    } else if i >= rules {
                         state = true;
-                    } else if let Some(hit) = self.confirm(
-                        slot as u32,
-                        &filter.set_rules[slot],
-                        message,
-                        segment,
-                        &mut pin,
-                    ) {
+                    } else if let Some(hit) =
+                        self.confirm(slot, &filter.set_rules[i], message, segment, &mut pin)
+                    {
                         out.push(hit);
                     }
                 }
-                (state, starts)
+                self.candidates = candidates;
+                (
+                    state && filter.state.as_ref().is_some_and(|s| s.is_match(message)),
+                    starts && crate::parse::events::starts(message),
+                )
             }
-            _ => {
+            None => {
                 if let Some(set) = &filter.set {
                     if set.is_match(bytes) {
                         for slot in set.matches(bytes).iter() {
@@ -1021,8 +1023,11 @@ mod tests {
         let rules = crate::diagnose::rules::RuleSet::builtin().expect("rules");
         let one_set = rules.line_filter();
         let by_pattern = rules.line_filter();
-        by_pattern.all.set(None).expect("not built yet");
-        assert!(one_set.all().is_some(), "the built-in patterns combine");
+        by_pattern.prefilter.set(None).expect("not built yet");
+        assert!(
+            one_set.prefilter().is_some(),
+            "the built-in patterns have literals"
+        );
         let parser = crate::parse::kernel_log::TextLines::new("var/log/kern.log", false);
         let lines = [
             "[ 12.5] Out of memory: Killed process 4242 (java) total-vm:1kB",

@@ -18,6 +18,7 @@ pub mod md;
 pub mod memory;
 pub mod netconfig;
 pub mod netview;
+pub mod prefilter;
 pub mod probe;
 pub mod services;
 pub mod sockets;

@@ -1,0 +1,414 @@
+//! Literals every match of a pattern contains: the kernel-log stream's
+//! first test of a line (issue 23).
+//!
+//! A large log's lines nearly all match none of the ~100 patterns of
+//! [`super::kernel_stream::LineFilter`]. Asking the patterns' one lazy DFA
+//! costs a search per line, and the DFA of ~100 unanchored patterns keeps
+//! building states as new text arrives (27% of a 32 MiB log's analysis at
+//! 0.1% matching lines went to `cache_next_state`). So each pattern is
+//! reduced to a set of literals one of which every match of it contains
+//! (`EXT[234]-fs error \(device` → `ext2-fs error (device`, …), and one
+//! Aho-Corasick automaton of all of them, ASCII case ignored, says which
+//! lines can match at all: only those go to the DFA. A pattern with no
+//! such literal of at least [`MIN_LEN`] bytes (`^\S+: \d+`) makes the
+//! prefilter give up: every line goes to the DFA, as before.
+//!
+//! The literals are found on the pattern's syntax tree as regex-syntax
+//! parses it (the same bytes, no Unicode classes, as the DFA): a
+//! literal, or a small class (`[Nn]`, `[234]`) is a set of exact strings;
+//! a concatenation multiplies the exact sets of its pieces into runs
+//! (`neighbou?r` → `neighbor`, `neighbour`) and keeps the best run or
+//! the best required set of a piece; an alternation needs one of its
+//! branches' sets; a repetition of at least one needs its body's. "Best"
+//! is the set whose shortest literal is longest.
+
+use aho_corasick::automaton::{Automaton, OverlappingState};
+use aho_corasick::{dfa::DFA, Input};
+use regex_syntax::hir::{Class, Hir, HirKind};
+
+/// Shortest literal worth searching for: a pattern whose best set has a
+/// shorter one is not prefiltered (a two-byte literal is in most lines).
+pub const MIN_LEN: usize = 3;
+
+/// Most strings an exact set may hold (a cross product stops there).
+const MAX_SET: usize = 64;
+
+/// Most distinct bytes (ASCII case folded) a class may have to count as a
+/// set of exact one-byte strings.
+const MAX_CLASS: usize = 4;
+
+/// One automaton of the literals of every pattern: the patterns a line
+/// may match are those whose literals it holds.
+#[derive(Debug, Clone)]
+pub struct Prefilter {
+    /// The automaton itself, not `AhoCorasick` (which puts every kind of
+    /// automaton behind a `dyn`).
+    ac: DFA,
+    /// For each literal, the patterns (indices) it is a literal of.
+    owners: Vec<Vec<u32>>,
+    /// How many patterns.
+    patterns: u32,
+}
+
+impl Prefilter {
+    /// The prefilter of `patterns` (regex syntax, parsed without Unicode
+    /// classes), or `None` when one of them has no required literal of
+    /// [`MIN_LEN`] bytes or does not parse.
+    pub fn new<'p>(patterns: impl IntoIterator<Item = &'p str>) -> Option<Self> {
+        let mut literals: Vec<(Vec<u8>, u32)> = Vec::new();
+        let mut count = 0;
+        for (i, pattern) in patterns.into_iter().enumerate() {
+            count += 1;
+            let hir = regex_syntax::ParserBuilder::new()
+                .unicode(false)
+                .utf8(false)
+                .build()
+                .parse(pattern)
+                .ok()?;
+            let i = u32::try_from(i).ok()?;
+            literals.extend(required(&hir)?.into_iter().map(|l| (l, i)));
+        }
+        crate::sort::sort(&mut literals);
+        let mut unique: Vec<Vec<u8>> = Vec::new();
+        let mut owners: Vec<Vec<u32>> = Vec::new();
+        for (literal, i) in literals {
+            if unique.last() != Some(&literal) {
+                unique.push(literal);
+                owners.push(Vec::new());
+            }
+            if let Some(o) = owners.last_mut() {
+                o.push(i);
+            }
+        }
+        // A DFA: a search costs a table lookup a byte. (A contiguous NFA,
+        // `AhoCorasick`'s choice for this many literals, follows failure
+        // links: 1.6x the instructions; a `RegexSet` of one alternation of
+        // literals per pattern, 1.2x.)
+        let ac = aho_corasick::dfa::Builder::new()
+            .ascii_case_insensitive(true)
+            .build(&unique)
+            .ok()?;
+        Some(Prefilter {
+            ac,
+            owners,
+            patterns: count,
+        })
+    }
+
+    /// The patterns `line` may match (those whose literals it holds), in
+    /// increasing order, into `out` (cleared first).
+    pub fn candidates(&self, line: &[u8], out: &mut Vec<u32>) {
+        out.clear();
+        let input = Input::new(line);
+        let mut state = OverlappingState::start();
+        loop {
+            if self.ac.try_find_overlapping(&input, &mut state).is_err() {
+                // (Not with this DFA: no size limit, unanchored.) Every
+                // pattern may match.
+                out.clear();
+                out.extend(0..self.patterns);
+                return;
+            }
+            let Some(m) = state.get_match() else {
+                break;
+            };
+            if let Some(owners) = self.owners.get(m.pattern().as_usize()) {
+                out.extend_from_slice(owners);
+            }
+        }
+        if out.len() > 1 {
+            out.sort_unstable();
+            out.dedup();
+        }
+    }
+
+    /// Whether `line` may match a pattern.
+    pub fn may_match(&self, line: &[u8]) -> bool {
+        !matches!(self.ac.try_find(&Input::new(line)), Ok(None))
+    }
+}
+
+/// A set of literals one of which (ASCII case ignored) every match of
+/// `hir` contains, each at least [`MIN_LEN`] long.
+pub fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    best(hir)
+        .filter(|set| shortest(set) >= MIN_LEN)
+        .map(minimal)
+}
+
+/// `set` without the strings that contain another of its strings (where
+/// the longer one is, the shorter one is too).
+fn minimal(mut set: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+    crate::sort::sort_by_key(&mut set, Vec::len);
+    let mut kept: Vec<Vec<u8>> = Vec::new();
+    for s in set {
+        if !kept.iter().any(|k| memchr::memmem::find(&s, k).is_some()) {
+            kept.push(s);
+        }
+    }
+    crate::sort::sort(&mut kept);
+    kept
+}
+
+/// The length of the shortest string of `set`.
+fn shortest(set: &[Vec<u8>]) -> usize {
+    set.iter().map(Vec::len).min().unwrap_or(0)
+}
+
+/// The better of two required sets: the one whose shortest literal is
+/// longer, then the smaller.
+fn better(a: Option<Vec<Vec<u8>>>, b: Option<Vec<Vec<u8>>>) -> Option<Vec<Vec<u8>>> {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let key = |s: &Vec<Vec<u8>>| (shortest(s), std::cmp::Reverse(s.len()));
+            Some(if key(&b) > key(&a) { b } else { a })
+        }
+        (a, b) => a.or(b),
+    }
+}
+
+/// The best required set of `hir` (literals may be short or empty: the
+/// caller judges).
+fn best(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    if let Some(set) = exact(hir) {
+        return (shortest(&set) > 0).then_some(set);
+    }
+    match hir.kind() {
+        HirKind::Capture(capture) => best(&capture.sub),
+        HirKind::Repetition(rep) if rep.min >= 1 => best(&rep.sub),
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for branch in branches {
+                all.extend(best(branch).filter(|s| shortest(s) > 0)?);
+            }
+            crate::sort::sort(&mut all);
+            all.dedup();
+            Some(all)
+        }
+        HirKind::Concat(parts) => {
+            let nonempty = |s: Vec<Vec<u8>>| (shortest(&s) > 0).then_some(s);
+            let mut found = None;
+            let mut run: Option<Vec<Vec<u8>>> = None;
+            for part in parts {
+                match exact(part) {
+                    Some(piece) => {
+                        let so_far = run.take().unwrap_or_else(|| vec![Vec::new()]);
+                        run = match product(&so_far, &piece) {
+                            Some(longer) => Some(longer),
+                            None => {
+                                // Too many strings: the run so far is a
+                                // candidate, a new one starts here.
+                                found = better(found, nonempty(so_far));
+                                Some(piece)
+                            }
+                        };
+                    }
+                    None => {
+                        found = better(found, run.take().and_then(nonempty));
+                        found = better(found, best(part));
+                    }
+                }
+            }
+            better(found, run.and_then(nonempty))
+        }
+        _ => None,
+    }
+}
+
+/// Every string `hir` matches, ASCII letters in lower case, when they are
+/// few ([`MAX_SET`]).
+fn exact(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
+        HirKind::Literal(lit) => Some(vec![lit.0.to_ascii_lowercase()]),
+        HirKind::Class(class) => {
+            let mut bytes: Vec<u8> = Vec::new();
+            let mut add = |lo: u32, hi: u32| {
+                for c in lo..=hi {
+                    let b = u8::try_from(c).ok().filter(u8::is_ascii)?;
+                    let b = b.to_ascii_lowercase();
+                    if !bytes.contains(&b) {
+                        bytes.push(b);
+                    }
+                    if bytes.len() > MAX_CLASS {
+                        return None;
+                    }
+                }
+                Some(())
+            };
+            match class {
+                Class::Bytes(c) => {
+                    for r in c.iter() {
+                        add(u32::from(r.start()), u32::from(r.end()))?;
+                    }
+                }
+                Class::Unicode(c) => {
+                    for r in c.iter() {
+                        add(u32::from(r.start()), u32::from(r.end()))?;
+                    }
+                }
+            }
+            Some(bytes.into_iter().map(|b| vec![b]).collect())
+        }
+        HirKind::Capture(capture) => exact(&capture.sub),
+        HirKind::Repetition(rep) if rep.max == Some(1) && rep.min <= 1 => {
+            let mut set = exact(&rep.sub)?;
+            if rep.min == 0 {
+                set.push(Vec::new());
+            }
+            Some(set)
+        }
+        HirKind::Concat(parts) => parts.iter().try_fold(vec![Vec::new()], |so_far, part| {
+            product(&so_far, &exact(part)?)
+        }),
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for branch in branches {
+                all.extend(exact(branch)?);
+                if all.len() > MAX_SET {
+                    return None;
+                }
+            }
+            crate::sort::sort(&mut all);
+            all.dedup();
+            Some(all)
+        }
+        HirKind::Repetition(_) => None,
+    }
+}
+
+/// Every string of `a` followed by every string of `b`, when there are at
+/// most [`MAX_SET`].
+fn product(a: &[Vec<u8>], b: &[Vec<u8>]) -> Option<Vec<Vec<u8>>> {
+    if a.len().saturating_mul(b.len()) > MAX_SET {
+        return None;
+    }
+    let mut out = Vec::with_capacity(a.len() * b.len());
+    for x in a {
+        for y in b {
+            let mut s = x.clone();
+            s.extend_from_slice(y);
+            out.push(s);
+        }
+    }
+    crate::sort::sort(&mut out);
+    out.dedup();
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The literals of `pattern`; none when it has no required set.
+    fn lits(pattern: &str) -> Vec<String> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .expect("a pattern");
+        required(&hir)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| String::from_utf8(s).expect("ASCII"))
+            .collect()
+    }
+
+    #[test]
+    fn literals_every_match_contains() {
+        assert_eq!(
+            lits(r"EXT[234]-fs error \(device ([^)\s]+)\)"),
+            [
+                "ext2-fs error (device ",
+                "ext3-fs error (device ",
+                "ext4-fs error (device "
+            ]
+        );
+        assert_eq!(
+            lits(r"(?:(arp_cache|ndisc_cache): )?[Nn]eighbou?r table overflow"),
+            ["neighbor table overflow", "neighbour table overflow"]
+        );
+        assert_eq!(
+            lits(r"\b(\d+) (?:callbacks|messages) suppressed"),
+            [" callbacks suppressed", " messages suppressed"]
+        );
+        assert_eq!(lits(r"(?i)\bI/O error\b"), ["i/o error"]);
+        assert_eq!(
+            lits(r"\[Hardware Error\]:|Machine check events logged"),
+            ["[hardware error]:", "machine check events logged"]
+        );
+        // A piece repeated at least once is needed; one that may be
+        // absent is not.
+        assert_eq!(lits(r"(?:abcd)+x"), ["abcd"]);
+        assert!(lits(r"(?:abcd)*xy\d").is_empty());
+        // No literal of three bytes: not prefiltered.
+        assert!(lits(r"^\S+: \d+").is_empty());
+        assert!(lits(r"a|bcdef").is_empty());
+    }
+
+    /// Every line a pattern matches holds one of its literals: checked
+    /// with every pattern of the built-in rules' line filter on the
+    /// lines of the repository's kernel-log corpus (each line as it is,
+    /// and from after its first `;` and `] `, where a message starts).
+    #[test]
+    fn a_line_a_pattern_matches_holds_one_of_its_literals() {
+        let rules = crate::diagnose::rules::RuleSet::builtin().expect("built-in rules");
+        let filter = rules.line_filter();
+        let patterns = filter.patterns();
+        assert!(patterns.len() > 80, "{} patterns", patterns.len());
+        assert!(
+            Prefilter::new(patterns.iter().copied()).is_some(),
+            "every built-in pattern has a literal"
+        );
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/corpus/kmsg");
+        let mut lines: Vec<Vec<u8>> = Vec::new();
+        for file in std::fs::read_dir(dir).expect("the corpus") {
+            let text = std::fs::read(file.expect("a file").path()).expect("readable");
+            for line in text.split(|&b| b == b'\n') {
+                lines.push(line.to_vec());
+                for sep in [&b";"[..], b"] "] {
+                    if let Some(at) = line.windows(sep.len()).position(|w| w == sep) {
+                        lines.push(line[at + sep.len()..].to_vec());
+                    }
+                }
+            }
+        }
+        assert!(lines.len() > 2000, "{} lines", lines.len());
+        let combined = Prefilter::new(patterns.iter().copied()).expect("literals");
+        let regexes: Vec<regex::bytes::Regex> = patterns
+            .iter()
+            .map(|p| {
+                regex::bytes::RegexBuilder::new(p)
+                    .unicode(false)
+                    .build()
+                    .expect("the set's syntax")
+            })
+            .collect();
+        let (mut checked, mut candidates) = (0, 0);
+        let mut cands = Vec::new();
+        for line in &lines {
+            combined.candidates(line, &mut cands);
+            assert!(cands.windows(2).all(|w| w[0] < w[1]), "sorted, once each");
+            assert_eq!(combined.may_match(line), !cands.is_empty());
+            candidates += cands.len();
+            for (i, regex) in regexes.iter().enumerate() {
+                if regex.is_match(line) {
+                    assert!(
+                        cands.contains(&(i as u32)),
+                        "{} matches {:?}: none of its literals is in it",
+                        patterns[i],
+                        String::from_utf8_lossy(line)
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked > 300, "{checked} matches checked");
+        // And it is worth having: a line is a candidate of few patterns.
+        assert!(
+            candidates * 20 < lines.len() * patterns.len(),
+            "{candidates}"
+        );
+    }
+}
