@@ -423,10 +423,11 @@ pub fn confidence(rule: &Rule, explained_present: usize, checkable: usize) -> f6
 
 /// For each rule (by index), the indices of log entries its pattern matches.
 ///
-/// One pass of the ASCII byte-level `RegexSet` of every pattern finds the
-/// candidate lines (see `RuleSet::log_set`); each candidate is confirmed
-/// with the rule's own (Unicode) regex, so a rule matches exactly what its
-/// pattern says.
+/// The candidates of an ASCII line are the patterns whose literals it
+/// holds (`RuleSet::log_prefilter`, `facts::prefilter`); those of another
+/// line, the patterns the byte-level `RegexSet` of every pattern matches
+/// (see `RuleSet::log_set`). Each candidate is confirmed with the rule's
+/// own (Unicode) regex, so a rule matches exactly what its pattern says.
 fn match_log(
     entries: &[LogEntry],
     rules: &RuleSet,
@@ -443,14 +444,25 @@ fn match_log(
     let Some((set, owners)) = rules.log_set() else {
         return hits;
     };
+    let prefilter = rules.log_prefilter();
+    let mut candidates: Vec<u32> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let bytes = entry.message.as_bytes();
-        // Most lines match nothing: the cheap test first.
-        if !set.is_match(bytes) {
-            continue;
+        candidates.clear();
+        match prefilter.filter(|_| bytes.is_ascii()) {
+            Some(prefilter) => prefilter.candidates(bytes, &mut candidates),
+            // Most lines match nothing: the cheap test first.
+            None if set.is_match(bytes) => candidates.extend(
+                set.matches(bytes)
+                    .iter()
+                    .filter_map(|slot| u32::try_from(slot).ok()),
+            ),
+            None => {}
         }
-        for slot in set.matches(bytes).iter() {
-            let owner = owners[slot];
+        for &slot in &candidates {
+            let Some(&owner) = owners.get(slot as usize) else {
+                continue;
+            };
             let confirmed = rules.rules()[owner]
                 .log
                 .as_ref()

@@ -353,6 +353,9 @@ pub struct RuleSet {
     /// owning each; built at load when user rules are in the set, on first use
     /// when only built-in ones are.
     log_set: std::sync::OnceLock<Option<LogSet>>,
+    /// The literals of `log_set`'s patterns (`facts::prefilter`): which
+    /// of them an ASCII line may match. Built on first use.
+    log_prefilter: std::sync::OnceLock<Option<crate::facts::prefilter::Prefilter>>,
     /// State-change patterns (`[[state]]`): what a report's timeline
     /// shows of the kernel log besides the lines rules cite.
     states: Vec<StatePattern>,
@@ -696,6 +699,18 @@ impl RuleSet {
             })
             .as_ref()
             .map(|(set, owners)| (set, owners.as_slice()))
+    }
+
+    /// The literals of [`RuleSet::log_set`]'s patterns, in its order:
+    /// the patterns an ASCII line may match (`None` when a pattern has no
+    /// literal to search for).
+    pub fn log_prefilter(&self) -> Option<&crate::facts::prefilter::Prefilter> {
+        self.log_prefilter
+            .get_or_init(|| {
+                let (set, _) = self.log_set()?;
+                crate::facts::prefilter::Prefilter::new(set.patterns().iter().map(String::as_str))
+            })
+            .as_ref()
     }
 
     /// Which kernel-log lines these rules need (every log pattern, the
@@ -1387,6 +1402,7 @@ fn finish(parsed: Parsed, external: &BTreeSet<String>, trusted: usize) -> Result
     let set = RuleSet {
         rules: ordered,
         log_set: std::sync::OnceLock::new(),
+        log_prefilter: std::sync::OnceLock::new(),
         states,
         state_set: std::sync::OnceLock::new(),
     };
