@@ -548,7 +548,9 @@ impl TextLines {
         notes: &mut Vec<Note>,
     ) -> Option<LineView<'a>> {
         let mut rest = raw.trim_end_matches('\r');
-        if rest.trim().is_empty() || (rest.contains('#') && PSTORE_HEADER.is_match(rest)) {
+        // A pstore header has its `#` after a word of at most 9 letters.
+        let header = rest.as_bytes().iter().take(10).any(|&b| b == b'#');
+        if rest.trim().is_empty() || (header && PSTORE_HEADER.is_match(rest)) {
             return None;
         }
         let mut level = None;
@@ -598,7 +600,12 @@ impl TextLines {
                 })
             });
             if let Some((secs, frac, len)) = stamp {
-                let mut micros: u64 = frac.parse().unwrap_or(0);
+                let mut micros: u64 = if frac.len() <= 9 && frac.bytes().all(|b| b.is_ascii_digit())
+                {
+                    decimal(frac.as_bytes())
+                } else {
+                    frac.parse().unwrap_or(0)
+                };
                 // Normalise the fraction to microseconds whatever its width.
                 match frac.len() {
                     n if n < 6 => micros *= 10u64.pow(6 - n as u32),
@@ -662,7 +669,7 @@ fn monotonic(line: &str) -> Option<(u64, &str, usize)> {
     if !(1..=10).contains(&whole) || bytes.get(i + whole) != Some(&b'.') {
         return None;
     }
-    let secs = line[i..i + whole].parse().ok()?;
+    let secs = decimal(&bytes[i..i + whole]);
     i += whole + 1;
     let frac = digits(i);
     if !(1..=9).contains(&frac) || bytes.get(i + frac) != Some(&b']') {
@@ -676,6 +683,13 @@ fn monotonic(line: &str) -> Option<(u64, &str, usize)> {
         _ => {}
     }
     Some((secs, fraction, i))
+}
+
+/// The value of at most 19 ASCII digits (the callers count them).
+fn decimal(digits: &[u8]) -> u64 {
+    digits
+        .iter()
+        .fold(0, |n, d| n * 10 + u64::from(d.wrapping_sub(b'0')))
 }
 
 /// Where the message starts after `... kernel:` in a syslog line: what

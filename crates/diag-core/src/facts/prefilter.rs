@@ -23,7 +23,7 @@
 //! is the set whose shortest literal is longest.
 
 use aho_corasick::automaton::{Automaton, OverlappingState};
-use aho_corasick::{dfa::DFA, Input};
+use aho_corasick::{dfa::DFA, Input, StartKind};
 use regex_syntax::hir::{Class, Hir, HirKind};
 
 /// Shortest literal worth searching for: a pattern whose best set has a
@@ -86,6 +86,9 @@ impl Prefilter {
         // literals per pattern, 1.2x.)
         let ac = aho_corasick::dfa::Builder::new()
             .ascii_case_insensitive(true)
+            // Searches are unanchored only: no anchored start to build
+            // (half the DFA's construction).
+            .start_kind(StartKind::Unanchored)
             .build(&unique)
             .ok()?;
         Some(Prefilter {
@@ -124,7 +127,9 @@ impl Prefilter {
 
     /// Whether `line` may match a pattern.
     pub fn may_match(&self, line: &[u8]) -> bool {
-        !matches!(self.ac.try_find(&Input::new(line)), Ok(None))
+        let mut out = Vec::new();
+        self.candidates(line, &mut out);
+        !out.is_empty()
     }
 }
 
