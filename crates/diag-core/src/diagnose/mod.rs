@@ -424,7 +424,7 @@ pub fn confidence(rule: &Rule, explained_present: usize, checkable: usize) -> f6
 /// For each rule (by index), the indices of log entries its pattern matches.
 ///
 /// The candidates of an ASCII line are the patterns whose literals it
-/// holds (`RuleSet::log_prefilter`, `facts::prefilter`); those of another
+/// holds (`RuleSet::prefilter`, `facts::prefilter`); those of another
 /// line, the patterns the byte-level `RegexSet` of every pattern matches
 /// (see `RuleSet::log_set`). Each candidate is confirmed with the rule's
 /// own (Unicode) regex, so a rule matches exactly what its pattern says.
@@ -444,12 +444,14 @@ fn match_log(
     let Some((set, owners)) = rules.log_set() else {
         return hits;
     };
-    let prefilter = rules.log_prefilter();
+    // Its candidates beyond the rules' patterns (state patterns, ...)
+    // have no owner here.
+    let prefilter = rules.prefilter();
     let mut candidates: Vec<u32> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let bytes = entry.message.as_bytes();
         candidates.clear();
-        match prefilter.filter(|_| bytes.is_ascii()) {
+        match prefilter.as_deref().filter(|_| bytes.is_ascii()) {
             Some(prefilter) => prefilter.candidates(bytes, &mut candidates),
             // Most lines match nothing: the cheap test first.
             None if set.is_match(bytes) => candidates.extend(

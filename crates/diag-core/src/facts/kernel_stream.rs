@@ -109,7 +109,7 @@ pub struct LineFilter {
     /// pattern has no literal to search for (then every line does; a test
     /// keeps the built-in patterns from that). Built when a large log
     /// first needs it.
-    prefilter: std::sync::OnceLock<Option<super::prefilter::Prefilter>>,
+    prefilter: std::sync::OnceLock<Option<Arc<super::prefilter::Prefilter>>>,
     /// Time one user pattern may take over one input.
     user_budget: Duration,
 }
@@ -164,11 +164,18 @@ impl LineFilter {
             .collect()
     }
 
+    /// The filter with `prefilter`, the prefilter of [`LineFilter::patterns`]
+    /// built already (the rules' own: `RuleSet::prefilter`).
+    pub fn with_prefilter(self, prefilter: Option<Arc<super::prefilter::Prefilter>>) -> Self {
+        let _ = self.prefilter.set(prefilter);
+        self
+    }
+
     /// The prefilter (see the field), built on first use.
     fn prefilter(&self) -> Option<&super::prefilter::Prefilter> {
         self.prefilter
-            .get_or_init(|| super::prefilter::Prefilter::new(self.patterns()))
-            .as_ref()
+            .get_or_init(|| super::prefilter::Prefilter::new(self.patterns()).map(Arc::new))
+            .as_deref()
     }
 
     fn state_slot(&self) -> u32 {
@@ -1015,15 +1022,16 @@ mod tests {
         assert!(!each_line("x", b" \n\t\n", &mut Vec::new(), |_, _| {}));
     }
 
-    /// The one set of every pattern (ASCII lines) and the patterns one by
-    /// one (other lines, or when the set does not compile) find the same
-    /// rule hits, state lines and event starts.
+    /// The prefilter's candidates (ASCII lines; the rules' prefilter, its
+    /// patterns in `LineFilter::patterns`' order) and the patterns one by
+    /// one (other lines, or without a prefilter) find the same rule hits,
+    /// state lines and event starts.
     #[test]
-    fn the_one_pattern_set_agrees_with_the_patterns_one_by_one() {
+    fn the_prefilter_agrees_with_the_patterns_one_by_one() {
         let rules = crate::diagnose::rules::RuleSet::builtin().expect("rules");
         let one_set = rules.line_filter();
-        let by_pattern = rules.line_filter();
-        by_pattern.prefilter.set(None).expect("not built yet");
+        let mut by_pattern = rules.line_filter();
+        by_pattern.prefilter = std::sync::OnceLock::from(None);
         assert!(
             one_set.prefilter().is_some(),
             "the built-in patterns have literals"

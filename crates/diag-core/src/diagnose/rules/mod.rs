@@ -353,9 +353,11 @@ pub struct RuleSet {
     /// owning each; built at load when user rules are in the set, on first use
     /// when only built-in ones are.
     log_set: std::sync::OnceLock<Option<LogSet>>,
-    /// The literals of `log_set`'s patterns (`facts::prefilter`): which
-    /// of them an ASCII line may match. Built on first use.
-    log_prefilter: std::sync::OnceLock<Option<crate::facts::prefilter::Prefilter>>,
+    /// The literals of `log_set`'s patterns, then the state patterns',
+    /// then the first lines' of multi-line events (`facts::prefilter`):
+    /// which of them an ASCII line may match. Built on first use, once
+    /// for the diagnosis and the kernel-log stream.
+    prefilter: std::sync::OnceLock<Option<std::sync::Arc<crate::facts::prefilter::Prefilter>>>,
     /// State-change patterns (`[[state]]`): what a report's timeline
     /// shows of the kernel log besides the lines rules cite.
     states: Vec<StatePattern>,
@@ -701,16 +703,24 @@ impl RuleSet {
             .map(|(set, owners)| (set, owners.as_slice()))
     }
 
-    /// The literals of [`RuleSet::log_set`]'s patterns, in its order:
-    /// the patterns an ASCII line may match (`None` when a pattern has no
-    /// literal to search for).
-    pub fn log_prefilter(&self) -> Option<&crate::facts::prefilter::Prefilter> {
-        self.log_prefilter
+    /// The literals of every pattern a kernel-log line is checked against
+    /// (`LineFilter::patterns`: [`RuleSet::log_set`]'s, in its order, the
+    /// state patterns, the first lines of multi-line events): the
+    /// patterns an ASCII line may match. `None` when a pattern has no
+    /// literal to search for.
+    pub fn prefilter(&self) -> Option<std::sync::Arc<crate::facts::prefilter::Prefilter>> {
+        self.prefilter
             .get_or_init(|| {
-                let (set, _) = self.log_set()?;
-                crate::facts::prefilter::Prefilter::new(set.patterns().iter().map(String::as_str))
+                let rules = self.log_set().map_or(&[][..], |(set, _)| set.patterns());
+                let states = self.state_set().map_or(&[][..], |set| set.patterns());
+                let patterns = rules
+                    .iter()
+                    .chain(states)
+                    .map(String::as_str)
+                    .chain(crate::parse::events::START_PATTERNS);
+                crate::facts::prefilter::Prefilter::new(patterns).map(std::sync::Arc::new)
             })
-            .as_ref()
+            .clone()
     }
 
     /// Which kernel-log lines these rules need (every log pattern, the
@@ -745,6 +755,7 @@ impl RuleSet {
             self.state_set().cloned(),
             budget::Limits::default().pattern_input_time,
         )
+        .with_prefilter(self.prefilter())
     }
 
     /// The rule with this id.
@@ -1402,7 +1413,7 @@ fn finish(parsed: Parsed, external: &BTreeSet<String>, trusted: usize) -> Result
     let set = RuleSet {
         rules: ordered,
         log_set: std::sync::OnceLock::new(),
-        log_prefilter: std::sync::OnceLock::new(),
+        prefilter: std::sync::OnceLock::new(),
         states,
         state_set: std::sync::OnceLock::new(),
     };
