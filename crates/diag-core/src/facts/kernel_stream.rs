@@ -44,7 +44,7 @@ type SlotMap<V> = HashMap<(u32, u32), V, foldhash::fast::RandomState>;
 pub const KEEP_PER_PATTERN: u64 = 256;
 
 /// Bytes of log a pass reads before it gives the pages it read back.
-const RELEASE_EVERY: usize = 8 << 20;
+const RELEASE_EVERY: usize = 2 << 20;
 
 /// Kernel logs larger than this in all (compressed ones counted at ten
 /// times their size) are kept only as far as a [`LineFilter`] says; below
