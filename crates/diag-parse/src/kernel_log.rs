@@ -355,14 +355,25 @@ impl KmsgLines {
             }
             return None;
         }
-        let Some((prefix, message)) = raw.split_once(';') else {
+        // By bytes: this runs on every record of a log (`str::split_once`
+        // and `split(',')` went through the general char searcher).
+        let Some(semi) = raw.bytes().position(|b| b == b';') else {
             notes.push(Note::line(input, line, "not a /dev/kmsg record (no ';')"));
             return None;
         };
-        let mut fields = prefix.split(',');
-        let prio = fields.next().and_then(|f| f.parse::<u32>().ok());
-        let seq = fields.next().and_then(|f| f.parse::<u64>().ok());
-        let time_us = fields.next().and_then(|f| f.parse::<u64>().ok());
+        let (prefix, message) = (&raw.as_bytes()[..semi], &raw[semi + 1..]);
+        let mut fields = prefix.split(|&b| b == b',');
+        let number = |field: Option<&[u8]>| -> Option<u64> {
+            let field = field?;
+            if (1..=19).contains(&field.len()) && field.iter().all(u8::is_ascii_digit) {
+                return Some(decimal(field));
+            }
+            // What `str::parse` also takes (a `+`, ...), and what it refuses.
+            std::str::from_utf8(field).ok()?.parse().ok()
+        };
+        let prio = number(fields.next()).and_then(|p| u32::try_from(p).ok());
+        let seq = number(fields.next());
+        let time_us = number(fields.next());
         let (Some(prio), Some(seq), Some(time_us)) = (prio, seq, time_us) else {
             notes.push(Note::line(
                 input,
@@ -762,6 +773,34 @@ pub fn number_boots(entries: &mut [LogEntry]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A record's prefix read by bytes gives what `str::parse` of each
+    /// field gave: a `+`, too many digits, a non-digit.
+    #[test]
+    fn kmsg_prefix_by_bytes_reads_as_str_parse_did() {
+        for (line, expected) in [
+            ("6,12,345,-;msg", Some((6, 12, 345))),
+            ("+6,+12,+345,-;msg", Some((6, 12, 345))),
+            ("6,18446744073709551615,1,-;msg", Some((6, u64::MAX, 1))),
+            ("6,18446744073709551616,1,-;msg", None),
+            ("4294967296,1,1,-;msg", None),
+            ("6,1x,1,-;msg", None),
+            ("6,,1,-;msg", None),
+            ("6,1;msg", None),
+            ("\u{e9},1,1,-;msg", None),
+        ] {
+            let mut parser = KmsgLines::new("dev/kmsg");
+            let view = parser.line(1, line, &mut Vec::new());
+            let got = view.map(|v| {
+                (
+                    u32::from(v.facility.unwrap_or(0)) << 3 | u32::from(v.level.unwrap_or(0)),
+                    v.seq.unwrap_or(0),
+                    v.time_us.unwrap_or(0),
+                )
+            });
+            assert_eq!(got, expected, "{line}");
+        }
+    }
 
     /// The stamp parsed by hand is what the regex captures, or the regex
     /// decides: a line the fast path takes differently would move a time.
