@@ -8,7 +8,9 @@
 //! runs `cargo build --release` before `cargo test`. The chroot test needs
 //! root (CI is root).
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use common::release_binary;
 use std::process::Command;
 
 /// The most `target/release/diag` may weigh (bytes): issue 20's 10 MB
@@ -20,24 +22,6 @@ const PT_INTERP: u32 = 3;
 const DT_NULL: u64 = 0;
 const DT_NEEDED: u64 = 1;
 const EM_X86_64: u16 = 62;
-
-/// `target/release/diag` of the target directory this test was built in
-/// (`target/debug/deps/static_binary-*` → `target/release/diag`).
-fn release_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("current_exe");
-    let target = exe
-        .ancestors()
-        .nth(3)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    let bin = target.join("release/diag");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run `cargo build --release` first (.ci/run does)",
-        bin.display()
-    );
-    bin
-}
 
 fn u16_at(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes(b[at..at + 2].try_into().expect("2 bytes"))

@@ -16,6 +16,25 @@ pub fn corpus() -> PathBuf {
     workspace().join("tests/corpus")
 }
 
+/// `target/release/diag` of the target directory this test was built in
+/// (`target/debug/deps/NAME-*` → `target/release/diag`): `.ci/run` builds
+/// it before the tests; a test that needs it fails without it.
+pub fn release_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("current_exe");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| workspace().join("target"));
+    let bin = target.join("release/diag");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build --release` first (.ci/run does)",
+        bin.display()
+    );
+    bin
+}
+
 /// Runs `diag` with `args`; no terminal, no colour.
 pub fn diag(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_diag"))
