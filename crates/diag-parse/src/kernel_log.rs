@@ -396,7 +396,7 @@ impl KmsgLines {
         }
         self.last_seq = Some(seq);
         self.records += 1;
-        let message = if message.contains("\\x") {
+        let message = if has_escape(message) {
             std::borrow::Cow::Owned(unescape_kmsg(message))
         } else {
             std::borrow::Cow::Borrowed(message)
@@ -696,6 +696,18 @@ fn monotonic(line: &str) -> Option<(u64, &str, usize)> {
     Some((secs, fraction, i))
 }
 
+/// Whether a `/dev/kmsg` message holds a `\\x` escape (by the bytes: a
+/// substring search is set up anew on every call, and this runs on every
+/// record).
+fn has_escape(message: &str) -> bool {
+    let bytes = message.as_bytes();
+    memchr::memchr_iter(b'\\', bytes).any(|at| bytes.get(at + 1) == Some(&b'x'))
+}
+
+/// The searcher of `kernel:` in a syslog line, made once.
+static KERNEL_COLON: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new(b"kernel:"));
+
 /// The value of at most 19 ASCII digits (the callers count them).
 fn decimal(digits: &[u8]) -> u64 {
     digits
@@ -712,7 +724,7 @@ fn syslog_kernel_end(line: &str) -> Option<usize> {
     // 120 characters then `kernel:`: at most 4 bytes a character.
     let window = &bytes[..bytes.len().min(120 * 4 + 7)];
     let mut from = 0;
-    while let Some(pos) = memchr::memmem::find(&window[from..], b"kernel:") {
+    while let Some(pos) = KERNEL_COLON.find(&window[from..]) {
         let at = from + pos;
         let before = &bytes[..at];
         if !before.is_ascii() || at > 120 {
