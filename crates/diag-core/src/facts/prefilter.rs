@@ -225,7 +225,10 @@ fn best(hir: &Hir) -> Option<Vec<Vec<u8>>> {
 fn exact(hir: &Hir) -> Option<Vec<Vec<u8>>> {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
-        HirKind::Literal(lit) => Some(vec![lit.0.to_ascii_lowercase()]),
+        // Only ASCII literals: a Unicode pattern's `(?i)K` (the Kelvin
+        // sign) matches an ASCII `k`, which no literal of its bytes finds.
+        HirKind::Literal(lit) if lit.0.is_ascii() => Some(vec![lit.0.to_ascii_lowercase()]),
+        HirKind::Literal(_) => None,
         HirKind::Class(class) => {
             let mut bytes: Vec<u8> = Vec::new();
             let mut add = |lo: u32, hi: u32| {
@@ -347,6 +350,13 @@ mod tests {
         // absent is not.
         assert_eq!(lits(r"(?:abcd)+x"), ["abcd"]);
         assert!(lits(r"(?:abcd)*xy\d").is_empty());
+        // A character outside ASCII is no literal (under `(?i)` a Unicode
+        // pattern's Kelvin sign matches an ASCII `k`).
+        let kelvin = "(?i)\u{212a}ernel panic";
+        assert!(regex::Regex::new(kelvin)
+            .expect("a pattern")
+            .is_match("kernel panic"));
+        assert_eq!(lits(kelvin), ["ernel panic"]);
         // No literal of three bytes: not prefiltered.
         assert!(lits(r"^\S+: \d+").is_empty());
         assert!(lits(r"a|bcdef").is_empty());
