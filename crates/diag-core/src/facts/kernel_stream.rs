@@ -107,8 +107,9 @@ pub struct LineFilter {
     /// with ASCII case ignored, are those of the Unicode patterns too; a
     /// line with other bytes takes the patterns one by one. `None` when a
     /// pattern has no literal to search for (then every line does; a test
-    /// keeps the built-in patterns from that). Built when a large log
-    /// first needs it.
+    /// keeps the built-in patterns from that). The rules' own
+    /// (`RuleSet::prefilter`, [`LineFilter::with_prefilter`]), or built
+    /// on first use.
     prefilter: std::sync::OnceLock<Option<Arc<super::prefilter::Prefilter>>>,
     /// Time one user pattern may take over one input.
     user_budget: Duration,

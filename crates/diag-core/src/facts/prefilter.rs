@@ -1,20 +1,21 @@
-//! Literals every match of a pattern contains: the kernel-log stream's
-//! first test of a line (issue 23).
+//! Literals every match of a pattern contains: the first test of a
+//! kernel-log line, in the stream and in the diagnosis (issue 23).
 //!
 //! A large log's lines nearly all match none of the ~100 patterns of
-//! [`super::kernel_stream::LineFilter`]. Asking the patterns' one lazy DFA
-//! costs a search per line, and the DFA of ~100 unanchored patterns keeps
-//! building states as new text arrives (27% of a 32 MiB log's analysis at
-//! 0.1% matching lines went to `cache_next_state`). So each pattern is
+//! [`super::kernel_stream::LineFilter`]. One lazy DFA of them all (the
+//! test until session 15) costs a search per line, and, unanchored over
+//! ~100 patterns, kept building states as new text arrived (24% of a
+//! 32 MiB log's analysis at 0.1% matching lines). So each pattern is
 //! reduced to a set of literals one of which every match of it contains
-//! (`EXT[234]-fs error \(device` → `ext2-fs error (device`, …), and one
-//! Aho-Corasick automaton of all of them, ASCII case ignored, says which
-//! lines can match at all: only those go to the DFA. A pattern with no
-//! such literal of at least [`MIN_LEN`] bytes (`^\S+: \d+`) makes the
-//! prefilter give up: every line goes to the DFA, as before.
+//! (`EXT[234]-fs error \(device` → `ext2-fs error (device `, …), and one
+//! Aho-Corasick DFA of all of them, ASCII case ignored, names the patterns
+//! an ASCII line may match ([`Prefilter::candidates`]): only those are
+//! confirmed, each with its own regex. A pattern with no such literal of
+//! at least [`MIN_LEN`] bytes (`^\S+: \d+`) makes the prefilter give up
+//! ([`Prefilter::new`] is `None`): every line then takes every pattern.
 //!
 //! The literals are found on the pattern's syntax tree as regex-syntax
-//! parses it (the same bytes, no Unicode classes, as the DFA): a
+//! parses it (as bytes, without Unicode classes: ASCII lines only): a
 //! literal, or a small class (`[Nn]`, `[234]`) is a set of exact strings;
 //! a concatenation multiplies the exact sets of its pieces into runs
 //! (`neighbou?r` → `neighbor`, `neighbour`) and keeps the best run or
@@ -123,13 +124,6 @@ impl Prefilter {
             out.sort_unstable();
             out.dedup();
         }
-    }
-
-    /// Whether `line` may match a pattern.
-    pub fn may_match(&self, line: &[u8]) -> bool {
-        let mut out = Vec::new();
-        self.candidates(line, &mut out);
-        !out.is_empty()
     }
 }
 
@@ -405,7 +399,6 @@ mod tests {
         for line in &lines {
             combined.candidates(line, &mut cands);
             assert!(cands.windows(2).all(|w| w[0] < w[1]), "sorted, once each");
-            assert_eq!(combined.may_match(line), !cands.is_empty());
             candidates += cands.len();
             for (i, regex) in regexes.iter().enumerate() {
                 if regex.is_match(line) {
