@@ -451,7 +451,10 @@ fn match_log(
     for (i, entry) in entries.iter().enumerate() {
         let bytes = entry.message.as_bytes();
         candidates.clear();
-        match prefilter.as_deref().filter(|_| bytes.is_ascii()) {
+        let covered = prefilter
+            .as_deref()
+            .filter(|_| crate::facts::prefilter::Prefilter::covers(bytes));
+        match covered {
             Some(prefilter) => prefilter.candidates(bytes, &mut candidates),
             // Most lines match nothing: the cheap test first.
             None if set.is_match(bytes) => candidates.extend(

@@ -99,8 +99,24 @@ impl Prefilter {
         })
     }
 
+    /// Whether [`Prefilter::candidates`] of `line` holds every pattern
+    /// the line matches: ASCII text, or UTF-8 text without the two
+    /// characters that a Unicode pattern's `(?i)` folds onto an ASCII
+    /// letter (KELVIN SIGN `\u{212a}` is a `k`, LONG S `\u{17f}` an `s`:
+    /// `(?i)kernel panic` matches `\u{212a}ernel panic`, which holds no
+    /// `kernel panic`). Other non-ASCII characters are not a literal's
+    /// bytes, nor one of its ASCII letters in another case, so a match
+    /// still holds one of its pattern's literals (a test checks lines of
+    /// every kind of the corpus).
+    pub fn covers(line: &[u8]) -> bool {
+        line.is_ascii()
+            || (memchr::memmem::find(line, "\u{212a}".as_bytes()).is_none()
+                && memchr::memmem::find(line, "\u{17f}".as_bytes()).is_none())
+    }
+
     /// The patterns `line` may match (those whose literals it holds), in
-    /// increasing order, into `out` (cleared first).
+    /// increasing order, into `out` (cleared first); every one of them
+    /// when the line is one [`Prefilter::covers`].
     pub fn candidates(&self, line: &[u8], out: &mut Vec<u32>) {
         out.clear();
         let input = Input::new(line);
@@ -360,6 +376,26 @@ mod tests {
     /// with every pattern of the built-in rules' line filter on the
     /// lines of the repository's kernel-log corpus (each line as it is,
     /// and from after its first `;` and `] `, where a message starts).
+    /// Only the two characters a `(?i)` pattern folds onto an ASCII
+    /// letter keep a line from the prefilter: with one, a match may hold
+    /// none of the literals.
+    #[test]
+    fn covers_lines_without_a_letter_folding_to_ascii() {
+        assert!(Prefilter::covers(b"Out of memory: Killed process"));
+        assert!(Prefilter::covers("caf\u{e9} \u{4e2d} kernel".as_bytes()));
+        let patterns = ["(?i)kernel panic", "(?i)sense key"];
+        let prefilter = Prefilter::new(patterns).expect("literals");
+        let mut out = Vec::new();
+        for (line, i) in [("\u{212a}ernel panic", 0), ("\u{17f}ense key", 1)] {
+            assert!(regex::Regex::new(patterns[i])
+                .expect("compiles")
+                .is_match(line));
+            prefilter.candidates(line.as_bytes(), &mut out);
+            assert!(out.is_empty(), "{line}: no literal");
+            assert!(!Prefilter::covers(line.as_bytes()), "{line}");
+        }
+    }
+
     #[test]
     fn a_line_a_pattern_matches_holds_one_of_its_literals() {
         let rules = crate::diagnose::rules::RuleSet::builtin().expect("built-in rules");
@@ -376,6 +412,18 @@ mod tests {
             let text = std::fs::read(file.expect("a file").path()).expect("readable");
             for line in text.split(|&b| b == b'\n') {
                 lines.push(line.to_vec());
+                // Non-ASCII text around and inside it (the Unicode
+                // patterns' `\w`, `\s`, `.` take it; no literal holds it).
+                let mut wide = "\u{e9}t\u{e9} ".as_bytes().to_vec();
+                wide.extend_from_slice(line);
+                wide.extend_from_slice(" \u{4e2d}\u{1f600}".as_bytes());
+                lines.push(wide);
+                if let Some(at) = line.iter().position(|&b| b == b' ') {
+                    let mut inside = line[..at].to_vec();
+                    inside.extend_from_slice(" \u{e9}".as_bytes());
+                    inside.extend_from_slice(&line[at..]);
+                    lines.push(inside);
+                }
                 for sep in [&b";"[..], b"] "] {
                     if let Some(at) = line.windows(sep.len()).position(|w| w == sep) {
                         lines.push(line[at + sep.len()..].to_vec());
@@ -394,14 +442,24 @@ mod tests {
                     .expect("the set's syntax")
             })
             .collect();
-        let (mut checked, mut candidates) = (0, 0);
+        // As the stream and the diagnosis confirm them.
+        let unicode: Vec<regex::Regex> = patterns
+            .iter()
+            .map(|p| regex::Regex::new(p).expect("compiles"))
+            .collect();
+        let (mut checked, mut candidates, mut wide) = (0, 0, 0);
         let mut cands = Vec::new();
         for line in &lines {
             combined.candidates(line, &mut cands);
             assert!(cands.windows(2).all(|w| w[0] < w[1]), "sorted, once each");
             candidates += cands.len();
+            let text = std::str::from_utf8(line)
+                .ok()
+                .filter(|_| Prefilter::covers(line));
             for (i, regex) in regexes.iter().enumerate() {
-                if regex.is_match(line) {
+                let unicode_match = text.is_some_and(|t| unicode[i].is_match(t));
+                wide += usize::from(unicode_match && !line.is_ascii());
+                if regex.is_match(line) || unicode_match {
                     assert!(
                         cands.contains(&(i as u32)),
                         "{} matches {:?}: none of its literals is in it",
@@ -413,6 +471,7 @@ mod tests {
             }
         }
         assert!(checked > 300, "{checked} matches checked");
+        assert!(wide > 300, "{wide} matches of non-ASCII lines checked");
         // And it is worth having: a line is a candidate of few patterns.
         assert!(
             candidates * 20 < lines.len() * patterns.len(),
