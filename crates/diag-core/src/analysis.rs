@@ -141,8 +141,10 @@ pub struct Analysis {
 
 impl Analysis {
     /// Reads `source` as `request` says and diagnoses it with `rules`.
+    /// The rules' conditions compile on a second thread meanwhile
+    /// ([`RuleSet::while_warming`]).
     pub fn run(source: &dyn Source, rules: &RuleSet, request: &Request<'_>) -> Result<Analysis> {
-        Ok(prepare(source, request)?.diagnose(rules))
+        rules.while_warming(|| Ok(prepare(source, request)?.diagnose(rules)))
     }
 
     /// Diagnoses a snapshot already read (a rule case, a TUI refresh).

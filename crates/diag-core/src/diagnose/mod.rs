@@ -441,28 +441,22 @@ fn match_log(
         return hits;
     }
     match_user_patterns(entries, rules, limits, &mut hits, notes);
-    let Some((set, owners)) = rules.log_set() else {
+    let (_, owners) = crate::diagnose::rules::log_patterns(rules.rules());
+    if owners.is_empty() {
         return hits;
-    };
+    }
     // Its candidates beyond the rules' patterns (state patterns, ...)
     // have no owner here.
     let prefilter = rules.prefilter();
     let mut candidates: Vec<u32> = Vec::new();
     for (i, entry) in entries.iter().enumerate() {
         let bytes = entry.message.as_bytes();
-        candidates.clear();
-        let covered = prefilter
-            .as_deref()
-            .filter(|_| crate::facts::prefilter::Prefilter::covers(bytes));
-        match covered {
+        match prefilter.as_deref() {
             Some(prefilter) => prefilter.candidates(bytes, &mut candidates),
-            // Most lines match nothing: the cheap test first.
-            None if set.is_match(bytes) => candidates.extend(
-                set.matches(bytes)
-                    .iter()
-                    .filter_map(|slot| u32::try_from(slot).ok()),
-            ),
-            None => {}
+            None => {
+                candidates.clear();
+                candidates.extend((0..owners.len()).filter_map(|o| u32::try_from(o).ok()));
+            }
         }
         for &slot in &candidates {
             let Some(&owner) = owners.get(slot as usize) else {

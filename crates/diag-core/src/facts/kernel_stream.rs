@@ -95,28 +95,27 @@ impl SlotRule {
     }
 }
 
-/// Which kernel-log lines an analysis needs: the rules' patterns (a byte
-/// set of the built-in ones, and user rules' own regexes), the state
-/// patterns; critical lines are always needed.
+/// Which kernel-log lines an analysis needs: the rules' patterns (the
+/// built-in ones behind the prefilter, user rules' own regexes under a
+/// time budget), the state patterns; critical lines are always needed.
 #[derive(Debug, Clone)]
 pub struct LineFilter {
-    set: Option<regex::bytes::RegexSet>,
+    /// The built-in rules' patterns, in the prefilter's order.
     set_rules: Vec<SlotRule>,
     user: Vec<SlotRule>,
     state: Option<RegexSet>,
     /// Each state pattern alone (see [`LineFilter::state_matches`]).
     state_one: Vec<std::sync::OnceLock<Option<Regex>>>,
     /// The literals of every pattern a line is checked against
-    /// ([`LineFilter::patterns`], [`super::prefilter`]): an ASCII line is
-    /// checked only with the patterns whose literals it holds, one by one
-    /// as the diagnosis writes them. The literals, found with ASCII case
-    /// ignored, are those of the Unicode patterns too on a line
-    /// [`super::prefilter::Prefilter::covers`]; another line (a Kelvin
-    /// sign, a long s) takes the byte set. `None` when a
-    /// pattern has no literal to search for (then every line does; a test
-    /// keeps the built-in patterns from that). The rules' own
-    /// (`RuleSet::prefilter`, [`LineFilter::with_prefilter`]), or built
-    /// on first use.
+    /// ([`LineFilter::patterns`], [`super::prefilter`]): a line is
+    /// checked only with the patterns whose literals it holds (and those
+    /// without one), one by one as the diagnosis writes them. The
+    /// literals, found with ASCII case ignored, are those of the Unicode
+    /// patterns too on a line [`super::prefilter::Prefilter::covers`];
+    /// another line (a Kelvin sign, a long s) takes every pattern. The
+    /// rules' own (`RuleSet::prefilter`, [`LineFilter::with_prefilter`]),
+    /// or built on first use; `None` (every line takes every pattern)
+    /// only when its automaton cannot be built.
     prefilter: std::sync::OnceLock<Option<Arc<super::prefilter::Prefilter>>>,
     /// Time one user pattern may take over one input.
     user_budget: Duration,
@@ -138,17 +137,12 @@ impl LineFilter {
     /// patterns. A user pattern that takes more than `user_budget` over
     /// one input stops being matched there, with a note.
     pub fn new(
-        set: Option<(regex::bytes::RegexSet, Vec<SlotRule>)>,
+        set_rules: Vec<SlotRule>,
         user: Vec<SlotRule>,
         state: Option<RegexSet>,
         user_budget: Duration,
     ) -> Self {
-        let (set, set_rules) = match set {
-            Some((set, rules)) => (Some(set), rules),
-            None => (None, Vec::new()),
-        };
         LineFilter {
-            set,
             set_rules,
             user,
             state_one: (0..state.as_ref().map_or(0, |s| s.len()))
@@ -165,14 +159,19 @@ impl LineFilter {
     /// the state patterns, the first lines of multi-line events
     /// ([`crate::parse::events::START_PATTERNS`]).
     pub fn patterns(&self) -> Vec<&str> {
-        let rules = self.set.as_ref().map_or(&[][..], |s| s.patterns());
         let states = self.state.as_ref().map_or(&[][..], |s| s.patterns());
-        rules
+        self.set_rules
             .iter()
-            .map(String::as_str)
+            .map(|r| r.regex.as_str())
             .chain(states.iter().map(String::as_str))
             .chain(crate::parse::events::START_PATTERNS)
             .collect()
+    }
+
+    /// How many [`LineFilter::patterns`].
+    fn pattern_count(&self) -> u32 {
+        let states = self.state.as_ref().map_or(0, |s| s.len());
+        (self.set_rules.len() + states + crate::parse::events::START_PATTERNS.len()) as u32
     }
 
     /// The filter with `prefilter`, the prefilter of [`LineFilter::patterns`]
@@ -571,51 +570,30 @@ impl<'f> Compactor<'f> {
         let message: &str = &view.message;
         let bytes = message.as_bytes();
         let rules = filter.set_rules.len();
-        let prefilter = filter
-            .prefilter()
-            .filter(|_| super::prefilter::Prefilter::covers(bytes));
-        let (state_hit, starts) = match prefilter {
-            Some(prefilter) => {
-                let mut candidates = std::mem::take(&mut self.candidates);
-                prefilter.candidates(bytes, &mut candidates);
-                let states = filter.state.as_ref().map_or(0, |s| s.len());
-                let (mut state, mut starts) = (false, false);
-                for &slot in &candidates {
-                    let i = slot as usize;
-                    if i >= rules + states {
-                        starts = true;
-                    } else if i >= rules {
-                        state = state || filter.state_matches(i - rules, message);
-                    } else if let Some(hit) =
-                        self.confirm(slot, &filter.set_rules[i], message, segment, &mut pin)
-                    {
-                        out.push(hit);
-                    }
-                }
-                self.candidates = candidates;
-                (state, starts && crate::parse::events::starts(message))
-            }
+        let mut candidates = std::mem::take(&mut self.candidates);
+        match filter.prefilter() {
+            Some(prefilter) => prefilter.candidates(bytes, &mut candidates),
             None => {
-                if let Some(set) = &filter.set {
-                    if set.is_match(bytes) {
-                        for slot in set.matches(bytes).iter() {
-                            let Some(rule) = filter.set_rules.get(slot) else {
-                                continue;
-                            };
-                            if let Some(hit) =
-                                self.confirm(slot as u32, rule, message, segment, &mut pin)
-                            {
-                                out.push(hit);
-                            }
-                        }
-                    }
-                }
-                (
-                    filter.state.as_ref().is_some_and(|s| s.is_match(message)),
-                    crate::parse::events::starts(message),
-                )
+                candidates.clear();
+                candidates.extend(0..filter.pattern_count());
             }
-        };
+        }
+        let states = filter.state.as_ref().map_or(0, |s| s.len());
+        let (mut state_hit, mut starts) = (false, false);
+        for &slot in &candidates {
+            let i = slot as usize;
+            if i >= rules + states {
+                starts = true;
+            } else if i >= rules {
+                state_hit = state_hit || filter.state_matches(i - rules, message);
+            } else if let Some(hit) =
+                self.confirm(slot, &filter.set_rules[i], message, segment, &mut pin)
+            {
+                out.push(hit);
+            }
+        }
+        self.candidates = candidates;
+        let starts = starts && crate::parse::events::starts(message);
         let base = filter.set_rules.len();
         for (i, rule) in filter.user.iter().enumerate() {
             if self.clock.stopped[i] {

@@ -260,6 +260,13 @@ impl Condition {
         })
     }
 
+    /// Compiles what evaluating the condition needs (see
+    /// `RuleSet::while_warming`).
+    pub(crate) fn warm(&self) {
+        let _ = self.metered();
+        let _ = self.bound();
+    }
+
     /// The expression as evaluated: every comprehension's range and every
     /// value a `map` builds go through the budget's meter.
     pub(crate) fn metered(&self) -> &cel::IdedExpr {
@@ -711,12 +718,11 @@ impl RuleSet {
     pub fn prefilter(&self) -> Option<std::sync::Arc<crate::facts::prefilter::Prefilter>> {
         self.prefilter
             .get_or_init(|| {
-                let rules = self.log_set().map_or(&[][..], |(set, _)| set.patterns());
+                let (rules, _) = log_patterns(&self.rules);
                 let states = self.state_set().map_or(&[][..], |set| set.patterns());
                 let patterns = rules
-                    .iter()
-                    .chain(states)
-                    .map(String::as_str)
+                    .into_iter()
+                    .chain(states.iter().map(String::as_str))
                     .chain(crate::parse::events::START_PATTERNS);
                 crate::facts::prefilter::Prefilter::new(patterns).map(std::sync::Arc::new)
             })
@@ -733,16 +739,14 @@ impl RuleSet {
             slot.exclude = log.exclude().cloned();
             slot
         };
-        let set = self.log_set().map(|(set, owners)| {
-            let rules = owners
-                .iter()
-                .filter_map(|&i| {
-                    let r = &self.rules[i];
-                    r.log.as_ref().map(|log| slot(r, log))
-                })
-                .collect();
-            (set.clone(), rules)
-        });
+        let (_, owners) = log_patterns(&self.rules);
+        let set = owners
+            .iter()
+            .filter_map(|&i| {
+                let r = &self.rules[i];
+                r.log.as_ref().map(|log| slot(r, log))
+            })
+            .collect();
         let user = self
             .rules
             .iter()
@@ -756,6 +760,48 @@ impl RuleSet {
             budget::Limits::default().pattern_input_time,
         )
         .with_prefilter(self.prefilter())
+    }
+
+    /// Runs `f` while another thread compiles the conditions every rule
+    /// evaluates (`needs`, `when`) that compile on first use (the
+    /// built-in ones): what `f` does (read a bundle, stream its log)
+    /// runs beside it on a second core, and a condition `f` needs first
+    /// is compiled by whichever thread gets to it first (each once). When
+    /// `f` returns, the other thread stops after the condition it is
+    /// compiling.
+    pub fn while_warming<T>(&self, f: impl FnOnce() -> T) -> T {
+        let (mut f, mut out) = (Some(f), None);
+        self.warm_beside(&mut || out = f.take().map(|f| f()));
+        out.expect("`f` ran")
+    }
+
+    /// [`RuleSet::while_warming`], not generic (one thread scope in the
+    /// binary, not one per caller).
+    fn warm_beside(&self, f: &mut dyn FnMut()) {
+        let stop = std::sync::atomic::AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let warm = scope.spawn(|| self.warm(&stop));
+            f();
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            // A condition that does not compile panics here as it would
+            // in `f` (the tests compile every built-in one).
+            let _ = warm.join();
+        });
+    }
+
+    /// Compiles, in evaluation order, the conditions every rule
+    /// evaluates, until `stop`. (The others, only a rule that fires
+    /// evaluates: compiling them all took longer than analysing a small
+    /// bundle.)
+    fn warm(&self, stop: &std::sync::atomic::AtomicBool) {
+        for rule in &self.rules {
+            for condition in [&rule.needs, &rule.when].into_iter().flatten() {
+                if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                condition.warm();
+            }
+        }
     }
 
     /// The rule with this id.
@@ -1125,9 +1171,11 @@ fn compile_rule(
     }
     let mut used: BTreeSet<String> = lets.iter().flat_map(|(_, e)| e.uses.clone()).collect();
 
-    // `when` and `needs` are evaluated for every rule; the rest only when
-    // it fires, so a built-in rule compiles those on first use.
-    let mut compile = |expr: Option<Spanned<String>>, always: bool| -> Option<Condition> {
+    // A built-in rule's conditions compile on first use, or on a second
+    // core while the host is read (`RuleSet::while_warming`): compiling
+    // them all took ~130 M instructions, a third of a small bundle's
+    // analysis. The tests compile every one (`Depth::Checked`).
+    let mut compile = |expr: Option<Spanned<String>>| -> Option<Condition> {
         let expr = expr?;
         let start = at.content_start(expr.span());
         let source = expr.into_inner();
@@ -1143,7 +1191,7 @@ fn compile_rule(
             // The let's own problem is reported.
             return None;
         }
-        if depth == Depth::Builtin && !always {
+        if depth == Depth::Builtin {
             return Some(check::deferred(source, expanded));
         }
         match check::compile(source, expanded, at) {
@@ -1154,13 +1202,13 @@ fn compile_rule(
             }
         }
     };
-    let when = compile(raw.when, true);
-    let needs = compile(raw.needs, true);
-    let unless = compile(raw.unless, false);
-    let evidence = compile(raw.evidence, false);
+    let when = compile(raw.when);
+    let needs = compile(raw.needs);
+    let unless = compile(raw.unless);
+    let evidence = compile(raw.evidence);
     let mut fields = Vec::new();
     for (name, expr) in raw.fields {
-        if let Some(c) = compile(Some(expr), false) {
+        if let Some(c) = compile(Some(expr)) {
             fields.push((name, c));
         }
     }
@@ -1169,7 +1217,7 @@ fn compile_rule(
     for (name, expr) in raw.severity_when {
         let span = expr.span();
         let level = Severity::parse(&name);
-        if let Some(c) = compile(Some(expr), false) {
+        if let Some(c) = compile(Some(expr)) {
             match level {
                 Some(level) => severity_when.push((level, c)),
                 None => bad_levels.push(at.at(
@@ -1331,7 +1379,6 @@ fn finish(parsed: Parsed, external: &BTreeSet<String>, trusted: usize) -> Result
         states,
         mut problems,
     } = parsed;
-    let builtin_only = trusted == rules.len();
     let ids: BTreeSet<&str> = rules.iter().map(|r| r.id.as_str()).collect();
     let known = |id: &str| ids.contains(id) || external.contains(id);
     let at = |rule: &Rule, message: String| RuleProblem {
@@ -1417,11 +1464,6 @@ fn finish(parsed: Parsed, external: &BTreeSet<String>, trusted: usize) -> Result
         states,
         state_set: std::sync::OnceLock::new(),
     };
-    // Built-in rules alone combine (the tests build their set); with any
-    // other rule, a set that does not build is a load error.
-    if !builtin_only {
-        let _ = set.log_set.set(log_set(&set.rules)?);
-    }
     if set.states.iter().any(|s| !s.builtin) {
         let built = state::set(&set.states).map_err(|err| {
             Error::Rules(vec![RuleProblem {
@@ -1443,12 +1485,7 @@ fn finish(parsed: Parsed, external: &BTreeSet<String>, trusted: usize) -> Result
 /// pattern whose DFA does not fit its cache (`(?:a|b)*a(?:a|b){200}c`)
 /// would slow the whole set down, every built-in pattern with it.
 fn log_set(rules: &[Rule]) -> Result<Option<LogSet>> {
-    let (patterns, owners): (Vec<&str>, Vec<usize>) = rules
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.builtin)
-        .filter_map(|(i, r)| r.log.as_ref().map(|l| (l.pattern.as_str(), i)))
-        .unzip();
+    let (patterns, owners) = log_patterns(rules);
     if patterns.is_empty() {
         return Ok(None);
     }
@@ -1470,6 +1507,17 @@ fn log_set(rules: &[Rule]) -> Result<Option<LogSet>> {
             }])
         })?;
     Ok(Some((set, owners)))
+}
+
+/// Every built-in log pattern of `rules`, with the index of the rule
+/// owning each: the prefilter's first patterns, in its order.
+pub(crate) fn log_patterns(rules: &[Rule]) -> (Vec<&str>, Vec<usize>) {
+    rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.builtin)
+        .filter_map(|(i, r)| r.log.as_ref().map(|l| (l.pattern.as_str(), i)))
+        .unzip()
 }
 
 /// The finding ids a rule must be evaluated after.
