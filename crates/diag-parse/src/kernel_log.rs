@@ -357,23 +357,18 @@ impl KmsgLines {
         }
         // By bytes: this runs on every record of a log (`str::split_once`
         // and `split(',')` went through the general char searcher).
-        let Some(semi) = raw.bytes().position(|b| b == b';') else {
+        let Some(semi) = memchr::memchr(b';', raw.as_bytes()) else {
             notes.push(Note::line(input, line, "not a /dev/kmsg record (no ';')"));
             return None;
         };
         let (prefix, message) = (&raw.as_bytes()[..semi], &raw[semi + 1..]);
         let mut fields = prefix.split(|&b| b == b',');
-        let number = |field: Option<&[u8]>| -> Option<u64> {
-            let field = field?;
-            if (1..=19).contains(&field.len()) && field.iter().all(u8::is_ascii_digit) {
-                return Some(decimal(field));
-            }
-            // What `str::parse` also takes (a `+`, ...), and what it refuses.
-            std::str::from_utf8(field).ok()?.parse().ok()
-        };
-        let prio = number(fields.next()).and_then(|p| u32::try_from(p).ok());
-        let seq = number(fields.next());
-        let time_us = number(fields.next());
+        let prio = fields
+            .next()
+            .and_then(field_number)
+            .and_then(|p| u32::try_from(p).ok());
+        let seq = fields.next().and_then(field_number);
+        let time_us = fields.next().and_then(field_number);
         let (Some(prio), Some(seq), Some(time_us)) = (prio, seq, time_us) else {
             notes.push(Note::line(
                 input,
@@ -696,6 +691,29 @@ fn monotonic(line: &str) -> Option<(u64, &str, usize)> {
     Some((secs, fraction, i))
 }
 
+/// A number of a `/dev/kmsg` record's prefix, as `str::parse::<u64>`
+/// reads it: at most 19 digits in one pass over the bytes (this runs
+/// three times a record: a closure checking the digits, then summing
+/// them, took 6.5% of the instructions of a 0.1%-density log's
+/// analysis), anything else (a `+`, 20 digits, a non-digit) by
+/// `str::parse`.
+#[inline]
+fn field_number(field: &[u8]) -> Option<u64> {
+    if !field.is_empty() && field.len() <= 19 {
+        let mut n: u64 = 0;
+        let mut digits = true;
+        for &b in field {
+            let d = b.wrapping_sub(b'0');
+            digits &= d <= 9;
+            n = n.wrapping_mul(10).wrapping_add(u64::from(d));
+        }
+        if digits {
+            return Some(n);
+        }
+    }
+    std::str::from_utf8(field).ok()?.parse().ok()
+}
+
 /// Whether a `/dev/kmsg` message holds a `\\x` escape (by the bytes: a
 /// substring search is set up anew on every call, and this runs on every
 /// record).
@@ -794,6 +812,12 @@ mod tests {
             ("6,12,345,-;msg", Some((6, 12, 345))),
             ("+6,+12,+345,-;msg", Some((6, 12, 345))),
             ("6,18446744073709551615,1,-;msg", Some((6, u64::MAX, 1))),
+            (
+                "6,9999999999999999999,1,-;msg",
+                Some((6, 9_999_999_999_999_999_999, 1)),
+            ),
+            ("6,999999999999999999/,1,-;msg", None),
+            ("6,-1,1,-;msg", None),
             ("6,18446744073709551616,1,-;msg", None),
             ("4294967296,1,1,-;msg", None),
             ("6,1x,1,-;msg", None),
