@@ -20,7 +20,7 @@
 //!   flood becomes one line per interval with its count, not one per
 //!   message.
 //!
-//! The cost is one parse and one `RegexSet` pass over at most the window
+//! The cost is one parse and one prefilter pass over at most the window
 //! per interval, whatever the message rate: `benches/kmsg_flood.sh`
 //! measures it under 4,500 OOM kills a minute (see README).
 

@@ -67,8 +67,8 @@ pub const GZ_MAX: u64 = crate::source::STREAM_MAX;
 pub struct SlotRule {
     /// The rule's id.
     pub id: Arc<str>,
-    /// The rule's pattern as the diagnosis matches it (a line the byte set
-    /// matches counts only when this matches too).
+    /// The rule's pattern as the diagnosis matches it (a line the
+    /// prefilter names it a candidate of counts only when this matches).
     pub regex: Regex,
     /// Lines `regex` matches that do not count (the rule's `exclude`).
     pub exclude: Option<Regex>,
@@ -1034,10 +1034,10 @@ mod tests {
         assert!(!each_line("x", b" \n\t\n", &mut Vec::new(), |_, _| {}));
     }
 
-    /// The prefilter's candidates (ASCII lines; the rules' prefilter, its
-    /// patterns in `LineFilter::patterns`' order) and the patterns one by
-    /// one (other lines, or without a prefilter) find the same rule hits,
-    /// state lines and event starts.
+    /// The prefilter's candidates (the rules' prefilter, its patterns in
+    /// `LineFilter::patterns`' order) and every pattern one by one
+    /// (without a prefilter) find the same rule hits, state lines and
+    /// event starts, on ASCII and non-ASCII lines.
     #[test]
     fn the_prefilter_agrees_with_the_patterns_one_by_one() {
         let rules = crate::diagnose::rules::RuleSet::builtin().expect("rules");
@@ -1066,7 +1066,7 @@ mod tests {
         for line in lines {
             texts.push(line.to_string());
             // With a non-ASCII character, prefiltered too; with a Kelvin
-            // sign, the byte set (`Prefilter::covers`).
+            // sign, every pattern (`Prefilter::covers`).
             texts.push(format!("{line} \u{e9}"));
             texts.push(format!("\u{4e2d} {line}"));
             texts.push(format!("{line} \u{212a}"));

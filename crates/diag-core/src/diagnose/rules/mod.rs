@@ -346,8 +346,9 @@ pub struct Rule {
     pub file: String,
     /// The line of its `id`.
     pub line: usize,
-    /// Built into the binary: its log pattern joins the one-pass set of
-    /// every built-in pattern; a user rule's pattern is matched alone,
+    /// Built into the binary: its log pattern joins the one-pass
+    /// prefilter of every built-in pattern (`facts::prefilter`); a user
+    /// rule's pattern is matched alone,
     /// under a time budget per input (see `docs/rules.md`, "Budgets").
     pub builtin: bool,
 }

@@ -101,6 +101,40 @@ fn builtin_rules_without_cases_are_the_checked_ones() {
     );
 }
 
+/// Session 16: a built-in rule's conditions compile on first use, and
+/// `while_warming` compiles every rule's `needs` and `when` on another
+/// thread while its closure runs, and gives the closure's value.
+#[test]
+fn while_warming_compiles_what_every_rule_evaluates() {
+    let rules = RuleSet::builtin().expect("built-in rules");
+    let always = |set: &RuleSet| -> (usize, usize) {
+        let conditions: Vec<&Condition> = set
+            .rules()
+            .iter()
+            .flat_map(|r| [&r.needs, &r.when])
+            .flatten()
+            .collect();
+        let compiled = conditions.iter().filter(|c| c.program.get().is_some());
+        (compiled.count(), conditions.len())
+    };
+    let (compiled, total) = always(&rules);
+    assert_eq!(compiled, 0, "none compiled at load");
+    assert!(total > 100, "{total} conditions");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let out = rules.while_warming(|| {
+        while always(&rules).0 < total && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        42
+    });
+    assert_eq!(out, 42);
+    assert_eq!(
+        always(&rules),
+        (total, total),
+        "compiled beside the closure"
+    );
+}
+
 #[test]
 fn bad_regex_is_located_at_the_error() {
     let text = format!(
