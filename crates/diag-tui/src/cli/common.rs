@@ -106,10 +106,17 @@ pub(crate) fn parse_while_loading<T: Send>(
 ) -> Result<(RuleSet, T)> {
     if !args.dirs.is_empty() {
         let rules = load_rules(args)?;
-        return Ok((rules, parse()?));
+        let parsed = rules.while_warming(parse)?;
+        return Ok((rules, parsed));
     }
     std::thread::scope(|scope| {
-        let rules = scope.spawn(|| load_rules(args));
+        // The conditions every rule evaluates compile there too (the
+        // built-in ones compile on first use).
+        let rules = scope.spawn(|| {
+            let rules = load_rules(args)?;
+            rules.warm();
+            Ok::<_, anyhow::Error>(rules)
+        });
         let parsed = parse();
         let rules = rules
             .join()

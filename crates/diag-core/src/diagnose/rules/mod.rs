@@ -214,9 +214,9 @@ pub struct Condition {
     /// The expression compiled: `source` with every let it names
     /// replaced by the let's text (see `lets`).
     pub(crate) text: String,
-    /// The expression compiled: at load, except the built-in conditions
-    /// that only a rule that fires evaluates (fields, evidence, ...), which
-    /// compile on first use (see `check::deferred`).
+    /// The expression compiled: at load for a user rule's, on first use
+    /// for a built-in one (see `check::deferred`; `RuleSet::while_warming`
+    /// compiles those every rule evaluates beside the reading).
     program: std::sync::OnceLock<std::sync::Arc<cel::Program>>,
     /// The expression as evaluated: metered (see `budget`), built on first
     /// use.
@@ -781,7 +781,7 @@ impl RuleSet {
     fn warm_beside(&self, f: &mut dyn FnMut()) {
         let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|scope| {
-            let warm = scope.spawn(|| self.warm(&stop));
+            let warm = scope.spawn(|| self.warm_until(&stop));
             f();
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
             // A condition that does not compile panics here as it would
@@ -790,11 +790,18 @@ impl RuleSet {
         });
     }
 
+    /// Compiles the conditions every rule evaluates (`needs`, `when`),
+    /// for a caller that loads the rules on a thread of its own while it
+    /// reads (`diag check`); see [`RuleSet::while_warming`].
+    pub fn warm(&self) {
+        self.warm_until(&std::sync::atomic::AtomicBool::new(false));
+    }
+
     /// Compiles, in evaluation order, the conditions every rule
     /// evaluates, until `stop`. (The others, only a rule that fires
     /// evaluates: compiling them all took longer than analysing a small
     /// bundle.)
-    fn warm(&self, stop: &std::sync::atomic::AtomicBool) {
+    fn warm_until(&self, stop: &std::sync::atomic::AtomicBool) {
         for rule in &self.rules {
             for condition in [&rule.needs, &rule.when].into_iter().flatten() {
                 if stop.load(std::sync::atomic::Ordering::Relaxed) {
