@@ -423,11 +423,11 @@ pub fn confidence(rule: &Rule, explained_present: usize, checkable: usize) -> f6
 
 /// For each rule (by index), the indices of log entries its pattern matches.
 ///
-/// The candidates of an ASCII line are the patterns whose literals it
-/// holds (`RuleSet::prefilter`, `facts::prefilter`); those of another
-/// line, the patterns the byte-level `RegexSet` of every pattern matches
-/// (see `RuleSet::log_set`). Each candidate is confirmed with the rule's
-/// own (Unicode) regex, so a rule matches exactly what its pattern says.
+/// The candidates of a line are the patterns whose literals it holds
+/// (`RuleSet::prefilter`, `facts::prefilter`: every pattern on a line
+/// with a Kelvin sign or a long s). Each candidate is confirmed with the
+/// rule's own (Unicode) regex, so a rule matches exactly what its pattern
+/// says.
 fn match_log(
     entries: &[LogEntry],
     rules: &RuleSet,

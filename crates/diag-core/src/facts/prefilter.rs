@@ -19,7 +19,8 @@
 //! took ~48 M instructions to build, 10% of a small bundle's analysis).
 //!
 //! The literals are found on the pattern's syntax tree as regex-syntax
-//! parses it (as bytes, without Unicode classes: ASCII lines only): a
+//! parses it for the regex crate (Unicode classes; the two characters
+//! `(?i)` folds onto ASCII letters left out, see [`Prefilter::covers`]): a
 //! literal, or a small class (`[Nn]`, `[234]`) is a set of exact strings;
 //! a concatenation multiplies the exact sets of its pieces into runs
 //! (`neighbou?r` → `neighbor`, `neighbour`) and keeps the best run or
@@ -58,7 +59,7 @@ pub struct Prefilter {
 }
 
 impl Prefilter {
-    /// The prefilter of `patterns` (regex syntax, parsed without Unicode
+    /// The prefilter of `patterns` (regex syntax, parsed with Unicode
     /// classes); a pattern without a required literal of [`MIN_LEN`]
     /// bytes, or that does not parse so, is a candidate of every line.
     /// `None` only when the automaton cannot be built.
@@ -69,13 +70,7 @@ impl Prefilter {
         for (i, pattern) in patterns.into_iter().enumerate() {
             count += 1;
             let i = u32::try_from(i).ok()?;
-            let required = regex_syntax::ParserBuilder::new()
-                .unicode(false)
-                .utf8(false)
-                .build()
-                .parse(pattern)
-                .ok()
-                .and_then(|hir| required(&hir));
+            let required = parse(pattern).and_then(|hir| required(&hir));
             match required {
                 Some(set) => literals.extend(set.into_iter().map(|l| (l, i))),
                 None => always.push(i),
@@ -167,6 +162,19 @@ impl Prefilter {
     }
 }
 
+/// `pattern` as the regex crate reads it (Unicode classes, `(?i)` with
+/// Unicode case folding): the literals are those of the pattern a line
+/// is confirmed with. (Parsed as bytes without Unicode, `[^\S\r\n]` is
+/// four ASCII bytes, a set of literals, while the Unicode pattern also
+/// matches a no-break space: a line holding `link\u{a0}down` lost
+/// `link[^\S\r\n]down`. The review of session 16 found it.)
+fn parse(pattern: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(pattern)
+        .ok()
+}
+
 /// A set of literals one of which (ASCII case ignored) every match of
 /// `hir` contains, each at least [`MIN_LEN`] long.
 pub fn required(hir: &Hir) -> Option<Vec<Vec<u8>>> {
@@ -250,6 +258,13 @@ fn best(hir: &Hir) -> Option<Vec<Vec<u8>>> {
             }
             better(found, run.and_then(nonempty))
         }
+        // A literal with a character outside ASCII holds its longest
+        // ASCII run (not an exact set, but required).
+        HirKind::Literal(lit) => lit
+            .0
+            .split(|b| !b.is_ascii())
+            .max_by_key(|run| run.len())
+            .map(|run| vec![run.to_ascii_lowercase()]),
         _ => None,
     }
 }
@@ -261,12 +276,18 @@ fn exact(hir: &Hir) -> Option<Vec<Vec<u8>>> {
         HirKind::Empty | HirKind::Look(_) => Some(vec![Vec::new()]),
         // Only ASCII literals: a Unicode pattern's `(?i)K` (the Kelvin
         // sign) matches an ASCII `k`, which no literal of its bytes finds.
+        // A class may hold the two characters `(?i)` folds onto ASCII
+        // letters (`(?i)k` is `[Kk\u{212a}]`): a line holding one is not
+        // prefiltered (`Prefilter::covers`), so they are left out of it.
         HirKind::Literal(lit) if lit.0.is_ascii() => Some(vec![lit.0.to_ascii_lowercase()]),
         HirKind::Literal(_) => None,
         HirKind::Class(class) => {
             let mut bytes: Vec<u8> = Vec::new();
             let mut add = |lo: u32, hi: u32| {
                 for c in lo..=hi {
+                    if c == 0x212a || c == 0x17f {
+                        continue;
+                    }
                     let b = u8::try_from(c).ok().filter(u8::is_ascii)?;
                     let b = b.to_ascii_lowercase();
                     if !bytes.contains(&b) {
@@ -344,12 +365,7 @@ mod tests {
 
     /// The literals of `pattern`; none when it has no required set.
     fn lits(pattern: &str) -> Vec<String> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .expect("a pattern");
+        let hir = parse(pattern).expect("a pattern");
         required(&hir)
             .unwrap_or_default()
             .into_iter()
@@ -384,13 +400,20 @@ mod tests {
         // absent is not.
         assert_eq!(lits(r"(?:abcd)+x"), ["abcd"]);
         assert!(lits(r"(?:abcd)*xy\d").is_empty());
-        // A character outside ASCII is no literal (under `(?i)` a Unicode
-        // pattern's Kelvin sign matches an ASCII `k`).
+        // A character outside ASCII is no literal; under `(?i)` the
+        // Kelvin sign is `[Kk\u{212a}]`, whose ASCII part is a literal (a
+        // line with the sign itself is not prefiltered).
+        assert_eq!(lits("\u{212a}ernel panic"), ["ernel panic"]);
         let kelvin = "(?i)\u{212a}ernel panic";
         assert!(regex::Regex::new(kelvin)
             .expect("a pattern")
             .is_match("kernel panic"));
-        assert_eq!(lits(kelvin), ["ernel panic"]);
+        assert_eq!(lits(kelvin), ["kernel panic"]);
+        // A class is read as the Unicode pattern has it: `[^\S\r\n]` is
+        // every space but two, the no-break space among them, no literal
+        // (as bytes it was four).
+        assert_eq!(lits(r"link[^\S\r\n]down"), ["link"]);
+        assert!(lits(r"[^\D4-9]{5}").is_empty());
         // No literal of three bytes: not prefiltered.
         assert!(lits(r"^\S+: \d+").is_empty());
         assert!(lits(r"a|bcdef").is_empty());
@@ -423,6 +446,28 @@ mod tests {
             // It holds no literal: every pattern is a candidate.
             prefilter.candidates(line.as_bytes(), &mut out);
             assert_eq!(out, [0, 1, 2], "{line}");
+        }
+    }
+
+    /// The review of session 16: parsed as bytes, `[^\S\r\n]` was four
+    /// ASCII bytes (a set of literals), so a line with a no-break space
+    /// there, prefiltered since non-ASCII lines are, was never a
+    /// candidate of the pattern that matches it.
+    #[test]
+    fn a_unicode_space_in_a_class_does_not_hide_a_match() {
+        let patterns = [r"link[^\S\r\n]down", r"(?i)port [^\D4-9]+ up"];
+        let prefilter = Prefilter::new(patterns).expect("literals");
+        let mut out = Vec::new();
+        for (i, line) in ["eth0: link\u{a0}down", "PORT \u{661}\u{662} UP"]
+            .into_iter()
+            .enumerate()
+        {
+            assert!(regex::Regex::new(patterns[i])
+                .expect("compiles")
+                .is_match(line));
+            assert!(Prefilter::covers(line.as_bytes()));
+            prefilter.candidates(line.as_bytes(), &mut out);
+            assert!(out.contains(&(i as u32)), "{line}: {out:?}");
         }
     }
 

@@ -358,13 +358,13 @@ pub struct Rule {
 pub struct RuleSet {
     rules: Vec<Rule>,
     /// Every built-in log pattern in one set, and the index of the rule
-    /// owning each; built at load when user rules are in the set, on first use
-    /// when only built-in ones are.
+    /// owning each; built on first use (`RuleSet::log_set`: the benches;
+    /// the analysis matches through `prefilter`).
     log_set: std::sync::OnceLock<Option<LogSet>>,
-    /// The literals of `log_set`'s patterns, then the state patterns',
-    /// then the first lines' of multi-line events (`facts::prefilter`):
-    /// which of them an ASCII line may match. Built on first use, once
-    /// for the diagnosis and the kernel-log stream.
+    /// The literals of the built-in log patterns (`log_patterns`), then
+    /// the state patterns', then the first lines' of multi-line events
+    /// (`facts::prefilter`): which of them a line may match. Built on
+    /// first use, once for the diagnosis and the kernel-log stream.
     prefilter: std::sync::OnceLock<Option<std::sync::Arc<crate::facts::prefilter::Prefilter>>>,
     /// State-change patterns (`[[state]]`): what a report's timeline
     /// shows of the kernel log besides the lines rules cite.
@@ -712,10 +712,10 @@ impl RuleSet {
     }
 
     /// The literals of every pattern a kernel-log line is checked against
-    /// (`LineFilter::patterns`: [`RuleSet::log_set`]'s, in its order, the
-    /// state patterns, the first lines of multi-line events): the
-    /// patterns an ASCII line may match. `None` when a pattern has no
-    /// literal to search for.
+    /// (`LineFilter::patterns`: the built-in log patterns in rule order,
+    /// the state patterns, the first lines of multi-line events): the
+    /// patterns a line may match. `None` only when its automaton cannot
+    /// be built.
     pub fn prefilter(&self) -> Option<std::sync::Arc<crate::facts::prefilter::Prefilter>> {
         self.prefilter
             .get_or_init(|| {
@@ -779,14 +779,29 @@ impl RuleSet {
     /// [`RuleSet::while_warming`], not generic (one thread scope in the
     /// binary, not one per caller).
     fn warm_beside(&self, f: &mut dyn FnMut()) {
+        /// Stops the other thread when `f` returns or panics.
+        struct Stop<'a>(&'a std::sync::atomic::AtomicBool);
+        impl Drop for Stop<'_> {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
         let stop = std::sync::atomic::AtomicBool::new(false);
         std::thread::scope(|scope| {
-            let warm = scope.spawn(|| self.warm_until(&stop));
-            f();
-            stop.store(true, std::sync::atomic::Ordering::Relaxed);
-            // A condition that does not compile panics here as it would
+            // Without a thread (a host out of them: an incident diag is
+            // run in), `f` runs alone.
+            let warm = std::thread::Builder::new()
+                .spawn_scoped(scope, || self.warm_until(&stop))
+                .ok();
+            {
+                let _stop = Stop(&stop);
+                f();
+            }
+            // A condition that does not compile panics there as it would
             // in `f` (the tests compile every built-in one).
-            let _ = warm.join();
+            if let Some(warm) = warm {
+                let _ = warm.join();
+            }
         });
     }
 
@@ -1379,8 +1394,7 @@ fn compile_rule(
 /// after the findings it refers to.
 ///
 /// The first `trusted` of `rules` are built-in rules loaded without their
-/// cases (`Depth::Builtin`): they need no cases here, and a set of only
-/// such rules builds its log set on first use.
+/// cases (`Depth::Builtin`): they need no cases here.
 fn finish(parsed: Parsed, external: &BTreeSet<String>, trusted: usize) -> Result<RuleSet> {
     let Parsed {
         rules,
