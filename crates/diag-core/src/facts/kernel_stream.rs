@@ -43,9 +43,10 @@ type SlotMap<V> = HashMap<(u32, u32), V, foldhash::fast::RandomState>;
 /// its end; the matches between are counted, not kept.
 pub const KEEP_PER_PATTERN: u64 = 256;
 
-/// Compiled size allowed for one state pattern (as for their set:
-/// `rules::state`).
-const STATE_SIZE_LIMIT: usize = 16 << 20;
+/// Compiled size allowed for a state pattern alone
+/// (`LineFilter::state_matches`) and for the set of them all
+/// (`rules::state`).
+pub const STATE_SIZE_LIMIT: usize = 16 << 20;
 
 /// Bytes of log a pass reads before it gives the pages it read back.
 const RELEASE_EVERY: usize = 2 << 20;

@@ -9,7 +9,7 @@
 //! reduced to a set of literals one of which every match of it contains
 //! (`EXT[234]-fs error \(device` → `ext2-fs error (device `, …), and one
 //! Aho-Corasick DFA of all of them, ASCII case ignored, names the patterns
-//! an ASCII line may match ([`Prefilter::candidates`]): only those are
+//! a line may match ([`Prefilter::candidates`]): only those are
 //! confirmed, each with its own regex. A pattern with no such literal of
 //! at least [`MIN_LEN`] bytes (`^\S+: \d+`, a user's state pattern) is a
 //! candidate of every line ([`Prefilter::unfiltered`]): only it pays for
@@ -419,10 +419,6 @@ mod tests {
         assert!(lits(r"a|bcdef").is_empty());
     }
 
-    /// Every line a pattern matches holds one of its literals: checked
-    /// with every pattern of the built-in rules' line filter on the
-    /// lines of the repository's kernel-log corpus (each line as it is,
-    /// and from after its first `;` and `] `, where a message starts).
     /// Only the two characters a `(?i)` pattern folds onto an ASCII
     /// letter keep a line from the prefilter: with one, a match may hold
     /// none of the literals.
@@ -471,6 +467,12 @@ mod tests {
         }
     }
 
+    /// Every line a pattern matches holds one of its literals: checked
+    /// with every pattern of the built-in rules' line filter on the
+    /// lines of the repository's kernel-log corpus (each line as it is,
+    /// from after its first `;` and `] `, where a message starts, and
+    /// with non-ASCII text around and inside it), as bytes and as the
+    /// Unicode patterns the stream confirms with.
     #[test]
     fn a_line_a_pattern_matches_holds_one_of_its_literals() {
         let rules = crate::diagnose::rules::RuleSet::builtin().expect("built-in rules");

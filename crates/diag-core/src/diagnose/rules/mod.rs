@@ -348,8 +348,8 @@ pub struct Rule {
     pub line: usize,
     /// Built into the binary: its log pattern joins the one-pass
     /// prefilter of every built-in pattern (`facts::prefilter`); a user
-    /// rule's pattern is matched alone,
-    /// under a time budget per input (see `docs/rules.md`, "Budgets").
+    /// rule's pattern is matched alone, under a time budget per input
+    /// (see `docs/rules.md`, "Budgets").
     pub builtin: bool,
 }
 
@@ -703,8 +703,8 @@ impl RuleSet {
     pub fn log_set(&self) -> Option<(&regex::bytes::RegexSet, &[usize])> {
         self.log_set
             .get_or_init(|| {
-                // Only a set of built-in rules gets here unbuilt, and the
-                // tests build that set (`RuleSet::builtin_with_cases`).
+                // Only built-in patterns are in it, and the tests build
+                // their set (`RuleSet::builtin_with_cases`).
                 log_set(&self.rules).expect("the built-in log patterns combine")
             })
             .as_ref()

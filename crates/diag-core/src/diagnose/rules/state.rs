@@ -20,8 +20,9 @@ use super::{compile_pattern, regex_error_offset, valid_id, Depth, Locator, RuleP
 use serde::Deserialize;
 use toml::Spanned;
 
-/// Compiled size allowed for the set of every state pattern.
-const STATE_SET_SIZE_LIMIT: usize = 16 << 20;
+/// Compiled size allowed for the set of every state pattern (and for one
+/// alone, where the kernel-log stream confirms a candidate line).
+const STATE_SET_SIZE_LIMIT: usize = crate::facts::kernel_stream::STATE_SIZE_LIMIT;
 
 /// A kernel-log pattern that marks a line as a change of state.
 #[derive(Debug, Clone)]
