@@ -72,6 +72,10 @@ pub struct ElidedHits {
     pub rule: Arc<str>,
     /// How many left-out entries its pattern matched.
     pub count: u64,
+    /// How many pieces of evidence those are: a multi-line event (an OOM
+    /// report, an Oops) whose lines the pattern matched more than once
+    /// is one, as in a diagnosis of every entry.
+    pub events: u64,
     /// Per named capture of the pattern, in `capture_names` order: the sum
     /// of the values that are numbers (`None`: none was).
     pub sums: Vec<Option<u64>>,
@@ -94,21 +98,23 @@ impl Elided {
     pub fn add(&mut self, other: &Elided) {
         self.entries += other.entries;
         for h in &other.hits {
-            self.hit(&h.rule, h.count, &h.sums);
+            self.hit(&h.rule, h.count, h.events, &h.sums);
         }
     }
 
-    /// Counts `n` more left-out matches of rule `id`, with their capture
-    /// sums.
-    pub fn hit(&mut self, id: &Arc<str>, n: u64, sums: &[Option<u64>]) {
+    /// Counts `n` more left-out matches of rule `id`, in `events` pieces
+    /// of evidence, with their capture sums.
+    pub fn hit(&mut self, id: &Arc<str>, n: u64, events: u64, sums: &[Option<u64>]) {
         match self.hits.iter_mut().find(|h| &h.rule == id) {
             Some(h) => {
                 h.count += n;
+                h.events += events;
                 add_sums(&mut h.sums, sums);
             }
             None => self.hits.push(ElidedHits {
                 rule: id.clone(),
                 count: n,
+                events,
                 sums: sums.to_vec(),
             }),
         }
@@ -148,22 +154,99 @@ impl LineView<'_> {
 
     /// The entry of this line, line `line` (1-based) of `input`.
     pub fn entry(&self, input: &Arc<str>, line: usize) -> LogEntry {
-        LogEntry {
+        // One way to make an entry (the binary's size budget): the same
+        // two allocations as building it here.
+        self.hold(input, line).entry()
+    }
+}
+
+impl LineView<'_> {
+    /// The line held for later, line `line` (1-based) of `input`: what
+    /// [`LineView::entry`] needs, in one allocation when the message is a
+    /// part of the raw line (a text log's always is). A streaming pass
+    /// holds the lines it may keep and drops most of them again; the
+    /// entry, its stamp read, is made only for those it keeps
+    /// ([`HeldLine::entry`]).
+    pub fn hold(&self, input: &Arc<str>, line: usize) -> HeldLine {
+        let raw = self.raw.as_bytes().as_ptr_range();
+        let text = self.message.as_bytes().as_ptr_range();
+        let inside = match &self.message {
+            std::borrow::Cow::Borrowed(_) => raw.start <= text.start && text.end <= raw.end,
+            std::borrow::Cow::Owned(_) => false,
+        };
+        let (message, span) = if inside {
+            let start = text.start as usize - raw.start as usize;
+            (None, (start, start + self.message.len()))
+        } else {
+            (Some(Box::from(&*self.message)), (0, 0))
+        };
+        HeldLine {
             input: input.clone(),
             line: u32::try_from(line).unwrap_or(u32::MAX),
             seq: self.seq,
             time_us: self.time_us,
             facility: self.facility,
             level: self.level,
-            message: self.message.clone().into_owned(),
-            raw: self.raw.to_string(),
+            raw: Box::from(self.raw),
+            message,
+            span: (
+                u32::try_from(span.0).unwrap_or(0),
+                u32::try_from(span.1).unwrap_or(0),
+            ),
+            stamped: self.stamped,
+        }
+    }
+}
+
+/// A line a streaming pass holds ([`LineView::hold`]) until it knows
+/// whether it keeps it.
+#[derive(Debug, Clone)]
+pub struct HeldLine {
+    input: Arc<str>,
+    line: u32,
+    seq: Option<u64>,
+    time_us: Option<u64>,
+    facility: Option<u8>,
+    level: Option<u8>,
+    raw: Box<str>,
+    /// The message when it is not `raw[span]` (escapes decoded).
+    message: Option<Box<str>>,
+    span: (u32, u32),
+    stamped: bool,
+}
+
+impl HeldLine {
+    /// The line's message.
+    pub fn message(&self) -> &str {
+        match &self.message {
+            Some(message) => message,
+            None => self
+                .raw
+                .get(self.span.0 as usize..self.span.1 as usize)
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The entry [`LineView::entry`] makes of the line.
+    pub fn entry(self) -> LogEntry {
+        let message = self.message().to_string();
+        let stamp = if self.stamped {
+            parse_stamp(self.raw.trim_end_matches('\r'))
+        } else {
+            None
+        };
+        LogEntry {
+            input: self.input,
+            line: self.line,
+            seq: self.seq,
+            time_us: self.time_us,
+            facility: self.facility,
+            level: self.level,
+            message,
+            raw: self.raw.into_string(),
             boot: 0,
             block: None,
-            stamp: if self.stamped {
-                parse_stamp(self.raw.trim_end_matches('\r'))
-            } else {
-                None
-            },
+            stamp,
             wall_us: None,
             elided: None,
         }
@@ -196,20 +279,7 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-static ISO_STAMP: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"^(?:<\d{1,3}>1 )?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))\s",
-    )
-    .expect("static regex")
-});
-static BSD_STAMP: LazyLock<Regex> = LazyLock::new(|| {
-    // "Feb 10 10:05:00" (syslog), "Wed Feb 24 00:35:21 2021" (logread),
-    // "[Sat Feb 10 10:05:00 2014]" (dmesg -T).
-    Regex::new(r"^\[?(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?: (\d{4}))?\]?\s")
-        .expect("static regex")
-});
-
-/// Microseconds since the epoch of an RFC 3339 stamp as `ISO_STAMP`
+/// Microseconds since the epoch of an RFC 3339 stamp as the ISO pattern
 /// captures it (`2026-12-06T10:05:00.123456+01:00`, a space for the `T`,
 /// `+0100`, `Z`, 0 to 9 digits of fraction), or `None` for a date or time
 /// that does not exist. By hand, not with jiff: on every matched line of a
@@ -276,25 +346,179 @@ fn iso_micros(text: &str) -> Option<i64> {
     Some(seconds * 1_000_000 + micros)
 }
 
-/// The wall-clock stamp at the start of a log line, if it has one.
+/// The wall-clock stamp at the start of a log line, if it has one, in
+/// the shapes the patterns below (`STAMP_PATTERNS`, the test's oracle)
+/// describe, read by bytes: ISO
+/// `^(?:<\d{1,3}>1 )?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))\s`
+/// and BSD
+/// `^\[?(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?: (\d{4}))?\]?\s`
+/// ("Feb 10 10:05:00" (syslog), "Wed Feb 24 00:35:21 2021" (logread),
+/// "[Sat Feb 10 10:05:00 2014]" (dmesg -T)), with ASCII `\d` and `\s`.
+///
+/// Until session 17 these were regexes with Unicode `\d` and `\s`,
+/// whose captures cost ~4,800 instructions a line (16% of a log's
+/// analysis at 50% matching lines). A stamp is ASCII: the by-bytes
+/// reader reads none in a line whose stamp has an Arabic-Indic digit
+/// or ends in a no-break space, which the Unicode regexes read (and
+/// three Arabic-Indic digits in a fraction, nine bytes, overflowed
+/// `6 - len`: a panic in a debug build).
+///
+/// Each step takes the branch the regexes' leftmost-first search takes
+/// first and falls back as they backtrack: `\[?` and the day of the week
+/// are optional, a fraction must be followed by the year or the end,
+/// the year only counts when `\]?\s` follows it.
 pub fn parse_stamp(line: &str) -> Option<Stamp> {
-    if let Some(c) = ISO_STAMP.captures(line) {
-        return iso_micros(&c[1]).map(Stamp::Exact);
+    stamp_of(&Ascii(line.as_bytes()))
+}
+
+/// A line's bytes as the stamp reader reads them: past its end a byte
+/// that matches nothing, as the end of the line matches nothing.
+struct Ascii<'a>(&'a [u8]);
+
+impl Ascii<'_> {
+    // Not inlined: ~60 inlined reads made `parse_stamp` 6.5 KB (the
+    // binary's size budget); a stamp is read only for a kept line or a
+    // windowed rule's match.
+    #[inline(never)]
+    fn at(&self, i: usize) -> u8 {
+        self.0.get(i).copied().unwrap_or(0)
     }
-    let c = BSD_STAMP.captures(line)?;
-    let month = MONTHS.iter().position(|m| *m == &c[1])?;
-    let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<i32>().ok());
-    let micros = c.get(6).map_or(0, |m| {
-        let digits = m.as_str();
-        digits.parse::<i32>().unwrap_or(0) * 10i32.pow(6 - digits.len() as u32)
-    });
-    Some(Stamp::Local {
-        year: num(7).and_then(|y| i16::try_from(y).ok()),
-        month: i8::try_from(month + 1).ok()?,
-        day: i8::try_from(num(2)?).ok()?,
-        seconds: num(3)? * 3600 + num(4)? * 60 + num(5)?,
-        micros,
-    })
+    fn is(&self, i: usize, want: u8) -> bool {
+        self.at(i) == want
+    }
+    fn digit(&self, i: usize) -> bool {
+        self.at(i).is_ascii_digit()
+    }
+    fn digits(&self, from: usize, n: usize) -> bool {
+        (from..from + n).all(|i| self.digit(i))
+    }
+    /// `\s` on ASCII: tab, line feed, vertical tab, form feed, carriage
+    /// return, space (Unicode White_Space; `u8::is_ascii_whitespace`
+    /// leaves out the vertical tab).
+    fn space(&self, i: usize) -> bool {
+        matches!(self.at(i), b'\t'..=b'\r' | b' ')
+    }
+    /// `[A-Z][a-z]{2}`.
+    fn word(&self, i: usize) -> bool {
+        self.at(i).is_ascii_uppercase()
+            && self.at(i + 1).is_ascii_lowercase()
+            && self.at(i + 2).is_ascii_lowercase()
+    }
+    /// `\]?\s`.
+    fn end(&self, q: usize) -> bool {
+        (self.is(q, b']') && self.space(q + 1)) || self.space(q)
+    }
+    fn value(&self, from: usize, n: usize) -> i32 {
+        (from..from + n).fold(0, |v, i| v * 10 + i32::from(self.at(i).wrapping_sub(b'0')))
+    }
+}
+
+fn stamp_of(a: &Ascii<'_>) -> Option<Stamp> {
+    // ISO: `(?:<\d{1,3}>1 )?` then 19 bytes of date and time.
+    let mut i = 0;
+    if a.is(0, b'<') {
+        let n = (1..5).take_while(|&k| a.digit(k)).count();
+        if (1..=3).contains(&n) && a.is(1 + n, b'>') && a.is(2 + n, b'1') && a.is(3 + n, b' ') {
+            i = 4 + n;
+        }
+    }
+    let date = a.digits(i, 4)
+        && a.is(i + 4, b'-')
+        && a.digits(i + 5, 2)
+        && a.is(i + 7, b'-')
+        && a.digits(i + 8, 2)
+        && matches!(a.at(i + 10), b'T' | b' ')
+        && a.digits(i + 11, 2)
+        && a.is(i + 13, b':')
+        && a.digits(i + 14, 2)
+        && a.is(i + 16, b':')
+        && a.digits(i + 17, 2);
+    if date {
+        let mut p = i + 19;
+        if a.is(p, b'.') {
+            let n = (p + 1..p + 11).take_while(|&k| a.digit(k)).count();
+            if (1..=9).contains(&n) {
+                p += 1 + n;
+            }
+        }
+        let end = match a.at(p) {
+            b'Z' => Some(p + 1),
+            b'+' | b'-' if a.digits(p + 1, 2) => {
+                let colon = usize::from(a.is(p + 3, b':'));
+                a.digits(p + 3 + colon, 2).then_some(p + 5 + colon)
+            }
+            _ => None,
+        };
+        if let Some(end) = end.filter(|&end| a.space(end)) {
+            // ASCII up to `end`.
+            let text = std::str::from_utf8(a.0.get(i..end)?).ok()?;
+            return iso_micros(text).map(Stamp::Exact);
+        }
+    }
+    // BSD.
+    let start = usize::from(a.is(0, b'['));
+    for weekday in [true, false] {
+        let mut p = start;
+        if weekday {
+            if !(a.word(p) && a.is(p + 3, b' ')) {
+                continue;
+            }
+            p += 4;
+        }
+        let month = p;
+        if !(a.word(p) && a.is(p + 3, b' ')) {
+            continue;
+        }
+        p += 3;
+        while a.is(p, b' ') {
+            p += 1;
+        }
+        let day_len = if a.digits(p, 2) && a.is(p + 2, b' ') {
+            2
+        } else if a.digit(p) && a.is(p + 1, b' ') {
+            1
+        } else {
+            continue;
+        };
+        let day = a.value(p, day_len);
+        p += day_len + 1;
+        if !(a.digits(p, 2)
+            && a.is(p + 2, b':')
+            && a.digits(p + 3, 2)
+            && a.is(p + 5, b':')
+            && a.digits(p + 6, 2))
+        {
+            continue;
+        }
+        let seconds = a.value(p, 2) * 3600 + a.value(p + 3, 2) * 60 + a.value(p + 6, 2);
+        p += 8;
+        let mut micros = 0;
+        if a.is(p, b'.') {
+            let n = (p + 1..p + 8).take_while(|&k| a.digit(k)).count();
+            if !(1..=6).contains(&n) {
+                continue;
+            }
+            micros = a.value(p + 1, n) * 10i32.pow(6 - n as u32);
+            p += 1 + n;
+        }
+        let year = if a.is(p, b' ') && a.digits(p + 1, 4) && a.end(p + 5) {
+            Some(a.value(p + 1, 4))
+        } else if a.end(p) {
+            None
+        } else {
+            continue;
+        };
+        let name = a.0.get(month..month + 3)?;
+        let month = MONTHS.iter().position(|m| m.as_bytes() == name)?;
+        return Some(Stamp::Local {
+            year: year.and_then(|y| i16::try_from(y).ok()),
+            month: i8::try_from(month + 1).ok()?,
+            day: i8::try_from(day).ok()?,
+            seconds,
+            micros,
+        });
+    }
+    None
 }
 
 /// Parses `/dev/kmsg` records. Lost records (a jump in the sequence numbers:
@@ -1133,6 +1357,106 @@ Wed Feb 24 00:35:21 2021 kern.info kernel: [16300.998425] neighbour: arp_cache: 
         assert_eq!(parse_stamp("[   12.5] no wall clock"), None);
         assert_eq!(parse_stamp("Foo 10 10:05:00 x"), None);
         assert_eq!(parse_stamp("2014-13-45T99:99:99Z x"), None);
+    }
+
+    /// The stamp as the two patterns `parse_stamp` reads capture it,
+    /// with ASCII `\d` and `\s` (`unicode(false)`): the oracle of the
+    /// reader by bytes. (Until session 17 `parse_stamp` was this, with
+    /// Unicode classes.)
+    fn stamp_by_regex(line: &str) -> Option<Stamp> {
+        fn build(p: &str) -> Regex {
+            regex::RegexBuilder::new(p)
+                .unicode(false)
+                .build()
+                .expect("pattern")
+        }
+        static ISO: LazyLock<Regex> = LazyLock::new(|| {
+            build(
+                r"^(?:<\d{1,3}>1 )?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))\s",
+            )
+        });
+        static BSD: LazyLock<Regex> = LazyLock::new(|| {
+            build(
+                r"^\[?(?:[A-Z][a-z]{2} )?([A-Z][a-z]{2}) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?(?: (\d{4}))?\]?\s",
+            )
+        });
+        if let Some(c) = ISO.captures(line) {
+            return iso_micros(&c[1]).map(Stamp::Exact);
+        }
+        let c = BSD.captures(line)?;
+        let month = MONTHS.iter().position(|m| *m == &c[1])?;
+        let num = |i: usize| c.get(i).and_then(|m| m.as_str().parse::<i32>().ok());
+        let micros = c.get(6).map_or(0, |m| {
+            let digits = m.as_str();
+            digits.parse::<i32>().unwrap_or(0) * 10i32.pow(6 - digits.len() as u32)
+        });
+        Some(Stamp::Local {
+            year: num(7).and_then(|y| i16::try_from(y).ok()),
+            month: i8::try_from(month + 1).ok()?,
+            day: i8::try_from(num(2)?).ok()?,
+            seconds: num(3)? * 3600 + num(4)? * 60 + num(5)?,
+            micros,
+        })
+    }
+
+    /// `Feb 10 10:05:00.٣٣٣`: the Unicode `\d{1,6}` of the stamp regex
+    /// took three Arabic-Indic digits, nine bytes, and `6 - len`
+    /// overflowed (a panic in a debug build, garbage in a release one).
+    /// Found in session 17; a stamp is now ASCII, and this line has none.
+    #[test]
+    fn a_stamp_with_unicode_digits_in_its_fraction_does_not_panic() {
+        let line = "Feb 10 10:05:00.\u{663}\u{663}\u{663} h kernel: x";
+        assert_eq!(parse_stamp(line), None);
+        assert_eq!(stamp_by_regex(line), None);
+        // Nor a stamp that ends in a no-break space.
+        assert_eq!(parse_stamp("Feb 10 10:05:00\u{a0}h kernel: x"), None);
+    }
+
+    /// The stamp read by bytes is the stamp the patterns read: on the
+    /// shapes diag reads, each with every byte replaced by one of the
+    /// bytes the two patterns turn on (digits, separators, Unicode digits
+    /// and spaces) and cut at every length.
+    #[test]
+    fn stamps_by_bytes_read_as_the_patterns_do() {
+        let shapes = [
+            "2014-02-10T10:05:02.123456+01:00 http6 kernel: x",
+            "<4>1 2014-02-10T09:05:02Z http6 kernel - - - x",
+            "<134>1 2014-02-10 09:05:02.1234567890-0130\th",
+            "2014-02-10T10:05:02+0100 h kernel: x",
+            "2024-02-29T23:59:60.5-00:00\x0bk",
+            "Feb 10 10:05:00 http6 kernel: x",
+            "Feb  9 18:02:11 http6 kernel: x",
+            "Wed Feb 24 00:35:21 2021 kern.info kernel: x",
+            "[Sun Dec 25 20:12:49 2016] e1000e: x",
+            "[Sun Dec 25 20:12:49.123 2016]\tx",
+            "Dec 31 23:59:59.1234567 x",
+            "Mon Jan  1 00:00:00.000001 x",
+            "Jan 1 00:00:00 2021]x",
+            "Feb Mar 10 10:05:00 x",
+            "Foo 10 10:05:00 x",
+        ];
+        let bytes = [
+            "0", "9", " ", "\t", "\x0b", ".", ":", "-", "+", "Z", "T", "[", "]", "<", ">", "1",
+            "a", "F", "\u{a0}", "\u{663}", "\u{2003}",
+        ];
+        let mut checked = 0;
+        let mut check = |line: &str| {
+            assert_eq!(parse_stamp(line), stamp_by_regex(line), "{line:?}");
+            checked += 1;
+        };
+        for shape in shapes {
+            for cut in 0..=shape.len() {
+                check(&shape[..cut]);
+            }
+            for (at, _) in shape.char_indices() {
+                let rest = &shape[at + 1..];
+                for b in bytes {
+                    check(&format!("{}{b}{rest}", &shape[..at]));
+                    check(&format!("{}{b}{}", &shape[..at], &shape[at..]));
+                }
+            }
+        }
+        assert!(checked > 20_000, "{checked}");
     }
 
     #[test]

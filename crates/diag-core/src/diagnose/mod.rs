@@ -556,13 +556,15 @@ fn match_user_patterns(
 
 /// Matches of rule `id` that a streaming pass left out (counted on the
 /// kept entry before them), in the boots `pattern` admits: how many per
-/// boot, and the sums of their numeric captures.
+/// boot, in how many pieces of evidence, and the sums of their numeric
+/// captures.
 fn elided_hits(
     pattern: &LogPattern,
     id: &str,
     entries: &[LogEntry],
-) -> (BTreeMap<i32, usize>, Vec<Option<u64>>) {
+) -> (BTreeMap<i32, usize>, usize, Vec<Option<u64>>) {
     let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+    let mut events = 0usize;
     let mut sums = Vec::new();
     for entry in entries.iter().filter(|e| pattern.boot.admits(e.boot)) {
         let Some(elided) = &entry.elided else {
@@ -571,10 +573,11 @@ fn elided_hits(
         for hit in elided.hits.iter().filter(|h| &*h.rule == id) {
             *counts.entry(entry.boot).or_default() +=
                 usize::try_from(hit.count).unwrap_or(usize::MAX);
+            events = events.saturating_add(usize::try_from(hit.events).unwrap_or(usize::MAX));
             crate::parse::kernel_log::add_sums(&mut sums, &hit.sums);
         }
     }
-    (counts, sums)
+    (counts, events, sums)
 }
 
 /// Checks a log pattern's threshold and window over its matching entries
@@ -584,7 +587,7 @@ fn elided_hits(
 /// capture, and counts the rest with their capture sums
 /// (`facts::kernel_stream`).
 fn fire_log(pattern: &LogPattern, id: &str, entries: &[LogEntry], hits: &[usize]) -> Option<Fired> {
-    let (elided_by_boot, elided_sums) = elided_hits(pattern, id, entries);
+    let (elided_by_boot, elided_events, elided_sums) = elided_hits(pattern, id, entries);
     let elided: usize = elided_by_boot.values().sum();
     let kept: Vec<usize>;
     let hits = if pattern.boot == BootFilter::Any {
@@ -735,7 +738,9 @@ fn fire_log(pattern: &LogPattern, id: &str, entries: &[LogEntry], hits: &[usize]
         count: hits.len() + elided,
         fields,
         evidence,
-        omitted: elided,
+        // Pieces of evidence, as `evidence` counts them (an event whose
+        // lines matched more than once is one).
+        omitted: elided_events,
         logged,
     })
 }
