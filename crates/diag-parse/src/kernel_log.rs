@@ -155,7 +155,8 @@ impl LineView<'_> {
     /// The entry of this line, line `line` (1-based) of `input`.
     pub fn entry(&self, input: &Arc<str>, line: usize) -> LogEntry {
         // One way to make an entry (the binary's size budget): the same
-        // two allocations as building it here.
+        // two allocations as building it here (three for a `/dev/kmsg`
+        // message with escapes, copied twice).
         self.hold(input, line).entry()
     }
 }
@@ -170,8 +171,13 @@ impl LineView<'_> {
     pub fn hold(&self, input: &Arc<str>, line: usize) -> HeldLine {
         let raw = self.raw.as_bytes().as_ptr_range();
         let text = self.message.as_bytes().as_ptr_range();
+        // (A span past 4 GiB, which `u32` cannot say, is copied too.)
         let inside = match &self.message {
-            std::borrow::Cow::Borrowed(_) => raw.start <= text.start && text.end <= raw.end,
+            std::borrow::Cow::Borrowed(_) => {
+                raw.start <= text.start
+                    && text.end <= raw.end
+                    && u32::try_from(self.raw.len()).is_ok()
+            }
             std::borrow::Cow::Owned(_) => false,
         };
         let (message, span) = if inside {
@@ -347,7 +353,7 @@ fn iso_micros(text: &str) -> Option<i64> {
 }
 
 /// The wall-clock stamp at the start of a log line, if it has one, in
-/// the shapes the patterns below (`STAMP_PATTERNS`, the test's oracle)
+/// the shapes these patterns (the test's oracle, `stamp_by_regex`)
 /// describe, read by bytes: ISO
 /// `^(?:<\d{1,3}>1 )?(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:?\d\d))\s`
 /// and BSD
