@@ -159,9 +159,7 @@ impl LineView<'_> {
         // message with escapes, copied twice).
         self.hold(input, line).entry()
     }
-}
 
-impl LineView<'_> {
     /// The line held for later, line `line` (1-based) of `input`: what
     /// [`LineView::entry`] needs, in one allocation when the message is a
     /// part of the raw line (a text log's always is). A streaming pass

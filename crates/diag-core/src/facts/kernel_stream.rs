@@ -1232,6 +1232,32 @@ mod compaction {
         serde_json::to_string_pretty(&v).expect("json")
     }
 
+    /// `log` as a bundle's `var/log/kern.log`, read whole and through the
+    /// built-in rules' filter: the facts of each, and their diagnoses.
+    struct Both {
+        whole: crate::facts::Facts,
+        kept: crate::facts::Facts,
+        a: crate::diagnose::diagnosis::Diagnosis,
+        b: crate::diagnose::diagnosis::Diagnosis,
+    }
+
+    fn both(log: String) -> Both {
+        let rules = RuleSet::builtin().expect("rules");
+        let snapshot = Snapshot::from_inputs([("var/log/kern.log", log.into_bytes())]);
+        let (whole, whole_notes) = crate::facts::Facts::from_snapshot(&snapshot);
+        let filter = rules.line_filter();
+        let (kept, kept_notes) = crate::facts::Facts::from_snapshot_with(&snapshot, Some(&filter));
+        let diagnose = |facts: &crate::facts::Facts, notes| {
+            crate::diagnose::diagnose_parsed(&snapshot, facts.clone(), notes, &rules).0
+        };
+        Both {
+            a: diagnose(&whole, whole_notes),
+            b: diagnose(&kept, kept_notes),
+            whole,
+            kept,
+        }
+    }
+
     /// Writes syslog-format kernel lines, 10 ms of kernel time apart.
     struct Gen {
         out: String,
@@ -1310,12 +1336,7 @@ mod compaction {
 
     #[test]
     fn a_compacted_log_gives_the_diagnosis_of_the_whole_log() {
-        let rules = RuleSet::builtin().expect("rules");
-        let log = big_log(5);
-        let snapshot = Snapshot::from_inputs([("var/log/kern.log", log.into_bytes())]);
-        let (whole, whole_notes) = crate::facts::Facts::from_snapshot(&snapshot);
-        let filter = rules.line_filter();
-        let (kept, kept_notes) = crate::facts::Facts::from_snapshot_with(&snapshot, Some(&filter));
+        let Both { whole, kept, a, b } = both(big_log(5));
         assert!(
             kept.kernel_log.entries.len() * 20 < whole.kernel_log.entries.len(),
             "{} of {} kept",
@@ -1336,8 +1357,6 @@ mod compaction {
         assert_eq!(kept_downs(&whole), 603);
         assert_eq!(kept.kernel_log.count, whole.kernel_log.count);
         assert_eq!(kept.kernel_log.boots, whole.kernel_log.boots);
-        let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
-        let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
         let find = |id: &str| a.findings.iter().find(|f| f.id == id);
         // Both ends of the log are seen.
         assert!(find("mem.oom-kill").is_some());
@@ -1363,9 +1382,10 @@ mod compaction {
 
     /// Units die as newer matches of their patterns come (session 17:
     /// before, every unit kept was walked again each time the units kept
-    /// only by the tail budget reached 4,096 lines). On a log that mixes, in a pseudo-random order over three
-    /// boots, many patterns far over their budget, multi-line events and
-    /// the lines after them, windows reached late and value captures,
+    /// only by the tail budget reached 4,096 lines). On a log that mixes,
+    /// in a pseudo-random order over three boots, many patterns far over
+    /// their budget, multi-line events and the lines after them, windows
+    /// reached late and value captures,
     /// what is kept gives the whole log's diagnosis, and the kept lines
     /// stay bounded. It found a defect older than the change: left-out
     /// matches were counted as pieces of evidence one per line, while
@@ -1416,11 +1436,7 @@ mod compaction {
                 }
             }
         }
-        let rules = RuleSet::builtin().expect("rules");
-        let snapshot = Snapshot::from_inputs([("var/log/kern.log", g.out.into_bytes())]);
-        let (whole, whole_notes) = crate::facts::Facts::from_snapshot(&snapshot);
-        let filter = rules.line_filter();
-        let (kept, kept_notes) = crate::facts::Facts::from_snapshot_with(&snapshot, Some(&filter));
+        let Both { whole, kept, a, b } = both(g.out);
         assert!(
             kept.kernel_log.entries.len() * 3 < whole.kernel_log.entries.len(),
             "{} of {} kept",
@@ -1429,8 +1445,6 @@ mod compaction {
         );
         assert_eq!(kept.kernel_log.count, whole.kernel_log.count);
         assert_eq!(kept.kernel_log.boots, whole.kernel_log.boots);
-        let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
-        let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
         assert!(
             a.findings.iter().any(|f| f.id == "net.nic-link-flapping"),
             "{:?}",
@@ -1466,14 +1480,8 @@ mod compaction {
         g.line("e1000e: eth1 NIC Link is Down");
         g.line("e1000e: eth1 NIC Link is Down");
         g.fill(5 << 20);
-        let rules = RuleSet::builtin().expect("rules");
-        let snapshot = Snapshot::from_inputs([("var/log/kern.log", g.out.into_bytes())]);
-        let (whole, whole_notes) = crate::facts::Facts::from_snapshot(&snapshot);
-        let filter = rules.line_filter();
-        let (kept, kept_notes) = crate::facts::Facts::from_snapshot_with(&snapshot, Some(&filter));
+        let Both { whole, kept, a, b } = both(g.out);
         assert!(kept.kernel_log.entries.len() < whole.kernel_log.entries.len() / 10);
-        let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
-        let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
         assert!(a.findings.iter().any(|f| f.id == "net.nic-link-flapping"));
         assert_eq!(json(&a), json(&b));
     }
@@ -1493,11 +1501,7 @@ mod compaction {
             g.line(" dump_stack_lvl+0x44/0x5c");
             g.line("e1000e 0000:00:19.0 eth0: 10/100 speed: disabling TSO");
         }
-        let rules = RuleSet::builtin().expect("rules");
-        let snapshot = Snapshot::from_inputs([("var/log/kern.log", g.out.into_bytes())]);
-        let (whole, whole_notes) = crate::facts::Facts::from_snapshot(&snapshot);
-        let filter = rules.line_filter();
-        let (kept, kept_notes) = crate::facts::Facts::from_snapshot_with(&snapshot, Some(&filter));
+        let Both { whole, kept, a, b } = both(g.out);
         let followers = kept
             .kernel_log
             .entries
@@ -1506,8 +1510,6 @@ mod compaction {
             .count();
         assert!(followers < 2_000, "{followers} lines after events kept");
         assert_eq!(kept.kernel_log.count, whole.kernel_log.count);
-        let a = crate::diagnose::diagnose_parsed(&snapshot, whole, whole_notes, &rules).0;
-        let b = crate::diagnose::diagnose_parsed(&snapshot, kept, kept_notes, &rules).0;
         assert_eq!(json(&a), json(&b));
     }
 }
