@@ -103,6 +103,43 @@ fn the_release_binary_is_static_and_within_its_size_budget() {
     );
 }
 
+/// Regression (`the_size_depended_on_the_builders_cargo_home`): rustc
+/// wrote each dependency's absolute source path into the binary (a panic's
+/// location), under the builder's CARGO_HOME, so the same commit weighed
+/// 9,996,936 bytes here and 10,000,392 on the CI machine, over the limit.
+/// `.cargo/rustc-trim-paths` names them `NAME-VERSION`: no `registry/src/`
+/// path is left, and no builder's home directory.
+#[test]
+fn the_size_depended_on_the_builders_cargo_home() {
+    let bin = release_binary();
+    let elf = std::fs::read(&bin).expect("read the release binary");
+    let home = std::env::var("CARGO_HOME")
+        .ok()
+        .or_else(|| std::env::var("HOME").ok().map(|h| format!("{h}/.cargo")))
+        .unwrap_or_default();
+    for needle in ["/registry/src/", "/git/checkouts/", home.as_str()] {
+        if needle.is_empty() {
+            continue;
+        }
+        let at = elf
+            .windows(needle.len())
+            .position(|w| w == needle.as_bytes());
+        assert!(
+            at.is_none(),
+            "{}: names {needle:?} at byte {at:?}: built without .cargo/rustc-trim-paths? \
+             (cargo does not rebuild dependencies when a wrapper changes: cargo clean, then \
+             cargo build --release)",
+            bin.display()
+        );
+    }
+    // The remapped names are there: the test looks at the right thing.
+    assert!(
+        elf.windows(17).any(|w| w == b"regex-automata-0."),
+        "{}: no dependency path named NAME-VERSION",
+        bin.display()
+    );
+}
+
 /// The ELF reader itself, on a binary known to be dynamic: the test
 /// binary (a debug build, linked against the shared glibc).
 #[test]
