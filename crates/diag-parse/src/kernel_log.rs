@@ -125,8 +125,8 @@ impl Elided {
 /// from the line; [`LineView::entry`] makes the entry when it is kept.
 #[derive(Debug, Clone)]
 pub struct LineView<'a> {
-    /// The raw line.
-    pub raw: &'a str,
+    /// The raw line (owned only when made [`LineView::into_owned`]).
+    pub raw: std::borrow::Cow<'a, str>,
     /// The message, escapes decoded.
     pub message: std::borrow::Cow<'a, str>,
     /// See [`LogEntry::seq`].
@@ -160,6 +160,51 @@ impl LineView<'_> {
         self.hold(input, line).entry()
     }
 
+    /// The view with its text owned: it outlives the line it was read
+    /// from (a decompressed line, or one decoded lossily, handed to
+    /// another thread).
+    pub fn into_owned(self) -> LineView<'static> {
+        LineView {
+            raw: std::borrow::Cow::Owned(self.raw.into_owned()),
+            message: std::borrow::Cow::Owned(self.message.into_owned()),
+            seq: self.seq,
+            time_us: self.time_us,
+            facility: self.facility,
+            level: self.level,
+            stamped: self.stamped,
+        }
+    }
+
+    /// The view of the same line in `to`, a copy of `from` (the text the
+    /// view was read from) that lives longer: what borrowed `from` borrows
+    /// `to` (a part outside `from`, which a parser never gives, is
+    /// copied).
+    pub fn rebase<'b>(self, from: &str, to: &'b str) -> LineView<'b> {
+        let moved = |part: std::borrow::Cow<'_, str>| -> std::borrow::Cow<'b, str> {
+            let at = (part.as_ptr() as usize).wrapping_sub(from.as_ptr() as usize);
+            match part {
+                std::borrow::Cow::Borrowed(text) => at
+                    .checked_add(text.len())
+                    .and_then(|end| to.get(at..end))
+                    .filter(|_| from.len() == to.len())
+                    .map_or_else(
+                        || std::borrow::Cow::Owned(text.to_string()),
+                        std::borrow::Cow::Borrowed,
+                    ),
+                std::borrow::Cow::Owned(text) => std::borrow::Cow::Owned(text),
+            }
+        };
+        LineView {
+            raw: moved(self.raw),
+            message: moved(self.message),
+            seq: self.seq,
+            time_us: self.time_us,
+            facility: self.facility,
+            level: self.level,
+            stamped: self.stamped,
+        }
+    }
+
     /// The line held for later, line `line` (1-based) of `input`: what
     /// [`LineView::entry`] needs, in one allocation when the message is a
     /// part of the raw line (a text log's always is). A streaming pass
@@ -191,7 +236,7 @@ impl LineView<'_> {
             time_us: self.time_us,
             facility: self.facility,
             level: self.level,
-            raw: Box::from(self.raw),
+            raw: Box::from(&*self.raw),
             message,
             span: (
                 u32::try_from(span.0).unwrap_or(0),
@@ -625,7 +670,7 @@ impl KmsgLines {
             std::borrow::Cow::Borrowed(message)
         };
         Some(LineView {
-            raw,
+            raw: std::borrow::Cow::Borrowed(raw),
             message,
             seq: Some(seq),
             time_us: Some(time_us),
@@ -869,7 +914,7 @@ impl TextLines {
             }
         }
         Some(LineView {
-            raw,
+            raw: std::borrow::Cow::Borrowed(raw),
             message: std::borrow::Cow::Borrowed(rest),
             seq: None,
             time_us,

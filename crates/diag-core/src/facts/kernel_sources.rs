@@ -14,10 +14,11 @@
 //!   `var/crash/*/vmcore-dmesg.txt`; lines already seen are not repeated.
 
 use crate::facts::kernel_stream::{
-    each_line, key_hash, log_size, BootCounter, Compactor, EarlyKeys, LineFilter, COMPACT_ABOVE,
+    each_line, key_hash, log_size, BootCounter, Compactor, EarlyKeys, LineFilter, Text,
+    COMPACT_ABOVE,
 };
 use crate::model::Note;
-use crate::parse::kernel_log::{self, KmsgLines, LogEntry, Stamp, TextLines};
+use crate::parse::kernel_log::{self, KmsgLines, LineView, LogEntry, Stamp, TextLines};
 use crate::source::inputs::{rotation_key, RotationKey};
 use crate::source::snapshot::Snapshot;
 use serde::Serialize;
@@ -103,36 +104,34 @@ pub fn assemble_with(
             let Some(input) = snapshot.inputs.get(name) else {
                 continue;
             };
-            if let Some(c) = &mut compactor {
-                c.next_input();
-            }
             let parser = TextLines::new(name, true);
-            let arc: Arc<str> = Arc::from(name.as_str());
+            let compacting = compactor.is_some();
             let mut used = false;
             let mut first = true;
             let mut line_notes = Vec::new();
             let mut read_notes = Vec::new();
-            each_line(name, &input.bytes, &mut read_notes, |index, text| {
-                let Some(view) = parser.line(index, text, &mut line_notes) else {
-                    return;
-                };
-                used = true;
-                let (boot, starts) = counter.next(view.time_us, &view.message);
-                match &mut compactor {
-                    None => stream.push(view.entry(&arc, index)),
-                    Some(c) => {
-                        let early_timed = match view.time_us {
+            read_lines(
+                name,
+                &input.bytes,
+                compactor.as_mut(),
+                &mut stream,
+                &mut read_notes,
+                |index, text| {
+                    let view = text.view(|text| parser.line(index, text, &mut line_notes))?;
+                    used = true;
+                    let (boot, starts) = counter.next(view.time_us, &view.message);
+                    let early_timed = compacting
+                        && match view.time_us {
                             Some(t) if counter.early_timed(EARLY_TIMED) => {
                                 early.insert(key_hash(t, &view.message));
                                 true
                             }
                             _ => false,
                         };
-                        c.push(&arc, index, &view, boot, first || starts || early_timed);
-                    }
-                }
-                first = false;
-            });
+                    let pin = std::mem::take(&mut first) || starts || early_timed;
+                    Some((view, boot, pin))
+                },
+            );
             syslog_notes.extend(read_notes);
             syslog_notes.extend(line_notes);
             if used {
@@ -276,7 +275,6 @@ fn read_stream(
     filter: Option<&LineFilter>,
     early: &EarlyKeys,
 ) -> (Vec<LogEntry>, Vec<Note>, u64, bool) {
-    let arc: Arc<str> = Arc::from(name);
     let mut kmsg_parser = KmsgLines::new(name);
     let text_parser = TextLines::new(name, syslog);
     let mut compactor = filter.map(Compactor::new);
@@ -284,27 +282,28 @@ fn read_stream(
     let mut line_notes = Vec::new();
     let mut read_notes = Vec::new();
     let mut first = true;
-    let any = each_line(name, bytes, &mut read_notes, |index, text| {
-        let view = if kmsg {
-            kmsg_parser.line(index, text, &mut line_notes)
-        } else {
-            text_parser.line(index, text, &mut line_notes)
-        };
-        let Some(view) = view else {
-            return;
-        };
-        match &mut compactor {
-            None => entries.push(view.entry(&arc, index)),
-            Some(c) => {
-                let shared = !early.is_empty()
-                    && view
-                        .time_us
-                        .is_some_and(|t| early.contains(&key_hash(t, &view.message)));
-                c.push(&arc, index, &view, 0, first || shared);
-            }
-        }
-        first = false;
-    });
+    let any = read_lines(
+        name,
+        bytes,
+        compactor.as_mut(),
+        &mut entries,
+        &mut read_notes,
+        |index, text| {
+            let view = text.view(|text| {
+                if kmsg {
+                    kmsg_parser.line(index, text, &mut line_notes)
+                } else {
+                    text_parser.line(index, text, &mut line_notes)
+                }
+            })?;
+            let shared = !early.is_empty()
+                && view
+                    .time_us
+                    .is_some_and(|t| early.contains(&key_hash(t, &view.message)));
+            let pin = std::mem::take(&mut first) || shared;
+            Some((view, 0, pin))
+        },
+    );
     read_notes.extend(line_notes);
     if let Some(c) = compactor {
         let (kept, more) = c.finish();
@@ -312,6 +311,35 @@ fn read_stream(
         read_notes.extend(more);
     }
     (entries, read_notes, kmsg_parser.records(), any)
+}
+
+/// The lines of input `name`, made views (with their boot and whether they
+/// must be kept) by `line`: kept as `compactor` says (matched and placed
+/// on two threads, [`Compactor::input`]), or, without one, each made an
+/// entry in `entries`. Whether any line was not blank.
+fn read_lines<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    compactor: Option<&mut Compactor<'_>>,
+    entries: &mut Vec<LogEntry>,
+    notes: &mut Vec<Note>,
+    mut line: impl FnMut(usize, Text<'a, '_>) -> Option<(LineView<'a>, u32, bool)>,
+) -> bool {
+    let arc: Arc<str> = Arc::from(name);
+    match compactor {
+        Some(c) => c.input(&arc, |lines| {
+            each_line(name, bytes, notes, |index, text| {
+                if let Some((view, segment, pin)) = line(index, text) {
+                    lines.push(index, view, segment, pin);
+                }
+            })
+        }),
+        None => each_line(name, bytes, notes, |index, text| {
+            if let Some((view, _, _)) = line(index, text) {
+                entries.push(view.entry(&arc, index));
+            }
+        }),
+    }
 }
 
 /// [`read_stream`] of `dmesg` text.

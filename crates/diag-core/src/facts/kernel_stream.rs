@@ -190,6 +190,47 @@ impl LineFilter {
         self
     }
 
+    /// The patterns `message` may match, into `out` (cleared first): the
+    /// prefilter's candidates, or every pattern without one.
+    fn candidates(&self, message: &str, out: &mut Vec<u32>) {
+        match self.prefilter() {
+            Some(prefilter) => prefilter.candidates(message.as_bytes(), out),
+            None => {
+                out.clear();
+                out.extend(0..self.pattern_count());
+            }
+        }
+    }
+
+    /// [`LineFilter::candidates`] with the checks that need no state
+    /// made: a pattern without captures confirmed (or dropped), a state
+    /// pattern, an event's start; those are marked [`KNOWN`]. What the
+    /// reading thread does of the matcher's work ([`Compactor::input`]).
+    fn settled(&self, message: &str, candidates: &[u32], out: &mut Vec<u32>) {
+        let rules = self.set_rules.len();
+        let states = self.state.as_ref().map_or(0, |s| s.len());
+        let mut starts = None;
+        for &slot in candidates {
+            let i = slot as usize;
+            let known = if i >= rules + states {
+                *starts.get_or_insert_with(|| crate::parse::events::starts(message))
+            } else if i >= rules {
+                self.state_matches(i - rules, message)
+            } else {
+                let rule = &self.set_rules[i];
+                if !rule.groups.is_empty() {
+                    out.push(slot);
+                    continue;
+                }
+                !rule.exclude.as_ref().is_some_and(|x| x.is_match(message))
+                    && rule.regex.is_match(message)
+            };
+            if known {
+                out.push(slot | KNOWN);
+            }
+        }
+    }
+
     /// The prefilter (see the field), built on first use.
     fn prefilter(&self) -> Option<&super::prefilter::Prefilter> {
         self.prefilter
@@ -242,28 +283,97 @@ struct UserClock {
     stopped: Vec<bool>,
 }
 
+/// A line as [`each_line`] hands it over.
+#[derive(Debug, Clone, Copy)]
+pub enum Text<'a, 'b> {
+    /// A part of the input's bytes: it lives as long as they do.
+    Mapped(&'a str),
+    /// Decompressed, or decoded lossily: gone with the next line.
+    Passing(&'b str),
+}
+
+impl<'a, 'b> Text<'a, 'b> {
+    /// The line.
+    pub fn as_str(self) -> &'b str
+    where
+        'a: 'b,
+    {
+        match self {
+            Text::Mapped(text) | Text::Passing(text) => text,
+        }
+    }
+
+    /// The view `parse` makes of the line, as long-lived as the input's
+    /// bytes: a mapped line's borrows them, another's owns its text (what
+    /// [`Compactor::input`] hands to its second thread). `parse` is
+    /// called in one place (a parser inlined twice cost 5 KB).
+    pub fn view(
+        self,
+        parse: impl for<'x> FnOnce(&'x str) -> Option<LineView<'x>>,
+    ) -> Option<LineView<'a>> {
+        let (text, mapped) = match self {
+            Text::Mapped(text) => (text, Some(text)),
+            Text::Passing(text) => (text, None),
+        };
+        let view = parse(text)?;
+        Some(match mapped {
+            Some(mapped) => view.rebase(text, mapped),
+            None => view.into_owned(),
+        })
+    }
+}
+
 /// Lines of one input, front to back, as text (invalid UTF-8 replaced),
 /// split as `str::lines` splits; a `.gz` input decompressed as it is read.
 /// Returns whether any line was not blank.
-pub fn each_line(
+pub fn each_line<'a>(
     name: &str,
-    bytes: &[u8],
+    bytes: &'a [u8],
     notes: &mut Vec<Note>,
-    mut f: impl FnMut(usize, &str),
+    mut f: impl FnMut(usize, Text<'a, '_>),
+) -> bool {
+    lines_of(name, bytes, notes, &mut f)
+}
+
+/// [`each_line`], made once: its callers' closures differ, and each copy
+/// of the gzip reader weighed several KB.
+fn lines_of<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    notes: &mut Vec<Note>,
+    f: &mut dyn FnMut(usize, Text<'a, '_>),
 ) -> bool {
     let mut any = false;
-    let mut on_line = |index: usize, line: &[u8]| {
-        let line = line.strip_suffix(b"\n").unwrap_or(line);
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let mut on_line = |index: usize, line: &[u8], mapped: Option<&'a [u8]>| {
+        let cut = |line: &[u8]| -> usize {
+            let n = line.len() - usize::from(line.ends_with(b"\n"));
+            n - usize::from(line[..n].ends_with(b"\r"))
+        };
         // `from_utf8` first: its ASCII fast path runs word by word, the
         // lossy decoder's byte by byte (13% of a 0.1%-density log's
         // analysis); only a line that is not UTF-8 is decoded lossily.
-        let text = match std::str::from_utf8(line) {
-            Ok(text) => std::borrow::Cow::Borrowed(text),
-            Err(_) => String::from_utf8_lossy(line),
+        let text = match mapped {
+            Some(line) => {
+                let line = &line[..cut(line)];
+                match std::str::from_utf8(line) {
+                    Ok(text) => {
+                        any = any || !text.trim().is_empty();
+                        f(index, Text::Mapped(text));
+                        return;
+                    }
+                    Err(_) => String::from_utf8_lossy(line),
+                }
+            }
+            None => {
+                let line = &line[..cut(line)];
+                match std::str::from_utf8(line) {
+                    Ok(text) => std::borrow::Cow::Borrowed(text),
+                    Err(_) => String::from_utf8_lossy(line),
+                }
+            }
         };
         any = any || !text.trim().is_empty();
-        f(index, &text);
+        f(index, Text::Passing(&text));
     };
     if name.ends_with(".gz") {
         let mut reader = std::io::BufReader::with_capacity(
@@ -283,7 +393,7 @@ pub fn each_line(
                         break; // cut by the cap: not a whole line
                     }
                     index += 1;
-                    on_line(index, &line);
+                    on_line(index, &line, None);
                 }
                 Err(err) => {
                     notes.push(Note::input(
@@ -309,7 +419,8 @@ pub fn each_line(
     let mut released = 0;
     for end in memchr::memchr_iter(b'\n', bytes) {
         index += 1;
-        on_line(index, &bytes[start..=end]);
+        let line = &bytes[start..=end];
+        on_line(index, line, Some(line));
         start = end + 1;
         if start - released >= RELEASE_EVERY {
             release_read(bytes, start);
@@ -318,7 +429,8 @@ pub fn each_line(
     }
     if start < bytes.len() {
         index += 1;
-        on_line(index, &bytes[start..]);
+        let line = &bytes[start..];
+        on_line(index, line, Some(line));
     }
     release_read(bytes, bytes.len());
     any
@@ -465,9 +577,6 @@ struct Track {
     untimed: bool,
     unstamped: bool,
     bare: bool,
-    /// The first distinct values of each named capture; the match that
-    /// brings a new one is kept.
-    distinct: Vec<Vec<String>>,
 }
 
 /// The wall-clock time of a stamp in microseconds, to compare with
@@ -500,10 +609,258 @@ fn days_from_civil(year: i64, month: i8, day: i8) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Lines a batch carries from the matching thread to the placing one
+/// ([`Compactor::input`]).
+const BATCH: usize = 512;
+
+/// Batches on their way to the placing thread: the matcher waits when the
+/// placer is this far behind (memory stays bounded).
+const BATCHES: usize = 4;
+
+/// A candidate slot ([`LineFilter::settled`]) the reading thread
+/// confirmed: the matcher takes it as matched.
+const KNOWN: u32 = 1 << 31;
+
+/// One line read, on its way to the matcher and the placer.
+#[derive(Debug)]
+struct Item<'a> {
+    line: usize,
+    view: LineView<'a>,
+    /// Its candidates, in [`Batch::slots`].
+    slots: std::ops::Range<usize>,
+    segment: u32,
+    pin: bool,
+}
+
+/// Lines read, with their candidates.
+#[derive(Debug, Default)]
+struct Batch<'a> {
+    items: Vec<Item<'a>>,
+    slots: Vec<u32>,
+}
+
+/// Where [`Lines`] sends a batch of lines.
+#[derive(Debug)]
+enum To<'p, 'a, 'f> {
+    /// Matched and placed at once, on this thread.
+    Here(&'p mut Matcher<'f>, &'p mut Placer<'f>),
+    /// To the placing thread.
+    There(&'p Handoff<'p, 'a, 'f>),
+}
+
+/// Matches and places the lines of `batch`, in order, and empties it
+/// (on whichever thread places).
+fn run_batch(
+    matcher: &mut Matcher<'_>,
+    placer: &mut Placer<'_>,
+    input: &Arc<str>,
+    batch: &mut Batch<'_>,
+) {
+    for item in batch.items.drain(..) {
+        let slots = batch.slots.get(item.slots);
+        let matched = matcher.hits(&item.view, (input, item.line), item.segment, slots);
+        placer.push(
+            input,
+            item.line,
+            &item.view,
+            matched,
+            item.segment,
+            item.pin,
+        );
+    }
+    batch.slots.clear();
+}
+
+/// The queue between the matching thread and the placing one: a mutex and
+/// two condition variables, not `std::sync::mpsc` (whose channels, made
+/// for each type they carry, weighed 60 KB of the binary's 10 MB).
+#[derive(Debug, Default)]
+struct Handoff<'p, 'a, 'f> {
+    queue: std::sync::Mutex<Queue<'p, 'a, 'f>>,
+    /// Signalled when the placer, a batch or the end arrives.
+    ready: std::sync::Condvar,
+    /// Signalled when a batch is taken, or the placer stopped.
+    room: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Queue<'p, 'a, 'f> {
+    /// Handed over once the placing thread runs: a thread that cannot be
+    /// started (a host out of processes) leaves it to this one.
+    halves: Option<(&'p mut Matcher<'f>, &'p mut Placer<'f>)>,
+    full: VecDeque<Batch<'a>>,
+    /// Batches the placer emptied, to be filled again.
+    spare: Vec<Batch<'a>>,
+    /// The matcher sends no more.
+    done: bool,
+    /// The placer stopped (it panicked; the panic is raised when it is
+    /// joined): batches are dropped.
+    gone: bool,
+}
+
+impl<'p, 'a, 'f> Handoff<'p, 'a, 'f> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue<'p, 'a, 'f>> {
+        self.queue
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Waits on `until` (which the other thread signals) with `queue`'s
+    /// lock.
+    fn wait<'g>(
+        until: &std::sync::Condvar,
+        queue: std::sync::MutexGuard<'g, Queue<'p, 'a, 'f>>,
+    ) -> std::sync::MutexGuard<'g, Queue<'p, 'a, 'f>> {
+        until
+            .wait(queue)
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What the placing thread runs: every batch, in order, until the end.
+    fn place(&self, input: &Arc<str>) {
+        /// Tells the matcher when the placer stops, by a panic too.
+        struct Gone<'h, 'p, 'a, 'f>(&'h Handoff<'p, 'a, 'f>);
+        impl Drop for Gone<'_, '_, '_, '_> {
+            fn drop(&mut self) {
+                self.0.lock().gone = true;
+                self.0.room.notify_all();
+            }
+        }
+        let _gone = Gone(self);
+        let mut queue = self.lock();
+        let (matcher, placer) = loop {
+            if let Some(halves) = queue.halves.take() {
+                break halves;
+            }
+            if queue.done {
+                return;
+            }
+            queue = Self::wait(&self.ready, queue);
+        };
+        loop {
+            let Some(mut batch) = queue.full.pop_front() else {
+                if queue.done {
+                    return;
+                }
+                queue = Self::wait(&self.ready, queue);
+                continue;
+            };
+            self.room.notify_one();
+            drop(queue);
+            run_batch(matcher, placer, input, &mut batch);
+            queue = self.lock();
+            queue.spare.push(batch);
+        }
+    }
+
+    /// Queues `batch` (waiting while [`BATCHES`] are queued); an empty one
+    /// to fill next.
+    fn send(&self, batch: Batch<'a>) -> Batch<'a> {
+        let mut queue = self.lock();
+        while queue.full.len() >= BATCHES && !queue.gone {
+            queue = Self::wait(&self.room, queue);
+        }
+        if queue.gone {
+            return Batch::default();
+        }
+        queue.full.push_back(batch);
+        self.ready.notify_one();
+        queue.spare.pop().unwrap_or_default()
+    }
+
+    /// The matcher is done: the placer ends after the batches queued.
+    fn end(&self) {
+        self.lock().done = true;
+        self.ready.notify_one();
+    }
+}
+
+/// The lines of one input as [`Compactor::input`] takes them.
+#[derive(Debug)]
+pub struct Lines<'p, 'a, 'f> {
+    input: &'p Arc<str>,
+    filter: &'f LineFilter,
+    /// The lines read since the last batch went.
+    batch: Batch<'a>,
+    /// One line's candidates (kept to reuse its allocation).
+    scratch: Vec<u32>,
+    to: To<'p, 'a, 'f>,
+}
+
+impl<'a> Lines<'_, 'a, '_> {
+    /// Takes line `line` (its entry made only if kept); `pin` keeps it
+    /// whatever the budgets say; `segment` is its boot within the stream.
+    pub fn push(&mut self, line: usize, view: LineView<'a>, segment: u32, pin: bool) {
+        // The prefilter's walk and the checks without state here, the
+        // captures and the placing on the placing thread: the two threads
+        // then take about as long (docs/kernel-log.md).
+        let (filter, batch) = (self.filter, &mut self.batch);
+        filter.candidates(&view.message, &mut self.scratch);
+        let start = batch.slots.len();
+        filter.settled(&view.message, &self.scratch, &mut batch.slots);
+        batch.items.push(Item {
+            line,
+            view,
+            slots: start..batch.slots.len(),
+            segment,
+            pin,
+        });
+        if batch.items.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Places the lines batched so far, or sends them to be placed.
+    fn flush(&mut self) {
+        if self.batch.items.is_empty() {
+            return;
+        }
+        match &mut self.to {
+            To::Here(matcher, placer) => run_batch(matcher, placer, self.input, &mut self.batch),
+            To::There(handoff) => {
+                let full = std::mem::take(&mut self.batch);
+                self.batch = handoff.send(full);
+            }
+        }
+    }
+}
+
 /// Keeps what the analysis needs of one stream of entries (one input, or
 /// a syslog family: its boots are numbered across its files).
+///
+/// Two halves: the matcher says which patterns a line matches, the
+/// placer keeps or counts it. Neither reads the other's state, so
+/// [`Compactor::input`] runs them on two threads, the placer a batch of
+/// lines behind: the same lines reach it in the same order.
 #[derive(Debug)]
 pub struct Compactor<'f> {
+    matcher: Matcher<'f>,
+    placer: Placer<'f>,
+    /// Whether [`Compactor::input`] uses a second thread: by default when
+    /// the machine has a second core (set by tests).
+    two_threads: Option<bool>,
+}
+
+/// The matching half of a [`Compactor`]: per line, the patterns it
+/// matches (confirmed with their regexes) and their captures.
+#[derive(Debug)]
+struct Matcher<'f> {
+    filter: &'f LineFilter,
+    /// Per (slot, boot), the first distinct values of each named capture;
+    /// the match that brings a new one is kept.
+    distinct: SlotMap<Vec<Vec<String>>>,
+    /// The prefilter's candidates of the line being matched (kept to
+    /// reuse its allocation).
+    candidates: Vec<u32>,
+    /// Per slot, where a capture search puts its groups (reused).
+    locations: Vec<Option<regex::CaptureLocations>>,
+    clock: UserClock,
+    notes: Vec<Note>,
+}
+
+/// The placing half of a [`Compactor`]: the units kept so far.
+#[derive(Debug)]
+struct Placer<'f> {
     filter: &'f LineFilter,
     units: Vec<Unit>,
     /// Lines matched so far per (slot, boot): the first
@@ -524,51 +881,145 @@ pub struct Compactor<'f> {
     /// Positions of the units that left the last matches of a pattern
     /// (kept to reuse its allocation).
     left: Vec<usize>,
-    /// The prefilter's candidates of the line being matched (kept to
-    /// reuse its allocation).
-    candidates: Vec<u32>,
-    /// Per slot, where a capture search puts its groups (reused).
-    locations: Vec<Option<regex::CaptureLocations>>,
-    clock: UserClock,
-    notes: Vec<Note>,
 }
 
 impl<'f> Compactor<'f> {
     /// A compactor keeping what `filter` says.
     pub fn new(filter: &'f LineFilter) -> Self {
         Compactor {
-            filter,
-            units: Vec::new(),
-            counts: SlotMap::default(),
-            tracks: SlotMap::default(),
-            block: None,
-            next_id: 0,
-            pin_next: None,
-            lead: Elided::default(),
-            recent: SlotMap::default(),
-            dead: 0,
-            left: Vec::new(),
-            candidates: Vec::new(),
-            locations: Vec::new(),
-            clock: UserClock {
-                spent: vec![Duration::ZERO; filter.user.len()],
-                stopped: vec![false; filter.user.len()],
+            matcher: Matcher {
+                filter,
+                distinct: SlotMap::default(),
+                candidates: Vec::new(),
+                locations: Vec::new(),
+                clock: UserClock {
+                    spent: vec![Duration::ZERO; filter.user.len()],
+                    stopped: vec![false; filter.user.len()],
+                },
+                notes: Vec::new(),
             },
-            notes: Vec::new(),
+            placer: Placer {
+                filter,
+                units: Vec::new(),
+                counts: SlotMap::default(),
+                tracks: SlotMap::default(),
+                block: None,
+                next_id: 0,
+                pin_next: None,
+                lead: Elided::default(),
+                recent: SlotMap::default(),
+                dead: 0,
+                left: Vec::new(),
+            },
+            two_threads: None,
         }
     }
 
     /// A new input starts: an event does not span inputs, and the user
     /// patterns' time is counted per input.
     pub fn next_input(&mut self) {
-        self.close_block(false);
-        self.clock
-            .spent
-            .iter_mut()
-            .for_each(|t| *t = Duration::ZERO);
-        self.clock.stopped.iter_mut().for_each(|s| *s = false);
+        self.placer.close_block(false);
+        let clock = &mut self.matcher.clock;
+        clock.spent.iter_mut().for_each(|t| *t = Duration::ZERO);
+        clock.stopped.iter_mut().for_each(|s| *s = false);
     }
 
+    /// Takes line `line` of `input` (its entry made only if kept); `pin`
+    /// keeps it whatever the budgets say; `segment` is its boot within the
+    /// stream.
+    pub fn push(
+        &mut self,
+        input: &Arc<str>,
+        line: usize,
+        view: &LineView<'_>,
+        segment: u32,
+        pin: bool,
+    ) {
+        let matched = self.matcher.hits(view, (input, line), segment, None);
+        self.placer.push(input, line, view, matched, segment, pin);
+    }
+
+    /// The lines of a new input `input` ([`Compactor::next_input`]), which
+    /// `produce` hands to the [`Lines`] it is given, in order: matched on
+    /// this thread and placed on a second one, a batch behind. Alone on a
+    /// single core, or when no thread can be started, both run here. What
+    /// is kept is the same either way.
+    ///
+    /// The matching (the prefilter's walk, the confirming regexes, their
+    /// captures) and the placing (holding lines, the units' bookkeeping,
+    /// the allocations they need) each took about half of a pass over a
+    /// log whose every other line matches (issue 23, docs/kernel-log.md).
+    pub fn input<'a, R>(
+        &mut self,
+        input: &Arc<str>,
+        produce: impl FnOnce(&mut Lines<'_, 'a, 'f>) -> R,
+    ) -> R {
+        self.next_input();
+        let Compactor {
+            matcher,
+            placer,
+            two_threads,
+        } = self;
+        let alone = match two_threads {
+            Some(two) => !*two,
+            None => std::thread::available_parallelism().map_or(true, |n| n.get() < 2),
+        };
+        let filter = matcher.filter;
+        let lines = |to| Lines {
+            input,
+            filter,
+            batch: Batch::default(),
+            scratch: Vec::new(),
+            to,
+        };
+        if alone {
+            let mut lines = lines(To::Here(matcher, placer));
+            let out = produce(&mut lines);
+            lines.flush();
+            return out;
+        }
+        let handoff = Handoff::default();
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("diag-log-placer".into())
+                .spawn_scoped(scope, || handoff.place(input));
+            let Ok(worker) = worker else {
+                let mut lines = lines(To::Here(matcher, placer));
+                let out = produce(&mut lines);
+                lines.flush();
+                return out;
+            };
+            // Ends the placer however this thread leaves (a panic in
+            // `produce` too: the scope then joins a thread that ended).
+            struct End<'h, 'p, 'a, 'f>(&'h Handoff<'p, 'a, 'f>);
+            impl Drop for End<'_, '_, '_, '_> {
+                fn drop(&mut self) {
+                    self.0.end();
+                }
+            }
+            let end = End(&handoff);
+            handoff.lock().halves = Some((matcher, placer));
+            handoff.ready.notify_one();
+            let mut lines = lines(To::There(&handoff));
+            let out = produce(&mut lines);
+            lines.flush();
+            drop(lines);
+            drop(end);
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+            out
+        })
+    }
+
+    /// The kept entries, in order, each with what was left out after it;
+    /// and the notes (user patterns stopped).
+    pub fn finish(self) -> (Vec<LogEntry>, Vec<Note>) {
+        (self.placer.finish(), self.matcher.notes)
+    }
+}
+
+impl Matcher<'_> {
     /// Whether `rule` (slot `slot`) matches `message`, as the diagnosis
     /// checks it; its capture sums; `pin` set when it brings a capture
     /// value not seen before in this boot.
@@ -586,9 +1037,9 @@ impl<'f> Compactor<'f> {
         if rule.groups.is_empty() {
             return rule.regex.is_match(message).then(|| Hit::one(slot));
         }
-        let track = self.tracks.entry((slot, segment)).or_default();
-        if track.distinct.len() < rule.groups.len() {
-            track.distinct.resize(rule.groups.len(), Vec::new());
+        let distinct = self.distinct.entry((slot, segment)).or_default();
+        if distinct.len() < rule.groups.len() {
+            distinct.resize(rule.groups.len(), Vec::new());
         }
         let slot_index = slot as usize;
         if self.locations.len() <= slot_index {
@@ -604,7 +1055,7 @@ impl<'f> Compactor<'f> {
                 .and_then(|(start, end)| message.get(start..end));
             sums.push(value.and_then(|v| v.parse::<u64>().ok()));
             if let Some(value) = value {
-                let seen = &mut track.distinct[k];
+                let seen = &mut distinct[k];
                 if seen.len() < DISTINCT && !seen.iter().any(|s| s == value) {
                     seen.push(value.to_string());
                     *pin = true;
@@ -616,37 +1067,49 @@ impl<'f> Compactor<'f> {
 
     /// The patterns line `line` matches; whether it must be kept for a
     /// rule's fields.
-    fn hits(&mut self, view: &LineView<'_>, input: &str, line: usize, segment: u32) -> Matched {
+    /// `given`: the line's candidates ([`LineFilter::candidates`]), when
+    /// the reading thread found them.
+    fn hits(
+        &mut self,
+        view: &LineView<'_>,
+        (input, line): (&str, usize),
+        segment: u32,
+        given: Option<&[u32]>,
+    ) -> Matched {
         let filter = self.filter;
         let mut out = Vec::new();
         let mut pin = false;
         let message: &str = &view.message;
-        let bytes = message.as_bytes();
         let rules = filter.set_rules.len();
-        let mut candidates = std::mem::take(&mut self.candidates);
-        match filter.prefilter() {
-            Some(prefilter) => prefilter.candidates(bytes, &mut candidates),
+        let mut own = std::mem::take(&mut self.candidates);
+        let candidates = match given {
+            Some(given) => given,
             None => {
-                candidates.clear();
-                candidates.extend(0..filter.pattern_count());
+                filter.candidates(message, &mut own);
+                &own[..]
             }
-        }
+        };
         let states = filter.state.as_ref().map_or(0, |s| s.len());
-        let (mut state_hit, mut starts) = (false, false);
-        for &slot in &candidates {
+        let (mut state_hit, mut starts, mut starts_known) = (false, false, false);
+        for &slot in candidates {
+            let known = slot & KNOWN != 0;
+            let slot = slot & !KNOWN;
             let i = slot as usize;
             if i >= rules + states {
                 starts = true;
+                starts_known |= known;
             } else if i >= rules {
-                state_hit = state_hit || filter.state_matches(i - rules, message);
+                state_hit = state_hit || known || filter.state_matches(i - rules, message);
+            } else if known {
+                out.push(Hit::one(slot));
             } else if let Some(hit) =
                 self.confirm(slot, &filter.set_rules[i], message, segment, &mut pin)
             {
                 out.push(hit);
             }
         }
-        self.candidates = candidates;
-        let starts = starts && crate::parse::events::starts(message);
+        self.candidates = own;
+        let starts = starts && (starts_known || crate::parse::events::starts(message));
         let base = filter.set_rules.len();
         for (i, rule) in filter.user.iter().enumerate() {
             if self.clock.stopped[i] {
@@ -684,19 +1147,20 @@ impl<'f> Compactor<'f> {
             starts,
         }
     }
+}
 
-    /// Takes line `line` of `input` (its entry made only if kept); `pin`
-    /// keeps it whatever the budgets say; `segment` is its boot within the
-    /// stream.
-    pub fn push(
+impl<'f> Placer<'f> {
+    /// Places line `line` of `input`, which `matched` says what it matched
+    /// (see [`Compactor::push`]).
+    fn push(
         &mut self,
         input: &Arc<str>,
         line: usize,
         view: &LineView<'_>,
+        matched: Matched,
         segment: u32,
         pin: bool,
     ) {
-        let matched = self.hits(view, input, line, segment);
         let filter = self.filter;
         let windowed: Vec<u32> = matched
             .hits
@@ -1026,9 +1490,8 @@ impl<'f> Compactor<'f> {
         self.dead = 0;
     }
 
-    /// The kept entries, in order, each with what was left out after it;
-    /// and the notes (user patterns stopped).
-    pub fn finish(mut self) -> (Vec<LogEntry>, Vec<Note>) {
+    /// The kept entries, in order, each with what was left out after it.
+    fn finish(mut self) -> Vec<LogEntry> {
         self.close_block(false);
         self.sweep();
         let mut out = Vec::new();
@@ -1046,7 +1509,7 @@ impl<'f> Compactor<'f> {
                 }
             }
         }
-        (out, self.notes)
+        out
     }
 }
 
@@ -1130,7 +1593,7 @@ mod tests {
         let text = "a\r\nb\n\nlast";
         let mut got = Vec::new();
         each_line("x", text.as_bytes(), &mut Vec::new(), |i, l| {
-            got.push((i, l.to_string()))
+            got.push((i, l.as_str().to_string()))
         });
         let want: Vec<(usize, String)> = text
             .lines()
@@ -1148,7 +1611,7 @@ mod tests {
         let bytes = b"ok \xc3\xa9\nbad \xff\xfe end\n\xe2\x82\nlast";
         let mut got = Vec::new();
         let any = each_line("x", bytes, &mut Vec::new(), |i, l| {
-            got.push((i, l.to_string()))
+            got.push((i, l.as_str().to_string()))
         });
         assert!(any);
         let want: Vec<(usize, String)> = vec![
@@ -1202,7 +1665,7 @@ mod tests {
             let view = parser.line(i + 1, text, &mut Vec::new()).expect("a line");
             let seen = |filter: &LineFilter| {
                 let mut c = Compactor::new(filter);
-                let m = c.hits(&view, "var/log/kern.log", i + 1, 0);
+                let m = c.matcher.hits(&view, ("var/log/kern.log", i + 1), 0, None);
                 let slots: Vec<u32> = m.hits.iter().map(|h| h.slot).collect();
                 (slots, m.starts, m.pin)
             };
@@ -1210,11 +1673,17 @@ mod tests {
         }
         let oom = parser.line(1, lines[0], &mut Vec::new()).expect("a line");
         assert!(!Compactor::new(&one_set)
-            .hits(&oom, "x", 1, 0)
+            .matcher
+            .hits(&oom, ("x", 1), 0, None)
             .hits
             .is_empty());
         let start = parser.line(1, lines[5], &mut Vec::new()).expect("a line");
-        assert!(Compactor::new(&one_set).hits(&start, "x", 1, 0).starts);
+        assert!(
+            Compactor::new(&one_set)
+                .matcher
+                .hits(&start, ("x", 1), 0, None)
+                .starts
+        );
     }
 }
 
@@ -1222,8 +1691,11 @@ mod tests {
 /// whole log: the same findings, counts, first and last evidence.
 #[cfg(test)]
 mod compaction {
+    use super::{each_line, BootCounter, Compactor};
     use crate::diagnose::rules::RuleSet;
+    use crate::parse::kernel_log::LogEntry;
     use crate::source::snapshot::Snapshot;
+    use std::sync::Arc;
 
     /// A diagnosis as diag/1 JSON without the time it was made.
     fn json(d: &crate::diagnose::diagnosis::Diagnosis) -> String {
@@ -1392,8 +1864,9 @@ mod compaction {
     /// the whole log's diagnosis counts an event whose lines matched
     /// twice (two OOM reports read as one event) once: `evidence_omitted`
     /// was 3,678 instead of 3,472 (`ElidedHits::events`).
-    #[test]
-    fn a_mixed_log_compacted_gives_the_whole_logs_diagnosis() {
+    /// Three boots of 11 kinds of lines in pseudo-random order: multi-line
+    /// OOM events with followers, a late window, captures.
+    fn mixed_log() -> String {
         let mut g = Gen {
             out: String::new(),
             t: 1.0,
@@ -1436,7 +1909,85 @@ mod compaction {
                 }
             }
         }
-        let Both { whole, kept, a, b } = both(g.out);
+        g.out
+    }
+
+    /// The lines of `bytes` (a `kern.log`, or a `.gz` one) through a
+    /// compactor of the built-in rules, on one thread, on two
+    /// ([`Compactor::input`]), or line by line ([`Compactor::push`]).
+    fn compact(name: &str, bytes: &[u8], two_threads: Option<bool>) -> Vec<LogEntry> {
+        let rules = RuleSet::builtin().expect("rules");
+        let filter = rules.line_filter();
+        let mut c = Compactor::new(&filter);
+        let parser = crate::parse::kernel_log::TextLines::new(name, true);
+        let arc: Arc<str> = Arc::from(name);
+        let mut counter = BootCounter::default();
+        let (mut notes, mut line_notes) = (Vec::new(), Vec::new());
+        match two_threads {
+            Some(two) => {
+                c.two_threads = Some(two);
+                c.input(&arc, |lines| {
+                    each_line(name, bytes, &mut notes, |index, text| {
+                        let view = text.view(|text| parser.line(index, text, &mut line_notes));
+                        if let Some(view) = view {
+                            let (boot, starts) = counter.next(view.time_us, &view.message);
+                            lines.push(index, view, boot, index == 1 || starts);
+                        }
+                    })
+                });
+            }
+            None => {
+                c.next_input();
+                each_line(name, bytes, &mut notes, |index, text| {
+                    if let Some(view) = parser.line(index, text.as_str(), &mut line_notes) {
+                        let (boot, starts) = counter.next(view.time_us, &view.message);
+                        c.push(&arc, index, &view, boot, index == 1 || starts);
+                    }
+                });
+            }
+        }
+        c.finish().0
+    }
+
+    /// The reading thread hands lines to the matching and placing one a
+    /// batch at a time (`Compactor::input`): what is kept must be what one
+    /// thread keeps, line by line, for a mapped log (lines borrowed), one
+    /// with lines that are not UTF-8 (decoded lossily, owned) and a
+    /// gzipped one (every line owned).
+    #[test]
+    fn the_two_threads_keep_what_one_thread_keeps() {
+        let mut log = mixed_log().into_bytes();
+        // Lines that are not UTF-8 among them, one matching a rule.
+        log.extend_from_slice(
+            b"Dec  6 10:05:00 h kernel: [99999.000000] neighbour: arp_cache: neighbor table overflow! \xff\n",
+        );
+        log.extend_from_slice(b"Dec  6 10:05:00 h kernel: [99999.100000] \xfe\xfe junk\n");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &log).expect("gzip");
+        let gz = gz.finish().expect("gzip");
+        for (name, bytes) in [("var/log/kern.log", &log), ("var/log/kern.log.1.gz", &gz)] {
+            let by_line = compact(name, bytes, None);
+            assert!(by_line.len() > 1_000, "{name}: {} kept", by_line.len());
+            assert!(
+                by_line.iter().any(|e| e.message.contains('\u{fffd}')),
+                "{name}: the lossy lines are kept"
+            );
+            assert_eq!(
+                compact(name, bytes, Some(false)),
+                by_line,
+                "{name}: one thread"
+            );
+            assert_eq!(
+                compact(name, bytes, Some(true)),
+                by_line,
+                "{name}: two threads"
+            );
+        }
+    }
+
+    #[test]
+    fn a_mixed_log_compacted_gives_the_whole_logs_diagnosis() {
+        let Both { whole, kept, a, b } = both(mixed_log());
         assert!(
             kept.kernel_log.entries.len() * 3 < whole.kernel_log.entries.len(),
             "{} of {} kept",
