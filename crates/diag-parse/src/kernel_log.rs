@@ -1079,6 +1079,45 @@ mod tests {
 
     /// A record's prefix read by bytes gives what `str::parse` of each
     /// field gave: a `+`, too many digits, a non-digit.
+    /// A view moved onto a longer-lived copy of its line
+    /// ([`LineView::rebase`]) or made owned ([`LineView::into_owned`]) is
+    /// the same view, and makes the same entry; what was borrowed now
+    /// borrows the copy, what was owned (a decoded `/dev/kmsg` message)
+    /// stays owned; a part that is not in `from` is copied, not sliced
+    /// from `to` at a wrong place.
+    #[test]
+    fn a_view_moved_to_a_copy_of_its_line_is_the_same_view() {
+        let input: Arc<str> = Arc::from("x");
+        let kmsg = "6,1,2,-;a\\x1b[31m b";
+        let syslog = "Dec  6 10:05:00 h kernel: [ 1.000000] e1000e: eth0 NIC Link is Down";
+        for (line, kmsg_format) in [(kmsg, true), (syslog, false)] {
+            let parse = |line| {
+                if kmsg_format {
+                    KmsgLines::new("x").line(1, line, &mut Vec::new())
+                } else {
+                    TextLines::new("x", true).line(1, line, &mut Vec::new())
+                }
+            };
+            let from = line.to_string();
+            let view = parse(&from).expect("a line");
+            let to = line.to_string();
+            let moved = view.clone().rebase(&from, &to);
+            assert_eq!(moved.entry(&input, 1), view.entry(&input, 1), "{line}");
+            assert!(to.as_bytes().as_ptr_range().contains(&moved.raw.as_ptr()));
+            assert_eq!(
+                matches!(moved.message, std::borrow::Cow::Owned(_)),
+                matches!(view.message, std::borrow::Cow::Owned(_)),
+                "{line}"
+            );
+            let owned = view.clone().into_owned();
+            assert_eq!(owned.entry(&input, 1), view.entry(&input, 1), "{line}");
+            // `to` shorter than `from`: nothing is sliced out of it.
+            let moved = view.clone().rebase(&from, &to[..5]);
+            assert_eq!(moved.entry(&input, 1), view.entry(&input, 1), "{line}");
+            assert!(matches!(moved.raw, std::borrow::Cow::Owned(_)));
+        }
+    }
+
     #[test]
     fn kmsg_prefix_by_bytes_reads_as_str_parse_did() {
         for (line, expected) in [

@@ -343,34 +343,26 @@ fn lines_of<'a>(
     notes: &mut Vec<Note>,
     f: &mut dyn FnMut(usize, Text<'a, '_>),
 ) -> bool {
+    fn trimmed(line: &[u8]) -> &[u8] {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        line.strip_suffix(b"\r").unwrap_or(line)
+    }
     let mut any = false;
+    // `mapped`: the line as a part of `bytes` (what the reading thread may
+    // hand on), else `line` lives only for this call.
     let mut on_line = |index: usize, line: &[u8], mapped: Option<&'a [u8]>| {
-        let cut = |line: &[u8]| -> usize {
-            let n = line.len() - usize::from(line.ends_with(b"\n"));
-            n - usize::from(line[..n].ends_with(b"\r"))
-        };
         // `from_utf8` first: its ASCII fast path runs word by word, the
         // lossy decoder's byte by byte (13% of a 0.1%-density log's
         // analysis); only a line that is not UTF-8 is decoded lossily.
-        let text = match mapped {
-            Some(line) => {
-                let line = &line[..cut(line)];
-                match std::str::from_utf8(line) {
-                    Ok(text) => {
-                        any = any || !text.trim().is_empty();
-                        f(index, Text::Mapped(text));
-                        return;
-                    }
-                    Err(_) => String::from_utf8_lossy(line),
-                }
-            }
-            None => {
-                let line = &line[..cut(line)];
-                match std::str::from_utf8(line) {
-                    Ok(text) => std::borrow::Cow::Borrowed(text),
-                    Err(_) => String::from_utf8_lossy(line),
-                }
-            }
+        if let Some(Ok(text)) = mapped.map(|m| std::str::from_utf8(trimmed(m))) {
+            any = any || !text.trim().is_empty();
+            f(index, Text::Mapped(text));
+            return;
+        }
+        let line = trimmed(line);
+        let text = match std::str::from_utf8(line) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(line),
         };
         any = any || !text.trim().is_empty();
         f(index, Text::Passing(&text));
@@ -795,9 +787,8 @@ impl<'a> Lines<'_, 'a, '_> {
     /// Takes line `line` (its entry made only if kept); `pin` keeps it
     /// whatever the budgets say; `segment` is its boot within the stream.
     pub fn push(&mut self, line: usize, view: LineView<'a>, segment: u32, pin: bool) {
-        // The prefilter's walk and the checks without state here, the
-        // captures and the placing on the placing thread: the two threads
-        // then take about as long (docs/kernel-log.md).
+        // The prefilter's walk and the checks without state here; the
+        // capture searches and the placing on the placing thread.
         let (filter, batch) = (self.filter, &mut self.batch);
         filter.candidates(&view.message, &mut self.scratch);
         let start = batch.slots.len();
@@ -833,9 +824,11 @@ impl<'a> Lines<'_, 'a, '_> {
 /// a syslog family: its boots are numbered across its files).
 ///
 /// Two halves: the matcher says which patterns a line matches, the
-/// placer keeps or counts it. Neither reads the other's state, so
-/// [`Compactor::input`] runs them on two threads, the placer a batch of
-/// lines behind: the same lines reach it in the same order.
+/// placer keeps or counts it. [`Compactor::input`] runs both on a second
+/// thread, a batch of lines behind the reading thread, which finds each
+/// line's candidates and makes the checks that need no state
+/// (`LineFilter::settled`): the same lines reach them in the same
+/// order.
 #[derive(Debug)]
 pub struct Compactor<'f> {
     matcher: Matcher<'f>,
@@ -944,15 +937,14 @@ impl<'f> Compactor<'f> {
     }
 
     /// The lines of a new input `input` ([`Compactor::next_input`]), which
-    /// `produce` hands to the [`Lines`] it is given, in order: matched on
-    /// this thread and placed on a second one, a batch behind. Alone on a
-    /// single core, or when no thread can be started, both run here. What
-    /// is kept is the same either way.
+    /// `produce` hands to the [`Lines`] it is given, in order: prefiltered
+    /// on this thread, their capture searches made and placed on a second
+    /// one, a batch behind. Alone on a single core, or when no thread can
+    /// be started, both run here. What is kept is the same either way.
     ///
-    /// The matching (the prefilter's walk, the confirming regexes, their
-    /// captures) and the placing (holding lines, the units' bookkeeping,
-    /// the allocations they need) each took about half of a pass over a
-    /// log whose every other line matches (issue 23, docs/kernel-log.md).
+    /// On a log whose every other line matches, the second thread is the
+    /// busier (the capture searches are ~45% of its work), the reading
+    /// thread idle about half of the time (issue 23, docs/kernel-log.md).
     pub fn input<'a, R>(
         &mut self,
         input: &Arc<str>,
@@ -1741,6 +1733,14 @@ mod compaction {
     }
 
     impl Gen {
+        /// An empty log, its clock at 1 s.
+        fn new() -> Self {
+            Gen {
+                out: String::new(),
+                t: 1.0,
+            }
+        }
+
         fn line(&mut self, msg: &str) {
             self.t += 0.01;
             self.out.push_str(&format!(
@@ -1783,10 +1783,7 @@ mod compaction {
     /// rate-limit report of another subsystem; an md disk failure and 600
     /// more overflows at the end.
     pub(crate) fn big_log(mib: usize) -> String {
-        let mut g = Gen {
-            out: String::new(),
-            t: 1.0,
-        };
+        let mut g = Gen::new();
         g.line("Linux version 6.1.0 (root@h)");
         g.line("Out of memory: Killed process 4242 (java) total-vm:1kB");
         g.line("neighbour: arp_cache: neighbor table overflow!");
@@ -1871,10 +1868,7 @@ mod compaction {
     /// Three boots of 11 kinds of lines in pseudo-random order: multi-line
     /// OOM events with followers, a late window, captures.
     fn mixed_log() -> String {
-        let mut g = Gen {
-            out: String::new(),
-            t: 1.0,
-        };
+        let mut g = Gen::new();
         let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move |n: u64| {
             seed ^= seed << 13;
@@ -2017,10 +2011,7 @@ mod compaction {
     /// review of session 17 found it). The diagnosis is the whole log's.
     #[test]
     fn a_window_reached_through_a_unit_already_left_out_does_not_panic() {
-        let mut g = Gen {
-            out: String::new(),
-            t: 1.0,
-        };
+        let mut g = Gen::new();
         g.line("Linux version 6.1.0 (root@h)");
         for _ in 0..256 {
             g.t += 700.0;
@@ -2046,10 +2037,7 @@ mod compaction {
     /// It now goes with its event, and the diagnosis is the whole log's.
     #[test]
     fn the_line_after_a_dropped_event_is_dropped_with_it() {
-        let mut g = Gen {
-            out: String::new(),
-            t: 1.0,
-        };
+        let mut g = Gen::new();
         g.line("Linux version 6.1.0 (root@h)");
         for i in 0..20_000 {
             g.line(&format!("java invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj={i}"));
