@@ -206,7 +206,16 @@ impl LineFilter {
     /// made: a pattern without captures confirmed (or dropped), a state
     /// pattern, an event's start; those are marked [`KNOWN`]. What the
     /// reading thread does of the matcher's work ([`Compactor::input`]).
-    fn settled(&self, message: &str, candidates: &[u32], out: &mut Vec<u32>) {
+    /// A pattern with named captures that `split` gives this thread is
+    /// searched here too: marked [`SPANS`], its groups' spans pushed onto
+    /// `spans`.
+    fn settled(
+        &self,
+        message: &str,
+        candidates: &[u32],
+        out: &mut Vec<u32>,
+        (spans, split): (&mut Vec<Span>, &mut Split),
+    ) {
         let rules = self.set_rules.len();
         let states = self.state.as_ref().map_or(0, |s| s.len());
         let mut starts = None;
@@ -219,7 +228,11 @@ impl LineFilter {
             } else {
                 let rule = &self.set_rules[i];
                 if !rule.groups.is_empty() {
-                    out.push(slot);
+                    if !split.here(slot) {
+                        out.push(slot);
+                    } else if capture(rule, slot, message, &mut split.locations, spans) {
+                        out.push(slot | KNOWN | SPANS);
+                    }
                     continue;
                 }
                 !rule.exclude.as_ref().is_some_and(|x| x.is_match(message))
@@ -617,6 +630,52 @@ const BATCHES: usize = 2;
 /// confirmed: the matcher takes it as matched.
 const KNOWN: u32 = 1 << 31;
 
+/// A candidate slot whose pattern the reading thread searched with its
+/// captures: the spans of its named groups follow in [`Batch::spans`].
+const SPANS: u32 = 1 << 30;
+
+/// The span of a named group that took part in no match.
+const NO_SPAN: usize = usize::MAX;
+
+/// Where a named group of a match is: start and end, or [`NO_SPAN`].
+type Span = (usize, usize);
+
+/// Per slot, a capture search's buffer (reused).
+type Locations = Vec<Option<regex::CaptureLocations>>;
+
+/// A line's candidates and the spans of the searches made with them
+/// (the reading thread's, [`LineFilter::settled`]).
+type Given<'g> = (&'g [u32], &'g [Span]);
+
+/// Whether `rule` (slot `slot`) matches `message` (its `exclude` not):
+/// the spans of its named groups pushed onto `spans`, [`NO_SPAN`] for a
+/// group without one. `locations` keeps a capture buffer per slot.
+fn capture(
+    rule: &SlotRule,
+    slot: u32,
+    message: &str,
+    locations: &mut Locations,
+    spans: &mut Vec<Span>,
+) -> bool {
+    if rule.exclude.as_ref().is_some_and(|x| x.is_match(message)) {
+        return false;
+    }
+    let slot = slot as usize;
+    if locations.len() <= slot {
+        locations.resize_with(slot + 1, || None);
+    }
+    let locations = locations[slot].get_or_insert_with(|| rule.regex.capture_locations());
+    if rule.regex.captures_read(locations, message).is_none() {
+        return false;
+    }
+    spans.extend(
+        rule.groups
+            .iter()
+            .map(|&g| locations.get(g).unwrap_or((NO_SPAN, NO_SPAN))),
+    );
+    true
+}
+
 /// One line read, on its way to the matcher and the placer.
 #[derive(Debug)]
 struct Item<'a> {
@@ -624,6 +683,8 @@ struct Item<'a> {
     view: LineView<'a>,
     /// Its candidates, in [`Batch::slots`].
     slots: std::ops::Range<usize>,
+    /// Its capture spans, in [`Batch::spans`].
+    spans: std::ops::Range<usize>,
     segment: u32,
     pin: bool,
 }
@@ -633,6 +694,7 @@ struct Item<'a> {
 struct Batch<'a> {
     items: Vec<Item<'a>>,
     slots: Vec<u32>,
+    spans: Vec<Span>,
 }
 
 /// Where [`Lines`] sends a batch of lines.
@@ -653,8 +715,8 @@ fn run_batch(
     batch: &mut Batch<'_>,
 ) {
     for item in batch.items.drain(..) {
-        let slots = batch.slots.get(item.slots);
-        let matched = matcher.hits(&item.view, (input, item.line), item.segment, slots);
+        let given = batch.slots.get(item.slots).zip(batch.spans.get(item.spans));
+        let matched = matcher.hits(&item.view, (input, item.line), item.segment, given);
         placer.push(
             input,
             item.line,
@@ -665,6 +727,7 @@ fn run_batch(
         );
     }
     batch.slots.clear();
+    batch.spans.clear();
 }
 
 /// The queue between the matching thread and the placing one: a mutex and
@@ -780,23 +843,65 @@ pub struct Lines<'p, 'a, 'f> {
     batch: Batch<'a>,
     /// One line's candidates (kept to reuse its allocation).
     scratch: Vec<u32>,
+    /// Which patterns' capture searches run here.
+    split: Split,
     to: To<'p, 'a, 'f>,
+}
+
+/// Which patterns' capture searches the reading thread runs: every other
+/// pattern with named captures, in the order they are first candidates
+/// (the captures are most of the placing thread's work at 50% matching
+/// lines), each always on the same thread: the regex crate keeps a cache
+/// per pattern and thread, and handing batches either way made both
+/// threads hold one of every pattern (peak RSS 64.5 MiB, over issue 23's
+/// 64).
+#[derive(Debug, Default)]
+struct Split {
+    /// Every pattern here, or none (tests: [`Compactor::captures_here`]).
+    all: Option<bool>,
+    /// Per slot: not seen yet (0), here (1), on the placing thread (2).
+    sides: Vec<u8>,
+    /// The side of the next pattern first seen.
+    turn: bool,
+    /// Per slot, the capture buffers of the searches made here.
+    locations: Locations,
+}
+
+impl Split {
+    /// Whether slot `slot`'s capture searches run on the reading thread.
+    fn here(&mut self, slot: u32) -> bool {
+        if let Some(all) = self.all {
+            return all;
+        }
+        let slot = slot as usize;
+        if self.sides.len() <= slot {
+            self.sides.resize(slot + 1, 0);
+        }
+        if self.sides[slot] == 0 {
+            self.turn = !self.turn;
+            self.sides[slot] = if self.turn { 1 } else { 2 };
+        }
+        self.sides[slot] == 1
+    }
 }
 
 impl<'a> Lines<'_, 'a, '_> {
     /// Takes line `line` (its entry made only if kept); `pin` keeps it
     /// whatever the budgets say; `segment` is its boot within the stream.
     pub fn push(&mut self, line: usize, view: LineView<'a>, segment: u32, pin: bool) {
-        // The prefilter's walk and the checks without state here; the
-        // capture searches and the placing on the placing thread.
+        // The prefilter's walk, the checks without state and half of the
+        // patterns' capture searches here; the rest there
+        // (docs/kernel-log.md).
         let (filter, batch) = (self.filter, &mut self.batch);
         filter.candidates(&view.message, &mut self.scratch);
-        let start = batch.slots.len();
-        filter.settled(&view.message, &self.scratch, &mut batch.slots);
+        let (start, at) = (batch.slots.len(), batch.spans.len());
+        let captures = (&mut batch.spans, &mut self.split);
+        filter.settled(&view.message, &self.scratch, &mut batch.slots, captures);
         batch.items.push(Item {
             line,
             view,
             slots: start..batch.slots.len(),
+            spans: at..batch.spans.len(),
             segment,
             pin,
         });
@@ -836,6 +941,10 @@ pub struct Compactor<'f> {
     /// Whether [`Compactor::input`] uses a second thread: by default when
     /// the machine has a second core (set by tests).
     two_threads: Option<bool>,
+    /// Whether the reading thread runs every pattern's capture searches
+    /// or none: by default half of the patterns' ([`Split`]; set by
+    /// tests).
+    captures_here: Option<bool>,
 }
 
 /// The matching half of a [`Compactor`]: per line, the patterns it
@@ -850,7 +959,9 @@ struct Matcher<'f> {
     /// reuse its allocation).
     candidates: Vec<u32>,
     /// Per slot, where a capture search puts its groups (reused).
-    locations: Vec<Option<regex::CaptureLocations>>,
+    locations: Locations,
+    /// One match's group spans (reused).
+    spans: Vec<Span>,
     clock: UserClock,
     notes: Vec<Note>,
 }
@@ -889,6 +1000,7 @@ impl<'f> Compactor<'f> {
                 distinct: SlotMap::default(),
                 candidates: Vec::new(),
                 locations: Vec::new(),
+                spans: Vec::new(),
                 clock: UserClock {
                     spent: vec![Duration::ZERO; filter.user.len()],
                     stopped: vec![false; filter.user.len()],
@@ -909,6 +1021,7 @@ impl<'f> Compactor<'f> {
                 left: Vec::new(),
             },
             two_threads: None,
+            captures_here: None,
         }
     }
 
@@ -955,17 +1068,23 @@ impl<'f> Compactor<'f> {
             matcher,
             placer,
             two_threads,
+            captures_here,
         } = self;
         let alone = match two_threads {
             Some(two) => !*two,
             None => std::thread::available_parallelism().map_or(true, |n| n.get() < 2),
         };
         let filter = matcher.filter;
+        let captures = *captures_here;
         let lines = |to| Lines {
             input,
             filter,
             batch: Batch::default(),
             scratch: Vec::new(),
+            split: Split {
+                all: captures,
+                ..Split::default()
+            },
             to,
         };
         if alone {
@@ -1027,28 +1146,36 @@ impl Matcher<'_> {
         segment: u32,
         pin: &mut bool,
     ) -> Option<Hit> {
-        if rule.exclude.as_ref().is_some_and(|x| x.is_match(message)) {
-            return None;
-        }
         if rule.groups.is_empty() {
-            return rule.regex.is_match(message).then(|| Hit::one(slot));
+            let excluded = rule.exclude.as_ref().is_some_and(|x| x.is_match(message));
+            return (!excluded && rule.regex.is_match(message)).then(|| Hit::one(slot));
         }
+        let mut spans = std::mem::take(&mut self.spans);
+        spans.clear();
+        let hit = capture(rule, slot, message, &mut self.locations, &mut spans)
+            .then(|| self.record((slot, segment), message, &spans, pin));
+        self.spans = spans;
+        hit
+    }
+
+    /// The hit of a match of slot `slot`'s pattern in boot `segment`
+    /// whose named groups are at `spans` ([`capture`]): the sums of the
+    /// numeric ones, `pin` set when a value is one of the first
+    /// [`DISTINCT`] of its group in this boot.
+    fn record(
+        &mut self,
+        (slot, segment): (u32, u32),
+        message: &str,
+        spans: &[Span],
+        pin: &mut bool,
+    ) -> Hit {
         let distinct = self.distinct.entry((slot, segment)).or_default();
-        if distinct.len() < rule.groups.len() {
-            distinct.resize(rule.groups.len(), Vec::new());
+        if distinct.len() < spans.len() {
+            distinct.resize(spans.len(), Vec::new());
         }
-        let slot_index = slot as usize;
-        if self.locations.len() <= slot_index {
-            self.locations.resize_with(slot_index + 1, || None);
-        }
-        let locations =
-            self.locations[slot_index].get_or_insert_with(|| rule.regex.capture_locations());
-        rule.regex.captures_read(locations, message)?;
-        let mut sums = Vec::with_capacity(rule.groups.len());
-        for (k, &group) in rule.groups.iter().enumerate() {
-            let value = locations
-                .get(group)
-                .and_then(|(start, end)| message.get(start..end));
+        let mut sums = Vec::with_capacity(spans.len());
+        for (k, &(start, end)) in spans.iter().enumerate() {
+            let value = message.get(start..end).filter(|_| start != NO_SPAN);
             sums.push(value.and_then(|v| v.parse::<u64>().ok()));
             if let Some(value) = value {
                 let seen = &mut distinct[k];
@@ -1058,7 +1185,7 @@ impl Matcher<'_> {
                 }
             }
         }
-        Some(Hit { slot, n: 1, sums })
+        Hit { slot, n: 1, sums }
     }
 
     /// The patterns line `line` matches; whether it must be kept for a
@@ -1070,7 +1197,7 @@ impl Matcher<'_> {
         view: &LineView<'_>,
         (input, line): (&str, usize),
         segment: u32,
-        given: Option<&[u32]>,
+        given: Option<Given<'_>>,
     ) -> Matched {
         let filter = self.filter;
         let mut out = Vec::new();
@@ -1078,24 +1205,29 @@ impl Matcher<'_> {
         let message: &str = &view.message;
         let rules = filter.set_rules.len();
         let mut own = std::mem::take(&mut self.candidates);
-        let candidates = match given {
+        let (candidates, mut spans) = match given {
             Some(given) => given,
             None => {
                 filter.candidates(message, &mut own);
-                &own[..]
+                (&own[..], &[][..])
             }
         };
         let states = filter.state.as_ref().map_or(0, |s| s.len());
         let (mut state_hit, mut starts, mut starts_known) = (false, false, false);
         for &slot in candidates {
-            let known = slot & KNOWN != 0;
-            let slot = slot & !KNOWN;
+            let (known, spanned) = (slot & KNOWN != 0, slot & SPANS != 0);
+            let slot = slot & !(KNOWN | SPANS);
             let i = slot as usize;
             if i >= rules + states {
                 starts = true;
                 starts_known |= known;
             } else if i >= rules {
                 state_hit = state_hit || known || filter.state_matches(i - rules, message);
+            } else if spanned {
+                let rule = &filter.set_rules[i];
+                let (these, rest) = spans.split_at(rule.groups.len().min(spans.len()));
+                spans = rest;
+                out.push(self.record((slot, segment), message, these, &mut pin));
             } else if known {
                 out.push(Hit::one(slot));
             } else if let Some(hit) =
@@ -1912,8 +2044,15 @@ mod compaction {
 
     /// The lines of `bytes` (a `kern.log`, or a `.gz` one) through a
     /// compactor of the built-in rules, on one thread, on two
-    /// ([`Compactor::input`]), or line by line ([`Compactor::push`]).
-    fn compact(name: &str, bytes: &[u8], two_threads: Option<bool>) -> Vec<LogEntry> {
+    /// ([`Compactor::input`]; `captures`: whether the reading thread runs
+    /// the capture searches, `None` as it decides), or line by line
+    /// ([`Compactor::push`]).
+    fn compact(
+        name: &str,
+        bytes: &[u8],
+        two_threads: Option<bool>,
+        captures: Option<bool>,
+    ) -> Vec<LogEntry> {
         let rules = RuleSet::builtin().expect("rules");
         let filter = rules.line_filter();
         let mut c = Compactor::new(&filter);
@@ -1924,6 +2063,7 @@ mod compaction {
         match two_threads {
             Some(two) => {
                 c.two_threads = Some(two);
+                c.captures_here = captures;
                 c.input(&arc, |lines| {
                     each_line(name, bytes, &mut notes, |index, text| {
                         let view = text.view(|text| parser.line(index, text, &mut line_notes));
@@ -1948,10 +2088,11 @@ mod compaction {
     }
 
     /// The reading thread hands lines to the matching and placing one a
-    /// batch at a time (`Compactor::input`): what is kept must be what one
-    /// thread keeps, line by line, for a mapped log (lines borrowed), one
-    /// with lines that are not UTF-8 (decoded lossily, owned) and a
-    /// gzipped one (every line owned).
+    /// batch at a time (`Compactor::input`), with the capture searches
+    /// made on either: what is kept must be what one thread keeps, line by
+    /// line, for a mapped log (lines borrowed), one with lines that are
+    /// not UTF-8 (decoded lossily, owned) and a gzipped one (every line
+    /// owned).
     #[test]
     fn the_two_threads_keep_what_one_thread_keeps() {
         let mut log = mixed_log().into_bytes();
@@ -1964,22 +2105,25 @@ mod compaction {
         std::io::Write::write_all(&mut gz, &log).expect("gzip");
         let gz = gz.finish().expect("gzip");
         for (name, bytes) in [("var/log/kern.log", &log), ("var/log/kern.log.1.gz", &gz)] {
-            let by_line = compact(name, bytes, None);
+            let by_line = compact(name, bytes, None, None);
             assert!(by_line.len() > 1_000, "{name}: {} kept", by_line.len());
             assert!(
                 by_line.iter().any(|e| e.message.contains('\u{fffd}')),
                 "{name}: the lossy lines are kept"
             );
-            assert_eq!(
-                compact(name, bytes, Some(false)),
-                by_line,
-                "{name}: one thread"
-            );
-            assert_eq!(
-                compact(name, bytes, Some(true)),
-                by_line,
-                "{name}: two threads"
-            );
+            for (two, captures) in [
+                (false, Some(false)),
+                (false, Some(true)),
+                (true, Some(false)),
+                (true, Some(true)),
+                (true, None),
+            ] {
+                assert_eq!(
+                    compact(name, bytes, Some(two), captures),
+                    by_line,
+                    "{name}: two threads {two}, captures on the reading thread {captures:?}"
+                );
+            }
         }
     }
 
