@@ -76,8 +76,9 @@ pub struct ElidedHits {
     /// report, an Oops) whose lines the pattern matched more than once
     /// is one, as in a diagnosis of every entry.
     pub events: u64,
-    /// Per named capture of the pattern, in `capture_names` order: the sum
-    /// of the values that are numbers (`None`: none was).
+    /// Per named capture of the pattern, in `capture_names` order, up to
+    /// the last that had a number: the sum of the values that are numbers
+    /// (`None`: none was).
     pub sums: Vec<Option<u64>>,
 }
 
@@ -105,7 +106,13 @@ impl Elided {
     /// Counts `n` more left-out matches of rule `id`, in `events` pieces
     /// of evidence, with their capture sums.
     pub fn hit(&mut self, id: &Arc<str>, n: u64, events: u64, sums: &[Option<u64>]) {
-        match self.hits.iter_mut().find(|h| &h.rule == id) {
+        // (The ids of one compactor are the same `Arc`s: compared by
+        // address first.)
+        match self
+            .hits
+            .iter_mut()
+            .find(|h| Arc::ptr_eq(&h.rule, id) || h.rule == *id)
+        {
             Some(h) => {
                 h.count += n;
                 h.events += events;

@@ -1173,10 +1173,15 @@ impl Matcher<'_> {
         if distinct.len() < spans.len() {
             distinct.resize(spans.len(), Vec::new());
         }
-        let mut sums = Vec::with_capacity(spans.len());
+        // Up to the last number only: a match without one (a device's
+        // name) allocates nothing (`add_sums` takes sums of any length).
+        let mut sums = Vec::new();
         for (k, &(start, end)) in spans.iter().enumerate() {
             let value = message.get(start..end).filter(|_| start != NO_SPAN);
-            sums.push(value.and_then(|v| v.parse::<u64>().ok()));
+            if let Some(n) = value.and_then(|v| v.parse::<u64>().ok()) {
+                sums.resize(k, None);
+                sums.push(Some(n));
+            }
             if let Some(value) = value {
                 let seen = &mut distinct[k];
                 if seen.len() < DISTINCT && !seen.iter().any(|s| s == value) {
