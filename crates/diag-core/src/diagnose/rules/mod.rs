@@ -353,6 +353,47 @@ pub struct Rule {
     pub builtin: bool,
 }
 
+impl Rule {
+    /// Every expression of the rule: its lets, `when`, `needs`, `unless`,
+    /// `evidence`, fields and severity overrides.
+    pub(crate) fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        // Every field named: a new kind of expression must be added here.
+        let Rule {
+            let_conditions,
+            when,
+            needs,
+            unless,
+            evidence,
+            fields,
+            severity_when,
+            id: _,
+            title: _,
+            severity: _,
+            summary: _,
+            next_steps: _,
+            kind: _,
+            log: _,
+            lets: _,
+            explains: _,
+            confidence: _,
+            ruled_out: _,
+            cases: _,
+            file: _,
+            line: _,
+            builtin: _,
+        } = self;
+        let_conditions
+            .iter()
+            .map(|(_, c)| c)
+            .chain(when)
+            .chain(needs)
+            .chain(unless)
+            .chain(evidence)
+            .chain(fields.iter().map(|(_, c)| c))
+            .chain(severity_when.iter().map(|(_, c)| c))
+    }
+}
+
 /// A validated set of rules, ids unique.
 #[derive(Debug, Clone, Default)]
 pub struct RuleSet {
@@ -922,12 +963,9 @@ pub fn validate_dir(dir: &Path) -> Result<Vec<RuleProblem>> {
     let mut parsed = parse_files(&files, Depth::Checked);
     let mut warnings: Vec<RuleProblem> = Vec::new();
     for rule in &parsed.rules {
-        let conditions = [&rule.when, &rule.needs, &rule.unless, &rule.evidence]
-            .into_iter()
-            .flatten()
-            .chain(rule.fields.iter().map(|(_, c)| c))
-            .chain(rule.severity_when.iter().map(|(_, c)| c));
-        for condition in conditions {
+        // (A let's expression has no warnings of its own: those of the
+        // expressions that name it are its.)
+        for condition in rule.conditions() {
             warnings.extend(condition.warnings.iter().cloned());
         }
     }
