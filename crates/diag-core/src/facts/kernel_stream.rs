@@ -989,6 +989,8 @@ struct Placer<'f> {
     /// Positions of the units that left the last matches of a pattern
     /// (kept to reuse its allocation).
     left: Vec<usize>,
+    /// A sweep's old positions to new (kept to reuse its allocation).
+    moved: Vec<usize>,
 }
 
 impl<'f> Compactor<'f> {
@@ -1019,6 +1021,7 @@ impl<'f> Compactor<'f> {
                 recent: SlotMap::default(),
                 dead: 0,
                 left: Vec::new(),
+                moved: Vec::new(),
             },
             two_threads: None,
             captures_here: None,
@@ -1453,19 +1456,11 @@ impl<'f> Placer<'f> {
     }
 
     fn elide(&mut self, entries: u64, hits: &[Hit]) {
-        let filter = self.filter;
         let target = match self.units.last_mut() {
             Some(unit) => &mut unit.elided,
             None => &mut self.lead,
         };
-        target.entries += entries;
-        for hit in hits {
-            if let Some(rule) = filter.rule(hit.slot) {
-                // A unit is one piece of evidence (an event: one however
-                // many of its lines matched).
-                target.hit(&rule.id, hit.n, 1, &hit.sums);
-            }
-        }
+        count_out(self.filter, target, entries, hits);
     }
 
     /// Ends the event being read; `pin_next` keeps the line after a kept
@@ -1592,23 +1587,35 @@ impl<'f> Placer<'f> {
 
     /// Removes the dead units; what each held is counted on the unit
     /// kept before it.
+    /// In place: built anew, `units` grew from empty by doubling at every
+    /// sweep (megabytes copied, and mapped and unmapped by malloc).
     fn sweep(&mut self) {
-        let units = std::mem::take(&mut self.units);
+        let mut units = std::mem::take(&mut self.units);
         // Old position to new (`usize::MAX`: removed).
-        let mut moved = Vec::with_capacity(units.len());
-        for unit in units {
-            if !unit.dead {
-                moved.push(self.units.len());
-                self.units.push(unit);
+        let mut moved = std::mem::take(&mut self.moved);
+        moved.clear();
+        let mut kept = 0;
+        for i in 0..units.len() {
+            if !units[i].dead {
+                moved.push(kept);
+                // (Between `kept` and `i` are dead units already counted.)
+                units.swap(kept, i);
+                kept += 1;
                 continue;
             }
             moved.push(usize::MAX);
-            self.elide(unit.lines, &unit.hits);
-            match self.units.last_mut() {
-                Some(kept) => kept.elided.add(&unit.elided),
-                None => self.lead.add(&unit.elided),
-            }
+            let unit = &mut units[i];
+            let (lines, hits) = (unit.lines, std::mem::take(&mut unit.hits));
+            let elided = std::mem::take(&mut unit.elided);
+            let target = match kept.checked_sub(1) {
+                Some(k) => &mut units[k].elided,
+                None => &mut self.lead,
+            };
+            count_out(self.filter, target, lines, &hits);
+            target.add(&elided);
         }
+        units.truncate(kept);
+        self.units = units;
         let to = |at: Option<usize>| at.map(|i| moved[i]).filter(|&i| i != usize::MAX);
         for unit in &mut self.units {
             unit.follower = to(unit.follower);
@@ -1620,6 +1627,7 @@ impl<'f> Placer<'f> {
                 *at = moved[*at];
             }
         }
+        self.moved = moved;
         self.dead = 0;
     }
 
@@ -1643,6 +1651,18 @@ impl<'f> Placer<'f> {
             }
         }
         out
+    }
+}
+
+/// Counts `entries` left out, with `hits`, on `target`.
+fn count_out(filter: &LineFilter, target: &mut Elided, entries: u64, hits: &[Hit]) {
+    target.entries += entries;
+    for hit in hits {
+        if let Some(rule) = filter.rule(hit.slot) {
+            // A unit is one piece of evidence (an event: one however many
+            // of its lines matched).
+            target.hit(&rule.id, hit.n, 1, &hit.sums);
+        }
     }
 }
 
