@@ -180,7 +180,7 @@ pub(crate) fn evaluate_within(facts: &Facts, rules: &RuleSet, limits: Limits) ->
         let log_fired = rule.log.as_ref().and_then(|pattern| {
             fire_log(
                 pattern,
-                elided.get(rule.id.as_str()).map_or(&[], Vec::as_slice),
+                left_out_of(&elided, &rule.id),
                 &facts.kernel_log.entries,
                 &log_hits[index],
             )
@@ -563,17 +563,34 @@ fn match_user_patterns(
 /// captures.
 fn elided_hits(
     pattern: &LogPattern,
-    elided: &[(i32, &ElidedHits)],
-) -> (BTreeMap<i32, usize>, usize, Vec<Option<u64>>) {
-    let mut counts: BTreeMap<i32, usize> = BTreeMap::new();
+    elided: &[LeftOut<'_>],
+) -> (Vec<(i32, usize)>, usize, Vec<Option<u64>>) {
+    let mut counts: Vec<(i32, usize)> = Vec::new();
     let mut events = 0usize;
     let mut sums = Vec::new();
-    for &(boot, hit) in elided.iter().filter(|(boot, _)| pattern.boot.admits(*boot)) {
-        *counts.entry(boot).or_default() += usize::try_from(hit.count).unwrap_or(usize::MAX);
+    for &(_, boot, hit) in elided
+        .iter()
+        .filter(|(_, boot, _)| pattern.boot.admits(*boot))
+    {
+        *of_boot(&mut counts, boot) += usize::try_from(hit.count).unwrap_or(usize::MAX);
         events = events.saturating_add(usize::try_from(hit.events).unwrap_or(usize::MAX));
         crate::parse::kernel_log::add_sums(&mut sums, &hit.sums);
     }
     (counts, events, sums)
+}
+
+/// The value of boot `boot` among `boots`, made if missing. (Not a
+/// `BTreeMap`: a log's boots are few, and each map type weighed
+/// kilobytes of the binary.)
+fn of_boot<V: Default>(boots: &mut Vec<(i32, V)>, boot: i32) -> &mut V {
+    let i = match boots.iter().position(|(b, _)| *b == boot) {
+        Some(i) => i,
+        None => {
+            boots.push((boot, V::default()));
+            boots.len() - 1
+        }
+    };
+    &mut boots[i].1
 }
 
 /// Whether an expression of `rule` names `findings`: only then is the map
@@ -587,22 +604,32 @@ fn names_findings(rule: &Rule) -> bool {
         .any(|c| c.text.contains("findings") || c.source.contains("findings"))
 }
 
-/// Per rule id, the matches a streaming pass left out ([`LogEntry::elided`]),
-/// each with the boot of the entry it was counted on: made once, not walked
-/// again for each rule (the whole log's kept entries for each of ~100
-/// rules was a quarter of the diagnosis of a 32 MiB log at 50% matching
-/// lines).
-fn elided_by_rule(entries: &[LogEntry]) -> HashMap<&str, Vec<(i32, &ElidedHits)>> {
-    let mut by_rule: HashMap<&str, Vec<(i32, &ElidedHits)>> = HashMap::new();
-    for entry in entries {
-        for hit in entry.elided.iter().flat_map(|e| &e.hits) {
-            by_rule
-                .entry(&hit.rule)
-                .or_default()
-                .push((entry.boot, hit));
-        }
-    }
-    by_rule
+/// Every match a streaming pass left out ([`LogEntry::elided`]), with its
+/// rule's id and the boot of the entry it was counted on, by id
+/// ([`left_out_of`] finds a rule's): made once, not walked again for each
+/// rule (the whole log's kept entries for each of ~100 rules was a
+/// quarter of the diagnosis of a 32 MiB log at 50% matching lines).
+fn elided_by_rule(entries: &[LogEntry]) -> Vec<LeftOut<'_>> {
+    let mut all: Vec<LeftOut<'_>> = entries
+        .iter()
+        .flat_map(|e| {
+            let hits = e.elided.as_deref().map_or(&[][..], |el| &el.hits[..]);
+            hits.iter().map(|h| (&*h.rule, e.boot, h))
+        })
+        .collect();
+    crate::sort::sort_by(&mut all, |a, b| a.0.cmp(b.0));
+    all
+}
+
+/// A left-out match: its rule's id, the boot it was counted in, the count.
+type LeftOut<'e> = (&'e str, i32, &'e ElidedHits);
+
+/// Rule `id`'s left-out matches among `all` ([`elided_by_rule`]), in log
+/// order.
+fn left_out_of<'a, 'e>(all: &'a [LeftOut<'e>], id: &str) -> &'a [LeftOut<'e>] {
+    let start = all.partition_point(|x| x.0 < id);
+    let len = all[start..].partition_point(|x| x.0 == id);
+    &all[start..start + len]
 }
 
 /// Checks a log pattern's threshold and window over its matching entries
@@ -613,12 +640,12 @@ fn elided_by_rule(entries: &[LogEntry]) -> HashMap<&str, Vec<(i32, &ElidedHits)>
 /// (`facts::kernel_stream`).
 fn fire_log(
     pattern: &LogPattern,
-    elided: &[(i32, &ElidedHits)],
+    elided: &[LeftOut<'_>],
     entries: &[LogEntry],
     hits: &[usize],
 ) -> Option<Fired> {
     let (elided_by_boot, elided_events, elided_sums) = elided_hits(pattern, elided);
-    let elided: usize = elided_by_boot.values().sum();
+    let elided: usize = elided_by_boot.iter().map(|(_, n)| n).sum();
     let kept: Vec<usize>;
     let hits = if pattern.boot == BootFilter::Any {
         hits
@@ -636,14 +663,11 @@ fn fire_log(
     if let Some(window) = pattern.window {
         let micros = u64::try_from(window.as_micros()).unwrap_or(u64::MAX);
         // Kernel time restarts at every boot: each boot is windowed alone.
-        let mut by_boot: BTreeMap<i32, Vec<&LogEntry>> = BTreeMap::new();
+        let mut by_boot: Vec<(i32, Vec<&LogEntry>)> = Vec::new();
         for &i in hits {
-            by_boot
-                .entry(entries[i].boot)
-                .or_default()
-                .push(&entries[i]);
+            of_boot(&mut by_boot, entries[i].boot).push(&entries[i]);
         }
-        let reached = by_boot.values().any(|boot| {
+        let reached = by_boot.iter().any(|(_, boot)| {
             // Kernel time where every line has it, else wall-clock time
             // (dmesg -T, syslog) where every line has that.
             let kernel: Option<Vec<u64>> = boot.iter().map(|e| e.time_us).collect();
@@ -657,8 +681,8 @@ fn fire_log(
                 // the count in this boot decides.
                 let left_out = boot
                     .first()
-                    .and_then(|e| elided_by_boot.get(&e.boot))
-                    .copied()
+                    .and_then(|e| elided_by_boot.iter().find(|(b, _)| *b == e.boot))
+                    .map(|(_, n)| *n)
                     .unwrap_or(0);
                 return boot.len() + left_out >= pattern.threshold;
             };
