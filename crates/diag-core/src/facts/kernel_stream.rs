@@ -931,9 +931,9 @@ impl<'a> Lines<'_, 'a, '_> {
 /// Two halves: the matcher says which patterns a line matches, the
 /// placer keeps or counts it. [`Compactor::input`] runs both on a second
 /// thread, a batch of lines behind the reading thread, which finds each
-/// line's candidates and makes the checks that need no state
-/// (`LineFilter::settled`): the same lines reach them in the same
-/// order.
+/// line's candidates, makes the checks that need no state and half of the
+/// patterns' capture searches (`LineFilter::settled`, `Split`): the same
+/// lines reach them in the same order.
 #[derive(Debug)]
 pub struct Compactor<'f> {
     matcher: Matcher<'f>,
@@ -1054,13 +1054,13 @@ impl<'f> Compactor<'f> {
 
     /// The lines of a new input `input` ([`Compactor::next_input`]), which
     /// `produce` hands to the [`Lines`] it is given, in order: prefiltered
-    /// on this thread, their capture searches made and placed on a second
-    /// one, a batch behind. Alone on a single core, or when no thread can
-    /// be started, both run here. What is kept is the same either way.
+    /// on this thread, their capture searches made half here, half on a
+    /// second thread, which places them, a batch behind. Alone on a single
+    /// core, or when no thread can be started, both run here. What is kept
+    /// is the same either way.
     ///
-    /// On a log whose every other line matches, the second thread is the
-    /// busier (the capture searches are ~45% of its work), the reading
-    /// thread idle about half of the time (issue 23, docs/kernel-log.md).
+    /// On a log whose every other line matches, both threads are busy
+    /// most of the stream (issue 23, docs/kernel-log.md).
     pub fn input<'a, R>(
         &mut self,
         input: &Arc<str>,
