@@ -557,10 +557,9 @@ fn match_user_patterns(
     }
 }
 
-/// Matches of rule `id` that a streaming pass left out (counted on the
-/// kept entry before them), in the boots `pattern` admits: how many per
-/// boot, in how many pieces of evidence, and the sums of their numeric
-/// captures.
+/// A rule's matches that a streaming pass left out (`elided`, from
+/// [`left_out_of`]), in the boots `pattern` admits: how many per boot, in
+/// how many pieces of evidence, and the sums of their numeric captures.
 fn elided_hits(
     pattern: &LogPattern,
     elided: &[LeftOut<'_>],
@@ -1353,6 +1352,55 @@ window = "10s"
             .unwrap_or_default();
         assert!(evidence.iter().any(|e| e.input == "seen"), "{evidence:?}");
         assert!(d.notes.is_empty(), "{:?}", d.notes);
+    }
+
+    /// The left-out matches, sorted by rule once (`elided_by_rule`), give
+    /// each rule its own, in log order, with their boots: an id that
+    /// begins another (`a.b`, `a.b-c`) takes none of the other's.
+    #[test]
+    fn each_rule_gets_its_own_left_out_matches_in_log_order() {
+        let entry = |boot: i32, hits: &[(&str, u64)]| {
+            let mut elided = crate::parse::kernel_log::Elided::default();
+            for &(id, n) in hits {
+                elided.hit(&Arc::from(id), n, 1, &[]);
+            }
+            elided.entries = hits.len() as u64;
+            LogEntry {
+                input: Arc::from("dev/kmsg"),
+                line: 1,
+                seq: None,
+                time_us: None,
+                facility: None,
+                level: None,
+                message: String::new(),
+                raw: String::new(),
+                boot,
+                block: None,
+                stamp: None,
+                wall_us: None,
+                elided: Some(Box::new(elided)),
+            }
+        };
+        let entries = [
+            entry(-1, &[("a.b-c", 1), ("a.b", 2)]),
+            entry(0, &[("a.a", 3)]),
+            entry(0, &[("a.b", 4), ("z", 5)]),
+        ];
+        let all = elided_by_rule(&entries);
+        let of = |id: &str| -> Vec<(i32, u64)> {
+            left_out_of(&all, id)
+                .iter()
+                .map(|&(rule, boot, hit)| {
+                    assert_eq!(rule, id);
+                    (boot, hit.count)
+                })
+                .collect()
+        };
+        assert_eq!(of("a.b"), [(-1, 2), (0, 4)]);
+        assert_eq!(of("a.b-c"), [(-1, 1)]);
+        assert_eq!(of("a.a"), [(0, 3)]);
+        assert_eq!(of("z"), [(0, 5)]);
+        assert!(of("a").is_empty() && of("zz").is_empty());
     }
 
     /// Issue 22: a kernel-log finding of a snapshot whose collection time
