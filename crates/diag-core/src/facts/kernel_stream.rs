@@ -43,6 +43,13 @@ type SlotMap<V> = HashMap<(u32, u32), V, foldhash::fast::RandomState>;
 /// its end; the matches between are counted, not kept.
 pub const KEEP_PER_PATTERN: u64 = 256;
 
+/// Bytes of held text the dead units may leave before a sweep (when they
+/// are half of it too): units of long events die as one.
+const GARBAGE: usize = 1 << 20;
+
+/// Most emptied lists of hits a placer keeps to reuse.
+const SPARE: usize = 4096;
+
 /// Compiled size allowed for a state pattern alone
 /// (`LineFilter::state_matches`) and for the set of them all
 /// (`rules::state`).
@@ -198,6 +205,20 @@ impl LineFilter {
             None => {
                 out.clear();
                 out.extend(0..self.pattern_count());
+            }
+        }
+    }
+
+    /// [`LineFilter::candidates`] of two messages at once
+    /// ([`super::prefilter::Prefilter::pair`]).
+    fn pair(&self, messages: [&str; 2], outs: [&mut Vec<u32>; 2]) {
+        match self.prefilter() {
+            Some(prefilter) => prefilter.pair(messages.map(str::as_bytes), outs),
+            None => {
+                for out in outs {
+                    out.clear();
+                    out.extend(0..self.pattern_count());
+                }
             }
         }
     }
@@ -465,7 +486,9 @@ impl Hit {
 #[derive(Debug)]
 struct Block {
     id: u64,
-    entries: Vec<HeldLine>,
+    /// Its lines, in [`Held::lines`]: the last ones.
+    entries: std::ops::Range<usize>,
+    input: u32,
     hits: Vec<Hit>,
     keep: bool,
     pinned: bool,
@@ -482,8 +505,14 @@ struct Unit {
     /// Increasing in log order.
     id: u64,
     /// Held, not made entries: most units are dropped again (the entry,
-    /// its stamp read, is made at [`Compactor::finish`]).
-    entries: Vec<HeldLine>,
+    /// its stamp read, is made at [`Compactor::finish`]). In
+    /// [`Held::lines`].
+    entries: std::ops::Range<usize>,
+    /// In [`Held::inputs`].
+    input: u32,
+    /// Bytes of [`Held::text`] its lines hold (counted when it was
+    /// added, while they were at hand).
+    text: usize,
     hits: Vec<Hit>,
     segment: u32,
     /// Kept whatever the budgets say.
@@ -496,7 +525,8 @@ struct Unit {
     /// Among the first matches of one of its patterns.
     head: bool,
     elided: Elided,
-    /// Lines (`entries` is emptied when the unit dies).
+    /// Lines (`entries` is emptied when the unit dies, its text left in
+    /// the store until the next [`Compactor::sweep`]).
     lines: u64,
     /// Of its patterns, how many it is among the last matches of
     /// ([`Recent`]).
@@ -622,6 +652,13 @@ fn days_from_civil(year: i64, month: i8, day: i8) -> i64 {
 /// 18, medians of 5 alternating runs).
 const BATCH: usize = 2048;
 
+/// One pattern with named captures in this many has its capture searches
+/// on the reading thread ([`Split`]). One in two until session 20: with
+/// the placing thread's allocations gone ([`Held`], [`Placer::spare`])
+/// the reading thread was the busier (56% of the samples on the 1 GiB
+/// kmsg log at 50% matching lines); one in three evens them.
+const HERE_OF: usize = 3;
+
 /// Batches on their way to the placing thread: the reader waits when the
 /// placer is this far behind (memory stays bounded: ~0.25 MB a batch).
 const BATCHES: usize = 2;
@@ -716,7 +753,8 @@ fn run_batch(
 ) {
     for item in batch.items.drain(..) {
         let given = batch.slots.get(item.slots).zip(batch.spans.get(item.spans));
-        let matched = matcher.hits(&item.view, (input, item.line), item.segment, given);
+        let out = placer.spare.pop().unwrap_or_default();
+        let matched = matcher.hits(&item.view, (input, item.line), item.segment, given, out);
         placer.push(
             input,
             item.line,
@@ -841,17 +879,20 @@ pub struct Lines<'p, 'a, 'f> {
     filter: &'f LineFilter,
     /// The lines read since the last batch went.
     batch: Batch<'a>,
-    /// One line's candidates (kept to reuse its allocation).
-    scratch: Vec<u32>,
+    /// A line read whose candidates are found with the next line's
+    /// ([`LineFilter::pair`]).
+    pending: Option<Pending<'a>>,
+    /// Two lines' candidates (kept to reuse their allocations).
+    scratch: [Vec<u32>; 2],
     /// Which patterns' capture searches run here.
     split: Split,
     to: To<'p, 'a, 'f>,
 }
 
-/// Which patterns' capture searches the reading thread runs: every other
-/// pattern with named captures, in the order they are first candidates
-/// (the captures are most of the placing thread's work at 50% matching
-/// lines), each always on the same thread: the regex crate keeps a cache
+/// Which patterns' capture searches the reading thread runs: one pattern
+/// with named captures in [`HERE_OF`], in the order they are first
+/// candidates (the captures are most of the placing thread's work at 50%
+/// matching lines), each always on the same thread: the regex crate keeps a cache
 /// per pattern and thread, and handing batches either way made both
 /// threads hold one of every pattern (peak RSS 64.5 MiB, over issue 23's
 /// 64).
@@ -861,8 +902,8 @@ struct Split {
     all: Option<bool>,
     /// Per slot: not seen yet (0), here (1), on the placing thread (2).
     sides: Vec<u8>,
-    /// The side of the next pattern first seen.
-    turn: bool,
+    /// Patterns seen so far (the next one's side).
+    seen: usize,
     /// Per slot, the capture buffers of the searches made here.
     locations: Locations,
 }
@@ -878,12 +919,15 @@ impl Split {
             self.sides.resize(slot + 1, 0);
         }
         if self.sides[slot] == 0 {
-            self.turn = !self.turn;
-            self.sides[slot] = if self.turn { 1 } else { 2 };
+            self.sides[slot] = if self.seen.is_multiple_of(HERE_OF) { 1 } else { 2 };
+            self.seen += 1;
         }
         self.sides[slot] == 1
     }
 }
+
+/// A line as [`Lines::push`] takes it: its number, view, boot, pin.
+type Pending<'a> = (usize, LineView<'a>, u32, bool);
 
 impl<'a> Lines<'_, 'a, '_> {
     /// Takes line `line` (its entry made only if kept); `pin` keeps it
@@ -891,12 +935,30 @@ impl<'a> Lines<'_, 'a, '_> {
     pub fn push(&mut self, line: usize, view: LineView<'a>, segment: u32, pin: bool) {
         // The prefilter's walk, the checks without state and half of the
         // patterns' capture searches here; the rest there
-        // (docs/kernel-log.md).
+        // (docs/kernel-log.md). The walk two lines at a time.
+        let Some(first) = self.pending.take() else {
+            self.pending = Some((line, view, segment, pin));
+            return;
+        };
+        let [one, two] = &mut self.scratch;
+        self.filter
+            .pair([&first.1.message, &view.message], [one, two]);
+        let [one, two] = std::mem::take(&mut self.scratch);
+        self.settle(first, &one);
+        self.settle((line, view, segment, pin), &two);
+        self.scratch = [one, two];
+        if self.batch.items.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Batches `line`, whose candidates are `candidates`, with the
+    /// checks that need no state made ([`LineFilter::settled`]).
+    fn settle(&mut self, (line, view, segment, pin): Pending<'a>, candidates: &[u32]) {
         let (filter, batch) = (self.filter, &mut self.batch);
-        filter.candidates(&view.message, &mut self.scratch);
         let (start, at) = (batch.slots.len(), batch.spans.len());
         let captures = (&mut batch.spans, &mut self.split);
-        filter.settled(&view.message, &self.scratch, &mut batch.slots, captures);
+        filter.settled(&view.message, candidates, &mut batch.slots, captures);
         batch.items.push(Item {
             line,
             view,
@@ -905,13 +967,16 @@ impl<'a> Lines<'_, 'a, '_> {
             segment,
             pin,
         });
-        if batch.items.len() >= BATCH {
-            self.flush();
-        }
     }
 
     /// Places the lines batched so far, or sends them to be placed.
     fn flush(&mut self) {
+        if let Some(last) = self.pending.take() {
+            let mut one = std::mem::take(&mut self.scratch[0]);
+            self.filter.candidates(&last.1.message, &mut one);
+            self.settle(last, &one);
+            self.scratch[0] = one;
+        }
         if self.batch.items.is_empty() {
             return;
         }
@@ -966,11 +1031,86 @@ struct Matcher<'f> {
     notes: Vec<Note>,
 }
 
+/// The lines the placer holds ([`LineView::hold`]): the units', in
+/// their order, then the event being read's; a dead unit's text stays
+/// until the next [`Compactor::sweep`] moves the live ones down over it
+/// (`the_text_of_dead_events_is_let_go`).
+#[derive(Debug, Default)]
+struct Held {
+    lines: Vec<HeldLine>,
+    /// Their text, one line after another.
+    text: Vec<u8>,
+    /// Bytes of `text` that dead units held.
+    garbage: usize,
+    /// The inputs the lines are of (a syslog family's files).
+    inputs: Vec<Arc<str>>,
+}
+
+impl Held {
+    /// Holds line `line` of `input`, `view`; the input's index.
+    fn push(&mut self, input: &Arc<str>, line: usize, view: &LineView<'_>) -> u32 {
+        if !self.inputs.last().is_some_and(|i| Arc::ptr_eq(i, input)) {
+            self.inputs.push(input.clone());
+        }
+        self.lines.push(view.hold(&mut self.text, line));
+        u32::try_from(self.inputs.len() - 1).unwrap_or(u32::MAX)
+    }
+
+    /// The bytes of `text` that the lines `range` hold.
+    fn text_of(&self, range: std::ops::Range<usize>) -> usize {
+        match (self.lines.get(range.start), range.end.checked_sub(1)) {
+            (Some(first), Some(last)) if !range.is_empty() => {
+                self.lines.get(last).map_or(0, |l| l.end() - first.at())
+            }
+            _ => 0,
+        }
+    }
+
+    /// Lets go of the lines from `from` on (the last ones).
+    fn truncate(&mut self, from: usize) {
+        if let Some(first) = self.lines.get(from) {
+            self.text.truncate(first.at());
+            self.lines.truncate(from);
+        }
+    }
+
+    /// Moves the lines `range` (none before them alive) down to `to` in
+    /// `lines` and their text down to `*text_to` in `text`, which then
+    /// says where their text ends; where they are now.
+    fn compact(
+        &mut self,
+        range: std::ops::Range<usize>,
+        to: usize,
+        text_to: &mut usize,
+    ) -> std::ops::Range<usize> {
+        debug_assert!(to <= range.start);
+        let len = self.text_of(range.clone());
+        let moved = to..to + range.len();
+        let Some(from) = self.lines.get(range.start).map(HeldLine::at) else {
+            return moved;
+        };
+        if from != *text_to {
+            self.text.copy_within(from..from + len, *text_to);
+        }
+        if range.start != to {
+            self.lines.copy_within(range, to);
+        }
+        if from != *text_to {
+            for line in &mut self.lines[moved.clone()] {
+                line.move_to(line.at() - from + *text_to);
+            }
+        }
+        *text_to += len;
+        moved
+    }
+}
+
 /// The placing half of a [`Compactor`]: the units kept so far.
 #[derive(Debug)]
 struct Placer<'f> {
     filter: &'f LineFilter,
     units: Vec<Unit>,
+    held: Held,
     /// Lines matched so far per (slot, boot): the first
     /// [`KEEP_PER_PATTERN`] lines are kept.
     counts: SlotMap<u64>,
@@ -991,6 +1131,10 @@ struct Placer<'f> {
     left: Vec<usize>,
     /// A sweep's old positions to new (kept to reuse its allocation).
     moved: Vec<usize>,
+    /// Emptied lists of hits, to reuse (up to [`SPARE`]): a line's hits
+    /// live until its unit is swept, and then die by the thousand, too
+    /// many for malloc's per-thread cache.
+    spare: Vec<Vec<Hit>>,
 }
 
 impl<'f> Compactor<'f> {
@@ -1012,6 +1156,7 @@ impl<'f> Compactor<'f> {
             placer: Placer {
                 filter,
                 units: Vec::new(),
+                held: Held::default(),
                 counts: SlotMap::default(),
                 tracks: SlotMap::default(),
                 block: None,
@@ -1022,6 +1167,7 @@ impl<'f> Compactor<'f> {
                 dead: 0,
                 left: Vec::new(),
                 moved: Vec::new(),
+                spare: Vec::new(),
             },
             two_threads: None,
             captures_here: None,
@@ -1048,7 +1194,9 @@ impl<'f> Compactor<'f> {
         segment: u32,
         pin: bool,
     ) {
-        let matched = self.matcher.hits(view, (input, line), segment, None);
+        let matched = self
+            .matcher
+            .hits(view, (input, line), segment, None, Vec::new());
         self.placer.push(input, line, view, matched, segment, pin);
     }
 
@@ -1083,7 +1231,8 @@ impl<'f> Compactor<'f> {
             input,
             filter,
             batch: Batch::default(),
-            scratch: Vec::new(),
+            pending: None,
+            scratch: [Vec::new(), Vec::new()],
             split: Split {
                 all: captures,
                 ..Split::default()
@@ -1199,16 +1348,17 @@ impl Matcher<'_> {
     /// The patterns line `line` matches; whether it must be kept for a
     /// rule's fields.
     /// `given`: the line's candidates ([`LineFilter::candidates`]), when
-    /// the reading thread found them.
+    /// the reading thread found them; `out`, empty, is where the hits go
+    /// ([`Placer::spare`]).
     fn hits(
         &mut self,
         view: &LineView<'_>,
         (input, line): (&str, usize),
         segment: u32,
         given: Option<Given<'_>>,
+        mut out: Vec<Hit>,
     ) -> Matched {
         let filter = self.filter;
-        let mut out = Vec::new();
         let mut pin = false;
         let message: &str = &view.message;
         let rules = filter.set_rules.len();
@@ -1340,8 +1490,10 @@ impl<'f> Placer<'f> {
                 block.keep |= pin || !hits.is_empty();
                 block.pinned |= pin;
                 let id = block.id;
-                merge(&mut block.hits, hits);
-                block.entries.push(view.hold(input, line));
+                let emptied = merge(&mut block.hits, hits);
+                recycle(&mut self.spare, emptied);
+                self.held.push(input, line, view);
+                block.entries.end = self.held.lines.len();
                 if crate::parse::events::ends(&view.message) {
                     self.close_block(false);
                 }
@@ -1354,9 +1506,12 @@ impl<'f> Placer<'f> {
         let id = self.next_id;
         if starts && !crate::parse::events::ends(&view.message) {
             self.next_id += 1;
+            let at = self.held.lines.len();
+            let input = self.held.push(input, line, view);
             self.block = Some(Block {
                 id,
-                entries: vec![view.hold(input, line)],
+                entries: at..at + 1,
+                input,
                 keep: pin || !hits.is_empty() || follows.is_some(),
                 hits,
                 pinned: pin,
@@ -1369,12 +1524,17 @@ impl<'f> Placer<'f> {
         }
         if hits.is_empty() && !pin && follows.is_none() {
             self.elide(1, &[]);
+            recycle(&mut self.spare, hits);
             return None;
         }
         self.next_id += 1;
+        let at = self.held.lines.len();
+        let input = self.held.push(input, line, view);
         self.add(Unit {
             id,
-            entries: vec![view.hold(input, line)],
+            entries: at..at + 1,
+            input,
+            text: 0,
             hits,
             segment,
             pinned: pin,
@@ -1470,8 +1630,11 @@ impl<'f> Placer<'f> {
             return;
         };
         if !block.keep {
-            // Unkept, its matches were none.
+            // Unkept, its matches were none. (Its lines are the last
+            // held.)
+            self.held.truncate(block.entries.start);
             self.elide(block.entries.len() as u64, &[]);
+            recycle(&mut self.spare, block.hits);
             return;
         }
         if pin_next {
@@ -1480,6 +1643,8 @@ impl<'f> Placer<'f> {
         self.add(Unit {
             id: block.id,
             entries: block.entries,
+            input: block.input,
+            text: 0,
             hits: block.hits,
             segment: block.segment,
             pinned: block.pinned,
@@ -1510,6 +1675,7 @@ impl<'f> Placer<'f> {
         let lines = unit.entries.len() as u64;
         let at = self.units.len();
         unit.lines = lines;
+        unit.text = self.held.text_of(unit.entries.clone());
         let mut head = false;
         let mut left = std::mem::take(&mut self.left);
         for hit in &unit.hits {
@@ -1550,7 +1716,10 @@ impl<'f> Placer<'f> {
         }
         left.clear();
         self.left = left;
-        if self.dead >= 1024 && self.dead * 2 >= self.units.len() {
+        let held = &self.held;
+        if (self.dead >= 1024 && self.dead * 2 >= self.units.len())
+            || (held.garbage >= GARBAGE && held.garbage * 2 >= held.text.len())
+        {
             self.sweep();
         }
     }
@@ -1576,7 +1745,8 @@ impl<'f> Placer<'f> {
             let follower = unit.follower;
             let unit = &mut self.units[i];
             unit.dead = true;
-            unit.entries = Vec::new();
+            unit.entries = 0..0;
+            self.held.garbage += unit.text;
             self.dead += 1;
             match follower {
                 Some(next) => i = next,
@@ -1612,9 +1782,23 @@ impl<'f> Placer<'f> {
                 None => &mut self.lead,
             };
             count_out(self.filter, target, lines, &hits);
-            target.add(&elided);
+            target.absorb(elided);
+            recycle(&mut self.spare, hits);
         }
         units.truncate(kept);
+        // The live lines down over the dead ones' (in `units`' order, as
+        // they were held: a sweep follows an `add`, with no event being
+        // read, which `place` or `finish` closed first).
+        debug_assert!(self.block.is_none());
+        let (mut to, mut text_to) = (0, 0);
+        let held = &mut self.held;
+        for unit in units.iter_mut().map(|u| &mut u.entries) {
+            *unit = held.compact(unit.clone(), to, &mut text_to);
+            to = unit.end;
+        }
+        held.lines.truncate(to);
+        held.text.truncate(text_to);
+        held.garbage = 0;
         self.units = units;
         let to = |at: Option<usize>| at.map(|i| moved[i]).filter(|&i| i != usize::MAX);
         for unit in &mut self.units {
@@ -1636,13 +1820,18 @@ impl<'f> Placer<'f> {
         self.close_block(false);
         self.sweep();
         let mut out = Vec::new();
+        let held = &self.held;
         for unit in self.units {
             let elided = unit.elided;
             let boot = unit.segment as i32;
-            out.extend(unit.entries.into_iter().map(|held| {
-                let mut e = held.entry();
-                e.boot = boot;
-                e
+            let input = held.inputs.get(unit.input as usize);
+            let lines = held.lines.get(unit.entries).unwrap_or_default();
+            out.extend(input.into_iter().flat_map(|input| {
+                lines.iter().map(|line| {
+                    let mut e = line.entry(&held.text, input.clone());
+                    e.boot = boot;
+                    e
+                })
             }));
             if elided.entries > 0 {
                 if let Some(last) = out.last_mut() {
@@ -1666,8 +1855,17 @@ fn count_out(filter: &LineFilter, target: &mut Elided, entries: u64, hits: &[Hit
     }
 }
 
-fn merge(into: &mut Vec<Hit>, hits: Vec<Hit>) {
-    for hit in hits {
+/// Keeps `hits`' allocation for another line's ([`Placer::spare`]).
+fn recycle(spare: &mut Vec<Vec<Hit>>, mut hits: Vec<Hit>) {
+    if hits.capacity() > 0 && spare.len() < SPARE {
+        hits.clear();
+        spare.push(hits);
+    }
+}
+
+/// Adds `hits` to `into`; `hits` emptied.
+fn merge(into: &mut Vec<Hit>, mut hits: Vec<Hit>) -> Vec<Hit> {
+    for hit in hits.drain(..) {
         match into.iter_mut().find(|h| h.slot == hit.slot) {
             Some(h) => {
                 h.n += hit.n;
@@ -1676,6 +1874,7 @@ fn merge(into: &mut Vec<Hit>, hits: Vec<Hit>) {
             None => into.push(hit),
         }
     }
+    hits
 }
 
 /// The key a syslog line and a `/dev/kmsg` record share when they are the
@@ -1818,7 +2017,9 @@ mod tests {
             let view = parser.line(i + 1, text, &mut Vec::new()).expect("a line");
             let seen = |filter: &LineFilter| {
                 let mut c = Compactor::new(filter);
-                let m = c.matcher.hits(&view, ("var/log/kern.log", i + 1), 0, None);
+                let m = c
+                    .matcher
+                    .hits(&view, ("var/log/kern.log", i + 1), 0, None, Vec::new());
                 let slots: Vec<u32> = m.hits.iter().map(|h| h.slot).collect();
                 (slots, m.starts, m.pin)
             };
@@ -1827,14 +2028,14 @@ mod tests {
         let oom = parser.line(1, lines[0], &mut Vec::new()).expect("a line");
         assert!(!Compactor::new(&one_set)
             .matcher
-            .hits(&oom, ("x", 1), 0, None)
+            .hits(&oom, ("x", 1), 0, None, Vec::new())
             .hits
             .is_empty());
         let start = parser.line(1, lines[5], &mut Vec::new()).expect("a line");
         assert!(
             Compactor::new(&one_set)
                 .matcher
-                .hits(&start, ("x", 1), 0, None)
+                .hits(&start, ("x", 1), 0, None, Vec::new())
                 .starts
         );
     }
@@ -2204,6 +2405,39 @@ mod compaction {
     /// The line after each kept event was pinned for good, even once the
     /// event itself was dropped: memory grew with the number of events.
     /// It now goes with its event, and the diagnosis is the whole log's.
+    #[test]
+    fn the_text_of_dead_events_is_let_go() {
+        let rules = RuleSet::builtin().expect("rules");
+        let filter = rules.line_filter();
+        let mut c = Compactor::new(&filter);
+        c.next_input();
+        let input: Arc<str> = Arc::from("dev/kmsg");
+        let mut parser = crate::parse::kernel_log::KmsgLines::new("dev/kmsg");
+        let (mut line, mut most, mut all) = (0, 0, 0);
+        for i in 0..2_500 {
+            // Events of 40 lines (~2 KB), each dead once the pattern
+            // has matched 256 lines after it: 1,024 of them, which a
+            // sweep waits for, are 2 MB.
+            let mut event = vec![format!("java invoked oom-killer: gfp_mask=0x100cca(GFP_HIGHUSER_MOVABLE), order=0, oom_score_adj={i}")];
+            event.extend((0..39).map(|k| format!(" frame_{k}_of_a_long_stack+0x44/0x5c")));
+            for message in event {
+                line += 1;
+                let raw = format!("4,{line},{line},-;{message}");
+                all += raw.len();
+                let view = parser.line(line, &raw, &mut Vec::new()).expect("a record");
+                c.push(&input, line, &view, 0, line == 1);
+                let held = &c.placer.held;
+                most = most.max(held.text.len());
+                assert!(held.garbage < super::GARBAGE || held.garbage * 2 < held.text.len());
+            }
+        }
+        assert!(all > 4 << 20, "{all} bytes");
+        assert!(most < 3 << 19, "{most} bytes held at most");
+        let kept = c.finish().0;
+        assert_eq!(kept.first().map(|e| e.line), Some(1));
+        assert_eq!(kept.last().map(|e| e.line), Some(line as u32));
+    }
+
     #[test]
     fn the_line_after_a_dropped_event_is_dropped_with_it() {
         let mut g = Gen::new();
