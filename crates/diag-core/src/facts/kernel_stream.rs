@@ -47,8 +47,12 @@ pub const KEEP_PER_PATTERN: u64 = 256;
 /// are half of it too): units of long events die as one.
 const GARBAGE: usize = 1 << 20;
 
-/// Most emptied lists of hits a placer keeps to reuse.
-const SPARE: usize = 4096;
+/// Most emptied lists of hits a placer keeps to reuse: as many as a
+/// sweep may free (the units that died since the last one, about as many
+/// as those kept), which the lines matched until the next sweep take
+/// again. (At 4,096 most of them were still allocated anew.) No more
+/// memory than before: until the sweep the dead units held them.
+const SPARE: usize = 1 << 17;
 
 /// Compiled size allowed for a state pattern alone
 /// (`LineFilter::state_matches`) and for the set of them all
@@ -919,7 +923,11 @@ impl Split {
             self.sides.resize(slot + 1, 0);
         }
         if self.sides[slot] == 0 {
-            self.sides[slot] = if self.seen.is_multiple_of(HERE_OF) { 1 } else { 2 };
+            self.sides[slot] = if self.seen.is_multiple_of(HERE_OF) {
+                1
+            } else {
+                2
+            };
             self.seen += 1;
         }
         self.sides[slot] == 1
