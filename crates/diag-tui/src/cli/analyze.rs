@@ -42,5 +42,14 @@ pub(crate) fn run(
             prepared.diagnose(&rules)
         }))
     })?;
-    print_diagnosis(&analysis.diagnosis, emit)
+    let code = print_diagnosis(&analysis.diagnosis, emit);
+    // The process ends with this command: what the analysis and the rules
+    // hold (a large log's kept entries, the facts, the compiled patterns)
+    // goes back with the process, not one allocation at a time (~7 ms of
+    // a 32 MiB log's 0.3 s at 50% matching lines, issue 23). Nothing of
+    // theirs has to run at the end (the source, which may hold a
+    // directory to remove, is dropped as usual).
+    std::mem::forget(analysis);
+    std::mem::forget(rules);
+    code
 }
