@@ -941,9 +941,9 @@ impl<'a> Lines<'_, 'a, '_> {
     /// Takes line `line` (its entry made only if kept); `pin` keeps it
     /// whatever the budgets say; `segment` is its boot within the stream.
     pub fn push(&mut self, line: usize, view: LineView<'a>, segment: u32, pin: bool) {
-        // The prefilter's walk, the checks without state and half of the
-        // patterns' capture searches here; the rest there
-        // (docs/kernel-log.md). The walk two lines at a time.
+        // The prefilter's walk (two lines at a time), the checks without
+        // state and a third of the patterns' capture searches here; the
+        // rest there (docs/kernel-log.md).
         let Some(first) = self.pending.take() else {
             self.pending = Some((line, view, segment, pin));
             return;
@@ -1004,8 +1004,8 @@ impl<'a> Lines<'_, 'a, '_> {
 /// Two halves: the matcher says which patterns a line matches, the
 /// placer keeps or counts it. [`Compactor::input`] runs both on a second
 /// thread, a batch of lines behind the reading thread, which finds each
-/// line's candidates, makes the checks that need no state and half of the
-/// patterns' capture searches (`LineFilter::settled`, `Split`): the same
+/// line's candidates, makes the checks that need no state and a third of
+/// the patterns' capture searches (`LineFilter::settled`, `Split`): the same
 /// lines reach them in the same order.
 #[derive(Debug)]
 pub struct Compactor<'f> {
@@ -1015,8 +1015,8 @@ pub struct Compactor<'f> {
     /// the machine has a second core (set by tests).
     two_threads: Option<bool>,
     /// Whether the reading thread runs every pattern's capture searches
-    /// or none: by default half of the patterns' ([`Split`]; set by
-    /// tests).
+    /// or none: by default one pattern's in [`HERE_OF`] ([`Split`]; set
+    /// by tests).
     captures_here: Option<bool>,
 }
 
@@ -1210,8 +1210,8 @@ impl<'f> Compactor<'f> {
 
     /// The lines of a new input `input` ([`Compactor::next_input`]), which
     /// `produce` hands to the [`Lines`] it is given, in order: prefiltered
-    /// on this thread, their capture searches made half here, half on a
-    /// second thread, which places them, a batch behind. Alone on a single
+    /// on this thread, their capture searches made a third here, the rest
+    /// on a second thread, which places them, a batch behind. Alone on a single
     /// core, or when no thread can be started, both run here. What is kept
     /// is the same either way.
     ///
@@ -2410,9 +2410,10 @@ mod compaction {
         assert_eq!(json(&a), json(&b));
     }
 
-    /// The line after each kept event was pinned for good, even once the
-    /// event itself was dropped: memory grew with the number of events.
-    /// It now goes with its event, and the diagnosis is the whole log's.
+    /// A dead unit's text stays in the placer's store until a sweep: the
+    /// dead are swept when the text they left is 1 MiB and half of the
+    /// store, not only when they are 1,024 units (1,024 dead events of
+    /// 400 lines would be 40 MB).
     #[test]
     fn the_text_of_dead_events_is_let_go() {
         let rules = RuleSet::builtin().expect("rules");
@@ -2446,6 +2447,9 @@ mod compaction {
         assert_eq!(kept.last().map(|e| e.line), Some(line as u32));
     }
 
+    /// The line after each kept event was pinned for good, even once the
+    /// event itself was dropped: memory grew with the number of events.
+    /// It now goes with its event, and the diagnosis is the whole log's.
     #[test]
     fn the_line_after_a_dropped_event_is_dropped_with_it() {
         let mut g = Gen::new();
