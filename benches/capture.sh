@@ -13,7 +13,7 @@ SENDERS=${3:-1}
 command -v tcpdump >/dev/null || {
     apt-get update && apt-get install -y --no-install-recommends tcpdump
 }
-cargo build --release -q -p diag-tui -p xtask --bin diag --bin xtask
+cargo build --release -q -p diag -p xtask --bin diag --bin xtask
 DIAG=target/release/diag
 work=$(mktemp -d)
 cleanup() {

@@ -16,7 +16,7 @@ WINDOW=${1:-2}
 SENDERS=${2:-1}
 RUNS=${RUNS:-3}
 
-cargo build --release -q -p diag-tui -p xtask --bin diag --bin xtask
+cargo build --release -q -p diag -p xtask --bin diag --bin xtask
 DIAG=$PWD/target/release/diag
 work=$(mktemp -d)
 cleanup() {

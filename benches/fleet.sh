@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 HOSTS=${1:-1000}
-cargo build --release -q -p diag-tui --bin diag
+cargo build --release -q -p diag --bin diag
 DIAG=$PWD/target/release/diag
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -12,7 +12,7 @@
 #              0 skips it.
 #   RG_DEFAULT_MAX (environment) seconds ripgrep with its default settings
 #              may take before it is stopped, default 30.
-# Needs release builds of diag and xtask (cargo build --release -p diag-tui
+# Needs release builds of diag and xtask (cargo build --release -p diag
 # -p xtask; CARGO_TARGET_DIR is honoured), rg, GNU time, python3. Logs are
 # written below $TMPDIR (TMPDIR=/dev/shm keeps them off the disk).
 # Densities: 0.1% and 50% of lines match a rule. Formats: syslog
@@ -41,7 +41,7 @@ RG_DEFAULT_MAX=${RG_DEFAULT_MAX:-30}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 command -v rg >/dev/null || { echo "rg missing (apt-get install -y ripgrep)" >&2; exit 1; }
-[ -x "$DIAG" ] && [ -x "$XTASK" ] || { echo "build first: cargo build --release -p diag-tui -p xtask" >&2; exit 1; }
+[ -x "$DIAG" ] && [ -x "$XTASK" ] || { echo "build first: cargo build --release -p diag -p xtask" >&2; exit 1; }
 
 # The rules' own patterns: $WORK/rg (Rust syntax) and $WORK/ere (POSIX ERE).
 "$XTASK" log-patterns "$WORK"

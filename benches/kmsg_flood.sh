@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 DURATION=${1:-60}
 RATE=${2:-4500}
 
-cargo build --release -q -p diag-tui --bin diag
+cargo build --release -q -p diag --bin diag
 DIAG=target/release/diag
 out=$(mktemp)
 "$DIAG" watch --json >"$out" 2>/dev/null &

@@ -19,7 +19,7 @@ TIMEOUT=${3:-1}
 RETRIES=1
 RATE=10000
 
-cargo build --release -q -p diag-tui --bin diag
+cargo build --release -q -p diag --bin diag
 DIAG=$PWD/target/release/diag
 work=$(mktemp -d)
 S=dpbs$$ C=dpbc$$

@@ -241,7 +241,7 @@ impl Expect {
         let mut text = format!(
             "origin = {:?}\ntop_cause = {:?}\n",
             format!(
-                "Scenario of tests/scenarios.rs for docs/incidents/{}: {} Collected by `diag collect --since` inside the scenario; dev/kmsg cut to the scenario's window (manifest.json's since). Regenerate with DIAG_SAVE_SCENARIOS=1 cargo test -p diag-tui --test scenarios.",
+                "Scenario of tests/scenarios.rs for docs/incidents/{}: {} Collected by `diag collect --since` inside the scenario; dev/kmsg cut to the scenario's window (manifest.json's since). Regenerate with DIAG_SAVE_SCENARIOS=1 cargo test -p diag --test scenarios.",
                 self.incident, self.story
             ),
             if top_is_cause { self.top.unwrap_or_default() } else { "" }

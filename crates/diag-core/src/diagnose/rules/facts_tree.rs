@@ -451,7 +451,7 @@ mod tests {
         assert!(
             written == generated,
             "docs/facts.md differs from what the code generates: regenerate it with \
-             `cargo run -p diag-tui -- rules facts --format markdown > docs/facts.md`"
+             `cargo run -p diag -- rules facts --format markdown > docs/facts.md`"
         );
     }
 

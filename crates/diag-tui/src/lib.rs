@@ -1,4 +1,11 @@
-//! `diag`: the incident debugging toolkit's command line.
+//! The `diag` binary's command line and terminal UI, as a library: the
+//! binary (package `diag`, `crates/diag/src/main.rs`) only calls [`main`].
+//!
+//! Why a library: the release profile builds this crate at `opt-level =
+//! "z"` and the binary's own crate, the one fat LTO runs its pipeline in,
+//! at 2 (`Cargo.toml`, docs/static-binary.md): the command glue and the TUI
+//! are small code that runs once per command, not hot loops, and the
+//! whole program's link-time pass keeps its speed.
 //!
 //! Exit codes follow the monitoring-plugin convention: 0 nothing above info,
 //! 1 warning, 2 critical, 3 diag itself could not run (bad flag, missing
@@ -12,7 +19,9 @@ mod tui;
 
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
+/// The whole command: parses the arguments, runs the command, returns
+/// its exit code (3 if diag panicked).
+pub fn main() -> ExitCode {
     one_malloc_arena();
     std::panic::set_hook(Box::new(|info| {
         // A panic message can quote host data: through the sanitiser too.
