@@ -1143,6 +1143,10 @@ struct Placer<'f> {
     /// live until its unit is swept, and then die by the thousand, too
     /// many for malloc's per-thread cache.
     spare: Vec<Vec<Hit>>,
+    /// Tests only: the line whose placing panics (a failure of the
+    /// placing thread, `a_panic_of_the_placing_thread_reaches_the_caller`).
+    #[cfg(test)]
+    fail_at: Option<usize>,
 }
 
 impl<'f> Compactor<'f> {
@@ -1176,6 +1180,8 @@ impl<'f> Compactor<'f> {
                 left: Vec::new(),
                 moved: Vec::new(),
                 spare: Vec::new(),
+                #[cfg(test)]
+                fail_at: None,
             },
             two_threads: None,
             captures_here: None,
@@ -1455,6 +1461,11 @@ impl<'f> Placer<'f> {
         segment: u32,
         pin: bool,
     ) {
+        #[cfg(test)]
+        assert!(
+            self.fail_at != Some(line),
+            "placing line {line} fails (test)"
+        );
         let filter = self.filter;
         let windowed: Vec<u32> = matched
             .hits
@@ -2287,9 +2298,21 @@ mod compaction {
         two_threads: Option<bool>,
         captures: Option<bool>,
     ) -> Vec<LogEntry> {
+        compact_failing(name, bytes, two_threads, captures, None)
+    }
+
+    /// [`compact`], with the placing of line `fail_at` panicking.
+    fn compact_failing(
+        name: &str,
+        bytes: &[u8],
+        two_threads: Option<bool>,
+        captures: Option<bool>,
+        fail_at: Option<usize>,
+    ) -> Vec<LogEntry> {
         let rules = RuleSet::builtin().expect("rules");
         let filter = rules.line_filter();
         let mut c = Compactor::new(&filter);
+        c.placer.fail_at = fail_at;
         let parser = crate::parse::kernel_log::TextLines::new(name, true);
         let arc: Arc<str> = Arc::from(name);
         let mut counter = BootCounter::default();
@@ -2358,6 +2381,43 @@ mod compaction {
                     "{name}: two threads {two}, captures on the reading thread {captures:?}"
                 );
             }
+        }
+    }
+
+    /// A panic of the placing thread reaches the caller of
+    /// [`Compactor::input`] (raised when the thread is joined), and the
+    /// reading thread, which waits for room in the queue once
+    /// [`super::BATCHES`] batches are queued, is not left waiting forever: the
+    /// placer says it is gone as it unwinds. Early (the queue fills
+    /// behind the dead placer), late, and on the one-thread path.
+    #[test]
+    fn a_panic_of_the_placing_thread_reaches_the_caller() {
+        let log = mixed_log().into_bytes();
+        let lines = log.iter().filter(|&&b| b == b'\n').count();
+        assert!(lines > 4 * super::BATCH * super::BATCHES, "{lines} lines");
+        for (two, fail_at) in [(true, 2), (true, lines - 10), (false, 2)] {
+            let bytes = log.clone();
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let out = std::panic::catch_unwind(|| {
+                    compact_failing("kern.log", &bytes, Some(two), None, Some(fail_at))
+                });
+                let message = out.err().map(|panic| {
+                    panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .unwrap_or_else(|| "a panic without a message".into())
+                });
+                tx.send(message).expect("send");
+            });
+            let message = rx
+                .recv_timeout(std::time::Duration::from_secs(60))
+                .unwrap_or_else(|_| panic!("two threads {two}, line {fail_at}: hung"));
+            assert_eq!(
+                message.as_deref(),
+                Some(format!("placing line {fail_at} fails (test)").as_str()),
+                "two threads {two}"
+            );
         }
     }
 
