@@ -451,26 +451,33 @@ fn match_log(
     // Its candidates beyond the rules' patterns (state patterns, ...)
     // have no owner here.
     let prefilter = rules.prefilter();
-    let mut candidates: Vec<u32> = Vec::new();
-    for (i, entry) in entries.iter().enumerate() {
-        let bytes = entry.message.as_bytes();
+    // Candidates of a chunk of entries at once (the prefilter walks
+    // several lines together: `Prefilter::each`).
+    const CHUNK: usize = 1024;
+    let mut candidates: Vec<Vec<u32>> = vec![Vec::new(); CHUNK.min(entries.len())];
+    for (chunk, first) in entries.chunks(CHUNK).zip((0..).step_by(CHUNK)) {
+        let messages: Vec<&[u8]> = chunk.iter().map(|e| e.message.as_bytes()).collect();
         match prefilter.as_deref() {
-            Some(prefilter) => prefilter.candidates(bytes, &mut candidates),
+            Some(prefilter) => prefilter.each(&messages, &mut candidates),
             None => {
-                candidates.clear();
-                candidates.extend((0..owners.len()).filter_map(|o| u32::try_from(o).ok()));
+                for out in &mut candidates[..chunk.len()] {
+                    out.clear();
+                    out.extend((0..owners.len()).filter_map(|o| u32::try_from(o).ok()));
+                }
             }
         }
-        for &slot in &candidates {
-            let Some(&owner) = owners.get(slot as usize) else {
-                continue;
-            };
-            let confirmed = rules.rules()[owner]
-                .log
-                .as_ref()
-                .is_some_and(|log| log.counts(&entry.message));
-            if confirmed {
-                hits[owner].push(i);
+        for ((entry, i), slots) in chunk.iter().zip(first..).zip(&candidates) {
+            for &slot in slots {
+                let Some(&owner) = owners.get(slot as usize) else {
+                    continue;
+                };
+                let confirmed = rules.rules()[owner]
+                    .log
+                    .as_ref()
+                    .is_some_and(|log| log.counts(&entry.message));
+                if confirmed {
+                    hits[owner].push(i);
+                }
             }
         }
     }

@@ -213,13 +213,13 @@ impl LineFilter {
         }
     }
 
-    /// [`LineFilter::candidates`] of two messages at once
-    /// ([`super::prefilter::Prefilter::pair`]).
-    fn pair(&self, messages: [&str; 2], outs: [&mut Vec<u32>; 2]) {
+    /// [`LineFilter::candidates`] of many messages at once: message `i`'s
+    /// into `outs[i]` ([`super::prefilter::Prefilter::each`]).
+    fn each(&self, messages: &[&[u8]], outs: &mut [Vec<u32>]) {
         match self.prefilter() {
-            Some(prefilter) => prefilter.pair(messages.map(str::as_bytes), outs),
+            Some(prefilter) => prefilter.each(messages, outs),
             None => {
-                for out in outs {
+                for out in &mut outs[..messages.len()] {
                     out.clear();
                     out.extend(0..self.pattern_count());
                 }
@@ -883,11 +883,11 @@ pub struct Lines<'p, 'a, 'f> {
     filter: &'f LineFilter,
     /// The lines read since the last batch went.
     batch: Batch<'a>,
-    /// A line read whose candidates are found with the next line's
-    /// ([`LineFilter::pair`]).
-    pending: Option<Pending<'a>>,
-    /// Two lines' candidates (kept to reuse their allocations).
-    scratch: [Vec<u32>; 2],
+    /// The lines read since the last batch went, their candidates not
+    /// found yet: found for all at once ([`LineFilter::each`]).
+    pending: Vec<Pending<'a>>,
+    /// The pending lines' candidates (kept to reuse their allocations).
+    scratch: Vec<Vec<u32>>,
     /// Which patterns' capture searches run here.
     split: Split,
     to: To<'p, 'a, 'f>,
@@ -941,21 +941,11 @@ impl<'a> Lines<'_, 'a, '_> {
     /// Takes line `line` (its entry made only if kept); `pin` keeps it
     /// whatever the budgets say; `segment` is its boot within the stream.
     pub fn push(&mut self, line: usize, view: LineView<'a>, segment: u32, pin: bool) {
-        // The prefilter's walk (two lines at a time), the checks without
-        // state and a third of the patterns' capture searches here; the
-        // rest there (docs/kernel-log.md).
-        let Some(first) = self.pending.take() else {
-            self.pending = Some((line, view, segment, pin));
-            return;
-        };
-        let [one, two] = &mut self.scratch;
-        self.filter
-            .pair([&first.1.message, &view.message], [one, two]);
-        let [one, two] = std::mem::take(&mut self.scratch);
-        self.settle(first, &one);
-        self.settle((line, view, segment, pin), &two);
-        self.scratch = [one, two];
-        if self.batch.items.len() >= BATCH {
+        // The prefilter's walk (a batch of lines at a time), the checks
+        // without state and a third of the patterns' capture searches
+        // here; the rest there (docs/kernel-log.md).
+        self.pending.push((line, view, segment, pin));
+        if self.pending.len() >= BATCH {
             self.flush();
         }
     }
@@ -979,12 +969,19 @@ impl<'a> Lines<'_, 'a, '_> {
 
     /// Places the lines batched so far, or sends them to be placed.
     fn flush(&mut self) {
-        if let Some(last) = self.pending.take() {
-            let mut one = std::mem::take(&mut self.scratch[0]);
-            self.filter.candidates(&last.1.message, &mut one);
-            self.settle(last, &one);
-            self.scratch[0] = one;
+        let mut pending = std::mem::take(&mut self.pending);
+        let mut scratch = std::mem::take(&mut self.scratch);
+        if scratch.len() < pending.len() {
+            scratch.resize_with(pending.len(), Vec::new);
         }
+        let messages: Vec<&[u8]> = pending.iter().map(|p| p.1.message.as_bytes()).collect();
+        self.filter.each(&messages, &mut scratch);
+        drop(messages);
+        for (line, candidates) in pending.drain(..).zip(&scratch) {
+            self.settle(line, candidates);
+        }
+        self.pending = pending;
+        self.scratch = scratch;
         if self.batch.items.is_empty() {
             return;
         }
@@ -1245,8 +1242,8 @@ impl<'f> Compactor<'f> {
             input,
             filter,
             batch: Batch::default(),
-            pending: None,
-            scratch: [Vec::new(), Vec::new()],
+            pending: Vec::new(),
+            scratch: Vec::new(),
             split: Split {
                 all: captures,
                 ..Split::default()
