@@ -67,6 +67,11 @@ pub struct Prefilter {
     always: Vec<u32>,
     /// How many patterns.
     patterns: u32,
+    /// The largest match state: state `s` is one when `s - 1 < max_match`
+    /// (wrapping: the dead state 0 is not), one comparison a byte in the
+    /// walk ([`Prefilter::steps`]) instead of the crate's `is_special` and
+    /// `is_match` (three, their bounds kept on the stack).
+    max_match: u32,
 }
 
 impl Prefilter {
@@ -113,10 +118,11 @@ impl Prefilter {
             .build(&unique)
             .ok()?;
         Some(Prefilter {
-            ac,
             owners,
             always,
             patterns: count,
+            max_match: max_match(&ac),
+            ac,
         })
     }
 
@@ -252,7 +258,7 @@ impl Prefilter {
         for at in 0..n {
             for j in 0..K {
                 let next = ac.next_state(Anchored::No, states[j], bytes[j][at]);
-                if ac.is_special(next) && ac.is_match(next) {
+                if next.as_u32().wrapping_sub(1) < self.max_match {
                     if let Some(out) = outs.get_mut(lanes.lines[which[j]]) {
                         self.matched(next, out);
                     }
@@ -277,6 +283,30 @@ impl Prefilter {
             }
         }
     }
+}
+
+/// The largest state id `ac` calls a match state, 0 if none. The crate's
+/// DFA numbers the dead state 0 and its match states next, from 1 up,
+/// and `is_match(s)` is `s != 0 && s <= max_match_id` for any id: so the
+/// largest id it accepts is found by bisection, and a state is a match
+/// when `s - 1 < max_match` (wrapping). `match_states_are_one_range`
+/// checks it on every state the built-in rules' automaton reaches.
+fn max_match(ac: &DFA) -> u32 {
+    let is_match = |id: u32| StateID::new(id as usize).is_ok_and(|s| ac.is_match(s));
+    if !is_match(1) {
+        return 0;
+    }
+    // is_match(lo) holds, is_match(hi) does not.
+    let (mut lo, mut hi) = (1u32, StateID::MAX.as_u32().saturating_add(1));
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if is_match(mid) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// A line's candidates complete: each pattern once, in increasing order.
@@ -739,6 +769,39 @@ mod tests {
             }
         }
         assert!(found > 500, "{found} lines with candidates");
+    }
+
+    /// The walk's one comparison (`s - 1 < max_match`) says of every
+    /// state the built-in rules' automaton reaches what the crate's
+    /// `is_match` says (a later aho-corasick that numbers its states
+    /// otherwise fails here): every state reached from the start by any
+    /// byte, breadth first.
+    #[test]
+    fn match_states_are_one_range() {
+        let rules = crate::diagnose::rules::RuleSet::builtin().expect("built-in rules");
+        let prefilter = Prefilter::new(rules.line_filter().patterns()).expect("literals");
+        let ac = &prefilter.ac;
+        assert!(prefilter.max_match > 0);
+        let start = ac.start_state(Anchored::No).expect("unanchored");
+        let mut seen = std::collections::HashSet::from([start]);
+        let mut queue = vec![start];
+        let mut matches = 0;
+        while let Some(state) = queue.pop() {
+            for byte in 0..=255u8 {
+                let next = ac.next_state(Anchored::No, state, byte);
+                if seen.insert(next) {
+                    queue.push(next);
+                    let ours = next.as_u32().wrapping_sub(1) < prefilter.max_match;
+                    assert_eq!(ours, ac.is_match(next), "state {}", next.as_u32());
+                    matches += usize::from(ours);
+                }
+            }
+        }
+        assert!(
+            matches > 100 && seen.len() > 1000,
+            "{matches} of {}",
+            seen.len()
+        );
     }
 
     /// A lane that takes a new line walks it from the start: a literal cut
