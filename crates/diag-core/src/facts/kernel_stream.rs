@@ -660,8 +660,12 @@ const BATCH: usize = 2048;
 /// on the reading thread ([`Split`]). One in two until session 20: with
 /// the placing thread's allocations gone ([`Held`], [`Placer::spare`])
 /// the reading thread was the busier (56% of the samples on the 1 GiB
-/// kmsg log at 50% matching lines); one in three evens them.
-const HERE_OF: usize = 3;
+/// kmsg log at 50% matching lines); one in three evened them. One in two
+/// again since session 21, the prefilter's walk lighter (four lanes,
+/// `Prefilter::each`): the placing thread was the busier (57%), and
+/// the 1 GiB kmsg log at 50% took 6.40 s against 6.76 at one in three
+/// (medians of 5 alternating; the 32 MiB logs alike).
+const HERE_OF: usize = 2;
 
 /// Batches on their way to the placing thread: the reader waits when the
 /// placer is this far behind (memory stays bounded: ~0.25 MB a batch).
@@ -942,7 +946,7 @@ impl<'a> Lines<'_, 'a, '_> {
     /// whatever the budgets say; `segment` is its boot within the stream.
     pub fn push(&mut self, line: usize, view: LineView<'a>, segment: u32, pin: bool) {
         // The prefilter's walk (a batch of lines at a time), the checks
-        // without state and a third of the patterns' capture searches
+        // without state and half of the patterns' capture searches
         // here; the rest there (docs/kernel-log.md).
         self.pending.push((line, view, segment, pin));
         if self.pending.len() >= BATCH {
@@ -1001,7 +1005,7 @@ impl<'a> Lines<'_, 'a, '_> {
 /// Two halves: the matcher says which patterns a line matches, the
 /// placer keeps or counts it. [`Compactor::input`] runs both on a second
 /// thread, a batch of lines behind the reading thread, which finds each
-/// line's candidates, makes the checks that need no state and a third of
+/// line's candidates, makes the checks that need no state and half of
 /// the patterns' capture searches (`LineFilter::settled`, `Split`): the same
 /// lines reach them in the same order.
 #[derive(Debug)]
@@ -1213,7 +1217,7 @@ impl<'f> Compactor<'f> {
 
     /// The lines of a new input `input` ([`Compactor::next_input`]), which
     /// `produce` hands to the [`Lines`] it is given, in order: prefiltered
-    /// on this thread, their capture searches made a third here, the rest
+    /// on this thread, their capture searches made half here, the rest
     /// on a second thread, which places them, a batch behind. Alone on a single
     /// core, or when no thread can be started, both run here. What is kept
     /// is the same either way.
