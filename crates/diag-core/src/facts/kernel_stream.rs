@@ -896,7 +896,9 @@ pub struct Lines<'p, 'a, 'f> {
     /// The lines read since the last batch went, their candidates not
     /// found yet: found for all at once ([`LineFilter::each`]).
     pending: Vec<Pending<'a>>,
-    /// The pending lines' candidates (kept to reuse their allocations).
+    /// The pending lines' candidates (kept to reuse their allocations:
+    /// at most [`BATCH`] lists, each at most every pattern, ~0.8 MB when
+    /// lines the literals do not cover took every pattern).
     scratch: Vec<Vec<u32>>,
     /// Which patterns' capture searches run here.
     split: Split,
